@@ -1,0 +1,5 @@
+"""Allow ``python -m chatimg``."""
+
+from chatimg.cli import main
+
+main()

@@ -1,0 +1,98 @@
+"""``chatimg ls``, ``show``, ``search``, ``rename``, ``rm``: conversations from the command line."""
+
+from __future__ import annotations
+
+import click
+
+from chatimg.commands.common import json_option, open_studio, print_json, when
+
+
+@click.command()
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
+@click.option("--filter", "query", default=None, help="Only titles or prompts matching TEXT.")
+@json_option
+def ls(limit: int | None, query: str | None, as_json: bool) -> None:
+    """List conversations, newest activity first."""
+    with open_studio() as studio:
+        conversations = studio.list_conversations(limit=limit, query=query)
+    if as_json:
+        print_json(conversations)
+        return
+    if not conversations:
+        click.echo("no conversations yet: try `chatimg gen \"a poster that says \\\"HELLO\\\"\"`")
+        return
+    for c in conversations:
+        click.echo(f"{c.id}  {when(c.updated_at)}  {c.message_count:>4} msg  {c.title or '(untitled)'}")
+
+
+@click.command()
+@click.argument("conversation_id")
+@json_option
+def show(conversation_id: str, as_json: bool) -> None:
+    """Show a conversation: messages, generations, images and checks."""
+    with open_studio() as studio:
+        thread = studio.load_thread(conversation_id)
+    if as_json:
+        print_json(thread)
+        return
+    conv = thread.conversation
+    click.echo(f"{conv.title or '(untitled)'}  [{conv.id}]  {len(thread.messages)} messages")
+    for message in thread.messages:
+        branch = f" (branch of {message.parent_id})" if message.parent_id else ""
+        click.echo(f"\n{when(message.created_at)}  {message.role}{branch}: {message.text}")
+        for g in message.generations:
+            model = g.resolved_model or g.requested_model
+            cost = f"${g.cost_usd:.3f}" if g.cost_usd is not None else "-"
+            latency = f"{g.latency_ms:.0f} ms" if g.latency_ms is not None else "-"
+            click.echo(f"  [{g.status}] {model}  {latency}  {cost}  {g.id}")
+            if g.route_reason:
+                click.echo(f"     route: {g.route_reason}")
+            if g.error:
+                click.echo(f"     error: {g.error}")
+            for asset in g.assets:
+                click.echo(f"     {asset.width}x{asset.height} seed={asset.seed} {asset.path}")
+            for check in g.validations:
+                mark = "pass" if check.passed else "FAIL"
+                click.echo(f"     check {check.name}: {mark} {check.score}")
+
+
+@click.command()
+@click.argument("text")
+@click.option("--limit", type=click.IntRange(min=1), default=50)
+@json_option
+def search(text: str, limit: int, as_json: bool) -> None:
+    """Find messages whose prompt has every word of TEXT, and conversations titled TEXT."""
+    with open_studio() as studio:
+        hits = studio.search(text, limit=limit)
+    if as_json:
+        print_json(hits)
+        return
+    if not hits:
+        click.echo(f"nothing matches {text!r}")
+        return
+    for hit in hits:
+        click.echo(f"{hit.conversation_id}  {hit.conversation_title[:30]:<30}  {hit.snippet}")
+
+
+@click.command()
+@click.argument("conversation_id")
+@click.argument("title")
+def rename(conversation_id: str, title: str) -> None:
+    """Rename a conversation."""
+    with open_studio() as studio:
+        studio.rename_conversation(conversation_id, title)
+    click.echo(f"renamed {conversation_id}")
+
+
+@click.command()
+@click.argument("conversation_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def rm(conversation_id: str, yes: bool) -> None:
+    """Delete a conversation (its image files stay in the asset store)."""
+    with open_studio() as studio:
+        conversation = studio.get_conversation(conversation_id)
+        if not yes and not click.confirm(f"Delete {conversation.title or conversation_id!r}?"):
+            click.echo("kept")
+            return
+        studio.delete_conversation(conversation_id)
+    click.echo(f"deleted {conversation_id}")

@@ -1,0 +1,133 @@
+"""``chatimg gen``: send a prompt to one or more models and store the results."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+
+import click
+
+from chatimg.commands.common import json_option, open_studio, print_json
+from chatimg.errors import InvalidRequestError
+
+_SIZE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"512x768"`` → (512, 768)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise InvalidRequestError(f"size {text!r} is not WIDTHxHEIGHT (e.g. 512x512)")
+    return int(match.group(1)), int(match.group(2))
+
+
+@click.command()
+@click.argument("prompt")
+@click.option("-m", "--model", "models", multiple=True, help="Model name; repeat to fan out.")
+@click.option("--seed", type=int, default=None, help="Seed (default: random, recorded).")
+@click.option("--steps", type=int, default=None)
+@click.option("--guidance", type=float, default=None)
+@click.option("--scheduler", default=None, help="Scheduler class name (diffusers).")
+@click.option("--size", default=None, help="WIDTHxHEIGHT, e.g. 768x512.")
+@click.option("-n", "count", type=int, default=1, show_default=True, help="Images per model.")
+@click.option("--negative", default=None, help="Negative prompt.")
+@click.option("--from", "source", default=None, help="Source image: a file or an asset sha256.")
+@click.option("--strength", type=float, default=None, help="img2img strength in [0, 1].")
+@click.option("--mask", default=None, help="Mask image for inpainting (white = repaint).")
+@click.option("--upscale", type=float, default=None, help="Upscale the --from image.")
+@click.option("--conversation", "conversation_id", default=None, help="Add to this conversation.")
+@click.option("--new", "new_conversation", is_flag=True, help="Start a new conversation (default).")
+@click.option("--title", default=None, help="Title of the new conversation.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@json_option
+def gen(
+    prompt: str, models: tuple[str, ...], seed: int | None, steps: int | None,
+    guidance: float | None, scheduler: str | None, size: str | None, count: int,
+    negative: str | None, source: str | None, strength: float | None, mask: str | None,
+    upscale: float | None, conversation_id: str | None, new_conversation: bool,
+    title: str | None, quiet: bool, as_json: bool,
+) -> int:
+    """Generate images for PROMPT. Several -m fan the prompt out to several models.
+
+    Exits 0 when at least one generation succeeded.
+    """
+    from chatimg.studio import GenerationEvent, GenerationParams
+
+    if conversation_id and new_conversation:
+        raise InvalidRequestError("use either --conversation or --new, not both")
+    width = height = None
+    if size:
+        width, height = parse_size(size)
+    params = GenerationParams(
+        seed=seed, steps=steps, guidance=guidance, scheduler=scheduler, width=width,
+        height=height, count=count, negative_prompt=negative, source=source,
+        strength=strength, mask=mask, upscale=upscale,
+    )
+    show_progress = not quiet and sys.stderr.isatty()
+
+    def on_event(event: GenerationEvent) -> None:
+        if not show_progress:
+            return
+        if event.kind == "progress" and event.progress is not None:
+            p = event.progress
+            total = f"/{p.total}" if p.total else ""
+            click.echo(f"\r{event.model}: step {p.step}{total} {p.message}   ", err=True, nl=False)
+        elif event.kind == "finished" and event.generation is not None:
+            click.echo(f"\r{event.model}: {event.generation.status}          ", err=True)
+
+    with open_studio() as studio:
+        default = studio.get_conversation(conversation_id).default_model if conversation_id else None
+        chosen = list(models) or [default or studio.settings.default_model]
+        outcome = asyncio.run(_run(studio, prompt, chosen, params, conversation_id, title, on_event))
+    if as_json:
+        print_json(
+            {
+                "conversation_id": outcome.message.conversation_id,
+                "message_id": outcome.message.id,
+                "generations": [
+                    {
+                        "id": g.id,
+                        "model": g.resolved_model or g.requested_model,
+                        "requested_model": g.requested_model,
+                        "status": g.status,
+                        "error": g.error,
+                        "route_reason": g.route_reason,
+                        "fallback_of": g.fallback_of,
+                        "latency_ms": g.latency_ms,
+                        "cost_usd": g.cost_usd,
+                        "assets": [
+                            {"sha256": a.sha256, "path": a.path, "width": a.width,
+                             "height": a.height, "seed": a.seed}
+                            for a in g.assets
+                        ],
+                        "validations": [
+                            {"name": v.name, "passed": v.passed, "score": v.score}
+                            for v in g.validations
+                        ],
+                    }
+                    for g in outcome.generations
+                ],
+            }
+        )
+    else:
+        click.echo(f"conversation {outcome.message.conversation_id}")
+        for g in outcome.generations:
+            model = g.resolved_model or g.requested_model
+            if g.status == "succeeded":
+                for a in g.assets:
+                    click.echo(f"{model}: {a.width}x{a.height} seed={a.seed} {a.path}")
+            else:
+                click.echo(f"{model}: {g.status}: {g.error}")
+    return 0 if outcome.any_succeeded else 1
+
+
+async def _run(studio, prompt, models, params, conversation_id, title, on_event):  # type: ignore[no-untyped-def]
+    try:
+        return await studio.generate(
+            prompt, models, params, conversation_id=conversation_id, title=title,
+            on_event=on_event,
+        )
+    finally:
+        if studio._catalog is not None:
+            await studio._catalog.aclose()

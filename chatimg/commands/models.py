@@ -1,0 +1,54 @@
+"""``chatimg models``: every model with its capabilities, cost and availability."""
+
+from __future__ import annotations
+
+import click
+
+from chatimg.commands.common import json_option, print_json
+
+
+@click.command()
+@json_option
+def models(as_json: bool) -> None:
+    """List every model: engine, capabilities, cost per image, and whether it can run here."""
+    from chatimg.config import load_settings
+    from chatimg.engines.base import EngineContext
+    from chatimg.engines.catalog import Catalog
+
+    catalog = Catalog.from_settings(EngineContext(load_settings()))
+    listings = catalog.listings()
+    if as_json:
+        print_json(
+            [
+                {
+                    "name": item.name,
+                    "engine": item.engine,
+                    "model_id": item.info.model_id if item.info else None,
+                    "version": item.info.version if item.info else None,
+                    "available": item.available,
+                    "reason": item.reason,
+                    "cost_per_image": item.info.cost_per_image if item.info else None,
+                    "capabilities": item.info.capabilities.as_dict() if item.info else None,
+                    "defaults": item.info.defaults if item.info else None,
+                    "note": item.info.note if item.info else None,
+                    "builtin": item.builtin,
+                }
+                for item in listings
+            ]
+        )
+        return
+    for item in listings:
+        state = "ready" if item.available else f"unavailable: {item.reason}"
+        cost = "-"
+        caps = ""
+        if item.info:
+            if item.info.cost_per_image is not None:
+                cost = f"${item.info.cost_per_image:.3f}"
+            c = item.info.capabilities
+            caps = ",".join(
+                name for name in ("txt2img", "img2img", "inpaint", "upscale", "describe")
+                if getattr(c, name)
+            )
+        click.echo(f"{item.name:<22} {item.engine:<10} {cost:>7}  {caps:<32} {state}")
+        if item.info and item.info.note:
+            click.echo(f"{'':<22} note: {item.info.note}")

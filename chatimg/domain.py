@@ -1,0 +1,135 @@
+"""Domain records the Studio returns: frozen, plain data, never live ORM rows."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A conversation summary."""
+
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    default_model: str | None = None
+    message_count: int = 0
+
+
+@dataclass(frozen=True)
+class AssetRef:
+    """An image produced by a generation."""
+
+    sha256: str
+    path: str
+    """Absolute path on this machine."""
+    mime: str
+    width: int
+    height: int
+    bytes: int
+    index: int = 0
+    seed: int | None = None
+    revised_prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """One stored check on one image."""
+
+    asset_sha256: str
+    name: str
+    version: str
+    passed: bool
+    score: float | None
+    details: dict[str, Any] = field(default_factory=dict)
+    generation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One model run for one message."""
+
+    id: str
+    message_id: str
+    requested_model: str
+    resolved_model: str | None
+    engine_kind: str | None
+    model_id: str | None
+    model_version: str | None
+    params: dict[str, Any]
+    status: str
+    error: str | None
+    route_reason: str | None
+    fallback_of: str | None
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    latency_ms: float | None
+    cost_usd: float | None
+    cost_estimated: bool
+    receipt: dict[str, Any]
+    assets: tuple[AssetRef, ...] = ()
+    validations: tuple[ValidationResult, ...] = ()
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message and the generations made for it."""
+
+    id: str
+    conversation_id: str
+    parent_id: str | None
+    role: str
+    text: str
+    model: str | None
+    params: dict[str, Any]
+    created_at: datetime
+    generations: tuple[Generation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A winner chosen in a comparison."""
+
+    id: str
+    conversation_id: str
+    generation_ids: tuple[str, ...]
+    winner_id: str
+    picked_by: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A conversation with its messages in order."""
+
+    conversation: Conversation
+    messages: tuple[Message, ...]
+    picks: tuple[Pick, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A search result: a conversation and the message that matched (if any)."""
+
+    conversation_id: str
+    conversation_title: str
+    message_id: str | None
+    snippet: str
+    created_at: datetime
+
+
+def to_jsonable(value: Any) -> Any:
+    """Records → JSON-ready dicts (datetimes as ISO strings, tuples as lists)."""
+    if hasattr(value, "__dataclass_fields__"):
+        return to_jsonable(asdict(value))
+    if isinstance(value, dict):
+        return {key: to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

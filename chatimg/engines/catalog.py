@@ -1,0 +1,150 @@
+"""The model catalog: built-in entries plus ``[models.NAME]`` tables from the config file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from chatimg.config import ModelEntry
+from chatimg.errors import ChatImgError, EngineUnavailableError, InvalidRequestError
+
+if TYPE_CHECKING:
+    from chatimg.engines.base import Availability, Engine, EngineContext, ModelInfo
+
+#: Built-in models. Remote prices are the providers' published per-image prices (USD).
+BUILTIN_MODELS: dict[str, dict[str, Any]] = {
+    "layout": {
+        "engine": "layout",
+        "description": "Built-in typesetter: offline, instant, deterministic (no ML)",
+        "cost_per_image": 0.0,
+    },
+    "sd-turbo": {
+        "engine": "diffusers",
+        "source": "stabilityai/sd-turbo",
+        "steps": 1, "guidance": 0.0, "width": 512, "height": 512,
+        "cost_per_image": 0.0,
+        "description": "Stable Diffusion Turbo: 1-4 steps at 512x512",
+    },
+    "sdxl-turbo": {
+        "engine": "diffusers",
+        "source": "stabilityai/sdxl-turbo",
+        "steps": 1, "guidance": 0.0, "width": 512, "height": 512,
+        "cost_per_image": 0.0,
+        "description": "SDXL Turbo: 1-4 steps at 512x512",
+    },
+    "sd-1.5": {
+        "engine": "diffusers",
+        "source": "stable-diffusion-v1-5/stable-diffusion-v1-5",
+        "steps": 30, "guidance": 7.5, "width": 512, "height": 512,
+        "cost_per_image": 0.0,
+        "description": "Stable Diffusion 1.5",
+    },
+    "sdxl": {
+        "engine": "diffusers",
+        "source": "stabilityai/stable-diffusion-xl-base-1.0",
+        "steps": 30, "guidance": 5.0, "width": 1024, "height": 1024,
+        "cost_per_image": 0.0,
+        "description": "Stable Diffusion XL base 1.0",
+    },
+    "flux-schnell": {
+        "engine": "diffusers",
+        "source": "black-forest-labs/FLUX.1-schnell",
+        "steps": 4, "guidance": 0.0, "width": 1024, "height": 1024,
+        "cost_per_image": 0.0,
+        "description": "FLUX.1 [schnell]: 4 steps at 1024x1024",
+    },
+    "sd-x4-upscaler": {
+        "engine": "diffusers",
+        "source": "stabilityai/stable-diffusion-x4-upscaler",
+        "steps": 20, "guidance": 9.0,
+        "cost_per_image": 0.0,
+        "task": "upscale",
+        "description": "Stable Diffusion x4 upscaler",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A model for ``chatimg models`` and the picker: its facts and whether it can run."""
+
+    name: str
+    engine: str
+    info: ModelInfo | None
+    available: bool
+    reason: str | None
+    builtin: bool
+
+
+class Catalog:
+    """Resolves model names to engines.
+
+    Args:
+        entries: name → ``ModelEntry`` (built-ins merged with the config file).
+        context: Shared engine context.
+    """
+
+    def __init__(self, entries: dict[str, ModelEntry], context: EngineContext,
+                 builtin_names: set[str] | None = None) -> None:
+        self.entries = entries
+        self.context = context
+        self.builtin_names = builtin_names or set()
+        self._engines: dict[str, Engine] = {}
+
+    @classmethod
+    def from_settings(cls, context: EngineContext) -> Catalog:
+        entries = {name: ModelEntry(**data) for name, data in BUILTIN_MODELS.items()}
+        entries.update(context.settings.models)
+        return cls(entries, context, set(BUILTIN_MODELS) - set(context.settings.models))
+
+    def names(self) -> list[str]:
+        return list(self.entries)
+
+    def entry(self, name: str) -> ModelEntry:
+        try:
+            return self.entries[name]
+        except KeyError:
+            raise InvalidRequestError(
+                f"unknown model {name!r}", "`chatimg models` lists the models you can use"
+            ) from None
+
+    def engine(self, name: str) -> Engine:
+        """The engine instance for a model name (made once, then reused)."""
+        engine = self._engines.get(name)
+        if engine is None:
+            from chatimg.engines.registry import load_engine_class
+
+            entry = self.entry(name)
+            engine_class = load_engine_class(entry.engine)
+            try:
+                engine = engine_class(name, entry, self.context)
+            except ChatImgError:
+                raise
+            except Exception as exc:
+                raise EngineUnavailableError(
+                    f"model {name!r} is misconfigured: {exc}", "check its [models] table"
+                ) from None
+            self._engines[name] = engine
+        return engine
+
+    def listing(self, name: str) -> Listing:
+        entry = self.entry(name)
+        try:
+            engine = self.engine(name)
+            info = engine.info
+            availability: Availability = engine.availability()
+        except ChatImgError as exc:
+            return Listing(name, entry.engine, None, False, exc.one_line(),
+                           name in self.builtin_names)
+        return Listing(name, entry.engine, info, availability.available, availability.reason,
+                       name in self.builtin_names)
+
+    def listings(self) -> list[Listing]:
+        return [self.listing(name) for name in self.entries]
+
+    async def aclose(self) -> None:
+        for engine in self._engines.values():
+            await engine.aclose()
+        client = self.context.shared.get("http_client")
+        if client is not None:
+            await client.aclose()

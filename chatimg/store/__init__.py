@@ -1,0 +1,2 @@
+"""Storage: SQLModel tables, the database (engine, sessions, migrations), the repository and the
+content-addressed asset store on disk."""
