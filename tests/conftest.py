@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.tiny_diffusers"]
+
 KEY_VARS = ("IDEOGRAM_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENAI_API_KEY",
             "A1111_AUTH", "COMFYUI_API_KEY", "OPENAI_BASE_URL", "IDEOGRAM_BASE_URL",
             "GEMINI_BASE_URL", "COMFYUI_URL", "A1111_URL")

@@ -1,0 +1,1 @@
+"""Engine tests: layout, diffusers, the contract."""
