@@ -202,3 +202,75 @@ class PickRow(SQLModel, table=True):
     )
     picked_by: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class BenchRunRow(SQLModel, table=True):
+    """One ``chatimg bench`` run: prompts by models by seeds, and its per-model summary."""
+
+    __tablename__ = "bench_run"
+
+    id: str = Field(primary_key=True, max_length=26)
+    prompts_name: str = Field(max_length=500)
+    prompts_sha256: str = Field(max_length=64)
+    prompt_count: int
+    models: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    seeds: int
+    conversation_id: str | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.String(26), sa.ForeignKey("conversation.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+    summary: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False)
+    )
+    created_at: datetime = Field(sa_column=_ts(nullable=False, index=True))
+    finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class BenchResultRow(SQLModel, table=True):
+    """One prompt, model and seed of a bench run."""
+
+    __tablename__ = "bench_result"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(26), sa.ForeignKey("bench_run.id", ondelete="CASCADE"), nullable=False,
+            index=True,
+        )
+    )
+    model: str = Field(max_length=200, index=True)
+    model_version: str | None = Field(default=None, max_length=200)
+    prompt_index: int
+    seed: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, nullable=True))
+    generation_id: str | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.String(26), sa.ForeignKey("generation.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+    status: str = Field(max_length=20)
+    latency_ms: float | None = None
+    cost_usd: float | None = None
+    cer: float | None = None
+    checks_passed: bool | None = None
+
+
+class ModelVersionRow(SQLModel, table=True):
+    """A version of a catalog model seen on this install, and whether a bench run validated it."""
+
+    __tablename__ = "model_version"
+    __table_args__ = (sa.UniqueConstraint("model", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    model: str = Field(max_length=200)
+    version: str = Field(max_length=200)
+    first_seen: datetime = Field(sa_column=_ts(nullable=False))
+    validated_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    validated_by: str | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.String(26), sa.ForeignKey("bench_run.id", ondelete="SET NULL"), nullable=True
+        ),
+    )

@@ -1,0 +1,154 @@
+"""Validators: pure checks of finished images (typography by OCR, blank, size).
+
+``run_checks`` judges any image (``chatimg check``); ``validate_generation`` judges a stored
+generation's images and returns the verdicts to store (the Studio calls it in a worker thread).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chatimg.errors import InvalidRequestError
+from chatimg.validate.base import CheckInput, CheckResult, Validator
+from chatimg.validate.registry import load_validators, validator_targets
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from chatimg import domain
+    from chatimg.config import Settings
+    from chatimg.engines.base import GenerationRequest
+
+__all__ = [
+    "CheckInput", "CheckResult", "Validator", "expected_text_of", "load_image", "load_validators",
+    "run_checks", "validate_generation", "validator_targets",
+]
+
+DEFAULT_NAMES = ["blank", "size", "typography"]
+
+
+def load_image(source: bytes | str | Path | Image) -> Image:
+    """Decode image bytes or a file into a PIL image.
+
+    Raises:
+        InvalidRequestError: the file cannot be read or is not an image.
+    """
+    from PIL import Image as PILImage
+    from PIL import UnidentifiedImageError
+
+    if isinstance(source, PILImage.Image):
+        return source
+    label = "image data"
+    try:
+        if isinstance(source, bytes):
+            data = source
+        else:
+            label = str(source)
+            data = Path(source).read_bytes()
+        image = PILImage.open(io.BytesIO(data))
+        image.load()
+    except OSError as exc:
+        if isinstance(exc, UnidentifiedImageError) or not getattr(exc, "strerror", None):
+            raise InvalidRequestError(f"{label} is not an image") from None
+        raise InvalidRequestError(f"{label}: cannot read: {exc.strerror}") from None
+    return image
+
+
+def expected_text_of(prompt: str | None) -> str | None:
+    """The text a prompt asks to be written: its quoted strings joined by spaces."""
+    from chatimg.engines.layout import quoted_text
+
+    texts = quoted_text(prompt or "")
+    return " ".join(texts) if texts else None
+
+
+def run_checks(
+    image: bytes | str | Path | Image,
+    *,
+    expected_text: str | None = None,
+    requested_size: tuple[int, int] | None = None,
+    names: Sequence[str] | None = None,
+    settings: Settings | None = None,
+    allowed_sizes: tuple[tuple[int, int], ...] = (),
+    size_multiple: int = 1,
+) -> list[CheckResult]:
+    """Run validators on one image.
+
+    Args:
+        image: Encoded bytes, a file path or a PIL image.
+        expected_text: The text the image should show (typography is not applicable without it).
+        requested_size: (width, height) that was asked for (size is not applicable without it).
+        names: Validators to run; default: ``settings.validation.enabled`` or all built-ins.
+        settings: For the enabled list and the typography threshold.
+        allowed_sizes: Sizes the model offers, if it only offers a few.
+        size_multiple: The model rounds sizes to a multiple of this.
+
+    Returns:
+        One result per validator, in order (including skipped and not-applicable ones).
+
+    Raises:
+        InvalidRequestError: the image cannot be read, or a validator name is unknown.
+    """
+    picture = load_image(image)
+    if names is None:
+        names = settings.validation.enabled if settings is not None else DEFAULT_NAMES
+    max_cer = settings.validation.typography_max_cer if settings is not None else 0.1
+    given = CheckInput(
+        expected_text=expected_text, requested_size=requested_size,
+        allowed_sizes=allowed_sizes, size_multiple=size_multiple, max_cer=max_cer,
+    )
+    results: list[CheckResult] = []
+    for validator in load_validators(list(names)):
+        try:
+            results.append(validator.check(picture, given))
+        except Exception as exc:  # a validator bug is reported, not raised
+            results.append(CheckResult(validator.name, validator.version, "skipped", None,
+                                       {"reason": f"{type(exc).__name__}: {exc}"}))
+    return results
+
+
+def _requested_size(generation: domain.Generation) -> tuple[int, int] | None:
+    params: dict[str, Any] = generation.params or {}
+    width, height = params.get("width"), params.get("height")
+    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+        if params.get("upscale"):
+            return None  # the size follows the source image
+        return width, height
+    return None
+
+
+def validate_generation(
+    generation: domain.Generation, request: GenerationRequest, settings: Settings
+) -> list[domain.ValidationResult]:
+    """Check every image of a finished generation with the enabled validators.
+
+    Returns only verdicts (passed or failed); skipped and not-applicable checks are not stored.
+    """
+    from chatimg import domain
+
+    names = list(settings.validation.enabled)
+    if not names or not generation.assets:
+        return []
+    extra = request.extra or {}
+    expected = extra.get("expected_text") or expected_text_of(request.prompt)
+    size = _requested_size(generation)
+    stored: list[domain.ValidationResult] = []
+    for asset in generation.assets:
+        try:
+            results = run_checks(asset.path, expected_text=expected, requested_size=size,
+                                 names=names, settings=settings)
+        except InvalidRequestError:
+            continue
+        stored.extend(
+            domain.ValidationResult(
+                asset_sha256=asset.sha256, name=r.name, version=r.version,
+                passed=bool(r.passed), score=r.score, details=dict(r.details),
+                generation_id=generation.id,
+            )
+            for r in results
+            if r.applicable
+        )
+    return stored

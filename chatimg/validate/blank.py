@@ -1,0 +1,36 @@
+"""The ``blank`` check: a near-uniform or near-black image (a withheld or failed decode)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chatimg.validate.base import CheckInput, CheckResult, Validator
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+#: Grayscale standard deviation below which an image counts as uniform (0-255 scale).
+MIN_STD = 4.0
+#: Mean grayscale below which an image counts as black.
+MIN_MEAN = 8.0
+
+
+class BlankValidator(Validator):
+    """Fails images that are one flat colour or almost black."""
+
+    name = "blank"
+    version = "1"
+
+    def check(self, image: Image, given: CheckInput) -> CheckResult:
+        import numpy as np
+
+        gray = np.asarray(image.convert("L"), dtype=np.float32)
+        mean, std = float(gray.mean()), float(gray.std())
+        uniform, black = std < MIN_STD, mean < MIN_MEAN
+        # 0 for a flat image, 1 once the spread is clearly above the threshold.
+        score = round(min(1.0, std / (4 * MIN_STD)) * (0.0 if black else 1.0), 4)
+        reason = "near-black" if black else "near-uniform" if uniform else None
+        return self.result(
+            "failed" if reason else "passed", score,
+            mean=round(mean, 3), std=round(std, 3), reason=reason,
+        )

@@ -1,0 +1,100 @@
+"""The OCR engine (rapidocr-onnxruntime), loaded lazily once per process, kept quiet.
+
+onnxruntime and RapidOCR write to the C-level stderr and to their own loggers; both are kept
+off the terminal while the model loads and runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_lock = threading.Lock()
+_engine: Any = None
+_error: str | None = None
+
+
+class OcrUnavailable(Exception):
+    """OCR cannot run here (the optional ``ocr`` extra is not installed or failed to load)."""
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Point file descriptor 2 at the null device for the duration (C libraries included)."""
+    try:
+        sys.stderr.flush()
+    except (AttributeError, ValueError):
+        pass
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _silence_loggers() -> None:
+    for name in ("RapidOCR", "OrtInferSession", "rapidocr_onnxruntime", "onnxruntime"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.ERROR)
+        logger.handlers.clear()
+        logger.propagate = False
+
+
+def _load() -> Any:
+    global _engine, _error
+    if _engine is not None:
+        return _engine
+    if _error is not None:
+        raise OcrUnavailable(_error)
+    try:
+        with _quiet_stderr():
+            from rapidocr_onnxruntime import RapidOCR
+
+            _silence_loggers()
+            _engine = RapidOCR()
+            _silence_loggers()
+    except Exception as exc:
+        _error = f"OCR is not available ({type(exc).__name__}: {exc})"
+        raise OcrUnavailable(_error + "; install chatimg[ocr]") from None
+    return _engine
+
+
+def available() -> bool:
+    """Whether OCR can run (loads the model on first call)."""
+    try:
+        with _lock:
+            _load()
+    except OcrUnavailable:
+        return False
+    return True
+
+
+def read_lines(image: Any) -> list[tuple[str, float]]:
+    """The text lines OCR finds in a PIL image, top to bottom, with confidences.
+
+    Raises:
+        OcrUnavailable: OCR is not installed or failed to load.
+    """
+    import numpy as np
+
+    pixels = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])  # BGR
+    with _lock:
+        engine = _load()
+        with _quiet_stderr():
+            found, _elapsed = engine(pixels)
+    lines: list[tuple[str, float]] = []
+    for _box, text, confidence in found or []:
+        lines.append((str(text), float(confidence)))
+    return lines
