@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "gen": ("chatimg.commands.gen", "gen", "Generate images from a prompt on one or more models."),
     "models": ("chatimg.commands.models", "models", "List models, capabilities and availability."),
     "db": ("chatimg.commands.db", "db", "Database migrations: upgrade, current, downgrade."),
+    "compare": ("chatimg.commands.compare", "compare", "Compare 2-4 generations; contact sheet."),
 }
 
 

@@ -1,0 +1,418 @@
+"""Compare 2 to 4 generations of one conversation: parameters, differences, similarity.
+
+Pure domain logic shared by ``chatimg compare`` and the TUI's compare screen (no Textual).
+
+Similarity is measured two ways, both on grayscale copies of the two images after the larger
+one is resized to the smaller one's size:
+
+- **SSIM** (structural similarity, Wang et al. 2004) with an 11-tap Gaussian window
+  (sigma 1.5), constants ``K1=0.01``, ``K2=0.03`` over the 0-255 range, averaged over the
+  valid (unpadded) window positions; images are first downscaled (area filter) so the long side
+  is at most ``SSIM_MAX_SIDE`` pixels. 1.0 means identical; lower means less alike.
+- **dHash distance**: a 64-bit difference hash (9x8 grayscale, each pixel brighter than its
+  right neighbour or not) and the number of differing bits, 0 (same) to 64.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chatimg import domain
+from chatimg.errors import InvalidRequestError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from chatimg.studio import Studio
+
+MIN_ITEMS = 2
+MAX_ITEMS = 4
+SSIM_MAX_SIDE = 512
+SIMILARITY_METHODS = {
+    "ssim": "SSIM on grayscale, 11x11 Gaussian window (sigma 1.5), K1=0.01, K2=0.03, "
+            f"long side <= {SSIM_MAX_SIDE} px; 1.0 = identical",
+    "dhash": "64-bit difference hash (9x8 grayscale); Hamming distance 0 (same) to 64",
+}
+
+#: Parameter rows in display order: key → label.
+PARAM_LABELS: dict[str, str] = {
+    "model": "model", "version": "version", "status": "status", "seed": "seed", "size": "size",
+    "steps": "steps", "guidance": "guidance", "scheduler": "scheduler",
+    "latency": "latency", "cost": "cost",
+}
+
+
+@dataclass(frozen=True)
+class ParamRow:
+    """One parameter across the compared generations."""
+
+    key: str
+    label: str
+    values: tuple[str, ...]
+
+    @property
+    def differs(self) -> bool:
+        """Whether the generations disagree on this parameter."""
+        return len(set(self.values)) > 1
+
+
+@dataclass(frozen=True)
+class CompareItem:
+    """One compared generation and what can be shown for it.
+
+    ``state`` is ``ok`` (image file present), ``failed`` (no image: ``note`` holds the error),
+    or ``missing`` (the asset file is gone: ``note`` is ``"missing"``).
+    """
+
+    generation: domain.Generation
+    state: str
+    note: str = ""
+    image_path: Path | None = None
+
+    @property
+    def id(self) -> str:
+        return self.generation.id
+
+    @property
+    def model(self) -> str:
+        g = self.generation
+        return g.resolved_model or g.requested_model
+
+
+@dataclass(frozen=True)
+class PairScore:
+    """How alike two compared images are (``None`` when either has no image)."""
+
+    a: str
+    b: str
+    ssim: float | None
+    dhash_distance: int | None
+
+    def short(self) -> str:
+        """``SSIM 0.912 · dHash 7/64`` (or ``n/a``)."""
+        if self.ssim is None or self.dhash_distance is None:
+            return "n/a"
+        return f"SSIM {self.ssim:.3f} · dHash {self.dhash_distance}/64"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Generations from one conversation, with their parameter table."""
+
+    conversation_id: str
+    items: tuple[CompareItem, ...]
+    rows: tuple[ParamRow, ...] = field(default=())
+
+    @property
+    def generation_ids(self) -> list[str]:
+        return [item.id for item in self.items]
+
+    def shared_rows(self) -> list[ParamRow]:
+        """Parameters every generation agrees on (shown once)."""
+        return [row for row in self.rows if not row.differs]
+
+    def differing_rows(self) -> list[ParamRow]:
+        """Parameters the generations disagree on (shown per pane, highlighted)."""
+        return [row for row in self.rows if row.differs]
+
+    def index_of(self, generation_id: str) -> int:
+        return self.generation_ids.index(generation_id)
+
+
+def load_comparison(studio: Studio, generation_ids: list[str] | tuple[str, ...]) -> Comparison:
+    """Load 2 to 4 generations of one conversation for comparison.
+
+    Raises:
+        InvalidRequestError: too few or too many ids, repeated ids, or several conversations.
+        NotFoundError: an id does not exist.
+    """
+    ids = list(generation_ids)
+    if not MIN_ITEMS <= len(ids) <= MAX_ITEMS:
+        raise InvalidRequestError(
+            f"compare takes {MIN_ITEMS} to {MAX_ITEMS} generations, not {len(ids)}"
+        )
+    repeated = [gid for gid, n in Counter(ids).items() if n > 1]
+    if repeated:
+        raise InvalidRequestError(f"generation {repeated[0]!r} is listed twice")
+    generations = studio.get_generations(ids)
+    conversations = {gid: studio.repo.conversation_of_generation(gid) for gid in ids}
+    distinct = sorted(set(conversations.values()))
+    if len(distinct) != 1:
+        raise InvalidRequestError(
+            f"the generations come from {len(distinct)} conversations; compare works within one",
+            "pick generations of a single conversation (chatimg show ID lists them)",
+        )
+    items = tuple(_item(g) for g in generations)
+    return Comparison(distinct[0], items, tuple(param_rows([i.generation for i in items])))
+
+
+def _item(generation: domain.Generation) -> CompareItem:
+    if generation.status != "succeeded" or not generation.assets:
+        error = generation.error or (
+            "no image" if generation.status == "succeeded" else generation.status
+        )
+        return CompareItem(generation, "failed", error)
+    path = Path(generation.assets[0].path)
+    if not path.is_file():
+        return CompareItem(generation, "missing", "missing")
+    return CompareItem(generation, "ok", "", path)
+
+
+# -- parameters --------------------------------------------------------------------------------
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _latency(ms: float | None) -> str:
+    if ms is None:
+        return "-"
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+def _cost(generation: domain.Generation) -> str:
+    if generation.cost_usd is None:
+        return "-"
+    text = f"${generation.cost_usd:.4f}".rstrip("0").rstrip(".")
+    if text == "$":
+        text = "$0"
+    return ("~" if generation.cost_estimated else "") + text
+
+
+def generation_seed(generation: domain.Generation) -> int | None:
+    """The seed actually used (first image), else the requested one."""
+    if generation.assets and generation.assets[0].seed is not None:
+        return generation.assets[0].seed
+    seed = generation.params.get("seed")
+    return int(seed) if isinstance(seed, int) else None
+
+
+def generation_size(generation: domain.Generation) -> str:
+    """``WxH`` of the first image, else the requested size, else ``-``."""
+    if generation.assets:
+        return f"{generation.assets[0].width}x{generation.assets[0].height}"
+    width, height = generation.params.get("width"), generation.params.get("height")
+    return f"{width}x{height}" if width and height else "-"
+
+
+def param_values(generation: domain.Generation) -> dict[str, str]:
+    """Display values of one generation's parameters, keyed like ``PARAM_LABELS``."""
+    params = generation.params
+    return {
+        "model": generation.resolved_model or generation.requested_model,
+        "version": generation.model_version or "-",
+        "status": generation.status,
+        "seed": _number(generation_seed(generation)),
+        "size": generation_size(generation),
+        "steps": _number(params.get("steps")),
+        "guidance": _number(params.get("guidance")),
+        "scheduler": _number(params.get("scheduler")),
+        "latency": _latency(generation.latency_ms),
+        "cost": _cost(generation),
+    }
+
+
+def _checks(generation: domain.Generation) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for check in generation.validations:
+        score = "" if check.score is None else f" {check.score:.2f}"
+        found[check.name] = ("pass" if check.passed else "FAIL") + score
+    return found
+
+
+def param_rows(generations: list[domain.Generation]) -> list[ParamRow]:
+    """The parameter table: one row per parameter and validation check, values per generation."""
+    values = [param_values(g) for g in generations]
+    rows = [
+        ParamRow(key, label, tuple(v[key] for v in values)) for key, label in PARAM_LABELS.items()
+    ]
+    checks = [_checks(g) for g in generations]
+    names = sorted({name for found in checks for name in found})
+    rows.extend(
+        ParamRow(f"check:{name}", f"check {name}", tuple(found.get(name, "-") for found in checks))
+        for name in names
+    )
+    return rows
+
+
+# -- images ------------------------------------------------------------------------------------
+
+def load_image(item: CompareItem) -> Image | None:
+    """The item's first image as RGB, or ``None`` when it has none or cannot be read."""
+    if item.image_path is None:
+        return None
+    from PIL import Image as PILImage
+    from PIL import UnidentifiedImageError
+
+    try:
+        with PILImage.open(item.image_path) as image:
+            return image.convert("RGB")
+    except (OSError, UnidentifiedImageError, ValueError):
+        return None
+
+
+def match_sizes(a: Image, b: Image) -> tuple[Image, Image]:
+    """Resize the larger image (by pixel count) to the smaller one's size."""
+    if a.size == b.size:
+        return a, b
+    from PIL import Image as PILImage
+
+    if a.width * a.height <= b.width * b.height:
+        return a, b.resize(a.size, PILImage.Resampling.LANCZOS)
+    return a.resize(b.size, PILImage.Resampling.LANCZOS), b
+
+
+def difference_image(a: Image, b: Image) -> Image:
+    """Per-pixel absolute RGB difference (black where identical), at the smaller size."""
+    from PIL import ImageChops
+
+    left, right = match_sizes(a.convert("RGB"), b.convert("RGB"))
+    return ImageChops.difference(left, right)
+
+
+def _gaussian(size: int = 11, sigma: float = 1.5) -> Any:
+    import numpy as np
+
+    offsets = np.arange(size, dtype=np.float64) - (size - 1) / 2
+    kernel = np.exp(-(offsets**2) / (2 * sigma**2))
+    return kernel / kernel.sum()
+
+
+def _blur(plane: Any, kernel: Any) -> Any:
+    """Separable 'valid' convolution of a 2-D array with a 1-D kernel."""
+    taps = len(kernel)
+    height, width = plane.shape
+    rows = sum(kernel[i] * plane[:, i : width - taps + 1 + i] for i in range(taps))
+    return sum(kernel[i] * rows[i : height - taps + 1 + i, :] for i in range(taps))
+
+
+def ssim(a: Image, b: Image) -> float:
+    """Mean SSIM of two images on grayscale (see the module docstring), in [-1, 1]."""
+    import numpy as np
+    from PIL import Image as PILImage
+
+    left, right = match_sizes(a, b)
+    scale = SSIM_MAX_SIDE / max(left.size)
+    if scale < 1:
+        size = (max(1, round(left.width * scale)), max(1, round(left.height * scale)))
+        left = left.resize(size, PILImage.Resampling.BOX)
+        right = right.resize(size, PILImage.Resampling.BOX)
+    x = np.asarray(left.convert("L"), dtype=np.float64)
+    y = np.asarray(right.convert("L"), dtype=np.float64)
+    if np.array_equal(x, y):
+        return 1.0
+    window = min(11, *x.shape)
+    kernel = _gaussian(window, 1.5 * window / 11)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    mu_x, mu_y = _blur(x, kernel), _blur(y, kernel)
+    var_x = _blur(x * x, kernel) - mu_x**2
+    var_y = _blur(y * y, kernel) - mu_y**2
+    cov = _blur(x * y, kernel) - mu_x * mu_y
+    index = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / (
+        (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2)
+    )
+    return round(float(index.mean()), 6)
+
+
+def dhash(image: Image) -> int:
+    """A 64-bit difference hash of ``image``."""
+    from PIL import Image as PILImage
+
+    small = image.convert("L").resize((9, 8), PILImage.Resampling.BOX)
+    pixels = small.tobytes()
+    bits = 0
+    for row in range(8):
+        for column in range(8):
+            left, right = pixels[row * 9 + column], pixels[row * 9 + column + 1]
+            bits = (bits << 1) | (1 if left > right else 0)
+    return bits
+
+
+def dhash_distance(a: Image, b: Image) -> int:
+    """Bits that differ between the two images' dHashes (0 to 64)."""
+    return bin(dhash(a) ^ dhash(b)).count("1")
+
+
+def pair_score(a_id: str, a: Image | None, b_id: str, b: Image | None) -> PairScore:
+    """SSIM and dHash distance of two images (``None`` values when either is absent)."""
+    if a is None or b is None:
+        return PairScore(a_id, b_id, None, None)
+    return PairScore(a_id, b_id, ssim(a, b), dhash_distance(a, b))
+
+
+def similarity_scores(
+    comparison: Comparison, images: list[Image | None] | None = None
+) -> list[PairScore]:
+    """A score for every pair of compared generations, in order (1-2, 1-3, ..., 3-4)."""
+    loaded = images if images is not None else [load_image(item) for item in comparison.items]
+    pairs = combinations(range(len(comparison.items)), 2)
+    return [
+        pair_score(comparison.items[i].id, loaded[i], comparison.items[j].id, loaded[j])
+        for i, j in pairs
+    ]
+
+
+# -- results -----------------------------------------------------------------------------------
+
+_CONTINUE_KEYS = ("steps", "guidance", "scheduler", "width", "height", "negative_prompt",
+                  "strength", "upscale", "extra")
+
+
+def continue_params(generation: domain.Generation) -> dict[str, Any]:
+    """What "continue from this one" hands the composer.
+
+    Returns:
+        ``{"generation_id": str, "model": str, "seed": int | None, "params": dict}`` where
+        ``params`` holds ``GenerationParams`` field names (steps, guidance, scheduler, width,
+        height, negative_prompt, strength, upscale, extra, source, mask) that were set.
+    """
+    stored = generation.params
+    params = {key: stored[key] for key in _CONTINUE_KEYS if stored.get(key) is not None}
+    if stored.get("source_asset"):
+        params["source"] = stored["source_asset"]
+    if stored.get("mask_asset"):
+        params["mask"] = stored["mask_asset"]
+    return {
+        "generation_id": generation.id,
+        "model": generation.resolved_model or generation.requested_model,
+        "seed": generation_seed(generation),
+        "params": params,
+    }
+
+
+def winners_by_generation(thread: domain.Thread) -> dict[str, int]:
+    """How many times each generation of ``thread`` won a comparison (winners only)."""
+    return dict(Counter(pick.winner_id for pick in thread.picks))
+
+
+def comparison_json(comparison: Comparison, scores: list[PairScore]) -> dict[str, Any]:
+    """The metadata diff and similarity scores as JSON-ready data."""
+    return {
+        "conversation_id": comparison.conversation_id,
+        "generations": [
+            {"id": item.id, "model": item.model, "state": item.state,
+             "note": item.note or None,
+             "path": str(item.image_path) if item.image_path else None}
+            for item in comparison.items
+        ],
+        "shared": {row.key: row.values[0] for row in comparison.shared_rows()},
+        "differs": {
+            row.key: dict(zip(comparison.generation_ids, row.values, strict=True))
+            for row in comparison.differing_rows()
+        },
+        "similarity": {
+            "methods": SIMILARITY_METHODS,
+            "pairs": [
+                {"a": s.a, "b": s.b, "ssim": s.ssim, "dhash_distance": s.dhash_distance}
+                for s in scores
+            ],
+        },
+    }
