@@ -1,4 +1,5 @@
-"""Find the data folders that ship with chatimg (``themes/``, ``migrations/``), installed or in a checkout."""
+"""Find the data folders that ship with chatimg (``themes/``, ``migrations/``), installed or in
+a checkout."""
 
 from __future__ import annotations
 

@@ -17,7 +17,9 @@ target_metadata = SQLModel.metadata
 _SEARCH_PREFIXES = ("message_fts", "ix_message_text_fts")
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     return not (name and name.startswith(_SEARCH_PREFIXES))
 
 

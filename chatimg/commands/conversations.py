@@ -22,7 +22,8 @@ def ls(limit: int | None, query: str | None, as_json: bool) -> None:
         click.echo("no conversations yet: try `chatimg gen \"a poster that says \\\"HELLO\\\"\"`")
         return
     for c in conversations:
-        click.echo(f"{c.id}  {when(c.updated_at)}  {c.message_count:>4} msg  {c.title or '(untitled)'}")
+        title = c.title or "(untitled)"
+        click.echo(f"{c.id}  {when(c.updated_at)}  {c.message_count:>4} msg  {title}")
 
 
 @click.command()

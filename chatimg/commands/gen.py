@@ -77,9 +77,13 @@ def gen(
             click.echo(f"\r{event.model}: {event.generation.status}          ", err=True)
 
     with open_studio() as studio:
-        default = studio.get_conversation(conversation_id).default_model if conversation_id else None
+        default = None
+        if conversation_id:
+            default = studio.get_conversation(conversation_id).default_model
         chosen = list(models) or [default or studio.settings.default_model]
-        outcome = asyncio.run(_run(studio, prompt, chosen, params, conversation_id, title, on_event))
+        outcome = asyncio.run(
+            _run(studio, prompt, chosen, params, conversation_id, title, on_event)
+        )
     if as_json:
         print_json(
             {

@@ -327,5 +327,5 @@ class Engine(abc.ABC):
 
         raise InvalidRequestError(f"{self.name} cannot describe images")
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release resources (loaded pipelines are kept in the shared cache)."""

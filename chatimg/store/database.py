@@ -93,9 +93,12 @@ class Database:
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on error."""
-        with self._guard(), Session(self._write_engine, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        with (
+            self._guard(),
+            Session(self._write_engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
 
     @contextlib.contextmanager
     def _guard(self) -> Iterator[None]:

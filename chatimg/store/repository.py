@@ -508,7 +508,7 @@ class Repository:
                     "ORDER BY m.created_at DESC LIMIT :limit"
                 ).bindparams(match=match.strip(), limit=limit)
             else:
-                tsquery = " & ".join(words[:-1] + [f"{words[-1]}:*"])
+                tsquery = " & ".join([*words[:-1], f"{words[-1]}:*"])
                 query = sa.text(
                     "SELECT m.id, m.conversation_id, m.text, m.created_at, c.title "
                     "FROM message m JOIN conversation c ON c.id = m.conversation_id "
