@@ -1,0 +1,369 @@
+"""The compare screen: 2 to 4 generations side by side, their differences and a winner.
+
+Open it with ``app.push_screen(CompareScreen(studio, generation_ids), callback)``; see the
+class docstring for what it returns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Grid, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Label, Static
+from textual_image.widget import HalfcellImage
+from textual_image.widget import Image as AutoImage
+
+from chatimg.compare import (
+    CompareItem,
+    Comparison,
+    PairScore,
+    ParamRow,
+    continue_params,
+    difference_image,
+    load_comparison,
+    load_image,
+    pair_score,
+    similarity_scores,
+)
+from chatimg.errors import ChatImgError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from chatimg.studio import Studio
+
+Renderer = Literal["auto", "halfcell"]
+
+
+def _image_widget(image: Image, renderer: Renderer, classes: str) -> Widget:
+    widget_class = HalfcellImage if renderer == "halfcell" else AutoImage
+    return widget_class(image, classes=classes)
+
+
+class ComparePane(Vertical, can_focus=True):
+    """One generation: its image (or error, or "missing") and the parameters that differ."""
+
+    def __init__(
+        self, item: CompareItem, number: int, differing: list[ParamRow], index: int,
+        image: Image | None, renderer: Renderer,
+    ) -> None:
+        super().__init__(id=f"pane-{number}", classes=f"pane-{item.state}")
+        self.item = item
+        self.number = number
+        self._differing = differing
+        self._index = index
+        self._image = image
+        self._renderer = renderer
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.title_text(), classes="pane-title")
+        with Container(classes="pane-image"):
+            if self._image is not None:
+                yield _image_widget(self._image, self._renderer, "pane-picture")
+            else:
+                yield Static(self.item.note, markup=False,
+                             classes=f"pane-note {self.item.state}")
+        with Vertical(classes="pane-params"):
+            for row in self._differing:
+                if row.key == "model":
+                    continue
+                yield Label(f"{row.label}: {row.values[self._index]}", markup=False,
+                            classes=f"param differs param-{row.key.replace(':', '-')}")
+
+    def title_text(self) -> str:
+        star = " ★ winner" if self.has_class("winner") else ""
+        return f"#{self.number} {self.item.model}{star}"
+
+    def refresh_title(self) -> None:
+        self.query_one(".pane-title", Label).update(self.title_text())
+
+
+class CompareScreen(Screen[dict[str, Any] | None]):
+    """Generations of one conversation side by side (2x2 grid for four).
+
+    Args:
+        studio: The Studio.
+        generation_ids: 2 to 4 generation ids of one conversation.
+        renderer: ``"auto"`` (Sixel/Kitty/half-cell as the terminal allows) or ``"halfcell"``.
+
+    Raises:
+        ChatImgError: from the constructor when an id is unknown, the ids span several
+            conversations, or there are not 2 to 4 of them (show ``exc.one_line()``).
+
+    The screen is dismissed with ``None`` (closed) or, for "continue from this one", with::
+
+        {"generation_id": str, "model": str, "seed": int | None,
+         "params": {...}}   # GenerationParams field names: steps, guidance, scheduler,
+                            # width, height, negative_prompt, strength, upscale, extra,
+                            # source, mask (only those that were set)
+
+    so the caller can set its composer's model, seed and params.
+    """
+
+    DEFAULT_CSS = """
+    CompareScreen { layout: vertical; }
+    CompareScreen #compare-header { height: auto; padding: 0 1; background: $boost; }
+    CompareScreen #compare-shared { color: $text-muted; }
+    CompareScreen #compare-similarity { color: $text; }
+    CompareScreen #compare-panes { height: 1fr; grid-gutter: 0 1; }
+    CompareScreen ComparePane { height: 1fr; border: round $panel; padding: 0 1; }
+    CompareScreen ComparePane:focus { border: round $accent; }
+    CompareScreen ComparePane.marked { border: double $secondary; }
+    CompareScreen ComparePane.marked:focus { border: double $accent; }
+    CompareScreen ComparePane.winner .pane-title { color: $success; }
+    CompareScreen .pane-title { text-style: bold; width: 1fr; }
+    CompareScreen .pane-image { height: 1fr; align: center middle; }
+    CompareScreen .pane-picture, CompareScreen .difference-picture { width: auto; height: auto; }
+    CompareScreen .pane-note { width: 1fr; content-align: center middle; height: 1fr; }
+    CompareScreen .pane-note.failed { color: $error; }
+    CompareScreen .pane-note.missing { color: $text-muted; text-style: italic; }
+    CompareScreen .pane-params { height: auto; }
+    CompareScreen .param.differs { color: $warning; text-style: bold; }
+    CompareScreen #compare-panes.zoomed ComparePane { display: none; }
+    CompareScreen #compare-panes.zoomed ComparePane.zoomed { display: block; }
+    CompareScreen #compare-difference { display: none; height: 1fr; align: center middle; }
+    CompareScreen.difference-mode #compare-panes { display: none; }
+    CompareScreen.difference-mode #compare-difference { display: block; }
+    """
+
+    BINDINGS = [
+        Binding("right,l", "move(1)", "Next", id="compare.next"),
+        Binding("left,h", "move(-1)", "Previous", id="compare.previous"),
+        Binding("down,j", "move_row(1)", "Down", show=False, id="compare.down"),
+        Binding("up,k", "move_row(-1)", "Up", show=False, id="compare.up"),
+        Binding("s", "swap", "Swap", id="compare.swap"),
+        Binding("z", "zoom", "Zoom", id="compare.zoom"),
+        Binding("space", "mark", "Mark", id="compare.mark"),
+        Binding("d", "difference", "Difference", id="compare.difference"),
+        Binding("w", "pick", "Pick winner", id="compare.pick"),
+        Binding("c", "continue", "Continue from this", id="compare.continue"),
+        Binding("escape,q", "back", "Back", id="compare.back"),
+    ]
+
+    def __init__(
+        self, studio: Studio, generation_ids: list[str] | tuple[str, ...],
+        *, renderer: Renderer = "auto",
+    ) -> None:
+        super().__init__()
+        self.studio = studio
+        self.comparison: Comparison = load_comparison(studio, list(generation_ids))
+        self.renderer: Renderer = renderer
+        self.images: list[Image | None] = [load_image(i) for i in self.comparison.items]
+        self.scores: dict[frozenset[str], PairScore] = {}
+        self.difference: Image | None = None
+        """The difference image on show in difference mode (``None`` otherwise)."""
+        self.difference_pair: tuple[str, str] | None = None
+        self._marked: list[str] = []
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        comparison = self.comparison
+        with Vertical(id="compare-header"):
+            yield Static(self._shared_text(), markup=False, id="compare-shared")
+            yield Static("similarity: computing…", markup=False, id="compare-similarity")
+        differing = comparison.differing_rows()
+        with Grid(id="compare-panes"):
+            for index, item in enumerate(comparison.items):
+                yield ComparePane(item, index + 1, differing, index, self.images[index],
+                                  self.renderer)
+        with Container(id="compare-difference"):
+            yield Static("", id="difference-placeholder")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._apply_grid()
+        self.panes()[0].focus()
+        self._compute_scores()
+
+    def panes(self) -> list[ComparePane]:
+        """The panes in display order."""
+        return list(self.query_one("#compare-panes", Grid).query_children(ComparePane))
+
+    def focused_pane(self) -> ComparePane:
+        focused = self.focused
+        while focused is not None and not isinstance(focused, ComparePane):
+            focused = focused.parent if isinstance(focused.parent, Widget) else None
+        return focused if isinstance(focused, ComparePane) else self.panes()[0]
+
+    def _columns(self) -> int:
+        count = len(self.comparison.items)
+        return 2 if count == 4 else count
+
+    def _apply_grid(self) -> None:
+        grid = self.query_one("#compare-panes", Grid)
+        zoomed = grid.has_class("zoomed")
+        columns = 1 if zoomed else self._columns()
+        rows = 1 if zoomed else (len(self.comparison.items) + columns - 1) // columns
+        grid.styles.grid_size_columns = columns
+        grid.styles.grid_size_rows = rows
+
+    def _shared_text(self) -> str:
+        shared = " · ".join(
+            f"{row.label} {row.values[0]}"
+            for row in self.comparison.shared_rows() if row.values[0] != "-"
+        )
+        count = len(self.comparison.items)
+        return f"Compare {count} generations · same: {shared or '(nothing)'}"
+
+    # -- similarity -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="compare-scores")
+    def _compute_scores(self) -> None:
+        scores = similarity_scores(self.comparison, self.images)
+        self.app.call_from_thread(self._scores_ready, scores)
+
+    def _scores_ready(self, scores: list[PairScore]) -> None:
+        for score in scores:
+            self.scores[frozenset((score.a, score.b))] = score
+        self._refresh_similarity()
+
+    def _number(self, generation_id: str) -> int:
+        return self.comparison.index_of(generation_id) + 1
+
+    def _refresh_similarity(self) -> None:
+        label = self.query_one("#compare-similarity", Static)
+        if self.difference_pair is not None:
+            a, b = self.difference_pair
+            score = self.scores.get(frozenset((a, b)))
+            text = score.short() if score else "computing…"
+            label.update(f"difference #{self._number(a)} vs #{self._number(b)} "
+                         f"(black = identical) · {text}")
+            return
+        if not self.scores:
+            label.update("similarity: computing…")
+            return
+        ordered = sorted(
+            self.scores.values(), key=lambda s: sorted((self._number(s.a), self._number(s.b)))
+        )
+        parts = [f"#{self._number(s.a)}↔#{self._number(s.b)} {s.short()}" for s in ordered]
+        label.update("similarity: " + "   ".join(parts))
+
+    def score_between(self, a: str, b: str) -> PairScore | None:
+        """The computed score of two compared generations (``None`` until computed)."""
+        return self.scores.get(frozenset((a, b)))
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def action_move(self, delta: int) -> None:
+        panes = [pane for pane in self.panes() if pane.display]
+        if not panes or self.has_class("difference-mode"):
+            return
+        current = self.focused_pane()
+        position = panes.index(current) if current in panes else 0
+        panes[(position + delta) % len(panes)].focus()
+
+    def action_move_row(self, delta: int) -> None:
+        self.action_move(delta * self._columns())
+
+    def action_swap(self) -> None:
+        """Swap the focused pane with the next one (the last with the first)."""
+        grid = self.query_one("#compare-panes", Grid)
+        panes = self.panes()
+        current = self.focused_pane()
+        position = panes.index(current)
+        if position + 1 < len(panes):
+            grid.move_child(panes[position + 1], before=current)
+        else:
+            first = panes[0]
+            grid.move_child(current, before=first)
+            if len(panes) > 2:
+                grid.move_child(first, after=panes[-2])
+        current.focus()
+
+    def action_zoom(self) -> None:
+        """Show the focused pane alone (full screen), or go back to the grid."""
+        grid = self.query_one("#compare-panes", Grid)
+        current = self.focused_pane()
+        if grid.has_class("zoomed"):
+            grid.remove_class("zoomed")
+            for pane in self.panes():
+                pane.remove_class("zoomed")
+        else:
+            current.add_class("zoomed")
+            grid.add_class("zoomed")
+        self._apply_grid()
+        current.focus()
+
+    def action_mark(self) -> None:
+        """Mark the focused pane for difference mode (two at most; the oldest mark drops)."""
+        current = self.focused_pane()
+        if current.item.id in self._marked:
+            self._marked.remove(current.item.id)
+            current.remove_class("marked")
+            return
+        self._marked.append(current.item.id)
+        current.add_class("marked")
+        while len(self._marked) > 2:
+            dropped = self._marked.pop(0)
+            for pane in self.panes():
+                if pane.item.id == dropped:
+                    pane.remove_class("marked")
+
+    def difference_targets(self) -> tuple[ComparePane, ComparePane]:
+        """The two marked panes, else the focused pane and the next one."""
+        panes = self.panes()
+        if len(self._marked) == 2:
+            marked = [p for p in panes if p.item.id in self._marked]
+            return marked[0], marked[1]
+        current = self.focused_pane()
+        position = panes.index(current)
+        return current, panes[(position + 1) % len(panes)]
+
+    async def action_difference(self) -> None:
+        """Toggle the per-pixel difference of two panes (resized to the smaller when needed)."""
+        holder = self.query_one("#compare-difference", Container)
+        if self.has_class("difference-mode"):
+            self.remove_class("difference-mode")
+            self.difference = None
+            self.difference_pair = None
+            await holder.remove_children()
+            await holder.mount(Static("", id="difference-placeholder"))
+            self._refresh_similarity()
+            self.focused_pane().focus()
+            return
+        first, second = self.difference_targets()
+        a = self.images[self.comparison.index_of(first.item.id)]
+        b = self.images[self.comparison.index_of(second.item.id)]
+        if a is None or b is None:
+            self.notify("Difference needs two images; one of these has none", severity="warning")
+            return
+        self.difference = difference_image(a, b)
+        self.difference_pair = (first.item.id, second.item.id)
+        key = frozenset(self.difference_pair)
+        if key not in self.scores:
+            self.scores[key] = pair_score(first.item.id, a, second.item.id, b)
+        await holder.remove_children()
+        await holder.mount(_image_widget(self.difference, self.renderer, "difference-picture"))
+        self.add_class("difference-mode")
+        self._refresh_similarity()
+
+    def action_pick(self) -> None:
+        """Store the focused pane's generation as this comparison's winner."""
+        current = self.focused_pane()
+        try:
+            self.studio.add_pick(self.comparison.generation_ids, current.item.id)
+        except ChatImgError as exc:
+            self.notify(exc.one_line(), severity="error")
+            return
+        for pane in self.panes():
+            pane.set_class(pane is current, "winner")
+            pane.refresh_title()
+        self.notify(f"Picked #{current.number} {current.item.model} as the winner")
+
+    def action_continue(self) -> None:
+        """Return the focused pane's model, seed and params to the caller."""
+        self.dismiss(continue_params(self.focused_pane().item.generation))
+
+    async def action_back(self) -> None:
+        if self.has_class("difference-mode"):
+            await self.action_difference()
+        elif self.query_one("#compare-panes", Grid).has_class("zoomed"):
+            self.action_zoom()
+        else:
+            self.dismiss(None)
