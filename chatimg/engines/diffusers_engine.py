@@ -1,0 +1,300 @@
+"""The local ``diffusers`` engine: txt2img, img2img, inpaint and x4 upscale on this machine.
+
+torch and diffusers are imported only inside the functions that run a model, so listing models
+stays instant. Pipelines are loaded once into a shared LRU cache (``pipeline_cache``); img2img and
+inpaint pipelines are derived with ``from_pipe`` and share the loaded weights.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from chatimg.engines.base import (
+    Availability,
+    CancelToken,
+    Capabilities,
+    Engine,
+    GeneratedImage,
+    GenerationRequest,
+    GenerationResult,
+    ModelInfo,
+    Progress,
+    ProgressCallback,
+)
+from chatimg.engines.diffusers_source import (
+    Source,
+    missing_reason,
+    model_index,
+    resolve_source,
+    source_version,
+)
+from chatimg.engines.pipeline_cache import LoadedPipeline, shared_cache
+from chatimg.errors import (
+    CancelledError,
+    EngineRequestError,
+    EngineUnavailableError,
+    InvalidRequestError,
+)
+
+_DTYPES = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",
+           "half": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16"}
+
+
+class _Stop(Exception):
+    """Raised from a step callback to abort the pipeline at once (no VAE decode)."""
+
+
+class DiffusersEngine(Engine):
+    """A diffusers pipeline from a hub id, a local folder or a single-file checkpoint."""
+
+    kind: ClassVar[str] = "diffusers"
+    blocking: ClassVar[bool] = True
+
+    def __init__(self, name: str, entry: Any, context: Any) -> None:
+        super().__init__(name, entry, context)
+        if not entry.source:
+            raise EngineUnavailableError(f"model {name!r} has no source",
+                                         "set source = hub id, folder or .safetensors file")
+        self.source: Source = resolve_source(entry.source, entry.revision)
+        self._version: str | None = None
+        self._version_known = False
+        self._pipeline_class: str | None = None
+
+    # -- catalog facts (cheap) -----------------------------------------------------------------
+
+    def _extra(self, key: str) -> Any:
+        return (self.entry.model_extra or {}).get(key)
+
+    @property
+    def pipeline_class(self) -> str:
+        """The pipeline class name from the entry or ``model_index.json`` ('' when unknown)."""
+        if self._pipeline_class is None:
+            chosen = self._extra("pipeline")
+            if not chosen:
+                index = model_index(self.source)
+                chosen = (index or {}).get("_class_name") or ""
+            self._pipeline_class = str(chosen)
+        return self._pipeline_class
+
+    @property
+    def is_upscaler(self) -> bool:
+        return self._extra("task") == "upscale" or "Upscale" in self.pipeline_class
+
+    @property
+    def version(self) -> str | None:
+        if not self._version_known:
+            self._version = source_version(self.source)
+            self._version_known = self._version is not None or self.source.kind != "hub"
+        return self._version
+
+    @property
+    def info(self) -> ModelInfo:
+        upscaler = self.is_upscaler
+        flux = "Flux" in self.pipeline_class
+        schedulers = shared_cache(self.context).scheduler_names.get(self._cache_source(), ())
+        caps = Capabilities(
+            txt2img=not upscaler, img2img=not upscaler, inpaint=not upscaler, upscale=upscaler,
+            seed=True, negative_prompt=not flux, schedulers=schedulers, max_width=2048,
+            max_height=2048, max_count=4, size_multiple=8, deterministic=True,
+        )
+        entry = self.entry
+        defaults = {key: getattr(entry, key) for key in
+                    ("steps", "guidance", "width", "height", "scheduler")
+                    if getattr(entry, key) is not None}
+        return ModelInfo(
+            name=self.name, engine=self.kind, model_id=entry.source, version=self.version,
+            capabilities=caps, cost_per_image=entry.cost_per_image,
+            description=entry.description or "", defaults=defaults,
+        )
+
+    def availability(self) -> Availability:
+        from importlib.util import find_spec
+
+        for module in ("torch", "diffusers", "transformers"):
+            if find_spec(module) is None:
+                return Availability(
+                    False, f"{module} is not installed (pip install 'chatimg[local]')"
+                )
+        reason = missing_reason(self.source)
+        return Availability(reason is None, reason)
+
+    def validate_request(self, request: GenerationRequest) -> GenerationRequest:
+        request = super().validate_request(request)
+        mode = request.mode
+        if mode == "upscale":
+            if request.upscale not in (4, 4.0):
+                raise InvalidRequestError(f"{self.name} upscales by 4 only, not {request.upscale}")
+            request = replace(request, width=None, height=None)
+        if mode in ("img2img", "inpaint", "upscale") and request.source_image is not None:
+            source_size = _image_size(request.source_image, "source image")
+            if request.mask is not None:
+                mask_size = _image_size(request.mask, "mask")
+                if mask_size != source_size:
+                    raise InvalidRequestError(
+                        f"mask is {mask_size[0]}x{mask_size[1]} but the source image is "
+                        f"{source_size[0]}x{source_size[1]}", "use a mask the size of the image"
+                    )
+        if (mode in ("img2img", "inpaint") and request.steps and request.strength is not None
+                and int(request.steps * request.strength) < 1):
+            raise InvalidRequestError(
+                f"steps x strength must be at least 1 (steps {request.steps}, "
+                f"strength {request.strength})", "raise --steps or --strength"
+            )
+        return request
+
+    # -- running -------------------------------------------------------------------------------
+
+    def _cache_source(self) -> str:
+        return f"{self.source.location}@{self.source.revision or ''}"
+
+    def generate_blocking(
+        self, request: GenerationRequest, progress: ProgressCallback, cancel: CancelToken
+    ) -> GenerationResult:
+        from chatimg.engines import diffusers_runtime as runtime
+
+        if cancel.cancelled:
+            raise CancelledError("cancelled before it started")
+        settings = self.context.settings.diffusers
+        torch = runtime.import_torch()
+        device = runtime.pick_device(self.entry.device or settings.device)
+        dtype_name = _dtype_for(device, self.entry.dtype)
+        cache = shared_cache(self.context)
+        key = (self._cache_source(), self.pipeline_class, device, dtype_name)
+        with cache.run_lock:
+            loaded, hit = cache.get_or_load(
+                key, lambda: runtime.load(self.name, self.source, self.pipeline_class,
+                                          device, dtype_name, self._single_file_config())
+            )
+            cache.scheduler_names[self._cache_source()] = loaded.scheduler_names
+            if loaded.version and not self._version:
+                self._version, self._version_known = loaded.version, True
+            threads = request.extra.get("torch_threads") or settings.threads
+            previous_threads = torch.get_num_threads()
+            if threads:
+                torch.set_num_threads(int(threads))
+            try:
+                pipe = runtime.pipeline_for(loaded, request.mode, self.name)
+                scheduler = runtime.fresh_scheduler(pipe, loaded, request.scheduler, self.name)
+                pipe.scheduler = scheduler
+                clock = time.perf_counter()
+                images, info = self._call(runtime, pipe, request, progress, cancel)
+                used_threads = torch.get_num_threads()
+            finally:
+                if request.extra.get("torch_threads"):
+                    torch.set_num_threads(previous_threads)
+        receipt = {
+            "pipeline": type(pipe).__name__,
+            "mode": request.mode,
+            "scheduler": {"class": type(scheduler).__name__,
+                          "config": runtime.json_safe(dict(scheduler.config))},
+            "device": device,
+            "dtype": dtype_name,
+            "torch_threads": used_threads,
+            "cache": "hit" if hit else "load",
+            "load_seconds": round(loaded.load_seconds, 4),
+            "run_seconds": round(time.perf_counter() - clock, 4),
+            "environment": runtime.library_versions(),
+            "replay": {"torch_threads": used_threads},
+            **info,
+        }
+        return GenerationResult(images=images, model_version=loaded.version or self.version,
+                                receipt=receipt)
+
+    def _single_file_config(self) -> str | None:
+        value = self._extra("config")
+        return str(value) if value else None
+
+    def _call(self, runtime: Any, pipe: Any, request: GenerationRequest,
+              progress: ProgressCallback, cancel: CancelToken
+              ) -> tuple[list[GeneratedImage], dict[str, Any]]:
+        import torch
+
+        seed = int(request.seed or 0)
+        count = request.count
+        generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(count)]
+        kwargs: dict[str, Any] = {
+            "prompt": request.prompt,
+            "num_images_per_prompt": count,
+            "generator": generators,
+            "output_type": "pil",
+        }
+        if request.steps is not None:
+            kwargs["num_inference_steps"] = request.steps
+        if request.guidance is not None:
+            kwargs["guidance_scale"] = request.guidance
+        if request.negative_prompt:
+            kwargs["negative_prompt"] = request.negative_prompt
+        mode = request.mode
+        if mode in ("txt2img", "img2img", "inpaint"):
+            if request.width is not None:
+                kwargs["width"] = request.width
+            if request.height is not None:
+                kwargs["height"] = request.height
+        if mode != "txt2img":
+            kwargs["image"] = runtime.decode_image(request.source_image, "RGB")
+        if mode in ("img2img", "inpaint") and request.strength is not None:
+            kwargs["strength"] = request.strength
+        if mode == "inpaint":
+            kwargs["mask_image"] = runtime.decode_image(request.mask, "L")
+        planned = request.steps or 0
+
+        def report(step: int) -> None:
+            total = int(getattr(pipe, "_num_timesteps", 0) or planned)
+            progress(Progress(step, total, "denoising"))
+            if cancel.cancelled:
+                raise _Stop
+
+        if runtime.supports_step_end(pipe):
+            def on_step_end(_pipe: Any, index: int, _timestep: Any,
+                            values: dict[str, Any]) -> dict[str, Any]:
+                report(index + 1)
+                return values
+
+            kwargs["callback_on_step_end"] = on_step_end
+        else:  # the x4 upscaler only has the legacy callback
+            kwargs["callback"] = lambda index, _timestep, _latents: report(index + 1)
+            kwargs["callback_steps"] = 1
+        try:
+            output = pipe(**kwargs)
+        except _Stop:
+            raise CancelledError("cancelled") from None
+        except (ValueError, TypeError) as exc:
+            raise EngineRequestError(f"{self.name}: {' '.join(str(exc).split())}"[:300],
+                                     reason="bad_request") from None
+        flags = getattr(output, "nsfw_content_detected", None) or [False] * len(output.images)
+        images = [
+            GeneratedImage(image=None if flagged else image, seed=seed + i,
+                           safety_filtered=bool(flagged))
+            for i, (image, flagged) in enumerate(zip(output.images, flags, strict=False))
+        ]
+        return images, {"seeds": [seed + i for i in range(count)]}
+
+
+def _dtype_for(device: str, requested: str | None) -> str:
+    """fp32 on CPU always (bf16 is ~36x slower there); fp16 on GPUs unless bf16/fp32 asked."""
+    if device == "cpu":
+        return "float32"
+    if requested is None:
+        return "float16"
+    try:
+        return _DTYPES[requested.lower()]
+    except KeyError:
+        raise InvalidRequestError(
+            f"unknown dtype {requested!r}", "use float32, float16 or bfloat16"
+        ) from None
+
+
+def _image_size(data: bytes, label: str) -> tuple[int, int]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError):
+        raise InvalidRequestError(f"the {label} is not an image") from None
+
+
+__all__ = ["DiffusersEngine", "LoadedPipeline"]

@@ -1,0 +1,204 @@
+"""The torch/diffusers side of the diffusers engine: loading, deriving pipelines, schedulers.
+
+Imported only when a local model runs (``DiffusersEngine.generate_blocking``), never when models
+are listed. Every expected failure becomes a one-line ``ChatImgError``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import time
+from typing import Any
+
+from chatimg.engines.diffusers_source import Source, download_hint, source_version
+from chatimg.engines.pipeline_cache import LoadedPipeline, module_size_bytes
+from chatimg.errors import EngineUnavailableError, InvalidRequestError
+
+
+def import_torch() -> Any:
+    """Import torch, or explain how to install it."""
+    try:
+        import torch
+    except ImportError:
+        raise EngineUnavailableError(
+            "torch is not installed", "pip install 'chatimg[local]'"
+        ) from None
+    return torch
+
+
+def pick_device(requested: str | None) -> str:
+    """``requested`` if given, else cuda > mps > cpu."""
+    torch = import_torch()
+    if requested:
+        name = requested.lower()
+        if name.startswith("cuda") and not torch.cuda.is_available():
+            raise EngineUnavailableError("device cuda was asked for but CUDA is not available",
+                                         "set device = \"cpu\" or remove it")
+        if name == "mps" and not torch.backends.mps.is_available():
+            raise EngineUnavailableError("device mps was asked for but MPS is not available")
+        return name
+    if torch.cuda.is_available():
+        return "cuda"
+    if torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def _quiet_loading() -> None:
+    """No tqdm bars while loading (the TUI owns the terminal)."""
+    try:
+        from diffusers.utils import logging as diffusers_logging
+
+        diffusers_logging.disable_progress_bar()
+    except (ImportError, AttributeError):  # pragma: no cover - older diffusers
+        pass
+    try:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    except (ImportError, AttributeError):  # pragma: no cover - older transformers
+        pass
+
+
+def load(name: str, source: Source, pipeline_class: str, device: str, dtype_name: str,
+         single_file_config: str | None) -> LoadedPipeline:
+    """Load a pipeline onto ``device`` in ``dtype_name`` (no network: local files only)."""
+    torch = import_torch()
+    try:
+        import diffusers
+    except ImportError:
+        raise EngineUnavailableError(
+            "diffusers is not installed", "pip install 'chatimg[local]'"
+        ) from None
+    _quiet_loading()
+    dtype = getattr(torch, dtype_name)
+    clock = time.perf_counter()
+    try:
+        if source.kind == "file":
+            cls = getattr(diffusers, pipeline_class or "StableDiffusionPipeline", None)
+            if cls is None or not hasattr(cls, "from_single_file"):
+                raise EngineUnavailableError(
+                    f"{name}: unknown pipeline class {pipeline_class!r} for a single file",
+                    "set pipeline = \"StableDiffusionPipeline\" (or ...XLPipeline) in its table",
+                )
+            kwargs: dict[str, Any] = {"torch_dtype": dtype, "local_files_only": True}
+            if single_file_config:
+                kwargs["config"] = single_file_config
+            pipe = cls.from_single_file(source.location, **kwargs)
+        else:
+            pipe = diffusers.DiffusionPipeline.from_pretrained(
+                source.location, revision=source.revision, dtype=dtype, local_files_only=True,
+            )
+    except EngineUnavailableError:
+        raise
+    except Exception as exc:
+        detail = " ".join(str(exc).split())[:200]
+        if source.kind == "hub":
+            raise EngineUnavailableError(
+                f"{name}: weights for {source.location} are not cached here",
+                download_hint(source),
+            ) from None
+        raise EngineUnavailableError(
+            f"{name}: cannot load {source.location}: {type(exc).__name__}: {detail}"
+        ) from None
+    pipe.set_progress_bar_config(disable=True)
+    pipe = pipe.to(device)
+    seconds = time.perf_counter() - clock
+    scheduler = pipe.scheduler
+    return LoadedPipeline(
+        pipe=pipe, size_bytes=module_size_bytes(pipe), load_seconds=seconds, device=device,
+        dtype=dtype_name, scheduler_config=dict(scheduler.config),
+        scheduler_names=scheduler_names(scheduler),
+        version=source_version(source, compute_file_hash=True),
+    )
+
+
+def scheduler_names(scheduler: Any) -> tuple[str, ...]:
+    """Class names of the schedulers that can replace ``scheduler``."""
+    names = {type(scheduler).__name__}
+    names.update(cls.__name__ for cls in getattr(scheduler, "compatibles", ()))
+    return tuple(sorted(names))
+
+
+def fresh_scheduler(pipe: Any, loaded: LoadedPipeline, name: str | None, model: str) -> Any:
+    """A new scheduler (no state from earlier runs) of class ``name`` or the loaded one's."""
+    current = pipe.scheduler
+    if not name:
+        return type(current).from_config(loaded.scheduler_config)
+    for cls in [type(current), *getattr(current, "compatibles", ())]:
+        if cls.__name__ == name:
+            return cls.from_config(loaded.scheduler_config)
+    raise InvalidRequestError(
+        f"unknown scheduler {name!r} for {model}", "valid: " + ", ".join(loaded.scheduler_names)
+    )
+
+
+def pipeline_for(loaded: LoadedPipeline, mode: str, model: str) -> Any:
+    """The pipeline for ``mode``, derived from the loaded one with shared weights."""
+    base = loaded.pipe
+    is_upscaler = "Upscale" in type(base).__name__
+    if mode == "upscale":
+        if not is_upscaler:
+            raise InvalidRequestError(f"{model} cannot upscale", "use sd-x4-upscaler")
+        return base
+    if is_upscaler:
+        raise InvalidRequestError(f"{model} only upscales", "pass --from IMAGE --upscale 4")
+    if mode == "txt2img":
+        return base
+    variant = loaded.variants.get(mode)
+    if variant is None:
+        from diffusers import AutoPipelineForImage2Image, AutoPipelineForInpainting
+
+        auto = AutoPipelineForImage2Image if mode == "img2img" else AutoPipelineForInpainting
+        try:
+            variant = auto.from_pipe(base)
+        except Exception as exc:
+            raise InvalidRequestError(
+                f"{model} cannot do {mode}: {type(base).__name__} has no {mode} pipeline"
+            ) from exc
+        variant.set_progress_bar_config(disable=True)
+        loaded.variants[mode] = variant
+    return variant
+
+
+def supports_step_end(pipe: Any) -> bool:
+    """Whether the pipeline takes ``callback_on_step_end`` (the x4 upscaler does not)."""
+    return "callback_on_step_end" in inspect.signature(pipe.__call__).parameters
+
+
+def decode_image(data: bytes | None, mode: str) -> Any:
+    """Encoded bytes → a PIL image in ``mode``."""
+    from PIL import Image, UnidentifiedImageError
+
+    if data is None:
+        raise InvalidRequestError("an image is missing")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.convert(mode)
+    except (UnidentifiedImageError, OSError):
+        raise InvalidRequestError("the source image cannot be decoded") from None
+
+
+def json_safe(value: Any) -> Any:
+    """A copy of ``value`` with only JSON types (others become strings)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items() if not str(k).startswith("_")}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def library_versions() -> dict[str, str]:
+    """torch, diffusers and transformers versions for the receipt."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str] = {}
+    for package in ("torch", "diffusers", "transformers"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "missing"
+    return found

@@ -1,0 +1,170 @@
+"""Where a diffusers model's weights live, and its version, found cheaply (no torch import).
+
+A source is a local folder (``model_index.json``), a single-file checkpoint (``.safetensors``,
+``.ckpt``) or a Hugging Face hub id. Versions: the hub commit, a sha256 of a single file (cached by
+path, size and mtime), or a hash of a folder's ``model_index.json`` and component configs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".bin")
+
+_hash_lock = threading.Lock()
+_memory_hashes: dict[tuple[str, int, int], str] = {}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A resolved model source."""
+
+    kind: str
+    """``folder``, ``file`` or ``hub``."""
+    location: str
+    """Absolute path, or the hub id."""
+    revision: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.kind != "hub"
+
+
+def resolve_source(source: str, revision: str | None = None) -> Source:
+    """Classify ``source``: an existing folder or file, or else a hub id."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        return Source("folder", str(path.resolve()))
+    if path.is_file() or path.suffix.lower() in SINGLE_FILE_SUFFIXES:
+        return Source("file", str(path.resolve()))
+    if source.startswith(("/", "~", ".")) or os.sep in source.strip("/").replace("/", "", 1):
+        return Source("folder", str(path.resolve()))
+    return Source("hub", source, revision)
+
+
+def hub_cached_file(source: Source, filename: str = "model_index.json") -> str | None:
+    """The local path of ``filename`` of a hub model if it is in the hub cache, else None."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - diffusers depends on it
+        return None
+    found = try_to_load_from_cache(source.location, filename, revision=source.revision)
+    return found if isinstance(found, str) else None
+
+
+def model_index(source: Source) -> dict[str, Any] | None:
+    """The ``model_index.json`` of a folder or cached hub model (None when unknown)."""
+    if source.kind == "folder":
+        path: str | None = str(Path(source.location) / "model_index.json")
+    elif source.kind == "hub":
+        path = hub_cached_file(source)
+    else:
+        return None
+    if path is None:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def missing_reason(source: Source) -> str | None:
+    """Why the weights are not here (None when they look present). Cheap: no loading."""
+    if source.kind == "folder":
+        folder = Path(source.location)
+        if not folder.is_dir():
+            return f"folder {source.location} does not exist"
+        if not (folder / "model_index.json").is_file():
+            return f"{source.location} has no model_index.json (not a diffusers folder)"
+        return None
+    if source.kind == "file":
+        return None if Path(source.location).is_file() else f"file {source.location} not found"
+    if hub_cached_file(source) is None:
+        return f"weights not cached ({download_hint(source)})"
+    return None
+
+
+def download_hint(source: Source) -> str:
+    """How to get a hub model's weights."""
+    revision = f" --revision {source.revision}" if source.revision else ""
+    return f"download them first: `hf download {source.location}{revision}` (needs network)"
+
+
+def file_sha256(path: str, *, compute: bool = True) -> str | None:
+    """sha256 of a file, cached by path, size and mtime (in memory and in the cache folder)."""
+    from chatimg import paths
+
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    store = paths.cache_dir() / "file-hashes.json"
+    with _hash_lock:
+        if key in _memory_hashes:
+            return _memory_hashes[key]
+        saved: dict[str, Any] = {}
+        try:
+            saved = json.loads(store.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            saved = {}
+        record = saved.get(path)
+        if isinstance(record, dict) and record.get("size") == key[1] and record.get(
+            "mtime_ns"
+        ) == key[2]:
+            _memory_hashes[key] = str(record["sha256"])
+            return _memory_hashes[key]
+    if not compute:
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    value = "sha256:" + digest.hexdigest()
+    with _hash_lock:
+        _memory_hashes[key] = value
+        saved[path] = {"size": key[1], "mtime_ns": key[2], "sha256": value}
+        try:
+            store.parent.mkdir(parents=True, exist_ok=True)
+            store.write_text(json.dumps(saved, indent=1), encoding="utf-8")
+        except OSError:
+            pass
+    return value
+
+
+def folder_config_hash(folder: str) -> str | None:
+    """A hash of a pipeline folder's ``model_index.json`` and its components' JSON configs."""
+    root = Path(folder)
+    index = root / "model_index.json"
+    if not index.is_file():
+        return None
+    digest = hashlib.sha256()
+    files = [index, *sorted(root.glob("*/*config*.json"))]
+    for file in files:
+        try:
+            digest.update(file.relative_to(root).as_posix().encode())
+            digest.update(file.read_bytes())
+        except OSError:
+            continue
+    return "config-sha256:" + digest.hexdigest()[:16]
+
+
+def source_version(source: Source, *, compute_file_hash: bool = False) -> str | None:
+    """The version to record: hub commit, file sha256 or folder config hash."""
+    if source.kind == "folder":
+        return folder_config_hash(source.location)
+    if source.kind == "file":
+        return file_sha256(source.location, compute=compute_file_hash)
+    cached = hub_cached_file(source)
+    if cached is not None:
+        parts = Path(cached).parts
+        if "snapshots" in parts:
+            return parts[parts.index("snapshots") + 1]
+    return source.revision
