@@ -587,13 +587,16 @@ class Studio:
             source = self._asset_bytes(stored["source_asset"])
         if stored.get("mask_asset"):
             mask = self._asset_bytes(stored["mask_asset"])
+        # Engines may record settings replay needs (e.g. diffusers' torch thread count).
+        replay_hints = (receipt.get("engine") or {}).get("replay") or {}
         request = GenerationRequest(
             prompt=stored.get("prompt", ""), negative_prompt=stored.get("negative_prompt"),
             seed=stored.get("seed"), steps=stored.get("steps"), guidance=stored.get("guidance"),
             scheduler=stored.get("scheduler"), width=stored.get("width"),
             height=stored.get("height"), count=stored.get("count", 1),
             strength=stored.get("strength"), source_image=source, mask=mask,
-            upscale=stored.get("upscale"), extra=dict(stored.get("extra") or {}),
+            upscale=stored.get("upscale"),
+            extra={**replay_hints, **dict(stored.get("extra") or {})},
         )
         model = (receipt.get("model") or {}).get("name") or generation.resolved_model
         return model or generation.requested_model, request
