@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -125,7 +125,7 @@ class SearchHit:
 def to_jsonable(value: Any) -> Any:
     """Records → JSON-ready dicts (datetimes as ISO strings, tuples as lists)."""
     if hasattr(value, "__dataclass_fields__"):
-        return to_jsonable(asdict(value))
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
         return {key: to_jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

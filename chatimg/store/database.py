@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -151,15 +152,45 @@ class Database:
         return head
 
     def ensure_current(self) -> None:
-        """Upgrade to head if the database is behind (what the app and CLI do on start)."""
+        """Upgrade to head if the database is behind (what the app and CLI do on start).
+
+        The common case (already at head) is checked without importing Alembic: one query and
+        a scan of the revision files.
+        """
         with self._guard():
-            current = self.current_revision()
-            if current != self.head_revision():
+            head = _head_from_files()
+            if head is not None and self._stored_revisions() == {head}:
+                return
+            if self.current_revision() != self.head_revision():
                 self.upgrade("head")
+
+    def _stored_revisions(self) -> set[str]:
+        with self.engine.connect() as connection:
+            if not sa.inspect(connection).has_table("alembic_version"):
+                return set()
+            rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            return {row[0] for row in rows}
 
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+
+
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*=\s*(.+)$", re.MULTILINE)
+
+
+def _head_from_files() -> str | None:
+    """The single head revision, read from the migration files' ``revision`` lines."""
+    from chatimg.resources import resource_dir
+
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in resource_dir("migrations").joinpath("versions").glob("*.py"):
+        for name, value in _REVISION_LINE.findall(script.read_text(encoding="utf-8")):
+            found = re.findall(r"[\"']([^\"']+)[\"']", value)
+            (revisions if name == "revision" else parents).update(found)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
 
 
 def _store_error(exc: Exception, database: Database) -> StoreError:
