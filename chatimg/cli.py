@@ -25,6 +25,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "gen": ("chatimg.commands.gen", "gen", "Generate images from a prompt on one or more models."),
     "models": ("chatimg.commands.models", "models", "List models, capabilities and availability."),
     "db": ("chatimg.commands.db", "db", "Database migrations: upgrade, current, downgrade."),
+    "export": ("chatimg.commands.bundle", "export", "Export a conversation as a bundle (zip)."),
+    "import": ("chatimg.commands.bundle", "import_", "Import a bundle, after checking all of it."),
+    "replay": ("chatimg.commands.bundle", "replay", "Replay a thread or bundle; diff the images."),
+    "check": ("chatimg.commands.check", "check", "Run the validators on image files."),
+    "bench": ("chatimg.commands.bench", "bench", "Benchmark models on a prompt set."),
     "compare": ("chatimg.commands.compare", "compare", "Compare 2-4 generations; contact sheet."),
 }
 

@@ -1,0 +1,148 @@
+"""``index.html``: a self-contained gallery of a bundle, readable in any browser.
+
+No scripts, no network: one inline stylesheet, images by relative ``assets/...`` paths, and every
+piece of text escaped. Built from the manifest alone, so it shows exactly what the bundle holds.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0 auto;max-width:1100px;
+padding:1.5rem;background:#15161a;color:#e7e7ea}
+header{border-bottom:1px solid #333;margin-bottom:1rem}
+h1{font-size:1.4rem;margin:.2rem 0}
+.meta,.facts{color:#a0a0aa;font-size:.85rem}
+.message{border-left:3px solid #4a6ee0;padding:.3rem .8rem;margin:1.2rem 0}
+.message.branch{border-left-color:#d08a2a;margin-left:1.5rem}
+.text{white-space:pre-wrap;font-size:1.05rem;margin:.3rem 0}
+.generations{display:flex;flex-wrap:wrap;gap:.8rem}
+.gen{background:#1f2026;border:1px solid #2d2e36;border-radius:6px;padding:.6rem;max-width:340px}
+.gen img{max-width:320px;height:auto;display:block;margin:.4rem 0;background:#000}
+.status-failed,.status-cancelled,.status-interrupted{color:#ff7b72}
+.status-succeeded{color:#7ee787}
+.error{color:#ff7b72;font-size:.85rem;white-space:pre-wrap}
+.check-pass{color:#7ee787}.check-fail{color:#ff7b72}
+table{border-collapse:collapse}td{padding:.1rem .5rem .1rem 0;vertical-align:top}
+"""
+
+
+def _text(value: Any) -> str:
+    return escape("" if value is None else str(value))
+
+
+def _money(value: Any) -> str:
+    return "-" if value is None else f"${float(value):.4f}"
+
+
+def _params_line(params: dict[str, Any]) -> str:
+    keys = ("steps", "guidance", "scheduler", "width", "height", "strength", "negative_prompt",
+            "upscale", "source_asset", "mask_asset")
+    parts = [f"{key}={params[key]}" for key in keys if params.get(key) is not None]
+    return ", ".join(parts)
+
+
+def render_index(manifest: dict[str, Any]) -> str:
+    """The gallery page for a manifest (escaped HTML, no scripts, relative image paths)."""
+    conv = manifest["conversation"]
+    paths = {asset["sha256"]: asset for asset in manifest["assets"]}
+    by_message: dict[str, list[dict[str, Any]]] = {}
+    for g in manifest["generations"]:
+        by_message.setdefault(g["message_id"], []).append(g)
+    checks: dict[str, list[dict[str, Any]]] = {}
+    for check in manifest["validations"]:
+        checks.setdefault(check["generation_id"] or "", []).append(check)
+    numbers = {m["id"]: n for n, m in enumerate(manifest["messages"], start=1)}
+    total_cost = sum(g["cost_usd"] or 0 for g in manifest["generations"])
+
+    out: list[str] = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_text(conv['title'] or conv['id'])} · chatimg bundle</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        "<header>",
+        f"<h1>{_text(conv['title'] or '(untitled)')}</h1>",
+        f'<p class="meta">conversation {_text(conv["id"])} · {len(manifest["messages"])} messages'
+        f' · {len(manifest["generations"])} generations · {len(manifest["assets"])} images'
+        f" · total cost {_money(total_cost)} · exported {_text(manifest['exported_at'])}"
+        f" by chatimg {_text(manifest['app_version'])}"
+        f" (bundle version {_text(manifest['version'])})</p>",
+        "</header><main>",
+    ]
+    for message in manifest["messages"]:
+        number = numbers[message["id"]]
+        branch = message["parent_id"]
+        css = "message branch" if branch else "message"
+        out.append(f'<section class="{css}" id="m{number}">')
+        label = f"#{number} {_text(message['role'])}"
+        if branch:
+            parent = numbers.get(branch, 0)
+            label += f' · branch of <a href="#m{parent}">#{parent}</a>'
+        if message["model"]:
+            label += f" · {_text(message['model'])}"
+        out.append(f'<p class="meta">{label} · {_text(message["created_at"])}</p>')
+        out.append(f'<p class="text">{_text(message["text"])}</p>')
+        out.append('<div class="generations">')
+        for g in by_message.get(message["id"], []):
+            out.append(_generation_card(g, paths, checks.get(g["id"], [])))
+        out.append("</div></section>")
+    if manifest["picks"]:
+        out.append("<section><h2>Picks</h2><ul>")
+        for pick in manifest["picks"]:
+            others = ", ".join(_text(gid) for gid in pick["generation_ids"])
+            out.append(
+                f"<li>winner <strong>{_text(pick['winner_id'])}</strong> of {others}"
+                f" · {_text(pick['picked_by'] or '')} {_text(pick['created_at'])}</li>"
+            )
+        out.append("</ul></section>")
+    out.append("</main></body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _generation_card(g: dict[str, Any], assets: dict[str, dict[str, Any]],
+                     checks: list[dict[str, Any]]) -> str:
+    model = g["resolved_model"] or g["requested_model"]
+    status = g["status"]
+    rows = [
+        ("model", model + (f" (asked {g['requested_model']})"
+                           if g["resolved_model"] and g["resolved_model"] != g["requested_model"]
+                           else "")),
+        ("engine", " ".join(str(v) for v in (g["engine_kind"], g["model_id"]) if v)),
+        ("version", g["model_version"]),
+        ("params", _params_line(g["params"])),
+        ("latency", f"{g['latency_ms']:.0f} ms" if g["latency_ms"] is not None else None),
+        ("cost", _money(g["cost_usd"]) + (" (est.)" if g["cost_estimated"] else "")),
+        ("route", g["route_reason"]),
+        ("fallback of", g["fallback_of"]),
+        ("id", g["id"]),
+    ]
+    parts = [f'<article class="gen"><strong class="status-{_text(status)}">{_text(status)}</strong>'
+             f" · {_text(model)}"]
+    for image in g["images"]:
+        asset = assets.get(image["sha256"])
+        if asset is None:
+            continue
+        parts.append(
+            f'<a href="{_text(asset["path"])}"><img src="{_text(asset["path"])}"'
+            f' width="{int(asset["width"])}" height="{int(asset["height"])}"'
+            f' alt="image {int(image["index"])} seed {_text(image["seed"])}" loading="lazy"></a>'
+            f'<span class="facts">seed {_text(image["seed"])} · {int(asset["width"])}×'
+            f'{int(asset["height"])} · sha256 {_text(image["sha256"][:12])}</span>'
+        )
+    if g["error"]:
+        parts.append(f'<p class="error">{_text(g["error"])}</p>')
+    parts.append('<table class="facts">')
+    for name, value in rows:
+        if value:
+            parts.append(f"<tr><td>{_text(name)}</td><td>{_text(value)}</td></tr>")
+    parts.append("</table>")
+    for check in checks:
+        mark = "pass" if check["passed"] else "fail"
+        score = "" if check["score"] is None else f" {check['score']:.3f}"
+        parts.append(f'<div class="facts check-{mark}">check {_text(check["name"])}'
+                     f" v{_text(check['version'])}: {mark}{_text(score)}</div>")
+    parts.append("</article>")
+    return "".join(parts)

@@ -1,0 +1,307 @@
+"""Import a bundle: check everything, stage the images, then one database transaction.
+
+Order of work:
+
+1. ``read_bundle`` checks the zip, the manifest and every asset without writing anything.
+2. Conflicts are checked (the conversation, or any of its ids, already here).
+3. Images are extracted into a staging folder next to the asset store, hashed again while they
+   are written, then renamed into the content-addressed store (files first, then rows).
+4. Every row lands in one transaction. If it fails, the files this import added are removed,
+   so a refused or failed import leaves the database and the asset store as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session, col, select
+
+from chatimg.bundle.manifest import generation_order, message_order, parse_time
+from chatimg.bundle.reader import CheckedBundle, Limits, read_bundle
+from chatimg.errors import BundleInvalidError, ChatImgError, StoreError
+from chatimg.ids import new_id
+from chatimg.store.assets import AssetStore
+from chatimg.store.tables import (
+    AssetRow,
+    ConversationRow,
+    GenerationAssetRow,
+    GenerationRow,
+    MessageRow,
+    PickRow,
+    ValidationRow,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from chatimg.studio import Studio
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import added."""
+
+    conversation_id: str
+    source_conversation_id: str
+    """The conversation id inside the bundle (differs from ``conversation_id`` with as_copy)."""
+    title: str
+    as_copy: bool
+    messages: int
+    generations: int
+    assets: int
+    new_files: int
+    """Images that were not already in the asset store."""
+    validations: int
+    picks: int
+    bundle_version: int
+    app_version: str
+
+
+def import_bundle(studio: Studio, path: Path | str, as_copy: bool = False,
+                  limits: Limits | None = None) -> ImportReport:
+    """Import a bundle into ``studio``, all or nothing.
+
+    Args:
+        studio: Where to import.
+        path: The bundle (zip) file.
+        as_copy: Give the conversation, messages, generations and picks new ids (so a bundle
+            can be imported next to the conversation it came from).
+        limits: Size and ratio caps (defaults are generous for real bundles).
+
+    Raises:
+        BundleInvalidError: The bundle is unsafe, damaged, altered, from a newer chatimg, or
+            its conversation is already here (without ``as_copy``). Nothing was written.
+    """
+    checked = read_bundle(path, limits)
+    manifest = _with_new_ids(checked.manifest) if as_copy else checked.manifest
+    _check_conflicts(studio, manifest, as_copy)
+    placed = _place_assets(studio.assets, checked, manifest)
+    try:
+        with studio.db.write() as session:
+            _check_conflicts_in(session, manifest, as_copy)
+            _insert_rows(session, manifest)
+    except BaseException:
+        for target in placed:
+            with contextlib.suppress(OSError):
+                target.unlink()
+        raise
+    conv = manifest["conversation"]
+    return ImportReport(
+        conversation_id=conv["id"], source_conversation_id=checked.manifest["conversation"]["id"],
+        title=conv["title"], as_copy=as_copy, messages=len(manifest["messages"]),
+        generations=len(manifest["generations"]), assets=len(manifest["assets"]),
+        new_files=len(placed), validations=len(manifest["validations"]),
+        picks=len(manifest["picks"]), bundle_version=manifest["version"],
+        app_version=manifest["app_version"],
+    )
+
+
+# -- conflicts and copies ----------------------------------------------------------------------
+
+
+def _check_conflicts(studio: Studio, manifest: dict[str, Any], as_copy: bool) -> None:
+    with studio.db.read() as session:
+        _check_conflicts_in(session, manifest, as_copy)
+
+
+def _check_conflicts_in(session: Session, manifest: dict[str, Any], as_copy: bool) -> None:
+    conversation_id = manifest["conversation"]["id"]
+    if session.get(ConversationRow, conversation_id) is not None:
+        raise BundleInvalidError(
+            f"conversation {conversation_id} already exists; nothing was imported",
+            "import it with --as-copy to add a copy with new ids",
+        )
+    for table, items in ((MessageRow, manifest["messages"]),
+                         (GenerationRow, manifest["generations"]),
+                         (PickRow, manifest["picks"])):
+        ids = [item["id"] for item in items]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            clash = session.exec(select(table.id).where(col(table.id).in_(chunk)).limit(1)).first()
+            if clash is not None:
+                raise BundleInvalidError(
+                    f"{table.__tablename__} {clash} from the bundle already exists in another"
+                    " conversation; nothing was imported",
+                    None if as_copy else "import it with --as-copy to add a copy with new ids",
+                )
+
+
+def _with_new_ids(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the manifest with fresh ids and every reference remapped."""
+    ids: dict[str, str] = {}
+
+    def fresh(old: str) -> str:
+        if old not in ids:
+            ids[old] = new_id()
+        return ids[old]
+
+    def mapped(old: str | None) -> str | None:
+        return None if old is None else ids[old]
+
+    conversation = {**manifest["conversation"], "id": fresh(manifest["conversation"]["id"])}
+    for item in (*manifest["messages"], *manifest["generations"], *manifest["picks"]):
+        fresh(item["id"])
+    messages = [
+        {**m, "id": ids[m["id"]], "conversation_id": conversation["id"],
+         "parent_id": mapped(m["parent_id"])}
+        for m in manifest["messages"]
+    ]
+    generations = [
+        {**g, "id": ids[g["id"]], "message_id": ids[g["message_id"]],
+         "fallback_of": mapped(g["fallback_of"])}
+        for g in manifest["generations"]
+    ]
+    validations = [{**v, "generation_id": mapped(v["generation_id"])}
+                   for v in manifest["validations"]]
+    picks = [
+        {**p, "id": ids[p["id"]], "conversation_id": conversation["id"],
+         "generation_ids": [ids[g] for g in p["generation_ids"]], "winner_id": ids[p["winner_id"]]}
+        for p in manifest["picks"]
+    ]
+    return {**manifest, "conversation": conversation, "messages": messages,
+            "generations": generations, "validations": validations, "picks": picks}
+
+
+# -- files -----------------------------------------------------------------------------------
+
+
+def _place_assets(store: AssetStore, checked: CheckedBundle,
+                  manifest: dict[str, Any]) -> list[Path]:
+    """Stage every image, then move it into the store; return the files that are new."""
+    pending = []
+    for asset in manifest["assets"]:
+        relative = store.relative_path(asset["sha256"], asset["mime"])
+        target = store.path_of(relative)
+        if not (target.is_file() and target.stat().st_size == asset["bytes"]):
+            pending.append((asset, target))
+    if not pending:
+        return []
+    parent = store.root.parent
+    placed: list[Path] = []
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".chatimg-import-", dir=parent))
+    except OSError as exc:
+        raise StoreError(f"cannot write to {parent}: {exc.strerror}") from None
+    try:
+        with zipfile.ZipFile(checked.path) as archive:
+            staged = [(_stage(archive, checked.entries[a["sha256"]], a, staging), target)
+                      for a, target in pending]
+        for source, target in staged:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+            placed.append(target)
+        for directory in {target.parent for _, target in staged}:
+            _fsync_dir(directory)
+    except BaseException as exc:
+        for target in placed:
+            with contextlib.suppress(OSError):
+                target.unlink()
+        if isinstance(exc, ChatImgError):
+            raise
+        if isinstance(exc, OSError | zipfile.BadZipFile):
+            raise StoreError(f"cannot store the bundle's images: {exc}") from None
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return placed
+
+
+def _stage(archive: zipfile.ZipFile, info: zipfile.ZipInfo, asset: dict[str, Any],
+           staging: Path) -> Path:
+    """Extract one asset to the staging folder, hashing it again as it is written."""
+    target = staging / f"{asset['sha256']}.part"
+    digest = hashlib.sha256()
+    size = 0
+    with archive.open(info) as stream, open(target, "wb") as out:
+        while chunk := stream.read(1 << 20):
+            size += len(chunk)
+            if size > asset["bytes"]:
+                break
+            digest.update(chunk)
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    if size != asset["bytes"] or digest.hexdigest() != asset["sha256"]:
+        raise BundleInvalidError(f"{asset['path']} changed while it was imported")
+    return target
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# -- rows ------------------------------------------------------------------------------------
+
+
+def _time(value: str | None, where: str) -> Any:
+    return None if value is None else parse_time(value, where)
+
+
+def _insert_rows(session: Session, manifest: dict[str, Any]) -> None:
+    conv = manifest["conversation"]
+    session.add(ConversationRow(
+        id=conv["id"], title=conv["title"], default_model=conv["default_model"],
+        created_at=parse_time(conv["created_at"], "conversation"),
+        updated_at=parse_time(conv["updated_at"], "conversation"),
+    ))
+    session.flush()
+    for m in message_order(manifest):
+        session.add(MessageRow(
+            id=m["id"], conversation_id=m["conversation_id"], parent_id=m["parent_id"],
+            role=m["role"], text=m["text"], model=m["model"], params=m["params"],
+            created_at=parse_time(m["created_at"], "message"),
+        ))
+    session.flush()
+    now = utcnow()
+    for asset in manifest["assets"]:
+        if session.get(AssetRow, asset["sha256"]) is None:
+            session.add(AssetRow(
+                sha256=asset["sha256"], mime=asset["mime"], width=asset["width"],
+                height=asset["height"], bytes=asset["bytes"],
+                path=AssetStore.relative_path(asset["sha256"], asset["mime"]), created_at=now,
+            ))
+    session.flush()
+    for g in generation_order(manifest):
+        session.add(GenerationRow(
+            id=g["id"], message_id=g["message_id"], requested_model=g["requested_model"],
+            resolved_model=g["resolved_model"], engine_kind=g["engine_kind"],
+            model_id=g["model_id"], model_version=g["model_version"], params=g["params"],
+            status=g["status"], error=g["error"], route_reason=g["route_reason"],
+            fallback_of=g["fallback_of"], queued_at=_time(g["queued_at"], "generation"),
+            started_at=_time(g["started_at"], "generation"),
+            finished_at=_time(g["finished_at"], "generation"), latency_ms=g["latency_ms"],
+            cost_usd=g["cost_usd"], cost_estimated=g["cost_estimated"], receipt=g["receipt"],
+        ))
+    session.flush()
+    for g in manifest["generations"]:
+        for image in g["images"]:
+            session.add(GenerationAssetRow(
+                generation_id=g["id"], index=image["index"], asset_sha256=image["sha256"],
+                seed=image["seed"], revised_prompt=image["revised_prompt"],
+            ))
+    for v in manifest["validations"]:
+        session.add(ValidationRow(
+            asset_sha256=v["asset_sha256"], generation_id=v["generation_id"],
+            check_name=v["name"], check_version=v["version"], passed=v["passed"],
+            score=v["score"], details=v["details"], created_at=now,
+        ))
+    for p in manifest["picks"]:
+        session.add(PickRow(
+            id=p["id"], conversation_id=p["conversation_id"],
+            generation_ids=list(p["generation_ids"]), winner_id=p["winner_id"],
+            picked_by=p["picked_by"], created_at=parse_time(p["created_at"], "pick"),
+        ))
+    session.flush()
