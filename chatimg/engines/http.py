@@ -1,0 +1,541 @@
+"""Shared HTTP plumbing for remote engines, on the one ``httpx.AsyncClient`` of the context.
+
+``ProviderClient`` sends one provider's requests: a per-provider limit on requests (or images) in
+flight, retries with exponential backoff and jitter on 429, 5xx and connection errors (honouring
+``retry-after-ms`` and ``Retry-After``, bounded in count and total waiting time), cancellation that
+closes the request, response size caps, and HTTP status + provider error text mapped to chatimg
+errors. Keys travel only in request headers; every provider text that reaches an error, a receipt
+or a log is scrubbed of known keys first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+
+from chatimg.errors import CancelledError, ChatImgError, EngineRequestError
+
+if TYPE_CHECKING:
+    from chatimg.engines.base import CancelToken, EngineContext
+
+T = TypeVar("T")
+
+#: Statuses worth another try: request timeout, rate limit, and server errors except 501.
+RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524, 529})
+#: The most bytes any one response may hold (base64 JSON of a few 4K images fits).
+MAX_RESPONSE_BYTES = 200 * 1024 * 1024
+_BACKOFF_BASE = 0.5
+_BACKOFF_CAP = 8.0
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]+")
+_TAGS = re.compile(r"<[^>]{0,200}>")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A finished HTTP response, fully read."""
+
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    url: str
+
+    def json(self, who: str) -> Any:
+        """The body as JSON.
+
+        Raises:
+            EngineRequestError: the body is not valid JSON (``reason="bad_response"``).
+        """
+        try:
+            return json.loads(self.content)
+        except (ValueError, UnicodeDecodeError):
+            raise EngineRequestError(
+                f"{who} sent a malformed JSON response ({len(self.content)} bytes)",
+                "the server may be overloaded or not speak this API; try again",
+                reason="bad_response", status=self.status,
+            ) from None
+
+
+class InFlightLimit:
+    """A weighted semaphore: at most ``capacity`` units (requests or images) at once."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(1, capacity)
+        self.used = 0
+        self._waiters: list[asyncio.Future[None]] = []
+
+    async def acquire(self, weight: int) -> int:
+        """Wait for room and take ``weight`` units (clamped to the capacity); return the units."""
+        weight = max(1, min(weight, self.capacity))
+        while self.used + weight > self.capacity:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                with suppress(ValueError):
+                    self._waiters.remove(waiter)
+        self.used += weight
+        return weight
+
+    def release(self, weight: int) -> None:
+        """Give back ``weight`` units and wake the waiters."""
+        self.used = max(0, self.used - weight)
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+async def race(awaitable: Awaitable[T], cancel: CancelToken, who: str = "the request") -> T:
+    """Run ``awaitable`` until it finishes or ``cancel`` is set; on cancel, stop it and raise.
+
+    Cancelling an httpx request task closes its connection, so the server sees the hang-up.
+
+    Raises:
+        CancelledError: ``cancel`` was set first.
+    """
+    task = asyncio.ensure_future(awaitable)
+    if cancel.cancelled:
+        task.cancel()
+        with suppress(BaseException):
+            await task
+        raise CancelledError(f"cancelled while waiting for {who}")
+    watcher = asyncio.ensure_future(cancel.wait())
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()
+        watcher.cancel()
+        raise
+    if task.done():
+        watcher.cancel()
+        return task.result()
+    task.cancel()
+    with suppress(BaseException):
+        await task
+    raise CancelledError(f"cancelled while waiting for {who}")
+
+
+async def gather_all(awaitables: list[Awaitable[T]]) -> list[T]:
+    """Run ``awaitables`` concurrently; on the first failure cancel the rest and raise it."""
+    tasks: list[asyncio.Task[T]] = []
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(_as_coroutine(item)) for item in awaitables]
+    except BaseExceptionGroup as failures:
+        for exc in failures.exceptions:
+            if isinstance(exc, ChatImgError):
+                raise exc from None
+        raise failures.exceptions[0] from None
+    return [task.result() for task in tasks]
+
+
+async def _as_coroutine(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
+def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    """The wait a server asked for: ``retry-after-ms``, else ``Retry-After`` (seconds or date)."""
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        with suppress(ValueError):
+            value = float(raw_ms)
+            if value >= 0 and value == value:
+                return value / 1000.0
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    raw = raw.strip()
+    with suppress(ValueError):
+        value = float(raw)
+        return value if value >= 0 and value == value else None
+    with suppress(TypeError, ValueError, IndexError, OverflowError):
+        when = email.utils.parsedate_to_datetime(raw)
+        return max(0.0, when.timestamp() - time.time())
+    return None
+
+
+def backoff_delay(attempt: int) -> float:
+    """Exponential backoff with jitter for retry number ``attempt`` (0-based)."""
+    ceiling = min(_BACKOFF_CAP, _BACKOFF_BASE * (2**attempt))
+    return ceiling * (0.5 + random.random() / 2)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """``text`` without any of ``secrets`` (replaced by ``***``)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+def provider_text(content: bytes, limit: int = 300) -> str:
+    """The human part of an error body: JSON ``error``/``message``/``detail`` or plain text."""
+    text = ""
+    try:
+        body = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            parts = [error.get("message"), error.get("status"), error.get("code")]
+            text = " ".join(str(part) for part in parts if isinstance(part, str | int) and part)
+        elif isinstance(error, str):
+            text = error
+            detail = body.get("detail") or body.get("reject_reason")
+            if isinstance(detail, str) and detail and detail not in text:
+                text = f"{text}: {detail}"
+        if not text:
+            for key in ("detail", "message", "errors"):
+                value = body.get(key)
+                if isinstance(value, str) and value:
+                    text = value
+                    break
+                if isinstance(value, list) and value:
+                    first = value[0]
+                    text = str(first.get("msg", first) if isinstance(first, dict) else first)
+                    break
+    if not text and body is None:
+        text = _TAGS.sub(" ", content[:2000].decode("utf-8", "replace"))
+    text = " ".join(_CONTROL.sub(" ", text).split())
+    return text[:limit] + ("…" if len(text) > limit else "")
+
+
+#: Status → (reason, retryable, hint) for statuses every provider shares.
+_STATUS_REASONS: dict[int, tuple[str, str | None]] = {
+    400: ("invalid", "check the request options for this model"),
+    402: ("billing", "check the account's balance or plan"),
+    403: ("forbidden", "the key has no access to this model or endpoint"),
+    404: ("not_found", "check the model name and the server URL"),
+    408: ("timeout", None),
+    409: ("conflict", None),
+    413: ("too_large", "use a smaller source image"),
+    422: ("invalid", "check the request options for this model"),
+    429: ("rate_limited", "wait a little, or lower network.max_in_flight"),
+}
+
+
+class ProviderClient:
+    """Sends one provider's requests on the shared client.
+
+    Args:
+        context: The engine context (settings, shared client, shared state).
+        provider: Provider key (``ideogram``, ``openai``, ...), also the in-flight limit's name.
+        display: The provider's name in messages (``Ideogram``).
+        headers: Headers for every API request (may carry the key; never shown).
+        key_hint: The hint for a refused key (``set IDEOGRAM_API_KEY``).
+        auth: Optional httpx auth (basic auth for AUTOMATIC1111).
+        classify: Optional hook ``(status, text) -> reason or None`` for provider specifics
+            (e.g. safety refusals).
+    """
+
+    def __init__(
+        self, context: EngineContext, provider: str, display: str, *,
+        headers: dict[str, str] | None = None, key_hint: str | None = None,
+        auth: tuple[str, str] | None = None,
+        classify: Callable[[int, str], str | None] | None = None,
+    ) -> None:
+        self.context = context
+        self.provider = provider
+        self.display = display
+        self._headers = dict(headers or {})
+        self._auth = auth
+        self.key_hint = key_hint
+        self.classify = classify
+
+    def __repr__(self) -> str:  # never show headers: they hold the key
+        return f"ProviderClient({self.provider!r})"
+
+    @property
+    def secrets(self) -> list[str]:
+        """Known keys plus the header and auth values this client sends."""
+        found = list(self.context.settings.secret_values())
+        found += [value for value in self._headers.values() if len(value) >= 8]
+        if self._auth:
+            found += [self._auth[1], f"{self._auth[0]}:{self._auth[1]}",
+                      _basic_token(self._auth)]
+        return found
+
+    def clean(self, text: str) -> str:
+        """``text`` with every known key removed."""
+        return scrub(text, self.secrets)
+
+    def clean_data(self, value: Any) -> Any:
+        """A JSON-able value with every known key removed from its strings."""
+        return json.loads(self.clean(json.dumps(value)))
+
+    def limit(self) -> InFlightLimit:
+        """This provider's in-flight limit on the running loop."""
+        loop = asyncio.get_running_loop()
+        limits = self.context.shared.setdefault("remote_limits", {})
+        key = (self.provider, id(loop))
+        found = limits.get(key)
+        if found is None:
+            found = limits[key] = InFlightLimit(self.context.settings.network.max_in_flight)
+        return found  # type: ignore[no-any-return]
+
+    async def request(
+        self, method: str, url: str, *, cancel: CancelToken, weight: int = 1,
+        json_body: Any = None, files: Any = None, data: Any = None,
+        params: dict[str, Any] | None = None, authenticated: bool = True,
+        retry: bool = True, limited: bool = True, what: str | None = None,
+    ) -> Reply:
+        """Send a request with retries; return a 2xx/3xx reply.
+
+        Args:
+            method: HTTP method.
+            url: Absolute URL.
+            cancel: Closes the request when set.
+            weight: In-flight units (Ideogram: images in the request).
+            json_body, files, data, params: As for httpx.
+            authenticated: Send the provider headers (never for result downloads).
+            retry: Retry on 429/5xx/connection errors.
+            limited: Count against the provider's in-flight limit.
+            what: Words for messages (default: the provider's name).
+
+        Raises:
+            EngineRequestError: the provider refused or failed after the retries.
+            CancelledError: ``cancel`` was set.
+        """
+        network = self.context.settings.network
+        who = what or self.display
+        waited = 0.0
+        attempt = 0
+        while True:
+            wait: float | None = None
+            try:
+                reply = await race(
+                    self._send_limited(method, url, weight, limited, json_body, files, data,
+                                       params, authenticated),
+                    cancel, who,
+                )
+            except httpx.TimeoutException as exc:
+                failure = EngineRequestError(
+                    f"{who} did not answer in time ({_timeout_kind(exc)})",
+                    "the server is slow or overloaded; raise network.read_timeout or try again",
+                    retryable=True, reason="timeout",
+                )
+            except (httpx.TransportError, OSError) as exc:
+                failure = EngineRequestError(
+                    f"{who}: connection failed ({self.clean(_short(exc))})",
+                    f"check that {_origin(url)} is reachable", retryable=True, reason="connection",
+                )
+            else:
+                if reply.status < 400:
+                    return reply
+                failure = self.error_for(reply, who)
+                wait = retry_after_seconds(reply.headers)
+                should = reply.headers.get("x-should-retry", "").lower()
+                if should == "false":
+                    failure.retryable = False
+                elif should == "true":
+                    failure.retryable = True
+            if not (retry and failure.retryable) or attempt >= network.max_retries:
+                if attempt:
+                    failure.message = f"{failure.message} (after {attempt + 1} attempts)"
+                raise failure
+            remaining = network.max_retry_seconds - waited
+            if wait is not None and wait > remaining:
+                failure.message = (
+                    f"{failure.message} (the server asked to wait {wait:.0f} s, more than "
+                    f"network.max_retry_seconds allows)"
+                )
+                raise failure
+            delay = min(wait if wait is not None else backoff_delay(attempt), max(remaining, 0.0))
+            if remaining <= 0:
+                raise failure
+            await race(asyncio.sleep(delay), cancel, who)
+            waited += delay
+            attempt += 1
+
+    async def _send_limited(
+        self, method: str, url: str, weight: int, limited: bool, json_body: Any, files: Any,
+        data: Any, params: dict[str, Any] | None, authenticated: bool,
+    ) -> Reply:
+        if not limited:
+            return await self._send(method, url, json_body, files, data, params, authenticated)
+        limit = self.limit()
+        units = await limit.acquire(weight)
+        try:
+            return await self._send(method, url, json_body, files, data, params, authenticated)
+        finally:
+            limit.release(units)
+
+    async def _send(
+        self, method: str, url: str, json_body: Any, files: Any, data: Any,
+        params: dict[str, Any] | None, authenticated: bool,
+    ) -> Reply:
+        client = self.context.http()
+        request = client.build_request(
+            method, url, json=json_body, files=files, data=data, params=params,
+            headers=self._headers if authenticated else None,
+        )
+        if authenticated and self._auth:
+            request.headers["Authorization"] = "Basic " + _basic_token(self._auth)
+        response = await client.send(request, stream=True)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise EngineRequestError(
+                        f"{self.display} sent more than {MAX_RESPONSE_BYTES // 2**20} MB",
+                        reason="bad_response", status=response.status_code,
+                    )
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        return Reply(response.status_code, response.headers, b"".join(chunks), str(response.url))
+
+    def error_for(self, reply: Reply, who: str | None = None) -> EngineRequestError:
+        """Map an error reply to an ``EngineRequestError`` with a reason and a hint."""
+        who = who or self.display
+        status = reply.status
+        text = self.clean(provider_text(reply.content))
+        reason, hint = _STATUS_REASONS.get(status, ("server_error" if status >= 500 else
+                                                    "request_failed", None))
+        if status == 401:
+            reason, hint = "auth", self.key_hint or "check the server's credentials"
+        if status >= 500 and status != 501:
+            hint = "the provider had a problem; try again later"
+        special = self.classify(status, text) if self.classify else None
+        if special == "safety":
+            hint = "the provider's safety filter refused it; rephrase the prompt"
+        reason = special or reason
+        message = f"{who} answered {status}" + (f": {text}" if text else "")
+        return EngineRequestError(
+            message, hint, retryable=status in RETRYABLE_STATUS, status=status, reason=reason
+        )
+
+    async def download_image(self, url: Any, cancel: CancelToken) -> bytes:
+        """Fetch a result URL at once (links expire) and check it is a whole image.
+
+        Raises:
+            EngineRequestError: bad URL, expired or missing link, or not a readable image.
+        """
+        if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+            raise EngineRequestError(
+                f"{self.display} returned an image link chatimg cannot fetch",
+                reason="bad_response",
+            )
+        try:
+            reply = await self.request("GET", url, cancel=cancel, authenticated=False,
+                                       limited=False, what=f"{self.display} image download")
+        except EngineRequestError as exc:
+            if exc.status in (403, 404, 410):
+                raise EngineRequestError(
+                    f"{self.display} image link expired or is missing (HTTP {exc.status})",
+                    "result links expire quickly; run the generation again",
+                    status=exc.status, reason="expired_url", retryable=True,
+                ) from None
+            raise
+        await check_image(reply.content, self.display)
+        return reply.content
+
+
+async def check_image(data: Any, who: str) -> tuple[str, int, int]:
+    """Check ``data`` is a complete, readable image; return (format, width, height).
+
+    Large images are checked in a worker thread so the loop stays free.
+
+    Raises:
+        EngineRequestError: empty, truncated or unreadable (``reason="bad_response"``).
+    """
+    if not isinstance(data, bytes | bytearray) or not data:
+        raise EngineRequestError(f"{who} returned an empty image", reason="bad_response")
+    if len(data) > 256 * 1024:
+        return await asyncio.to_thread(_check_image_sync, bytes(data), who)
+    return _check_image_sync(bytes(data), who)
+
+
+def _check_image_sync(data: bytes, who: str) -> tuple[str, int, int]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(_bytes_io(data)) as image:
+            fmt = image.format or ""
+            size = image.size
+            if fmt == "PNG":
+                image.verify()  # walks every chunk and its CRC: catches truncation cheaply
+            else:
+                image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        detail = "truncated" if "truncat" in str(exc).lower() else "unreadable"
+        raise EngineRequestError(
+            f"{who} returned a {detail} image ({len(data)} bytes)",
+            "the transfer may have been cut; try again", reason="bad_response", retryable=True,
+        ) from None
+    if fmt not in ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF"):
+        raise EngineRequestError(f"{who} returned an unsupported image format {fmt or '?'}",
+                                 reason="bad_response")
+    return fmt, size[0], size[1]
+
+
+def _bytes_io(data: bytes) -> Any:
+    import io
+
+    return io.BytesIO(data)
+
+
+def decode_base64_image(value: Any, who: str) -> bytes:
+    """Decode a base64 image field (a ``data:`` URL prefix is tolerated).
+
+    Raises:
+        EngineRequestError: not a string or not valid base64.
+    """
+    import base64
+    import binascii
+
+    if not isinstance(value, str) or not value:
+        raise EngineRequestError(f"{who} returned an image field that is not base64 text",
+                                 reason="bad_response")
+    if value.startswith("data:"):
+        value = value.partition(",")[2]
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        try:
+            return base64.b64decode("".join(value.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise EngineRequestError(f"{who} returned an image that is not valid base64",
+                                     reason="bad_response") from None
+
+
+def _basic_token(auth: tuple[str, str]) -> str:
+    import base64
+
+    return base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+
+
+def _timeout_kind(exc: httpx.TimeoutException) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connect timeout"
+    if isinstance(exc, httpx.PoolTimeout):
+        return "too many requests waiting for a connection"
+    return "read timeout"
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    text = " ".join(text.split())
+    return text[:160]
+
+
+def _origin(url: str) -> str:
+    try:
+        parsed = httpx.URL(url)
+        return f"{parsed.scheme}://{parsed.host}" + (f":{parsed.port}" if parsed.port else "")
+    except Exception:
+        return "the server"
