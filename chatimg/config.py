@@ -92,7 +92,9 @@ class RouteRule(BaseModel):
     model: str | None = None
     """The model to use when the rule matches (not needed for ``budget``)."""
     max_cost: float | None = None
-    """For ``budget``: the most a message may cost, in USD."""
+    """For ``budget``: the most a message may cost, in USD (else the message's own budget)."""
+    models: list[str] = Field(default_factory=list)
+    """For ``budget``: the candidates (default: every model the policy names)."""
 
 
 class RoutePolicy(BaseModel):

@@ -292,7 +292,9 @@ class Studio:
                 try:
                     data = Path(asset.path).read_bytes()
                 except OSError:
-                    raise InvalidRequestError(f"asset {asset.sha256[:12]} file is missing") from None
+                    raise InvalidRequestError(
+                        f"asset {asset.sha256[:12]} file is missing"
+                    ) from None
                 return data, self.assets.put(data)
             if len(matches) > 1:
                 raise InvalidRequestError(f"asset prefix {reference!r} is ambiguous")
@@ -300,7 +302,9 @@ class Studio:
 
     # -- generation -----------------------------------------------------------------------------
 
-    def build_request(self, prompt: str, params: GenerationParams) -> tuple[GenerationRequest, dict[str, Any]]:
+    def build_request(
+        self, prompt: str, params: GenerationParams
+    ) -> tuple[GenerationRequest, dict[str, Any]]:
         """Turn a prompt and params into an engine request; resolve source and mask images.
 
         Returns the request and the params to store (asset hashes instead of paths).
@@ -396,8 +400,11 @@ class Studio:
             return [generation.id]
         ids: list[str] = []
         previous: str | None = None
+        why_previous = ""
         for position, model in enumerate(plan.chain):
             reason = plan.reason if position == 0 else plan.fallback_reasons.get(model)
+            if position and reason:
+                reason = f"{reason}: {plan.chain[position - 1]} {why_previous}"
             generation_id, outcome = await self._run_one(
                 message_id, requested, model, request, stored_params, emit, cancel,
                 route_reason=reason, fallback_of=previous,
@@ -406,11 +413,13 @@ class Studio:
             if outcome == "succeeded" and validate:
                 passed = await self._validate(generation_id, request, emit, model)
                 if not passed and plan.fallback_on_validation and position + 1 < len(plan.chain):
-                    previous = generation_id
+                    previous, why_previous = generation_id, "failed validation"
                     continue
             if outcome in ("succeeded", "cancelled", "invalid"):
                 break
             previous = generation_id
+            error = self.repo.get_generation(generation_id).error or outcome
+            why_previous = f"failed ({error[:160]})"
         return ids
 
     async def _run_one(
@@ -449,6 +458,11 @@ class Studio:
                 checked = replace(checked, seed=random.SystemRandom().randrange(2**32))
         except ChatImgError as exc:
             outcome = "invalid" if isinstance(exc, InvalidRequestError) else "failed"
+            if outcome == "invalid":
+                from chatimg.routing import missing_capability
+
+                if missing_capability(info, request):  # another model in the chain may do it
+                    outcome = "failed"
             self._fail(gid, exc, emit, model, status="failed")
             return gid, outcome
         resolved = _resolved_params(checked, stored_params)
@@ -573,6 +587,33 @@ class Studio:
             emit(GenerationEvent("validated", generation_id, model,
                                  generation=self.repo.get_generation(generation_id)))
         return all(result.passed for result in results)
+
+    def estimate_cost(
+        self, models: Sequence[str], params: GenerationParams | None = None, prompt: str = ""
+    ) -> float | None:
+        """The expected cost in USD of sending a message to ``models`` (fan-out included).
+
+        Each requested name is routed as it would be (``auto`` and policies too) and its first
+        choice priced at ``cost_per_image x count``. None when any price is unknown or a route
+        cannot be planned; no image is read and nothing is stored.
+        """
+        params = params or GenerationParams()
+        request = GenerationRequest(
+            prompt=prompt, count=max(1, params.count), width=params.width, height=params.height,
+            source_image=b"" if params.source else None, mask=b"" if params.mask else None,
+            upscale=params.upscale, extra=dict(params.extra),
+        )
+        total = 0.0
+        for requested in list(models) or [self.settings.default_model]:
+            try:
+                chosen = self.router.plan(requested, request).chain[0]
+                price = self.engine(chosen).info.cost_per_image
+            except ChatImgError:
+                return None
+            if price is None:
+                return None
+            total += price * request.count
+        return round(total, 6)
 
     # -- receipts -------------------------------------------------------------------------------
 

@@ -8,15 +8,30 @@ from chatimg.commands.common import json_option, print_json
 
 
 @click.command()
+@click.option("--stats", is_flag=True,
+              help="Leaderboard from history and bench runs: images, failure rate, median "
+                   "latency, typography error rate, cost per asset, compare wins.")
 @json_option
-def models(as_json: bool) -> None:
-    """List every model: engine, capabilities, cost per image, and whether it can run here."""
+def models(stats: bool, as_json: bool) -> None:
+    """List every model: engine, capabilities, cost per image, and whether it can run here.
+
+    A model whose version (hub revision, file hash, provider model string) changed since it was
+    last seen or validated shows as "unvalidated" until a `chatimg bench` run passes it.
+    """
     from chatimg.config import load_settings
     from chatimg.engines.base import EngineContext
     from chatimg.engines.catalog import Catalog
 
+    if stats:
+        from chatimg.commands.leaderboard import print_stats
+
+        print_stats(as_json)
+        return
     catalog = Catalog.from_settings(EngineContext(load_settings()))
     listings = catalog.listings()
+    from chatimg.commands.leaderboard import version_states
+
+    states = version_states(listings)
     if as_json:
         print_json(
             [
@@ -32,6 +47,9 @@ def models(as_json: bool) -> None:
                     "defaults": item.info.defaults if item.info else None,
                     "note": item.info.note if item.info else None,
                     "builtin": item.builtin,
+                    "version_state": states[item.name].state if item.name in states else None,
+                    "validated": states[item.name].state == "validated"
+                    if item.name in states else None,
                 }
                 for item in listings
             ]
@@ -39,6 +57,8 @@ def models(as_json: bool) -> None:
         return
     for item in listings:
         state = "ready" if item.available else f"unavailable: {item.reason}"
+        if item.name in states and states[item.name].state != "not benched":
+            state += f" ({states[item.name].state})"
         cost = "-"
         caps = ""
         if item.info:
