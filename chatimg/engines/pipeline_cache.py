@@ -93,6 +93,11 @@ class PipelineCache:
         with self._lock:
             return list(self._entries)
 
+    def entries(self) -> list[LoadedPipeline]:
+        """Loaded pipelines from least to most recently used."""
+        with self._lock:
+            return list(self._entries.values())
+
     @property
     def total_bytes(self) -> int:
         with self._lock:
