@@ -1,0 +1,1 @@
+"""Tests for comparing generations: domain logic, ``chatimg compare`` and the compare screen."""
