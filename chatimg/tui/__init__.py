@@ -1,0 +1,1 @@
+"""The Textual terminal app (the only layer that imports Textual)."""

@@ -1,0 +1,168 @@
+"""The Textual app: wiring only (themes, keymap, state, screens, palette providers).
+
+``main()`` builds the Studio, lets textual-image probe the terminal *before* Textual starts
+(its replies would otherwise be eaten by Textual's input thread), keeps C libraries' writes
+to file descriptor 2 off the screen, and runs ``ChatImgApp``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from chatimg import paths
+from chatimg.tui.commands import ActionCommands, ConversationCommands, ModelCommands, ThemeCommands
+from chatimg.tui.screens.help import HelpScreen, key_rows
+from chatimg.tui.screens.main import MainScreen
+from chatimg.tui.state import UiState, load_state, save_state
+from chatimg.tui.themes import DEFAULT_THEME, load_themes
+
+if TYPE_CHECKING:
+    from chatimg.studio import Studio
+
+
+class ChatImgApp(App[None]):
+    """chatimg's terminal app.
+
+    Args:
+        studio: An open ``Studio``.
+        state_path: Where UI state is kept (default ``paths.state_file()``).
+        theme_folders: Theme folders to load (default: built-ins, then the user's).
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "chatimg"
+    COMMANDS = App.COMMANDS | {ModelCommands, ConversationCommands, ActionCommands, ThemeCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("ctrl+t", "change_theme", "Theme", id="app.theme"),
+    ]
+
+    def __init__(self, studio: Studio, *, state_path: Path | None = None,
+                 theme_folders: list[Path] | None = None) -> None:
+        super().__init__()
+        self.studio = studio
+        self.state_path = state_path or paths.state_file()
+        self.ui_state = load_state(self.state_path)
+        self.theme_folders = theme_folders
+        self.theme_problems: list[str] = []
+        self.main_screen = MainScreen(studio)
+        self._setup_themes()
+
+    def _setup_themes(self) -> None:
+        loaded = load_themes(self.theme_folders)
+        for theme in loaded.themes.values():
+            self.register_theme(theme)
+        self.theme_problems = loaded.problems
+        wanted = self.ui_state.theme or self.studio.settings.theme
+        if wanted not in self.available_themes:
+            if wanted != DEFAULT_THEME:
+                self.theme_problems.append(f"theme {wanted!r} not found; using {DEFAULT_THEME}")
+            wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+
+    def on_mount(self) -> None:
+        if self.studio.settings.keymap:
+            self.set_keymap(dict(self.studio.settings.keymap))
+        if self.theme_problems:
+            self.notify("\n".join(self.theme_problems), title="Theme problems",
+                        severity="warning", timeout=8)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.main_screen.initial = (self.ui_state.conversation_id, self.ui_state.scroll_y or None)
+        self.push_screen(self.main_screen)
+
+    def on_unmount(self) -> None:
+        self.save_ui_state()
+
+    def _theme_changed(self, theme: object) -> None:
+        self.save_ui_state()
+
+    def save_ui_state(self) -> None:
+        """Persist the open conversation, its scroll position and the theme."""
+        screen = self.main_screen
+        state = UiState(conversation_id=screen.conversation_id, theme=self.theme)
+        with contextlib.suppress(Exception):
+            state.scroll_y = screen.scroll_position()
+        save_state(state, self.state_path)
+
+    async def action_quit(self) -> None:
+        self.save_ui_state()
+        for token in list(self.main_screen.tokens):
+            token.cancel()
+        await super().action_quit()
+
+    def help_rows(self) -> list[tuple[str, str, str, str]]:
+        """Rows for the help screen, with the user's keymap applied."""
+        from chatimg.tui.widgets.card import GenerationCard
+        from chatimg.tui.widgets.composer import PromptArea
+
+        groups = [("app", self.BINDINGS), ("main", MainScreen.BINDINGS),
+                  ("composer", PromptArea.BINDINGS), ("card", GenerationCard.BINDINGS)]
+        return key_rows(groups, self._keymap)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.help_rows()))
+
+    def action_change_theme(self) -> None:
+        self.search_themes()
+
+
+@contextlib.contextmanager
+def stderr_to_log() -> Iterator[Path | None]:
+    """Keep C libraries' writes to file descriptor 2 off the screen while the app runs.
+
+    onnxruntime, torch and other C libraries write to fd 2 directly, which would scribble over
+    the screen. Textual draws on ``sys.__stderr__``, so the terminal is first duplicated to a
+    new descriptor that becomes ``sys.__stderr__``; then fd 2 is pointed at a log file.
+    """
+    if not (sys.__stderr__ is not None and sys.__stderr__.isatty()):
+        yield None
+        return
+    log = paths.cache_dir() / "stderr.log"
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        target = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        saved = os.dup(2)
+        terminal = os.fdopen(os.dup(2), "w", encoding=sys.__stderr__.encoding or "utf-8",
+                             errors="replace")
+    except OSError:
+        yield None
+        return
+    original = sys.__stderr__
+    original.flush()
+    sys.__stderr__ = terminal
+    os.dup2(target, 2)
+    os.close(target)
+    try:
+        yield log
+    finally:
+        terminal.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        sys.__stderr__ = original
+        terminal.close()
+
+
+def main() -> None:
+    """Open the Studio and run the app (``chatimg`` with no arguments)."""
+    from chatimg.studio import Studio
+    from chatimg.tui.widgets.image import configure_images
+
+    # Probe the terminal for Sixel/Kitty now: Textual's input thread would steal the replies.
+    mode = os.environ.get("CHATIMG_IMAGES", "auto").strip().lower() or "auto"
+    configure_images(mode if mode in ("auto", "halfcell", "pixels") else "auto")
+    studio = Studio.open()
+    try:
+        with stderr_to_log():
+            ChatImgApp(studio).run()
+    finally:
+        studio.close()

@@ -1,0 +1,212 @@
+"""Card actions and the card-bound slash commands (vary, upscale, edit, describe, export,
+compare), mixed into the main screen so ``main.py`` stays about layout and sending."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chatimg.domain import to_jsonable
+from chatimg.errors import ChatImgError
+from chatimg.studio import GenerationParams
+from chatimg.tui.screens.dialogs import AskScreen, ReceiptScreen
+from chatimg.tui.screens.model_picker import ModelPicker
+
+if TYPE_CHECKING:
+    from chatimg.tui.screens.main import MainScreen
+    from chatimg.tui.widgets.card import GenerationCard
+
+
+def params_of(stored: dict[str, Any]) -> GenerationParams:
+    """Stored generation params (resolved, with asset hashes) → ``GenerationParams``."""
+    data = dict(stored)
+    if "source_asset" in data:
+        data["source"] = data.pop("source_asset")
+    if "mask_asset" in data:
+        data["mask"] = data.pop("mask_asset")
+    data.pop("prompt", None)
+    return GenerationParams.from_dict(data)
+
+
+def viewer_command(path: str) -> list[str] | None:
+    """The system viewer command for this platform (``None`` when there is none)."""
+    if sys.platform == "darwin":
+        return ["open", path]
+    if sys.platform.startswith("win"):
+        return ["cmd", "/c", "start", "", path]
+    opener = shutil.which("xdg-open")
+    return [opener, path] if opener else None
+
+
+class CardActionsMixin:
+    """Actions on a selected card; expects the attributes of ``MainScreen``."""
+
+    def _card_or_latest(self: MainScreen) -> GenerationCard | None:
+        card = self.selected_card
+        if card is not None and card.is_attached:
+            return card
+        for candidate in reversed(self.thread.cards()):
+            if candidate.generation and candidate.generation.assets:
+                return candidate
+        return None
+
+    async def card_action(self: MainScreen, card: GenerationCard, action: str) -> None:
+        """Carry out ``action`` on ``card`` (see ``CARD_ACTIONS``)."""
+        generation = card.generation
+        if generation is None:
+            self.notify("the card has no stored generation yet", severity="warning")
+            return
+        model = generation.resolved_model or generation.requested_model
+        params = params_of(generation.params)
+        text = card.message_text
+        block = card.parent
+        parent_id = getattr(block, "message_id", None)
+        asset = generation.assets[0] if generation.assets else None
+        if action in ("regenerate", "reseed"):
+            seed = params.seed if action == "regenerate" else None
+            await self.dispatch(text, [model], replace(params, seed=seed), parent_id=parent_id)
+        elif action == "other_model":
+            def chosen(name: str | None) -> None:
+                if name:
+                    self.run_worker(self.dispatch(text, [name], params, parent_id=parent_id))
+
+            self.app.push_screen(ModelPicker(self.listings, model, "Run on another model"), chosen)
+        elif action in ("vary", "upscale", "edit", "describe") and asset is None:
+            self.notify("this card has no image", severity="warning")
+        elif action == "vary":
+            await self.command_vary(0.6, card)
+        elif action == "upscale":
+            await self.command_upscale(2.0, card)
+        elif action == "edit":
+            def mask_given(path: str | None) -> None:
+                if path:
+                    self.run_worker(self.command_edit(path, card))
+
+            self.app.push_screen(AskScreen("Mask image file", placeholder="path/to/mask.png"),
+                                 mask_given)
+        elif action == "copy_seed":
+            seed = asset.seed if asset and asset.seed is not None else params.seed
+            self.app.copy_to_clipboard(str(seed))
+            self.notify(f"copied seed {seed}")
+        elif action == "copy_params":
+            self.app.copy_to_clipboard(json.dumps(generation.params, sort_keys=True))
+            self.notify("copied params as JSON")
+        elif action == "open":
+            if asset is None:
+                self.notify("this card has no image", severity="warning")
+            else:
+                self.run_worker(self._open_viewer(asset.path), group="viewer",
+                                exit_on_error=False)
+        elif action == "receipt":
+            body = json.dumps(to_jsonable(generation), indent=2, sort_keys=True)
+            self.app.push_screen(ReceiptScreen(f"Receipt · {model} · {generation.id}", body))
+        elif action == "pick":
+            if generation.id in self.picked:
+                self.picked.remove(generation.id)
+            else:
+                self.picked.append(generation.id)
+            card.set_picked(generation.id in self.picked)
+            self.notify(f"{len(self.picked)} picked — /compare to compare")
+        elif action == "delete":
+            self.notify("deleting single generations is not available yet; "
+                        "delete the conversation instead (f8)", severity="warning")
+
+    async def _open_viewer(self: MainScreen, path: str) -> None:
+        command = viewer_command(path)
+        if command is None:
+            self.notify("no system image viewer found (xdg-open missing)", severity="error")
+            return
+
+        def run() -> str | None:
+            try:
+                result = subprocess.run(command, capture_output=True, timeout=20, check=False)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                return str(exc)
+            if result.returncode:
+                return (result.stderr.decode(errors="replace").strip().splitlines() or
+                        [f"exit status {result.returncode}"])[-1]
+            return None
+
+        error = await asyncio.to_thread(run)
+        if error:
+            self.notify(f"could not open the image: {error}", severity="error")
+
+    async def _from_card(self: MainScreen, card: GenerationCard | None,
+                         **changes: Any) -> str | None:
+        card = card or self._card_or_latest()
+        if card is None or card.generation is None or not card.generation.assets:
+            return "select a card with an image first (tab to it)"
+        generation = card.generation
+        model = generation.resolved_model or generation.requested_model
+        params = GenerationParams(source=generation.assets[0].sha256, **changes)
+        await self.dispatch(card.message_text, [model], params, parent_id=None)
+        return None
+
+    async def command_vary(self: MainScreen, strength: float,
+                           card: GenerationCard | None = None) -> str | None:
+        return await self._from_card(card, strength=strength)
+
+    async def command_upscale(self: MainScreen, factor: float,
+                              card: GenerationCard | None = None) -> str | None:
+        return await self._from_card(card, upscale=factor)
+
+    async def command_edit(self: MainScreen, mask: str,
+                           card: GenerationCard | None = None) -> str | None:
+        if not Path(mask).expanduser().is_file():
+            return f"mask file not found: {mask}"
+        return await self._from_card(card, mask=str(Path(mask).expanduser()))
+
+    async def command_describe(self: MainScreen, _: Any) -> str | None:
+        card = self._card_or_latest()
+        if card is None or card.generation is None or not card.generation.assets:
+            return "select a card with an image first (tab to it)"
+        asset = card.generation.assets[0]
+        model = self.options.model
+        try:
+            engine = self.studio.engine(model)
+            data = await asyncio.to_thread(Path(asset.path).read_bytes)
+            text = await engine.describe(data)
+        except (ChatImgError, OSError) as exc:
+            return exc.one_line() if isinstance(exc, ChatImgError) else str(exc)
+        self.composer.restore(text)
+        self.composer.show_info(f"description from {model} — edit and press Enter")
+        return None
+
+    async def command_export(self: MainScreen, path: str | None) -> str | None:
+        if self.conversation_id is None:
+            return "open a conversation to export"
+        try:
+            from chatimg.bundle import export_conversation  # type: ignore[attr-defined]
+        except ImportError:
+            return "/export is not available yet"
+        target = Path(path).expanduser() if path else Path.cwd() / f"{self.conversation_id}.zip"
+        conversation_id = self.conversation_id
+
+        async def run() -> None:
+            try:
+                written = await asyncio.to_thread(export_conversation, self.studio,
+                                                  conversation_id, target)
+            except ChatImgError as exc:
+                self.notify(f"export failed: {exc.one_line()}", severity="error")
+                return
+            self.notify(f"exported to {written or target}")
+
+        self.run_worker(run(), group="export", exit_on_error=False)
+        self.composer.show_info(f"exporting to {target}…")
+        return None
+
+    async def command_compare(self: MainScreen, _: Any) -> str | None:
+        if len(self.picked) < 2:
+            return "pick at least two cards first (p on a card)"
+        try:
+            from chatimg.tui.screens.compare import CompareScreen  # type: ignore[import-not-found]
+        except ImportError:
+            return "/compare is not available yet"
+        self.app.push_screen(CompareScreen(self.studio, list(self.picked)))
+        return None

@@ -1,0 +1,116 @@
+"""Searchable model picker: capabilities, availability and cost per image for every model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+if TYPE_CHECKING:
+    from chatimg.engines.catalog import Listing
+
+_CAPS = (("txt2img", "t2i"), ("img2img", "i2i"), ("inpaint", "inpaint"), ("upscale", "upscale"),
+         ("describe", "describe"))
+
+
+def capability_words(listing: Listing) -> str:
+    """Short capability names for a listing (``t2i i2i inpaint``)."""
+    if listing.info is None:
+        return ""
+    caps = listing.info.capabilities
+    return " ".join(short for name, short in _CAPS if getattr(caps, name, False))
+
+
+def listing_text(listing: Listing, current: str | None) -> Text:
+    """One picker row."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("● " if listing.name == current else "  ", style="bold")
+    text.append(f"{listing.name:<18}", style="bold" if listing.available else "dim")
+    text.append(f" {listing.engine:<9}", style="dim")
+    text.append(f" {capability_words(listing):<26}")
+    cost = listing.info.cost_per_image if listing.info else None
+    text.append(f" {'free' if cost == 0 else (f'${cost:.3f}' if cost is not None else '?'):>7}")
+    if listing.available:
+        text.append("  ✓ ready", style="green")
+    else:
+        reason = (listing.reason or "unavailable").split(" (")[0]
+        text.append(f"  ✗ {reason}", style="red")
+    return text
+
+
+def matches(listing: Listing, query: str) -> bool:
+    """Case-insensitive match on name, engine, description and capabilities."""
+    if not query:
+        return True
+    description = listing.info.description if listing.info else ""
+    haystack = " ".join((listing.name, listing.engine, description or "",
+                         capability_words(listing))).lower()
+    return all(word in haystack for word in query.lower().split())
+
+
+class ModelPicker(ModalScreen[str | None]):
+    """Pick a model; returns its name (or ``None`` on Escape)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="picker.cancel"),
+        Binding("down", "move(1)", "Down", show=False, id="picker.down"),
+        Binding("up", "move(-1)", "Up", show=False, id="picker.up"),
+    ]
+
+    def __init__(self, listings: Sequence[Listing], current: str | None = None,
+                 title: str = "Choose a model") -> None:
+        super().__init__(classes="dialog-screen")
+        self.listings = list(listings)
+        self.current = current
+        self.title_text = title
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        with Vertical(classes="dialog picker"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Input(placeholder="search models (name, engine, capability)…", id="model-search",
+                        compact=True)
+            yield OptionList(id="model-options", compact=True)
+            yield Label("enter picks · esc closes · unavailable models say why",
+                        classes="dim")
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one("#model-search", Input).focus()
+
+    def _fill(self, query: str) -> None:
+        options = self.query_one("#model-options", OptionList)
+        shown = [listing for listing in self.listings if matches(listing, query)]
+        options.set_options(Option(listing_text(item, self.current), id=item.name)
+                            for item in shown)
+        if shown:
+            names = [item.name for item in shown]
+            options.highlighted = names.index(self.current) if self.current in names else 0
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._fill(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        options = self.query_one("#model-options", OptionList)
+        if options.highlighted is not None:
+            self.dismiss(options.get_option_at_index(options.highlighted).id)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_move(self, delta: int) -> None:
+        options = self.query_one("#model-options", OptionList)
+        if options.option_count:
+            current = options.highlighted if options.highlighted is not None else -delta
+            options.highlighted = max(0, min(options.option_count - 1, current + delta))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

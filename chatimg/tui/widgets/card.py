@@ -1,0 +1,219 @@
+"""One card per generation: image, model badge, seed, size, latency, cost, status, checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Static
+
+from chatimg import domain
+from chatimg.tui.widgets.image import CardImage
+
+STATUS_ICONS = {"queued": "…", "running": "⟳", "succeeded": "✓", "failed": "✗",
+                "cancelled": "⊘", "interrupted": "⊘"}
+CARD_ACTIONS: tuple[tuple[str, str, str, str], ...] = (
+    # (action, key, binding id, palette title)
+    ("regenerate", "r", "card.regenerate", "card: Regenerate (same seed)"),
+    ("reseed", "R", "card.reseed", "card: Regenerate (new seed)"),
+    ("other_model", "m", "card.other_model", "card: Run on another model"),
+    ("vary", "v", "card.vary", "card: Vary (image to image)"),
+    ("upscale", "u", "card.upscale", "card: Upscale"),
+    ("edit", "e", "card.edit", "card: Edit with mask"),
+    ("copy_seed", "c", "card.copy_seed", "card: Copy seed"),
+    ("copy_params", "y", "card.copy_params", "card: Copy params"),
+    ("open", "o", "card.open", "card: Open in system viewer"),
+    ("receipt", "i", "card.receipt", "card: Show receipt"),
+    ("pick", "p", "card.pick", "card: Pick for compare"),
+    ("delete", "delete", "card.delete", "card: Delete"),
+)
+
+
+@dataclass
+class CardAction(Message):
+    """A person asked for ``action`` on ``card``; the screen carries it out."""
+
+    card: GenerationCard
+    action: str
+
+
+@dataclass
+class CardProgress:
+    """The latest step report for a running card."""
+
+    step: int
+    total: int
+    message: str = ""
+
+
+def _money(value: float | None, estimated: bool) -> str:
+    if value is None:
+        return ""
+    return f"${value:.3f}" + (" est." if estimated and value else "")
+
+
+def meta_text(generation: domain.Generation | None, model: str) -> Text:
+    """The card's header line."""
+    text = Text()
+    name = (generation.resolved_model or generation.requested_model) if generation else model
+    text.append(f" {name} ", style="bold reverse")
+    status = generation.status if generation else "queued"
+    text.append(f" {STATUS_ICONS.get(status, '?')} {status}", style=f"bold {_status_style(status)}")
+    if generation is None:
+        return text
+    parts: list[str] = []
+    params = generation.params or {}
+    seeds = [a.seed for a in generation.assets if a.seed is not None]
+    seed = seeds[0] if seeds else params.get("seed")
+    if seed is not None:
+        parts.append(f"seed {seed}")
+    if generation.assets:
+        first = generation.assets[0]
+        parts.append(f"{first.width}×{first.height}")
+    elif params.get("width") and params.get("height"):
+        parts.append(f"{params['width']}×{params['height']}")
+    if params.get("steps"):
+        parts.append(f"{params['steps']} steps")
+    if generation.latency_ms is not None:
+        parts.append(f"{generation.latency_ms / 1000:.2f} s" if generation.latency_ms >= 1000
+                     else f"{generation.latency_ms:.0f} ms")
+    cost = _money(generation.cost_usd, generation.cost_estimated)
+    if cost:
+        parts.append(cost)
+    if len(generation.assets) > 1:
+        parts.append(f"{len(generation.assets)} images")
+    if parts:
+        text.append("  " + " · ".join(parts), style="dim")
+    return text
+
+
+def _status_style(status: str) -> str:
+    return {"succeeded": "green", "failed": "red", "cancelled": "yellow",
+            "interrupted": "yellow"}.get(status, "")
+
+
+def detail_text(generation: domain.Generation | None, progress: CardProgress | None,
+                picked: bool) -> Text:
+    """Lines under the image: progress, error with retry hint, route, checks, pick mark."""
+    text = Text()
+    lines: list[Text] = []
+    status = generation.status if generation else "queued"
+    if status in ("queued", "running"):
+        if progress and progress.total:
+            done = int(20 * progress.step / progress.total)
+            bar = "▰" * done + "▱" * (20 - done)
+            label = f"{bar} {progress.step}/{progress.total} {progress.message}"
+            lines.append(Text(label.rstrip()))
+        elif progress and progress.message:
+            lines.append(Text(f"⟳ {progress.message}"))
+        else:
+            lines.append(Text("⟳ waiting…" if status == "queued" else "⟳ working…  esc cancels"))
+    if generation is not None:
+        if generation.error:
+            reason = " ".join(generation.error.split())
+            lines.append(Text(f"✗ {reason}", style="bold red"))
+        if status in ("failed", "cancelled", "interrupted"):
+            lines.append(Text("r retry · m run on another model", style="dim"))
+        if generation.route_reason:
+            lines.append(Text(f"route: {generation.route_reason}", style="dim"))
+        if generation.validations:
+            checks = Text()
+            for result in generation.validations:
+                mark = "✓" if result.passed else "✗"
+                score = f" {result.score:.2f}" if result.score is not None else ""
+                checks.append(f"{mark} {result.name}{score}  ",
+                              style="green" if result.passed else "red")
+            lines.append(checks)
+    if picked:
+        lines.append(Text("★ picked for compare", style="bold"))
+    return text.join(lines) if lines else text
+
+
+class GenerationCard(Vertical, can_focus=True):
+    """A card for one generation. Focus it to use the card keys (see the help screen)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(key, f"card('{action}')", title.split(": ", 1)[1], id=binding_id,
+                show=action in ("regenerate", "vary", "receipt", "pick"))
+        for action, key, binding_id, title in CARD_ACTIONS
+    ]
+
+    def __init__(self, generation: domain.Generation | None, *, model: str,
+                 generation_id: str, message_text: str = "") -> None:
+        super().__init__(classes="card")
+        self.generation = generation
+        self.model = model
+        self.generation_id = generation_id
+        self.message_text = message_text
+        self.progress: CardProgress | None = None
+        self.picked = False
+        self._image_sha: str | None = None
+        self._meta = Static(meta_text(generation, model), classes="card-meta")
+        self._detail = Static(detail_text(generation, None, False), classes="card-detail")
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield self._meta
+        yield self._detail
+
+    def on_mount(self) -> None:
+        self._sync_image()
+        self._sync_classes()
+
+    @property
+    def status(self) -> str:
+        """The generation's status (``queued`` before the first report)."""
+        return self.generation.status if self.generation else "queued"
+
+    def update_generation(self, generation: domain.Generation) -> None:
+        """Show a newer state of the generation."""
+        self.generation = generation
+        if generation.status not in ("queued", "running"):
+            self.progress = None
+        self._refresh_text()
+        self._sync_image()
+        self._sync_classes()
+
+    def set_status(self, status: str) -> None:
+        """Mark as running before the first stored state arrives."""
+        if self.generation is not None:
+            from dataclasses import replace
+
+            self.generation = replace(self.generation, status=status)
+        self._refresh_text()
+
+    def update_progress(self, progress: CardProgress) -> None:
+        """Show a step report."""
+        self.progress = progress
+        self._detail.update(detail_text(self.generation, self.progress, self.picked))
+
+    def set_picked(self, picked: bool) -> None:
+        self.picked = picked
+        self._refresh_text()
+        self.set_class(picked, "-picked")
+
+    def _refresh_text(self) -> None:
+        self._meta.update(meta_text(self.generation, self.model))
+        self._detail.update(detail_text(self.generation, self.progress, self.picked))
+
+    def _sync_classes(self) -> None:
+        status = self.status
+        for name in STATUS_ICONS:
+            self.set_class(name == status, f"-{name}")
+
+    def _sync_image(self) -> None:
+        if not self.is_mounted or self.generation is None or not self.generation.assets:
+            return
+        asset = self.generation.assets[0]
+        if asset.sha256 == self._image_sha:
+            return
+        self._image_sha = asset.sha256
+        for old in self.query(CardImage):
+            old.remove()
+        self.mount(CardImage(asset), before=self._detail)
+
+    def action_card(self, action: str) -> None:
+        self.post_message(CardAction(self, action))

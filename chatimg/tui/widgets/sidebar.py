@@ -1,0 +1,121 @@
+"""The conversation list: newest first, filtered as you type (titles and prompt text).
+
+An ``OptionList`` (one renderable per row, not one widget per row) keeps 1,000+ conversations
+fast; the store query runs in a thread worker so typing never waits on the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+
+from chatimg import domain
+
+if TYPE_CHECKING:
+    from chatimg.studio import Studio
+
+LIMIT = 2000
+
+
+def conversation_option(conversation: domain.Conversation) -> Option:
+    """One row: the title, and a dim count of messages."""
+    label = Text(conversation.title or "untitled", no_wrap=True, overflow="ellipsis")
+    if conversation.message_count:
+        label.append(f"  {conversation.message_count}", style="dim")
+    return Option(label, id=conversation.id)
+
+
+class Sidebar(Vertical):
+    """Filter box and conversation list."""
+
+    @dataclass
+    class Open(Message):
+        """Open ``conversation_id``."""
+
+        conversation_id: str
+
+    @dataclass
+    class Loaded(Message):
+        """The list finished (re)loading."""
+
+        count: int
+
+    def __init__(self, studio: Studio, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.studio = studio
+        self.conversations: list[domain.Conversation] = []
+        self.current: str | None = None
+        self.loaded_once = False
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Input(placeholder="filter conversations…", id="filter", compact=True)
+        yield OptionList(id="conversations", compact=True)
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    @property
+    def query_text(self) -> str:
+        return self.query_one("#filter", Input).value
+
+    def reload(self) -> None:
+        """Reload from the store with the current filter."""
+        self._load(self.query_text)
+
+    @work(thread=True, exclusive=True, group="sidebar", exit_on_error=False)
+    def _load(self, query: str) -> None:
+        conversations = self.studio.list_conversations(limit=LIMIT, query=query or None)
+        self.app.call_from_thread(self._show, query, conversations)
+
+    def _show(self, query: str, conversations: list[domain.Conversation]) -> None:
+        if query != self.query_text:
+            return
+        self.conversations = conversations
+        options = self.query_one("#conversations", OptionList)
+        options.set_options(conversation_option(c) for c in conversations)
+        self._highlight_current()
+        self.loaded_once = True
+        self.post_message(self.Loaded(len(conversations)))
+
+    def set_current(self, conversation_id: str | None) -> None:
+        self.current = conversation_id
+        self._highlight_current()
+
+    def _highlight_current(self) -> None:
+        options = self.query_one("#conversations", OptionList)
+        if self.current is None:
+            options.highlighted = None
+            return
+        try:
+            options.highlighted = options.get_option_index(self.current)
+        except Exception:
+            options.highlighted = None
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            event.stop()
+            self._load(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            event.stop()
+            self.query_one("#conversations", OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.Open(event.option.id))
+
+    @property
+    def highlighted_id(self) -> str | None:
+        options = self.query_one("#conversations", OptionList)
+        if options.highlighted is None:
+            return None
+        return options.get_option_at_index(options.highlighted).id

@@ -1,0 +1,175 @@
+"""The open conversation: user messages, one card per generation, and model-switch markers.
+
+Long threads are windowed: only the newest ``WINDOW`` messages are mounted; older ones come in
+a window at a time when the person scrolls to the top (or presses the button there).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Button, Static
+
+from chatimg import domain
+from chatimg.tui.widgets.card import GenerationCard
+
+WINDOW = 30
+
+
+def message_model(message: domain.Message) -> str | None:
+    """The model (or fan-out) a message was sent to, for the switch marker."""
+    models = (message.params or {}).get("models")
+    if isinstance(models, list) and len(models) > 1:
+        return " + ".join(str(m) for m in models)
+    return message.model
+
+
+class MessageBlock(Vertical):
+    """A user message and its cards."""
+
+    def __init__(self, text: str, *, message_id: str | None = None, model: str | None = None,
+                 generations: tuple[domain.Generation, ...] = ()) -> None:
+        super().__init__(classes="message")
+        self.text = text
+        self.message_id = message_id
+        self.model = model
+        self._generations = generations
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        prompt = Text("› ", style="bold")
+        prompt.append(self.text)
+        yield Static(prompt, classes="prompt")
+        for generation in self._generations:
+            yield GenerationCard(generation, model=generation.resolved_model
+                                 or generation.requested_model, generation_id=generation.id,
+                                 message_text=self.text)
+
+    def card(self, generation_id: str) -> GenerationCard | None:
+        for card in self.query(GenerationCard):
+            if card.generation_id == generation_id:
+                return card
+        return None
+
+    def add_card(self, generation_id: str, model: str,
+                 generation: domain.Generation | None = None) -> GenerationCard:
+        card = GenerationCard(generation, model=model, generation_id=generation_id,
+                              message_text=self.text)
+        self.mount(card)
+        return card
+
+
+class ThreadView(VerticalScroll):
+    """Messages of the open conversation, newest at the bottom."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.messages: list[domain.Message] = []
+        self.first_shown = 0
+        self.last_model: str | None = None
+        self.conversation_id: str | None = None
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static("Type a prompt below and press Enter. /help lists commands.",
+                     classes="empty-hint")
+
+    async def show_thread(self, thread: domain.Thread | None) -> None:
+        """Replace the content with ``thread`` (``None`` for a new, empty conversation)."""
+        await self.remove_children()
+        self.messages = list(thread.messages) if thread else []
+        self.conversation_id = thread.conversation.id if thread else None
+        self.first_shown = max(0, len(self.messages) - WINDOW)
+        self.last_model = None
+        widgets: list[Any] = []
+        if self.first_shown:
+            widgets.append(self._earlier_button())
+        if not self.messages:
+            widgets.append(Static("Type a prompt below and press Enter. /help lists commands.",
+                                  classes="empty-hint"))
+        previous = self.messages[self.first_shown - 1] if self.first_shown else None
+        self.last_model = message_model(previous) if previous else None
+        widgets.extend(self._blocks(self.messages[self.first_shown:]))
+        await self.mount_all(widgets)
+        self.scroll_end(animate=False, immediate=True)
+
+    def _earlier_button(self) -> Button:
+        return Button(f"▲ {self.first_shown} earlier messages", id="earlier", compact=True)
+
+    def _blocks(self, messages: list[domain.Message]) -> list[Any]:
+        widgets: list[Any] = []
+        for message in messages:
+            model = message_model(message)
+            if self.last_model is not None and model and model != self.last_model:
+                widgets.append(switch_marker(self.last_model, model))
+            if model:
+                self.last_model = model
+            widgets.append(MessageBlock(message.text, message_id=message.id, model=model,
+                                        generations=message.generations))
+        return widgets
+
+    async def show_earlier(self) -> None:
+        """Mount the previous window of messages above the current ones."""
+        if not self.first_shown:
+            return
+        start = max(0, self.first_shown - WINDOW)
+        chunk = self.messages[start:self.first_shown]
+        saved_last = self.last_model
+        self.last_model = message_model(self.messages[start - 1]) if start else None
+        widgets = self._blocks(chunk)
+        first_existing = next(iter(self.query(MessageBlock)), None)
+        if first_existing is not None and self.last_model and first_existing.model and \
+                first_existing.model != self.last_model:
+            widgets.append(switch_marker(self.last_model, first_existing.model))
+        self.last_model = saved_last
+        self.first_shown = start
+        button = self.query("#earlier")
+        anchor = button.first() if button else None
+        height_before = self.virtual_size.height
+        await self.mount_all(widgets, after=anchor) if anchor else await self.mount_all(
+            widgets, before=0)
+        if anchor is not None:
+            if self.first_shown:
+                anchor.label = f"▲ {self.first_shown} earlier messages"
+            else:
+                await anchor.remove()
+        self.call_after_refresh(self._keep_position, height_before)
+
+    def _keep_position(self, height_before: int) -> None:
+        self.scroll_to(y=self.scroll_y + self.virtual_size.height - height_before, animate=False)
+
+    async def add_pending(self, text: str, model: str) -> MessageBlock:
+        """Show a just-sent message before the store has answered."""
+        for hint in self.query(".empty-hint"):
+            await hint.remove()
+        if self.last_model is not None and model != self.last_model:
+            await self.mount(switch_marker(self.last_model, model))
+        self.last_model = model
+        block = MessageBlock(text, model=model)
+        await self.mount(block)
+        self.scroll_end(animate=False)
+        return block
+
+    def card(self, generation_id: str) -> GenerationCard | None:
+        for card in self.query(GenerationCard):
+            if card.generation_id == generation_id:
+                return card
+        return None
+
+    def cards(self) -> list[GenerationCard]:
+        return list(self.query(GenerationCard))
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "earlier":
+            event.stop()
+            await self.show_earlier()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new <= 0 < old and self.first_shown:
+            self.run_worker(self.show_earlier(), exclusive=True, group="earlier")
+
+
+def switch_marker(old: str, new: str) -> Static:
+    """A line in the thread where the model changed."""
+    return Static(Text(f"── model: {old} → {new} ──", justify="center"), classes="switch")

@@ -1,0 +1,1 @@
+"""TUI tests (App.run_test, Pilot, snapshots)."""
