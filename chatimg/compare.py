@@ -388,6 +388,25 @@ def continue_params(generation: domain.Generation) -> dict[str, Any]:
     }
 
 
+def message_compare_ids(message: domain.Message) -> list[str]:
+    """The generations of a fanned-out message to compare (the "compare" action on a message).
+
+    All of them when there are 2 to 4; with more, succeeded ones first, then the rest, up to 4.
+
+    Raises:
+        InvalidRequestError: the message has fewer than two generations.
+    """
+    generations = list(message.generations)
+    if len(generations) < MIN_ITEMS:
+        raise InvalidRequestError(
+            "this message has fewer than two images to compare",
+            "fan it out to more models, or pick cards from several messages",
+        )
+    if len(generations) > MAX_ITEMS:
+        generations.sort(key=lambda g: g.status != "succeeded")
+    return [g.id for g in generations[:MAX_ITEMS]]
+
+
 def winners_by_generation(thread: domain.Thread) -> dict[str, int]:
     """How many times each generation of ``thread`` won a comparison (winners only)."""
     return dict(Counter(pick.winner_id for pick in thread.picks))

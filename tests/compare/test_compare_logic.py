@@ -121,3 +121,18 @@ async def test_continue_params_and_winner_counts(cstudio) -> None:
     cstudio.add_pick(ids[:2], ids[0])
     thread = cstudio.load_thread(outcome.message.conversation_id)
     assert winners_by_generation(thread) == {ids[1]: 2, ids[0]: 1}
+
+
+async def test_message_compare_ids_takes_a_fanned_out_message(cstudio) -> None:
+    from chatimg.compare import message_compare_ids
+
+    outcome = await fan_out(cstudio, [*MODELS, "layout", "no-such-model"])
+    thread = cstudio.load_thread(outcome.message.conversation_id)
+    (message,) = thread.messages
+    chosen = message_compare_ids(message)
+    assert len(chosen) == 4
+    assert all(g.status == "succeeded" for g in cstudio.get_generations(chosen))
+    single = await fan_out(cstudio, ["layout-a"])
+    lone = cstudio.load_thread(single.message.conversation_id).messages[0]
+    with pytest.raises(InvalidRequestError, match="fewer than two"):
+        message_compare_ids(lone)

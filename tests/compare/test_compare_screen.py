@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import PIL.Image
 from PIL.Image import Image as PILImage
 from textual.color import Color
 from textual.widget import Widget
@@ -44,6 +45,10 @@ async def test_three_models_show_three_panes_with_labels_and_highlights(cstudio)
         pictures = [pane.query_one(HalfcellImage).image for pane in panes]
         sizes = [picture.size for picture in pictures if isinstance(picture, PILImage)]
         assert sizes == [(96, 96), (128, 96), (96, 128)]
+        for picture, generation in zip(pictures, outcome.generations, strict=True):
+            with PIL.Image.open(generation.assets[0].path) as stored:
+                assert isinstance(picture, PILImage)
+                assert picture.tobytes() == stored.convert("RGB").tobytes()
         # Differing parameters are under each pane, highlighted; shared ones once in the header.
         differs = [[_text(label) for label in pane.query(".param.differs")] for pane in panes]
         assert differs[1] == ["size: 128x96", "cost: ~$0.02"]

@@ -38,11 +38,26 @@ if TYPE_CHECKING:
     from chatimg.studio import Studio
 
 Renderer = Literal["auto", "halfcell"]
+#: Half-cell panes never need more pixels than this per side; larger images are scaled once.
+HALFCELL_MAX_SIDE = 384
+
+
+def _default_renderer() -> Renderer:
+    """Follow the app's image mode (``chatimg.tui.widgets.image``): pixels → auto."""
+    try:
+        from chatimg.tui.widgets.image import image_mode
+    except ImportError:
+        return "auto"
+    return "auto" if image_mode() == "pixels" else "halfcell"
 
 
 def _image_widget(image: Image, renderer: Renderer, classes: str) -> Widget:
-    widget_class = HalfcellImage if renderer == "halfcell" else AutoImage
-    return widget_class(image, classes=classes)
+    if renderer == "halfcell":
+        if max(image.size) > HALFCELL_MAX_SIDE:
+            image = image.copy()
+            image.thumbnail((HALFCELL_MAX_SIDE, HALFCELL_MAX_SIDE))
+        return HalfcellImage(image, classes=classes)
+    return AutoImage(image, classes=classes)
 
 
 class ComparePane(Vertical, can_focus=True):
@@ -89,7 +104,8 @@ class CompareScreen(Screen[dict[str, Any] | None]):
     Args:
         studio: The Studio.
         generation_ids: 2 to 4 generation ids of one conversation.
-        renderer: ``"auto"`` (Sixel/Kitty/half-cell as the terminal allows) or ``"halfcell"``.
+        renderer: ``"auto"`` (Sixel/Kitty/half-cell as the terminal allows) or ``"halfcell"``;
+            default: follow the app's image mode (``chatimg.tui.widgets.image.image_mode``).
 
     Raises:
         ChatImgError: from the constructor when an id is unknown, the ids span several
@@ -147,12 +163,12 @@ class CompareScreen(Screen[dict[str, Any] | None]):
 
     def __init__(
         self, studio: Studio, generation_ids: list[str] | tuple[str, ...],
-        *, renderer: Renderer = "auto",
+        *, renderer: Renderer | None = None,
     ) -> None:
         super().__init__()
         self.studio = studio
         self.comparison: Comparison = load_comparison(studio, list(generation_ids))
-        self.renderer: Renderer = renderer
+        self.renderer: Renderer = renderer or _default_renderer()
         self.images: list[Image | None] = [load_image(i) for i in self.comparison.items]
         self.scores: dict[frozenset[str], PairScore] = {}
         self.difference: Image | None = None
