@@ -47,7 +47,12 @@ def flexible_size(width: int, height: int) -> tuple[int, int]:
     area = min(width * height, _MAX_PIXELS)
     w = math.sqrt(area * ratio)
     h = w / ratio
-    w16, h16 = max(16, int(w // 16) * 16), max(16, int(h // 16) * 16)
+    w16, h16 = max(16, int(w / 16 + 0.5) * 16), max(16, int(h / 16 + 0.5) * 16)
+    while w16 * h16 > _MAX_PIXELS:
+        if w16 >= h16:
+            w16 -= 16
+        else:
+            h16 -= 16
     if w16 / h16 > 3:
         w16 = h16 * 3
     if h16 / w16 > 3:
