@@ -81,6 +81,8 @@ class ChatImgApp(App[None]):
 
     def on_unmount(self) -> None:
         self.save_ui_state()
+        for token in list(self.main_screen.tokens):
+            token.cancel()
 
     def _theme_changed(self, theme: object) -> None:
         self.save_ui_state()

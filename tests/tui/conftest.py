@@ -23,6 +23,13 @@ def _halfcell_images() -> None:
     configure_images("halfcell")
 
 
+@pytest.fixture(autouse=True)
+def _fast_checks(config_file: Path) -> Path:
+    """Only the cheap validators (no OCR model) run after generations in TUI tests."""
+    config_file.write_text('[validation]\nenabled = ["blank", "size"]\n\n', encoding="utf-8")
+    return config_file
+
+
 @pytest.fixture
 def make_app(home: Path) -> Iterator[Callable[..., Any]]:
     """Build a ``ChatImgApp`` on a fresh ``Studio`` (call again to "restart")."""

@@ -56,12 +56,11 @@ def _money(value: float | None, estimated: bool) -> str:
     return f"${value:.3f}" + (" est." if estimated and value else "")
 
 
-def meta_text(generation: domain.Generation | None, model: str) -> Text:
+def meta_text(generation: domain.Generation | None, model: str, status: str) -> Text:
     """The card's header line."""
     text = Text()
     name = (generation.resolved_model or generation.requested_model) if generation else model
     text.append(f" {name} ", style="bold reverse")
-    status = generation.status if generation else "queued"
     text.append(f" {STATUS_ICONS.get(status, '?')} {status}", style=f"bold {_status_style(status)}")
     if generation is None:
         return text
@@ -97,11 +96,10 @@ def _status_style(status: str) -> str:
 
 
 def detail_text(generation: domain.Generation | None, progress: CardProgress | None,
-                picked: bool) -> Text:
+                picked: bool, status: str) -> Text:
     """Lines under the image: progress, error with retry hint, route, checks, pick mark."""
     text = Text()
     lines: list[Text] = []
-    status = generation.status if generation else "queued"
     if status in ("queued", "running"):
         if progress and progress.total:
             done = int(20 * progress.step / progress.total)
@@ -152,8 +150,10 @@ class GenerationCard(Vertical, can_focus=True):
         self.progress: CardProgress | None = None
         self.picked = False
         self._image_sha: str | None = None
-        self._meta = Static(meta_text(generation, model), classes="card-meta")
-        self._detail = Static(detail_text(generation, None, False), classes="card-detail")
+        self.status = generation.status if generation else "queued"
+        self._meta = Static(meta_text(generation, model, self.status), classes="card-meta")
+        self._detail = Static(detail_text(generation, None, False, self.status),
+                              classes="card-detail")
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield self._meta
@@ -163,14 +163,10 @@ class GenerationCard(Vertical, can_focus=True):
         self._sync_image()
         self._sync_classes()
 
-    @property
-    def status(self) -> str:
-        """The generation's status (``queued`` before the first report)."""
-        return self.generation.status if self.generation else "queued"
-
     def update_generation(self, generation: domain.Generation) -> None:
         """Show a newer state of the generation."""
         self.generation = generation
+        self.status = generation.status
         if generation.status not in ("queued", "running"):
             self.progress = None
         self._refresh_text()
@@ -179,16 +175,15 @@ class GenerationCard(Vertical, can_focus=True):
 
     def set_status(self, status: str) -> None:
         """Mark as running before the first stored state arrives."""
-        if self.generation is not None:
-            from dataclasses import replace
-
-            self.generation = replace(self.generation, status=status)
+        self.status = status
         self._refresh_text()
+        self._sync_classes()
 
     def update_progress(self, progress: CardProgress) -> None:
         """Show a step report."""
         self.progress = progress
-        self._detail.update(detail_text(self.generation, self.progress, self.picked))
+        self._detail.update(detail_text(self.generation, self.progress, self.picked,
+                                        self.status))
 
     def set_picked(self, picked: bool) -> None:
         self.picked = picked
@@ -196,8 +191,9 @@ class GenerationCard(Vertical, can_focus=True):
         self.set_class(picked, "-picked")
 
     def _refresh_text(self) -> None:
-        self._meta.update(meta_text(self.generation, self.model))
-        self._detail.update(detail_text(self.generation, self.progress, self.picked))
+        self._meta.update(meta_text(self.generation, self.model, self.status))
+        self._detail.update(detail_text(self.generation, self.progress, self.picked,
+                                        self.status))
 
     def _sync_classes(self) -> None:
         status = self.status
