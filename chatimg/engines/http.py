@@ -341,20 +341,19 @@ class ProviderClient:
                     failure.retryable = False
                 elif should == "true":
                     failure.retryable = True
-            if not (retry and failure.retryable) or attempt >= network.max_retries:
-                if attempt:
-                    failure.message = f"{failure.message} (after {attempt + 1} attempts)"
-                raise failure
             remaining = network.max_retry_seconds - waited
-            if wait is not None and wait > remaining:
+            give_up = not (retry and failure.retryable) or attempt >= network.max_retries
+            if not give_up and wait is not None and wait > remaining:
                 failure.message = (
                     f"{failure.message} (the server asked to wait {wait:.0f} s, more than "
                     f"network.max_retry_seconds allows)"
                 )
+                give_up = True
+            if give_up or remaining <= 0:
+                if attempt:
+                    failure.message = f"{failure.message} (after {attempt + 1} attempts)"
                 raise failure
-            delay = min(wait if wait is not None else backoff_delay(attempt), max(remaining, 0.0))
-            if remaining <= 0:
-                raise failure
+            delay = min(wait if wait is not None else backoff_delay(attempt), remaining)
             await race(asyncio.sleep(delay), cancel, who)
             waited += delay
             attempt += 1
