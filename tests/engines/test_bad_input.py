@@ -1,0 +1,137 @@
+"""Acceptance 5: bad input gives one-line errors; only the message and a failed generation with
+its reason are stored (no images)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from chatimg import paths
+from chatimg.studio import GenerationParams
+
+
+def _gen(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any], str]:
+    from chatimg.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["gen", *args, "--json", "-q"])
+    out, err = capsys.readouterr()
+    code = exited.value.code
+    return int(code or 0), (json.loads(out) if out.strip() else {}), err
+
+
+def _image(path: Path, size: tuple[int, int], mode: str = "RGB") -> str:
+    Image.new(mode, size, 128).save(path)
+    return str(path)
+
+
+def _generated_files() -> list[Path]:
+    root = paths.assets_dir()
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-m", "no-such-model"], "unknown model 'no-such-model'"),
+        (["-m", "tiny", "--size", "60x64"], "width 60 is not a multiple of 8"),
+        (["-m", "tiny", "--steps", "0"], "steps must be at least 1"),
+    ],
+    ids=["unknown-model", "size-not-multiple-of-8", "steps-0"],
+)
+def test_cli_bad_request_stores_failed_generation(
+    tiny_config: Path, capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
+    code, report, err = _gen(capsys, "a cat", *args)
+    assert code == 1
+    assert "Traceback" not in err
+    (generation,) = report["generations"]
+    assert generation["status"] == "failed"
+    assert expected in generation["error"] and "\n" not in generation["error"]
+    assert generation["assets"] == []
+    assert _generated_files() == []
+    _assert_only_message_and_failure(report, expected)
+
+
+def test_cli_strength_and_mask_checks(tiny_config: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    source = _image(tmp_path / "src.png", (64, 64))
+    code, report, _ = _gen(capsys, "a cat", "-m", "tiny", "--from", source, "--strength", "1.5")
+    assert code == 1
+    assert "strength must be between 0 and 1, not 1.5" in report["generations"][0]["error"]
+    _assert_only_message_and_failure(report, "strength must be between 0 and 1")
+
+    mask = _image(tmp_path / "mask.png", (32, 32), "L")
+    code, report, _ = _gen(capsys, "a cat", "-m", "tiny", "--from", source, "--mask", mask)
+    assert code == 1
+    error = report["generations"][0]["error"]
+    assert "mask is 32x32 but the source image is 64x64" in error and "\n" not in error
+    _assert_only_message_and_failure(report, "mask is 32x32")
+
+
+def test_cli_from_a_file_that_is_not_an_image(tiny_config: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture", encoding="utf-8")
+    code, report, err = _gen(capsys, "a cat", "-m", "tiny", "--from", str(notes))
+    assert code == 1 and "Traceback" not in err
+    (generation,) = report["generations"]
+    assert generation["status"] == "failed"
+    assert f"{notes} is not an image" in generation["error"]
+    assert _generated_files() == []
+    _assert_only_message_and_failure(report, "is not an image")
+
+
+def _assert_only_message_and_failure(report: dict[str, Any], expected: str) -> None:
+    from chatimg.studio import Studio
+
+    studio = Studio.open()
+    try:
+        thread = studio.load_thread(report["conversation_id"])
+        (message,) = thread.messages
+        (generation,) = message.generations
+        assert generation.status == "failed" and expected in (generation.error or "")
+        assert generation.assets == ()
+    finally:
+        studio.close()
+
+
+async def test_studio_rejects_bad_sizes_and_masks(tiny_studio: Any, tmp_path: Path) -> None:
+    outcome = await tiny_studio.generate("a cat", ["tiny"], GenerationParams(width=100),
+                                         validate=False)
+    assert outcome.generations[0].status == "failed"
+    assert "width 100 is not a multiple of 8 for tiny" in outcome.generations[0].error
+
+    source = _image(tmp_path / "src.png", (64, 48))
+    mask = _image(tmp_path / "mask.png", (64, 64), "L")
+    outcome = await tiny_studio.generate(
+        "a cat", ["tiny"], GenerationParams(source=source, mask=mask), validate=False
+    )
+    (generation,) = outcome.generations
+    assert generation.status == "failed" and "mask is 64x64" in generation.error
+    assert generation.assets == ()
+
+
+async def test_steps_times_strength_below_one(tiny_studio: Any, tmp_path: Path) -> None:
+    source = _image(tmp_path / "src.png", (64, 64))
+    outcome = await tiny_studio.generate(
+        "a cat", ["tiny"], GenerationParams(source=source, steps=1, strength=0.5), validate=False
+    )
+    assert "steps x strength must be at least 1" in outcome.generations[0].error
+
+
+def test_uncached_hub_model_fails_fast_with_download_hint(
+    config_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_file.write_text(
+        '[validation]\nenabled = []\n[models.remote-only]\nengine = "diffusers"\n'
+        'source = "nobody-here/never-downloaded"\n', encoding="utf-8")
+    code, report, err = _gen(capsys, "a cat", "-m", "remote-only")
+    assert code == 1
+    error = report["generations"][0]["error"]
+    assert "weights not cached" in error and "hf download nobody-here/never-downloaded" in error
+    assert "\n" not in error and "Traceback" not in err

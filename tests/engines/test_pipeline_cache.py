@@ -1,0 +1,64 @@
+"""Acceptance 4: A → B → A reuses the cached A; least recently used pipelines are evicted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from chatimg.engines.pipeline_cache import LoadedPipeline, PipelineCache, shared_cache
+from chatimg.studio import GenerationParams
+from tests.engines.conftest import TINY_DEFAULTS, open_studio
+from tests.tiny_diffusers import write_tiny_model_config
+
+
+async def _cache_state(studio: Any, model: str) -> str:
+    outcome = await studio.generate("a cat", [model], GenerationParams(seed=1), validate=False)
+    (generation,) = outcome.generations
+    assert generation.status == "succeeded", generation.error
+    return str(generation.receipt["engine"]["cache"])
+
+
+async def test_switch_back_comes_from_cache(tiny_config: Path, tiny_copy: Path) -> None:
+    write_tiny_model_config(tiny_config, tiny_copy, name="tiny-b", **TINY_DEFAULTS)
+    studio = open_studio()
+    try:
+        states = [await _cache_state(studio, model) for model in ("tiny", "tiny-b", "tiny")]
+        cache = shared_cache(studio.context)
+        assert states == ["load", "load", "hit"]
+        assert (cache.stats.loads, cache.stats.hits, cache.stats.evictions) == (2, 1, 0)
+        # Both engines share one cache (the context's), whichever instance asks.
+        assert studio.engine("tiny").context.shared is studio.engine("tiny-b").context.shared
+    finally:
+        studio.close()
+
+
+async def test_lru_eviction_over_budget(tiny_config: Path, tiny_copy: Path) -> None:
+    text = tiny_config.read_text(encoding="utf-8")
+    tiny_config.write_text("[diffusers]\nmemory_budget_gb = 0.000001\n\n" + text,
+                           encoding="utf-8")
+    write_tiny_model_config(tiny_config, tiny_copy, name="tiny-b", **TINY_DEFAULTS)
+    studio = open_studio()
+    try:
+        states = [await _cache_state(studio, model) for model in ("tiny", "tiny-b", "tiny")]
+        cache = shared_cache(studio.context)
+        assert states == ["load", "load", "load"]
+        assert cache.stats.evictions == 2
+        assert len(cache.keys()) == 1  # the newest stays, even alone over budget
+    finally:
+        studio.close()
+
+
+def _entry(size: int) -> LoadedPipeline:
+    return LoadedPipeline(pipe=object(), size_bytes=size, load_seconds=0.0, device="cpu",
+                          dtype="float32")
+
+
+def test_cache_evicts_least_recently_used_first() -> None:
+    cache = PipelineCache(budget_bytes=250)
+    cache.get_or_load("a", lambda: _entry(100))
+    cache.get_or_load("b", lambda: _entry(100))
+    cache.get_or_load("a", lambda: _entry(100))  # a is now the most recent
+    cache.get_or_load("c", lambda: _entry(100))  # over budget: b goes, not a
+    assert cache.keys() == ["a", "c"]
+    assert (cache.stats.loads, cache.stats.hits, cache.stats.evictions) == (3, 1, 1)
+    assert cache.total_bytes == 200
