@@ -17,8 +17,12 @@ TINY_DEFAULTS: dict[str, Any] = {"steps": 2, "width": 64, "height": 64, "guidanc
 
 @pytest.fixture
 def tiny_config(config_file: Path, tiny_sd_path: Path) -> Path:
-    """A config file with ``[models.tiny]`` on the tiny SD folder and validation off."""
-    config_file.write_text("[validation]\nenabled = []\n\n", encoding="utf-8")
+    """A config file with ``[models.tiny]`` on the tiny SD folder and validation off.
+
+    One torch thread: the machines running tests are shared, and spinning threads slow down.
+    """
+    config_file.write_text("[validation]\nenabled = []\n\n[diffusers]\nthreads = 1\n\n",
+                           encoding="utf-8")
     return write_tiny_model_config(config_file, tiny_sd_path, **TINY_DEFAULTS)
 
 

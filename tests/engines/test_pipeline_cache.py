@@ -34,8 +34,8 @@ async def test_switch_back_comes_from_cache(tiny_config: Path, tiny_copy: Path) 
 
 async def test_lru_eviction_over_budget(tiny_config: Path, tiny_copy: Path) -> None:
     text = tiny_config.read_text(encoding="utf-8")
-    tiny_config.write_text("[diffusers]\nmemory_budget_gb = 0.000001\n\n" + text,
-                           encoding="utf-8")
+    budget = "[diffusers]\nmemory_budget_gb = 1e-6\n"
+    tiny_config.write_text(text.replace("[diffusers]\n", budget), encoding="utf-8")
     write_tiny_model_config(tiny_config, tiny_copy, name="tiny-b", **TINY_DEFAULTS)
     studio = open_studio()
     try:
