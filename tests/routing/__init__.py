@@ -1,0 +1,1 @@
+"""Routing, fallbacks, cost estimates, bench runs and model versions."""

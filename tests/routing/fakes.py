@@ -1,0 +1,96 @@
+"""A fake remote engine for routing tests, speaking a tiny JSON-over-HTTP wire format.
+
+``POST {base_url}/generate`` with ``{"prompt", "seed", "width", "height"}`` answers
+``{"image": <base64 PNG>}``; the test's ``httpx.MockTransport`` decides what the "server" does
+from the URL path: ``/broken/...`` → HTTP 500, ``/black/...`` → a black image, else a layout
+render of the prompt.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from typing import Any
+
+import httpx
+
+from chatimg.engines.base import (
+    CancelToken,
+    Capabilities,
+    Engine,
+    GeneratedImage,
+    GenerationRequest,
+    GenerationResult,
+    ModelInfo,
+    ProgressCallback,
+)
+from chatimg.errors import EngineRequestError
+
+KIND = "fakeremote"
+TARGET = "tests.routing.fakes:FakeRemoteEngine"
+
+
+class FakeRemoteEngine(Engine):
+    """A remote-style engine (async, httpx) with capabilities taken from its config table."""
+
+    kind = KIND
+
+    def _extra(self, key: str, default: Any = None) -> Any:
+        return (self.entry.model_extra or {}).get(key, default)
+
+    @property
+    def info(self) -> ModelInfo:
+        return ModelInfo(
+            name=self.name, engine=self.kind, model_id=self.entry.model or "fake-1",
+            version=self._extra("version", "fake-v1"),
+            capabilities=Capabilities(
+                txt2img=True, img2img=bool(self._extra("img2img", False)),
+                inpaint=bool(self._extra("inpaint", False)), seed=True, deterministic=False,
+            ),
+            cost_per_image=self.entry.cost_per_image,
+            defaults={"width": 64, "height": 64},
+        )
+
+    async def generate(self, request: GenerationRequest, progress: ProgressCallback,
+                       cancel: CancelToken) -> GenerationResult:
+        body = {"prompt": request.prompt, "seed": request.seed, "width": request.width,
+                "height": request.height}
+        response = await self.context.http().post(f"{self.entry.base_url}/generate", json=body)
+        if response.status_code >= 500:
+            raise EngineRequestError(
+                f"{self.name}: server error {response.status_code}", status=response.status_code,
+                reason="server_error", retryable=True,
+            )
+        data = base64.b64decode(response.json()["image"])
+        return GenerationResult(images=[GeneratedImage(data=data, seed=request.seed)])
+
+
+def fake_server(request: httpx.Request) -> httpx.Response:
+    """The MockTransport handler: what the fake provider answers."""
+    from PIL import Image
+
+    from chatimg.engines.layout import render
+
+    path = request.url.path
+    if path.startswith("/broken"):
+        return httpx.Response(500, json={"error": "internal"})
+    body = json.loads(request.content)
+    size = (body.get("width") or 64, body.get("height") or 64)
+    if path.startswith("/black"):
+        image = Image.new("RGB", size, (0, 0, 0))
+    else:
+        image = render(body["prompt"], body.get("seed") or 0, *size)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return httpx.Response(200, json={"image": base64.b64encode(buffer.getvalue()).decode()})
+
+
+def install(monkeypatch: Any, studio: Any) -> None:
+    """Register the fake kind and point the studio's HTTP client at the fake server."""
+    from chatimg.engines import registry
+
+    monkeypatch.setitem(registry.BUILTIN_KINDS, KIND, TARGET)
+    studio.context.http_client_factory = lambda: httpx.AsyncClient(
+        transport=httpx.MockTransport(fake_server)
+    )

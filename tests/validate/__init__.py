@@ -1,0 +1,1 @@
+"""Validators, chatimg check, validations after generation."""
