@@ -199,6 +199,24 @@ class Studio:
     def engine(self, model: str) -> Engine:
         return self.catalog.engine(model)
 
+    async def describe(self, reference: str, model: str) -> str:
+        """A prompt describing an image (asset sha256 prefix or file path), from ``model``.
+
+        Raises:
+            InvalidRequestError: bad reference, or the model cannot describe images.
+            EngineRequestError: the provider failed.
+        """
+        data, _ = self.resolve_image(reference)
+        engine = self.engine(model)
+        if not engine.info.capabilities.describe:
+            raise InvalidRequestError(f"{model} cannot describe images",
+                                      "pick a model that can, e.g. ideogram-v2")
+        try:
+            return self.scrub(await engine.describe(data))
+        except ChatImgError as exc:
+            exc.message = self.scrub(exc.message)
+            raise
+
     # -- conversations --------------------------------------------------------------------------
 
     def create_conversation(self, title: str = "", model: str | None = None) -> domain.Conversation:

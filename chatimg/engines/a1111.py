@@ -23,7 +23,7 @@ from chatimg.engines.base import (
     Progress,
     ProgressCallback,
 )
-from chatimg.engines.http import check_image, decode_base64_image
+from chatimg.engines.http import decode_image
 from chatimg.engines.masks import convert_mask
 from chatimg.engines.remote import RemoteEngine, clamp_seed
 from chatimg.errors import CancelledError, ChatImgError, EngineRequestError
@@ -116,7 +116,7 @@ class A1111Engine(RemoteEngine):
             poller.cancel()
             with suppress(BaseException):
                 await poller
-        data = reply.json("AUTOMATIC1111")
+        data = await reply.parsed("AUTOMATIC1111")
         pictures = data.get("images") if isinstance(data, dict) else None
         if not isinstance(pictures, list) or not pictures:
             raise EngineRequestError("AUTOMATIC1111 answered without any images",
@@ -128,8 +128,7 @@ class A1111Engine(RemoteEngine):
         seeds: list[Any] = found_seeds if isinstance(found_seeds, list) else []
         images: list[GeneratedImage] = []
         for index, encoded in enumerate(pictures[first:first + request.count]):
-            raw = decode_base64_image(encoded, "AUTOMATIC1111")
-            await check_image(raw, "AUTOMATIC1111")
+            raw = await decode_image(encoded, "AUTOMATIC1111")
             seed = seeds[index] if index < len(seeds) else info.get("seed")
             images.append(GeneratedImage(
                 data=raw, seed=seed if isinstance(seed, int) and not isinstance(seed, bool)
@@ -169,7 +168,7 @@ class A1111Engine(RemoteEngine):
         """Checkpoint titles from ``/sdapi/v1/sd-models``."""
         reply = await self.client().request("GET", self.base_url() + "/sdapi/v1/sd-models",
                                             cancel=CancelToken(), limited=False)
-        found = reply.json("AUTOMATIC1111")
+        found = await reply.parsed("AUTOMATIC1111")
         if not isinstance(found, list):
             raise EngineRequestError("AUTOMATIC1111 sent a model list that is not a list",
                                      reason="bad_response")

@@ -21,7 +21,7 @@ from chatimg.engines.base import (
     Progress,
     ProgressCallback,
 )
-from chatimg.engines.http import check_image, decode_base64_image, gather_all
+from chatimg.engines.http import decode_image, gather_all
 from chatimg.engines.masks import mime_of
 from chatimg.engines.remote import RemoteEngine, nearest_ratio
 from chatimg.errors import EngineRequestError
@@ -128,7 +128,7 @@ class GeminiEngine(_GoogleEngine):
         usage: list[Any] = []
         version: str | None = None
         for reply in replies:
-            data = reply.json(self.model)
+            data = await reply.parsed(self.model)
             if not isinstance(data, dict):
                 raise EngineRequestError(f"{self.model} answered with a non-object",
                                          reason="bad_response")
@@ -173,8 +173,7 @@ class GeminiEngine(_GoogleEngine):
                     continue
                 inline = part.get("inlineData") or part.get("inline_data")
                 if isinstance(inline, dict):
-                    raw = decode_base64_image(inline.get("data"), self.model)
-                    await check_image(raw, self.model)
+                    raw = await decode_image(inline.get("data"), self.model)
                     images.append(GeneratedImage(data=raw))
                 elif isinstance(part.get("text"), str) and not part.get("thought"):
                     texts.append(self.client().clean(part["text"]))
@@ -240,7 +239,7 @@ class ImagenEngine(_GoogleEngine):
             if exc.status == 404:
                 exc.hint = IMAGEN_RETIRED
             raise
-        data = reply.json(self.model)
+        data = await reply.parsed(self.model)
         predictions = data.get("predictions") if isinstance(data, dict) else None
         if predictions is None and isinstance(data, dict):
             predictions = []
@@ -254,8 +253,7 @@ class ImagenEngine(_GoogleEngine):
             if not isinstance(item, dict) or item.get("contentType") == "Positive Prompt":
                 continue
             if item.get("bytesBase64Encoded"):
-                raw = decode_base64_image(item["bytesBase64Encoded"], self.model)
-                await check_image(raw, self.model)
+                raw = await decode_image(item["bytesBase64Encoded"], self.model)
                 prompt = item.get("prompt")
                 images.append(GeneratedImage(
                     data=raw, info=dict(info),

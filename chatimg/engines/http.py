@@ -34,6 +34,8 @@ T = TypeVar("T")
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524, 529})
 #: The most bytes any one response may hold (base64 JSON of a few 4K images fits).
 MAX_RESPONSE_BYTES = 200 * 1024 * 1024
+#: Decoding and checking bigger payloads than this happens in a worker thread.
+_THREAD_THRESHOLD = 256 * 1024
 _BACKOFF_BASE = 0.5
 _BACKOFF_CAP = 8.0
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]+")
@@ -48,6 +50,12 @@ class Reply:
     headers: httpx.Headers
     content: bytes
     url: str
+
+    async def parsed(self, who: str) -> Any:
+        """``json`` for big bodies in a worker thread, so the loop stays free."""
+        if len(self.content) > _THREAD_THRESHOLD:
+            return await asyncio.to_thread(self.json, who)
+        return self.json(who)
 
     def json(self, who: str) -> Any:
         """The body as JSON.
@@ -454,7 +462,7 @@ async def check_image(data: Any, who: str) -> tuple[str, int, int]:
     """
     if not isinstance(data, bytes | bytearray) or not data:
         raise EngineRequestError(f"{who} returned an empty image", reason="bad_response")
-    if len(data) > 256 * 1024:
+    if len(data) > _THREAD_THRESHOLD:
         return await asyncio.to_thread(_check_image_sync, bytes(data), who)
     return _check_image_sync(bytes(data), who)
 
@@ -494,7 +502,6 @@ def decode_base64_image(value: Any, who: str) -> bytes:
     Raises:
         EngineRequestError: not a string or not valid base64.
     """
-    import base64
     import binascii
 
     if not isinstance(value, str) or not value:
@@ -503,10 +510,11 @@ def decode_base64_image(value: Any, who: str) -> bytes:
     if value.startswith("data:"):
         value = value.partition(",")[2]
     try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        try:
-            return base64.b64decode("".join(value.split()), validate=True)
+        return binascii.a2b_base64(value.encode("ascii"), strict_mode=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        try:  # line-wrapped or URL-safe base64 from lenient servers
+            compact = "".join(value.split()).replace("-", "+").replace("_", "/")
+            return binascii.a2b_base64(compact, strict_mode=True)
         except (binascii.Error, ValueError):
             raise EngineRequestError(f"{who} returned an image that is not valid base64",
                                      reason="bad_response") from None
@@ -516,6 +524,25 @@ def _basic_token(auth: tuple[str, str]) -> str:
     import base64
 
     return base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+
+
+async def decode_image(value: Any, who: str) -> bytes:
+    """Decode a base64 image field and check the image; large ones in a worker thread.
+
+    Raises:
+        EngineRequestError: not base64, or not a whole readable image.
+    """
+    if isinstance(value, str) and len(value) > _THREAD_THRESHOLD:
+        return await asyncio.to_thread(_decode_and_check, value, who)
+    return _decode_and_check(value, who)
+
+
+def _decode_and_check(value: Any, who: str) -> bytes:
+    data = decode_base64_image(value, who)
+    if not data:
+        raise EngineRequestError(f"{who} returned an empty image", reason="bad_response")
+    _check_image_sync(data, who)
+    return data
 
 
 def _timeout_kind(exc: httpx.TimeoutException) -> str:

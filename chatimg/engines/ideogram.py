@@ -251,7 +251,7 @@ class IdeogramEngine(RemoteEngine):
         progress(Progress(0, 0, f"waiting for Ideogram ({path})"))
         reply = await client.request("POST", self.base_url() + path, cancel=cancel,
                                      weight=request.count, **body)
-        data = reply.json("Ideogram")
+        data = await reply.parsed("Ideogram")
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(items, list) or not items:
             raise EngineRequestError("Ideogram answered without any images",
@@ -320,7 +320,7 @@ class IdeogramEngine(RemoteEngine):
             files.append(("describe_model_version", (None, str(version))))
         reply = await client.request("POST", self.base_url() + "/describe",
                                      cancel=CancelToken(), files=files)
-        body = reply.json("Ideogram")
+        body = await reply.parsed("Ideogram")
         found = body.get("descriptions") if isinstance(body, dict) else None
         first = found[0] if isinstance(found, list) and found else None
         text = first.get("text") if isinstance(first, dict) else None

@@ -21,7 +21,7 @@ from chatimg.engines.base import (
     Progress,
     ProgressCallback,
 )
-from chatimg.engines.http import check_image, decode_base64_image, gather_all
+from chatimg.engines.http import decode_image, gather_all
 from chatimg.engines.masks import convert_mask, file_name, mime_of
 from chatimg.engines.remote import RemoteEngine
 from chatimg.errors import EngineRequestError
@@ -161,7 +161,7 @@ class OpenAIImagesEngine(RemoteEngine):
             parts += [(name, (None, str(value))) for name, value in fields.items()]
             reply = await client.request("POST", self.base_url() + path, cancel=cancel,
                                          files=parts, what=self.model)
-        body = reply.json(self.model)
+        body = await reply.parsed(self.model)
         items = body.get("data") if isinstance(body, dict) else None
         if not isinstance(items, list) or not items:
             raise EngineRequestError(f"{self.model} answered without any images",
@@ -188,8 +188,7 @@ class OpenAIImagesEngine(RemoteEngine):
         revised = item.get("revised_prompt")
         revised = client.clean(revised) if isinstance(revised, str) and revised else None
         if item.get("b64_json") is not None:
-            data = decode_base64_image(item["b64_json"], self.model)
-            await check_image(data, self.model)
+            data = await decode_image(item["b64_json"], self.model)
         elif item.get("url"):
             data = await client.download_image(item["url"], cancel)
         else:

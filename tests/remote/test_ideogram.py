@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from chatimg.errors import InvalidRequestError
 from chatimg.studio import GenerationParams
 from tests.remote.conftest import KEYS, assert_no_secret
 from tests.remote.fakeserver import FakeServer, Recorded, Reply, png
@@ -179,9 +180,10 @@ async def test_upscale_and_describe(remote_env, make_studio, tmp_path) -> None:
     form = server.hits("POST", "/upscale")[0].form()
     assert set(form) == {"image_request", "image_file"}
     assert json.loads(form["image_request"].text)["prompt"] == "crisper"
-    engine = studio.engine("ideogram-v2")
-    assert engine.info.capabilities.describe
-    assert await engine.describe(source.read_bytes()) == "A blue square."
+    assert studio.engine("ideogram-v2").info.capabilities.describe
+    assert await studio.describe(str(source), "ideogram-v2") == "A blue square."
+    with pytest.raises(InvalidRequestError, match="cannot describe"):
+        await studio.describe(str(source), "gpt-image-2")
     sent: Recorded = server.hits("POST", "/describe")[0]
     assert sent.form()["image_file"].data == source.read_bytes()
     assert sent.headers["api-key"] == KEY
