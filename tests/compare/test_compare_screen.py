@@ -54,7 +54,9 @@ async def test_three_models_show_three_panes_with_labels_and_highlights(cstudio)
         assert differs[1] == ["size: 128x96", "cost: ~$0.02"]
         assert differs[2] == ["size: 96x128", "cost: ~$0"]
         label = panes[1].query_one(".param-size", Label)
-        assert label.styles.color == Color.parse(app.get_css_variables()["warning"])
+        warning = Color.parse(app.get_css_variables()["warning"])
+        assert label.styles.color == warning
+        assert panes[0].query_one(".pane-title", Label).styles.color == warning  # models differ
         shared = _text(screen.query_one("#compare-shared", Static))
         assert "version layout-1" in shared and "seed 5" in shared and "latency 12 ms" in shared
         assert "size" not in shared

@@ -76,7 +76,9 @@ class ComparePane(Vertical, can_focus=True):
         self._renderer = renderer
 
     def compose(self) -> ComposeResult:
-        yield Label(self.title_text(), classes="pane-title")
+        models_differ = any(row.key == "model" for row in self._differing)
+        yield Label(self.title_text(), markup=False,
+                    classes="pane-title differs" if models_differ else "pane-title")
         with Container(classes="pane-image"):
             if self._image is not None:
                 yield _image_widget(self._image, self._renderer, "pane-picture")
@@ -131,8 +133,9 @@ class CompareScreen(Screen[dict[str, Any] | None]):
     CompareScreen ComparePane:focus { border: round $accent; }
     CompareScreen ComparePane.marked { border: double $secondary; }
     CompareScreen ComparePane.marked:focus { border: double $accent; }
-    CompareScreen ComparePane.winner .pane-title { color: $success; }
     CompareScreen .pane-title { text-style: bold; width: 1fr; }
+    CompareScreen .pane-title.differs { color: $warning; }
+    CompareScreen ComparePane.winner .pane-title { color: $success; }
     CompareScreen .pane-image { height: 1fr; align: center middle; }
     CompareScreen .pane-picture, CompareScreen .difference-picture { width: auto; height: auto; }
     CompareScreen .pane-note { width: 1fr; content-align: center middle; height: 1fr; }
