@@ -154,6 +154,9 @@ async def test_sizes_failure_and_missing_file_are_shown_without_crash(cstudio) -
         # Zoom, swap and moving focus keep working with broken panes.
         await pilot.press("z")
         assert [p.item.id for p in screen.panes() if p.display] == [gone.id]
+        await pilot.press("right")  # zoomed: the next pane takes the screen
+        assert [p.item.id for p in screen.panes() if p.display] == [failed.id]
+        await pilot.press("left")
         await pilot.press("z", "s")
         assert [p.item.id for p in screen.panes()] == [ok.id, wide.id, failed.id, gone.id]
         assert isinstance(screen.focused, ComparePane) and screen.focused.item.id == gone.id

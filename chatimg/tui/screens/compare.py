@@ -270,12 +270,16 @@ class CompareScreen(Screen[dict[str, Any] | None]):
     # -- actions --------------------------------------------------------------------------------
 
     def action_move(self, delta: int) -> None:
-        panes = [pane for pane in self.panes() if pane.display]
-        if not panes or self.has_class("difference-mode"):
+        """Focus another pane; when zoomed, zoom that one instead."""
+        if self.has_class("difference-mode"):
             return
+        panes = self.panes()
         current = self.focused_pane()
-        position = panes.index(current) if current in panes else 0
-        panes[(position + delta) % len(panes)].focus()
+        target = panes[(panes.index(current) + delta) % len(panes)]
+        if self.query_one("#compare-panes", Grid).has_class("zoomed"):
+            current.remove_class("zoomed")
+            target.add_class("zoomed")
+        target.focus()
 
     def action_move_row(self, delta: int) -> None:
         self.action_move(delta * self._columns())
