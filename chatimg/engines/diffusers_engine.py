@@ -164,10 +164,12 @@ class DiffusersEngine(Engine):
         cache = shared_cache(self.context)
         key = (self._cache_source(), self.pipeline_class, device, dtype_name)
         with cache.run_lock:
+            fetch_clock = time.perf_counter()
             loaded, hit = cache.get_or_load(
                 key, lambda: runtime.load(self.name, self.source, self.pipeline_class,
                                           device, dtype_name, self._single_file_config())
             )
+            fetch_seconds = time.perf_counter() - fetch_clock
             cache.scheduler_names[self._cache_source()] = loaded.scheduler_names
             if loaded.version and not self._version:
                 self._version, self._version_known = loaded.version, True
@@ -195,6 +197,7 @@ class DiffusersEngine(Engine):
             "torch_threads": used_threads,
             "cache": "hit" if hit else "load",
             "load_seconds": round(loaded.load_seconds, 4),
+            "fetch_seconds": round(fetch_seconds, 6),
             "run_seconds": round(time.perf_counter() - clock, 4),
             "environment": runtime.library_versions(),
             "replay": {"torch_threads": used_threads},
