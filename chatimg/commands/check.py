@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -37,7 +38,7 @@ def check(images: tuple[Path, ...], text: str | None, names: tuple[str, ...],
     for path in images:
         picture = load_image(path)  # raises a one-line error for unreadable files
         loaded.append((path, picture, read_parameters(path.read_bytes()) or {}))
-    report = []
+    report: list[dict[str, Any]] = []
     failed = False
     for path, picture, embedded in loaded:
         expected = text if text is not None else expected_text_of(embedded.get("prompt"))
@@ -59,7 +60,7 @@ def check(images: tuple[Path, ...], text: str | None, names: tuple[str, ...],
     return EXIT_CHECK_FAILED if failed else 0
 
 
-def _summary(result: dict) -> str:  # type: ignore[type-arg]
+def _summary(result: dict[str, Any]) -> str:
     details = result["details"]
     if result["name"] == "typography" and "cer" in details:
         return f"cer={details['cer']:.3f} wer={details['wer']:.3f} read={details['read']!r}"

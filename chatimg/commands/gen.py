@@ -40,13 +40,16 @@ def parse_size(text: str) -> tuple[int, int]:
 @click.option("--new", "new_conversation", is_flag=True, help="Start a new conversation (default).")
 @click.option("--title", default=None, help="Title of the new conversation.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@click.option("--budget", type=float, default=None,
+              help="Most this message may cost in USD (routes with a budget rule pick by it).")
+@click.option("--draft", is_flag=True, help="Ask for the draft preset (routes: the fast model).")
 @json_option
 def gen(
     prompt: str, models: tuple[str, ...], seed: int | None, steps: int | None,
     guidance: float | None, scheduler: str | None, size: str | None, count: int,
     negative: str | None, source: str | None, strength: float | None, mask: str | None,
     upscale: float | None, conversation_id: str | None, new_conversation: bool,
-    title: str | None, quiet: bool, as_json: bool,
+    title: str | None, quiet: bool, budget: float | None, draft: bool, as_json: bool,
 ) -> int:
     """Generate images for PROMPT. Several -m fan the prompt out to several models.
 
@@ -63,6 +66,11 @@ def gen(
         seed=seed, steps=steps, guidance=guidance, scheduler=scheduler, width=width,
         height=height, count=count, negative_prompt=negative, source=source,
         strength=strength, mask=mask, upscale=upscale,
+        extra={
+            key: value
+            for key, value in (("budget", budget), ("preset", "draft" if draft else None))
+            if value is not None
+        },
     )
     show_progress = not quiet and sys.stderr.isatty()
 

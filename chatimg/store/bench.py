@@ -145,10 +145,10 @@ class BenchStore:
                 seen[model].add(version)
         states: dict[str, VersionState] = {}
         for model, version in versions.items():
-            row = current.get(model)
-            if row is not None and row.validated_at is not None:
-                states[model] = VersionState(model, version, VALIDATED, row.validated_at,
-                                             row.validated_by)
+            found = current.get(model)
+            if found is not None and found.validated_at is not None:
+                states[model] = VersionState(model, version, VALIDATED, found.validated_at,
+                                             found.validated_by)
             elif version and seen[model] - {version}:
                 states[model] = VersionState(model, version, UNVALIDATED)
             else:
@@ -160,9 +160,10 @@ class BenchStore:
     def model_stats(self) -> list[ModelStats]:
         """Per model, from every stored generation (bench runs store theirs too) and pick."""
         with self.db.read() as session:
-            generations = session.exec(select(
-                GenerationRow.id, GenerationRow.requested_model, GenerationRow.resolved_model,
-                GenerationRow.status, GenerationRow.latency_ms, GenerationRow.cost_usd,
+            generations = session.execute(sa.select(
+                col(GenerationRow.id), col(GenerationRow.requested_model),
+                col(GenerationRow.resolved_model), col(GenerationRow.status),
+                col(GenerationRow.latency_ms), col(GenerationRow.cost_usd),
             )).all()
             image_counts = dict(session.exec(
                 select(GenerationAssetRow.generation_id, sa.func.count())

@@ -199,3 +199,38 @@ async def test_unknown_policy_model_is_a_clear_error(make_studio) -> None:
     studio = make_studio(MODELS + '[routes.bad]\ndefault = "ghost"\n')
     outcome = await studio.generate("a calm sea", ["bad"])
     assert "unknown model 'ghost'" in outcome.generations[0].error
+
+
+async def test_openai_compatible_server_500_falls_back(make_studio, monkeypatch) -> None:
+    import httpx
+
+    calls: list[str] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return httpx.Response(500, json={"error": {"message": "upstream exploded"}})
+
+    studio = make_studio(MODELS + """
+[network]
+max_retries = 0
+
+[models.oai]
+engine = "openai"
+model = "gpt-image-1"
+base_url = "http://openai.fake/v1"
+needs_key = false
+cost_per_image = 0.04
+
+[routes.safe]
+default = "oai"
+fallback = ["fast"]
+""")
+    studio.context.http_client_factory = lambda: httpx.AsyncClient(
+        transport=httpx.MockTransport(server)
+    )
+    outcome = await studio.generate("a calm sea", ["safe"])
+    failed, rescued = outcome.generations
+    assert calls and calls[0].endswith("/images/generations")
+    assert failed.resolved_model == "oai" and failed.status == "failed"
+    assert rescued.status == "succeeded" and rescued.fallback_of == failed.id
+    assert "oai failed" in rescued.route_reason
