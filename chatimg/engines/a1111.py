@@ -23,8 +23,8 @@ from chatimg.engines.base import (
     Progress,
     ProgressCallback,
 )
-from chatimg.engines.http import decode_image
 from chatimg.engines.masks import convert_mask
+from chatimg.engines.payloads import decode_image
 from chatimg.engines.remote import RemoteEngine, clamp_seed
 from chatimg.errors import CancelledError, ChatImgError, EngineRequestError
 

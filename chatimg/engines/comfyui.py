@@ -31,8 +31,9 @@ from chatimg.engines.base import (
     Progress,
     ProgressCallback,
 )
-from chatimg.engines.http import check_image, gather_all, race
+from chatimg.engines.http import gather_all, race
 from chatimg.engines.masks import convert_mask, file_name, mime_of
+from chatimg.engines.payloads import check_image
 from chatimg.engines.remote import RemoteEngine, clamp_seed
 from chatimg.errors import (
     CancelledError,

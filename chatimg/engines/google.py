@@ -21,8 +21,9 @@ from chatimg.engines.base import (
     Progress,
     ProgressCallback,
 )
-from chatimg.engines.http import decode_image, gather_all
+from chatimg.engines.http import gather_all
 from chatimg.engines.masks import mime_of
+from chatimg.engines.payloads import decode_image
 from chatimg.engines.remote import RemoteEngine, nearest_ratio
 from chatimg.errors import EngineRequestError
 
@@ -205,13 +206,6 @@ class ImagenEngine(_GoogleEngine):
             defaults=self.entry_defaults(),
             note=IMAGEN_RETIRED if "imagen" in self.model else None,
         )
-
-    def availability(self) -> Any:
-        found = super().availability()
-        if found.available and not self.custom_base_url():
-            return type(found)(False, "Google retired Imagen on 2026-08-17; set base_url to an "
-                                      "Imagen-compatible endpoint")
-        return found
 
     def body(self, request: GenerationRequest) -> dict[str, Any]:
         parameters: dict[str, Any] = {"sampleCount": request.count}

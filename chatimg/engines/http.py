@@ -14,7 +14,6 @@ import asyncio
 import email.utils
 import json
 import random
-import re
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
@@ -23,6 +22,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+from chatimg.engines.payloads import check_image
+from chatimg.engines.provider_errors import STATUS_REASONS, provider_text, scrub
 from chatimg.errors import CancelledError, ChatImgError, EngineRequestError
 
 if TYPE_CHECKING:
@@ -38,8 +39,6 @@ MAX_RESPONSE_BYTES = 200 * 1024 * 1024
 _THREAD_THRESHOLD = 256 * 1024
 _BACKOFF_BASE = 0.5
 _BACKOFF_CAP = 8.0
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]+")
-_TAGS = re.compile(r"<[^>]{0,200}>")
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ class Reply:
         """
         try:
             return json.loads(self.content)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise EngineRequestError(
                 f"{who} sent a malformed JSON response ({len(self.content)} bytes)",
                 "the server may be overloaded or not speak this API; try again",
@@ -179,61 +178,6 @@ def backoff_delay(attempt: int) -> float:
     return ceiling * (0.5 + random.random() / 2)
 
 
-def scrub(text: str, secrets: list[str]) -> str:
-    """``text`` without any of ``secrets`` (replaced by ``***``)."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
-
-
-def provider_text(content: bytes, limit: int = 300) -> str:
-    """The human part of an error body: JSON ``error``/``message``/``detail`` or plain text."""
-    text = ""
-    try:
-        body = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        body = None
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            parts = [error.get("message"), error.get("status"), error.get("code")]
-            text = " ".join(str(part) for part in parts if isinstance(part, str | int) and part)
-        elif isinstance(error, str):
-            text = error
-            detail = body.get("detail") or body.get("reject_reason")
-            if isinstance(detail, str) and detail and detail not in text:
-                text = f"{text}: {detail}"
-        if not text:
-            for key in ("detail", "message", "errors"):
-                value = body.get(key)
-                if isinstance(value, str) and value:
-                    text = value
-                    break
-                if isinstance(value, list) and value:
-                    first = value[0]
-                    text = str(first.get("msg", first) if isinstance(first, dict) else first)
-                    break
-    if not text and body is None:
-        text = _TAGS.sub(" ", content[:2000].decode("utf-8", "replace"))
-    text = " ".join(_CONTROL.sub(" ", text).split())
-    return text[:limit] + ("…" if len(text) > limit else "")
-
-
-#: Status → (reason, retryable, hint) for statuses every provider shares.
-_STATUS_REASONS: dict[int, tuple[str, str | None]] = {
-    400: ("invalid", "check the request options for this model"),
-    402: ("billing", "check the account's balance or plan"),
-    403: ("forbidden", "the key has no access to this model or endpoint"),
-    404: ("not_found", "check the model name and the server URL"),
-    408: ("timeout", None),
-    409: ("conflict", None),
-    413: ("too_large", "use a smaller source image"),
-    422: ("invalid", "check the request options for this model"),
-    429: ("rate_limited", "wait a little, or lower network.max_in_flight"),
-}
-
-
 class ProviderClient:
     """Sends one provider's requests on the shared client.
 
@@ -328,13 +272,13 @@ class ProviderClient:
                                        params, authenticated),
                     cancel, who,
                 )
-            except httpx.TimeoutException as exc:
+            except (httpx.TimeoutException, TimeoutError) as exc:
                 failure = EngineRequestError(
                     f"{who} did not answer in time ({_timeout_kind(exc)})",
                     "the server is slow or overloaded; raise network.read_timeout or try again",
                     retryable=True, reason="timeout",
                 )
-            except (httpx.TransportError, OSError) as exc:
+            except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
                 failure = EngineRequestError(
                     f"{who}: connection failed ({self.clean(_short(exc))})",
                     f"check that {_origin(url)} is reachable", retryable=True, reason="connection",
@@ -390,6 +334,12 @@ class ProviderClient:
         )
         if authenticated and self._auth:
             request.headers["Authorization"] = "Basic " + _basic_token(self._auth)
+        network = self.context.settings.network
+        # a whole exchange gets both timeouts twice over: a server that drips bytes cannot hang us
+        async with asyncio.timeout(2 * (network.connect_timeout + network.read_timeout)):
+            return await self._exchange(client, request)
+
+    async def _exchange(self, client: httpx.AsyncClient, request: httpx.Request) -> Reply:
         response = await client.send(request, stream=True)
         try:
             chunks: list[bytes] = []
@@ -411,7 +361,7 @@ class ProviderClient:
         who = who or self.display
         status = reply.status
         text = self.clean(provider_text(reply.content))
-        reason, hint = _STATUS_REASONS.get(status, ("server_error" if status >= 500 else
+        reason, hint = STATUS_REASONS.get(status, ("server_error" if status >= 500 else
                                                     "request_failed", None))
         if status == 401:
             reason, hint = "auth", self.key_hint or "check the server's credentials"
@@ -452,100 +402,15 @@ class ProviderClient:
         return reply.content
 
 
-async def check_image(data: Any, who: str) -> tuple[str, int, int]:
-    """Check ``data`` is a complete, readable image; return (format, width, height).
-
-    Large images are checked in a worker thread so the loop stays free.
-
-    Raises:
-        EngineRequestError: empty, truncated or unreadable (``reason="bad_response"``).
-    """
-    if not isinstance(data, bytes | bytearray) or not data:
-        raise EngineRequestError(f"{who} returned an empty image", reason="bad_response")
-    if len(data) > _THREAD_THRESHOLD:
-        return await asyncio.to_thread(_check_image_sync, bytes(data), who)
-    return _check_image_sync(bytes(data), who)
-
-
-def _check_image_sync(data: bytes, who: str) -> tuple[str, int, int]:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(_bytes_io(data)) as image:
-            fmt = image.format or ""
-            size = image.size
-            if fmt == "PNG":
-                image.verify()  # walks every chunk and its CRC: catches truncation cheaply
-            else:
-                image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        detail = "truncated" if "truncat" in str(exc).lower() else "unreadable"
-        raise EngineRequestError(
-            f"{who} returned a {detail} image ({len(data)} bytes)",
-            "the transfer may have been cut; try again", reason="bad_response", retryable=True,
-        ) from None
-    if fmt not in ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF"):
-        raise EngineRequestError(f"{who} returned an unsupported image format {fmt or '?'}",
-                                 reason="bad_response")
-    return fmt, size[0], size[1]
-
-
-def _bytes_io(data: bytes) -> Any:
-    import io
-
-    return io.BytesIO(data)
-
-
-def decode_base64_image(value: Any, who: str) -> bytes:
-    """Decode a base64 image field (a ``data:`` URL prefix is tolerated).
-
-    Raises:
-        EngineRequestError: not a string or not valid base64.
-    """
-    import binascii
-
-    if not isinstance(value, str) or not value:
-        raise EngineRequestError(f"{who} returned an image field that is not base64 text",
-                                 reason="bad_response")
-    if value.startswith("data:"):
-        value = value.partition(",")[2]
-    try:
-        return binascii.a2b_base64(value.encode("ascii"), strict_mode=True)
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        try:  # line-wrapped or URL-safe base64 from lenient servers
-            compact = "".join(value.split()).replace("-", "+").replace("_", "/")
-            return binascii.a2b_base64(compact, strict_mode=True)
-        except (binascii.Error, ValueError):
-            raise EngineRequestError(f"{who} returned an image that is not valid base64",
-                                     reason="bad_response") from None
-
-
 def _basic_token(auth: tuple[str, str]) -> str:
     import base64
 
     return base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
 
 
-async def decode_image(value: Any, who: str) -> bytes:
-    """Decode a base64 image field and check the image; large ones in a worker thread.
-
-    Raises:
-        EngineRequestError: not base64, or not a whole readable image.
-    """
-    if isinstance(value, str) and len(value) > _THREAD_THRESHOLD:
-        return await asyncio.to_thread(_decode_and_check, value, who)
-    return _decode_and_check(value, who)
-
-
-def _decode_and_check(value: Any, who: str) -> bytes:
-    data = decode_base64_image(value, who)
-    if not data:
-        raise EngineRequestError(f"{who} returned an empty image", reason="bad_response")
-    _check_image_sync(data, who)
-    return data
-
-
-def _timeout_kind(exc: httpx.TimeoutException) -> str:
+def _timeout_kind(exc: Exception) -> str:
+    if not isinstance(exc, httpx.TimeoutException):
+        return "the answer took too long to arrive"
     if isinstance(exc, httpx.ConnectTimeout):
         return "connect timeout"
     if isinstance(exc, httpx.PoolTimeout):

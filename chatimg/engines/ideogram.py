@@ -165,6 +165,13 @@ class IdeogramEngine(RemoteEngine):
             fields["style_type"] = str(style).upper()
         if request.negative_prompt and self.model not in NO_NEGATIVE:
             fields["negative_prompt"] = request.negative_prompt
+        palette = self.option("color_palette", extra)
+        if palette is not None and self.model in ("V_2", "V_2_TURBO", V3_MODEL):
+            palette = {"name": str(palette).upper()} if isinstance(palette, str) else palette
+            fields["color_palette"] = palette if legacy else json.dumps(palette)
+        preset = self.option("style_preset", extra)
+        if preset is not None and not legacy:
+            fields["style_preset"] = str(preset).upper()
         return fields
 
     def _speed(self, request: GenerationRequest) -> str:
@@ -216,7 +223,8 @@ class IdeogramEngine(RemoteEngine):
         if mode == "inpaint":
             mask = await asyncio.to_thread(convert_mask, request.mask or b"", source, "black")
             fields = self._common(request, legacy=True)
-            fields.pop("negative_prompt", None)
+            for name in ("negative_prompt", "color_palette"):  # /edit takes neither
+                fields.pop(name, None)
             fields["model"] = model
             files = [_file_part("image_file", source, "image"), _file_part("mask", mask, "mask"),
                      *_text_parts(fields)]

@@ -21,8 +21,9 @@ from chatimg.engines.base import (
     Progress,
     ProgressCallback,
 )
-from chatimg.engines.http import decode_image, gather_all
+from chatimg.engines.http import gather_all
 from chatimg.engines.masks import convert_mask, file_name, mime_of
+from chatimg.engines.payloads import decode_image
 from chatimg.engines.remote import RemoteEngine
 from chatimg.errors import EngineRequestError
 
@@ -94,8 +95,13 @@ class OpenAIImagesEngine(RemoteEngine):
 
     @property
     def needs_key(self) -> bool:  # type: ignore[override]
-        # self-hosted compatible servers often take no key; OpenAI itself always does
-        return not self.custom_base_url() or "api.openai.com" in self.base_url()
+        # a model entry with its own base_url may be a keyless self-hosted server; OpenAI
+        # itself, and OPENAI_BASE_URL (as in OpenAI's own SDK), always take a key
+        explicit = self.option("needs_key")
+        if explicit is not None:
+            return bool(explicit)
+        entry_url = getattr(self.entry, "base_url", None)
+        return not entry_url or "api.openai.com" in entry_url
 
     def headers(self, key: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}"} if key else {}

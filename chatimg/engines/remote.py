@@ -116,7 +116,7 @@ class RemoteEngine(Engine):
         """The provider client for the current key (made again if the key changed)."""
         key = self.require_key()
         if self._client is None or self._client_key != key:
-            hint = f"set {self.key_env} to a valid key" if self.needs_key or key else None
+            hint = f"set {self.key_env} to a valid key"
             self._client = ProviderClient(
                 self.context, self.provider, self.display, headers=self.headers(key),
                 key_hint=hint, auth=self.auth(key), classify=self.classify,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import io
 
-import pytest
-
 from chatimg.studio import GenerationParams
 from tests.remote.conftest import KEYS, assert_no_secret
 from tests.remote.fakeserver import Reply, png
@@ -150,11 +148,12 @@ async def test_imagen_predict_round_trip(remote_env, make_studio) -> None:
     assert "2026-08-17" in studio.engine("imagen-4").info.note
 
 
-def test_imagen_without_endpoint_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chatimg.config import load_settings
-    from chatimg.engines.base import EngineContext
-    from chatimg.engines.catalog import Catalog
-
-    monkeypatch.setenv("GEMINI_API_KEY", KEYS["GEMINI_API_KEY"])
-    listing = Catalog.from_settings(EngineContext(load_settings())).listing("imagen-4")
-    assert not listing.available and "retired" in listing.reason
+async def test_retired_imagen_404_says_why(remote_env, make_studio) -> None:
+    server = remote_env
+    server.route("POST", "/v1beta/models/imagen-4.0-generate-001:predict", Reply(404, {
+        "error": {"code": 404, "message": "models/imagen-4.0-generate-001 is not found",
+                  "status": "NOT_FOUND"}}))
+    studio = await make_studio()
+    failed = (await studio.generate("x", ["imagen-4"])).generations[0]
+    assert failed.status == "failed"
+    assert "NOT_FOUND" in failed.error and "retired Imagen 4 on 2026-08-17" in failed.error
