@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 if TYPE_CHECKING:
     from chatimg.engines.catalog import Listing
 
-_CAPS = (("txt2img", "t2i"), ("img2img", "i2i"), ("inpaint", "inpaint"), ("upscale", "upscale"),
+_CAPS = (("txt2img", "t2i"), ("img2img", "i2i"), ("inpaint", "inpaint"), ("upscale", "up"),
          ("describe", "describe"))
 
 
@@ -31,16 +31,16 @@ def listing_text(listing: Listing, current: str | None) -> Text:
     """One picker row."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append("● " if listing.name == current else "  ", style="bold")
-    text.append(f"{listing.name:<18}", style="bold" if listing.available else "dim")
-    text.append(f" {listing.engine:<9}", style="dim")
-    text.append(f" {capability_words(listing):<26}")
+    text.append(f"{listing.name[:22]:<22}", style="bold" if listing.available else "dim")
+    text.append(f" {listing.engine[:10]:<10}", style="dim")
+    text.append(f" {capability_words(listing):<28}")
     cost = listing.info.cost_per_image if listing.info else None
     text.append(f" {'free' if cost == 0 else (f'${cost:.3f}' if cost is not None else '?'):>7}")
     if listing.available:
         text.append("  ✓ ready", style="green")
     else:
         reason = (listing.reason or "unavailable").split(" (")[0]
-        text.append(f"  ✗ {reason}", style="red")
+        text.append(f"  ✗ {reason[:30]}", style="red")
     return text
 
 

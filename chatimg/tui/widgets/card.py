@@ -128,7 +128,7 @@ def detail_text(generation: domain.Generation | None, progress: CardProgress | N
             lines.append(checks)
     if picked:
         lines.append(Text("★ picked for compare", style="bold"))
-    return text.join(lines) if lines else text
+    return Text("\n").join(lines) if lines else text
 
 
 class GenerationCard(Vertical, can_focus=True):
@@ -157,6 +157,10 @@ class GenerationCard(Vertical, can_focus=True):
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield self._meta
+        if self.generation is not None and self.generation.assets:
+            asset = self.generation.assets[0]
+            self._image_sha = asset.sha256
+            yield CardImage(asset)
         yield self._detail
 
     def on_mount(self) -> None:

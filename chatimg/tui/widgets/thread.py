@@ -91,7 +91,7 @@ class ThreadView(VerticalScroll):
         self.last_model = message_model(previous) if previous else None
         widgets.extend(self._blocks(self.messages[self.first_shown:]))
         await self.mount_all(widgets)
-        self.scroll_end(animate=False, immediate=True)
+        self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
 
     def _earlier_button(self) -> Button:
         return Button(f"▲ {self.first_shown} earlier messages", id="earlier", compact=True)

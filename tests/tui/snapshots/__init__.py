@@ -1,0 +1,1 @@
+"""Snapshot tests of the terminal app (SVG files under __snapshots__)."""
