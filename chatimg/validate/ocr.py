@@ -63,7 +63,9 @@ def _load() -> Any:
             from rapidocr_onnxruntime import RapidOCR
 
             _silence_loggers()
-            _engine = RapidOCR()
+            # One thread: validation runs in the background and must not crowd out generation
+            # or the UI; on busy or small machines it is also the faster choice.
+            _engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
             _silence_loggers()
     except Exception as exc:
         _error = f"OCR is not available ({type(exc).__name__}: {exc})"
