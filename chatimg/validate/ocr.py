@@ -1,7 +1,9 @@
 """The OCR engine (rapidocr-onnxruntime), loaded lazily once per process, kept quiet.
 
-onnxruntime and RapidOCR write to the C-level stderr and to their own loggers; both are kept
-off the terminal while the model loads and runs.
+onnxruntime and RapidOCR write to the C-level stderr and to their own loggers. Their loggers are
+silenced and onnxruntime's default log level raised; in command-line use file descriptor 2 also
+points at the null device while the model loads and runs. Not inside the terminal app: Textual
+draws the screen on that descriptor, so hiding it would drop frames.
 """
 
 from __future__ import annotations
@@ -23,9 +25,17 @@ class OcrUnavailable(Exception):
     """OCR cannot run here (the optional ``ocr`` extra is not installed or failed to load)."""
 
 
+def _terminal_app_running() -> bool:
+    """Whether a Textual app may be drawing on file descriptor 2 in this process."""
+    return "textual.app" in sys.modules
+
+
 @contextmanager
 def _quiet_stderr() -> Iterator[None]:
     """Point file descriptor 2 at the null device for the duration (C libraries included)."""
+    if _terminal_app_running():
+        yield
+        return
     try:
         sys.stderr.flush()
     except (AttributeError, ValueError):
@@ -60,8 +70,10 @@ def _load() -> Any:
         raise OcrUnavailable(_error)
     try:
         with _quiet_stderr():
+            import onnxruntime
             from rapidocr_onnxruntime import RapidOCR
 
+            onnxruntime.set_default_logger_severity(3)  # errors only
             _silence_loggers()
             # One thread: validation runs in the background and must not crowd out generation
             # or the UI; on busy or small machines it is also the faster choice.

@@ -105,3 +105,25 @@ def test_validators_are_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(BUILTIN_VALIDATORS, "always-fails", "tests.validate.plugin:AlwaysFails")
     results = run_checks(render("a calm sea", 1, 64, 64), names=["blank", "always-fails"])
     assert [(r.name, r.passed) for r in results] == [("blank", True), ("always-fails", False)]
+
+
+def test_ocr_leaves_fd2_alone_inside_the_terminal_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import sys
+    import types
+
+    touched: list[int] = []
+    real_dup2 = os.dup2
+
+    def spy(fd: int, fd2: int, *args, **kwargs):  # type: ignore[no-untyped-def]
+        touched.append(fd2)
+        return real_dup2(fd, fd2, *args, **kwargs)
+
+    monkeypatch.setattr(os, "dup2", spy)
+    typography(render('"LOUD"', 3, 256, 256), "LOUD")
+    assert 2 in touched  # command-line use: stderr is hidden while OCR runs
+    touched.clear()
+    # Textual draws on fd 2; hiding it would drop frames.
+    monkeypatch.setitem(sys.modules, "textual.app", types.ModuleType("textual.app"))
+    result = typography(render('"LOUD"', 3, 256, 256), "LOUD")
+    assert touched == [] and result.passed
