@@ -25,9 +25,16 @@ class OcrUnavailable(Exception):
     """OCR cannot run here (the optional ``ocr`` extra is not installed or failed to load)."""
 
 
+def _fd2_is_terminal() -> bool:
+    try:
+        return os.isatty(2)
+    except OSError:
+        return False
+
+
 def _terminal_app_running() -> bool:
     """Whether a Textual app may be drawing on file descriptor 2 in this process."""
-    return "textual.app" in sys.modules
+    return "textual.app" in sys.modules and _fd2_is_terminal()
 
 
 @contextmanager

@@ -120,10 +120,12 @@ def test_ocr_leaves_fd2_alone_inside_the_terminal_app(monkeypatch: pytest.Monkey
         return real_dup2(fd, fd2, *args, **kwargs)
 
     monkeypatch.setattr(os, "dup2", spy)
+    monkeypatch.setattr(ocr, "_fd2_is_terminal", lambda: False)
     typography(render('"LOUD"', 3, 256, 256), "LOUD")
     assert 2 in touched  # command-line use: stderr is hidden while OCR runs
     touched.clear()
     # Textual draws on fd 2; hiding it would drop frames.
     monkeypatch.setitem(sys.modules, "textual.app", types.ModuleType("textual.app"))
+    monkeypatch.setattr(ocr, "_fd2_is_terminal", lambda: True)
     result = typography(render('"LOUD"', 3, 256, 256), "LOUD")
     assert touched == [] and result.passed
