@@ -2,7 +2,8 @@
 
 ``POST {base_url}/generate`` with ``{"prompt", "seed", "width", "height"}`` answers
 ``{"image": <base64 PNG>}``; the test's ``httpx.MockTransport`` decides what the "server" does
-from the URL path: ``/broken/...`` → HTTP 500, ``/black/...`` → a black image, else a layout
+from the URL path: ``/broken`` → HTTP 500, ``/busy`` → HTTP 429, ``/slow`` → a read timeout,
+``/filtered`` → the image withheld by a safety filter, ``/black`` → a black image, else a layout
 render of the prompt.
 """
 
@@ -56,7 +57,17 @@ class FakeRemoteEngine(Engine):
                        cancel: CancelToken) -> GenerationResult:
         body = {"prompt": request.prompt, "seed": request.seed, "width": request.width,
                 "height": request.height}
-        response = await self.context.http().post(f"{self.entry.base_url}/generate", json=body)
+        try:
+            response = await self.context.http().post(f"{self.entry.base_url}/generate",
+                                                      json=body)
+        except httpx.TimeoutException:
+            raise EngineRequestError(f"{self.name}: timed out", reason="timeout",
+                                     retryable=True) from None
+        if response.status_code == 429:
+            raise EngineRequestError(f"{self.name}: rate limited (429) after retries",
+                                     status=429, reason="rate_limited", retryable=True)
+        if response.json().get("filtered"):
+            return GenerationResult(images=[GeneratedImage(safety_filtered=True)])
         if response.status_code >= 500:
             raise EngineRequestError(
                 f"{self.name}: server error {response.status_code}", status=response.status_code,
@@ -75,6 +86,12 @@ def fake_server(request: httpx.Request) -> httpx.Response:
     path = request.url.path
     if path.startswith("/broken"):
         return httpx.Response(500, json={"error": "internal"})
+    if path.startswith("/busy"):
+        return httpx.Response(429, json={"error": "slow down"})
+    if path.startswith("/slow"):
+        raise httpx.ReadTimeout("read timed out", request=request)
+    if path.startswith("/filtered"):
+        return httpx.Response(200, json={"filtered": True})
     body = json.loads(request.content)
     size = (body.get("width") or 64, body.get("height") or 64)
     if path.startswith("/black"):

@@ -234,3 +234,26 @@ fallback = ["fast"]
     assert failed.resolved_model == "oai" and failed.status == "failed"
     assert rescued.status == "succeeded" and rescued.fallback_of == failed.id
     assert "oai failed" in rescued.route_reason
+
+
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [("busy", "429"), ("slow", "timed out"), ("filtered", "safety filter")],
+)
+async def test_timeouts_rate_limits_and_safety_blocks_fall_back(
+    make_studio, path: str, error: str
+) -> None:
+    studio = make_studio(MODELS + f"""
+[models.shaky]
+engine = "fakeremote"
+base_url = "http://fake.test/{path}"
+
+[routes.safe]
+default = "shaky"
+fallback = ["fast"]
+""")
+    outcome = await studio.generate("a calm sea", ["safe"])
+    failed, rescued = outcome.generations
+    assert failed.status == "failed" and error in failed.error
+    assert rescued.status == "succeeded" and rescued.fallback_of == failed.id
+    assert error in rescued.route_reason
