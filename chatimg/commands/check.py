@@ -32,6 +32,7 @@ def check(images: tuple[Path, ...], text: str | None, names: tuple[str, ...],
     from chatimg.config import load_settings
     from chatimg.pngmeta import read_parameters
     from chatimg.validate import expected_text_of, load_image, run_checks
+    from chatimg.validate.summary import describe
 
     settings = load_settings()
     loaded = []
@@ -55,17 +56,8 @@ def check(images: tuple[Path, ...], text: str | None, names: tuple[str, ...],
         for entry in report:
             click.echo(entry["image"])
             for result in entry["checks"]:
-                mark = {True: "pass", False: "FAIL", None: result["status"]}[result["passed"]]
-                click.echo(f"  {result['name']:<11} {mark:<15} {_summary(result)}")
+                line = describe(result["name"], result["passed"], result["details"])
+                if result["passed"] is None:
+                    line += f" ({result['status'].replace('_', ' ')})"
+                click.echo(f"  {line}")
     return EXIT_CHECK_FAILED if failed else 0
-
-
-def _summary(result: dict[str, Any]) -> str:
-    details = result["details"]
-    if result["name"] == "typography" and "cer" in details:
-        return f"cer={details['cer']:.3f} wer={details['wer']:.3f} read={details['read']!r}"
-    if result["name"] == "size" and "requested" in details:
-        return f"requested={details['requested']} actual={details['actual']}"
-    if result["name"] == "blank" and "std" in details:
-        return f"mean={details['mean']} std={details['std']}"
-    return str(details.get("reason") or "")

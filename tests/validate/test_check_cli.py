@@ -48,7 +48,7 @@ def test_check_json_reports_every_check(capsys, poster: Path) -> None:
 def test_a_failed_check_exits_3(capsys, poster: Path) -> None:
     code, out, _ = run(capsys, str(poster), "--text", "CLOSED EARLY")
     assert code == 3
-    assert "typography  FAIL" in out and "read='OPEN LATE'" in out
+    assert "typography FAIL cer=" in out and "read='OPEN LATE'" in out
 
 
 def test_unreadable_image_is_one_line_error(capsys, poster: Path, tmp_path: Path) -> None:
