@@ -55,8 +55,13 @@ def load_prompts(spec: str) -> PromptSet:
     path = package_file("data", "prompts", "golden.txt") if spec == DEFAULT_PROMPTS else Path(spec)
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidRequestError(f"{spec}: cannot read prompts: {exc}") from None
+    except OSError as exc:
+        raise InvalidRequestError(
+            f"{spec}: cannot read prompts: {exc.strerror or exc}",
+            "give a text file (one prompt per line) or `default`",
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidRequestError(f"{spec}: cannot read prompts: not UTF-8 text") from None
     prompts: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
