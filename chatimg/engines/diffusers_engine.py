@@ -30,6 +30,7 @@ from chatimg.engines.diffusers_source import (
     model_index,
     resolve_source,
     source_version,
+    weights_bytes,
 )
 from chatimg.engines.pipeline_cache import LoadedPipeline, shared_cache
 from chatimg.errors import (
@@ -167,7 +168,8 @@ class DiffusersEngine(Engine):
             fetch_clock = time.perf_counter()
             loaded, hit = cache.get_or_load(
                 key, lambda: runtime.load(self.name, self.source, self.pipeline_class,
-                                          device, dtype_name, self._single_file_config())
+                                          device, dtype_name, self._single_file_config()),
+                expected_bytes=None if key in cache else weights_bytes(self.source),
             )
             fetch_seconds = time.perf_counter() - fetch_clock
             cache.scheduler_names[self._cache_source()] = loaded.scheduler_names

@@ -168,3 +168,39 @@ def source_version(source: Source, *, compute_file_hash: bool = False) -> str | 
         if "snapshots" in parts:
             return parts[parts.index("snapshots") + 1]
     return source.revision
+
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".ckpt", ".pt")
+_VARIANT_INFIXES = (".fp16.", ".bf16.", ".non_ema.", ".ema.")
+
+
+def weights_bytes(source: Source) -> int | None:
+    """On-disk size of the weights that would load (None when unknown). Cheap: stats only.
+
+    Variant files (``*.fp16.safetensors``) are skipped when a plain file sits beside them.
+    """
+    if source.kind == "file":
+        try:
+            return Path(source.location).stat().st_size
+        except OSError:
+            return None
+    if source.kind == "folder":
+        root: Path | None = Path(source.location)
+    else:
+        cached = hub_cached_file(source)
+        root = Path(cached).parent if cached else None
+    if root is None or not root.is_dir():
+        return None
+    total = 0
+    for component in root.iterdir():
+        if not component.is_dir():
+            continue
+        files = [f for f in component.iterdir() if f.name.endswith(WEIGHT_SUFFIXES)]
+        plain = [f for f in files if not any(i in f.name for i in _VARIANT_INFIXES)]
+        for file in plain or files:
+            try:
+                total += file.stat().st_size
+            except OSError:
+                continue
+    return total or None
+

@@ -104,9 +104,16 @@ class PipelineCache:
             return sum(entry.size_bytes for entry in self._entries.values())
 
     def get_or_load(
-        self, key: Hashable, loader: Callable[[], LoadedPipeline]
+        self, key: Hashable, loader: Callable[[], LoadedPipeline],
+        expected_bytes: int | None = None,
     ) -> tuple[LoadedPipeline, bool]:
         """The cached pipeline for ``key`` (marked most recent), else ``loader()``'s.
+
+        Args:
+            key: What identifies a loaded pipeline (source, class, device, dtype).
+            loader: Loads it on a miss.
+            expected_bytes: An estimate of the new pipeline's size; when given, least recently
+                used pipelines are evicted *before* loading so peak memory stays in budget.
 
         Returns:
             The entry and whether it came from the cache.
@@ -117,15 +124,22 @@ class PipelineCache:
                 self._entries.move_to_end(key)
                 self.stats.hits += 1
                 return entry, True
+            if expected_bytes:
+                self._evict(reserve=expected_bytes)
             entry = loader()
             self._entries[key] = entry
             self.stats.loads += 1
             self._evict()
             return entry, False
 
-    def _evict(self) -> None:
+    def _evict(self, reserve: int = 0) -> None:
+        """Drop least recently used entries until the rest (plus ``reserve``) fit.
+
+        Without a reserve the newest entry always stays, even alone over budget.
+        """
         evicted = False
-        while len(self._entries) > 1 and self.total_bytes > self.budget_bytes:
+        keep = 0 if reserve else 1
+        while len(self._entries) > keep and self.total_bytes + reserve > self.budget_bytes:
             _, old = self._entries.popitem(last=False)
             old.variants.clear()
             self.stats.evictions += 1

@@ -67,3 +67,22 @@ async def test_receipt_records_what_replay_needs(tiny_studio: Any) -> None:
     assert {"torch", "diffusers", "transformers"} <= set(receipt["environment"])
     assert receipt["model"]["version"].startswith("config-sha256:")
     assert receipt["request"]["seed"] == 5 and receipt["request"]["steps"] == 2
+
+
+async def test_cpu_runs_fp32_even_when_fp16_is_asked(tiny_config: Any, tiny_sd_path: Any) -> None:
+    from tests.engines.conftest import TINY_DEFAULTS, open_studio
+    from tests.tiny_diffusers import write_tiny_model_config
+
+    write_tiny_model_config(tiny_config, tiny_sd_path, name="tiny-half", dtype="float16",
+                            device="cpu", **TINY_DEFAULTS)
+    studio = open_studio()
+    try:
+        outcome = await studio.generate("a cat", ["tiny-half"], GenerationParams(seed=1),
+                                        validate=False)
+        (generation,) = outcome.generations
+        assert generation.status == "succeeded", generation.error
+        engine = generation.receipt["engine"]
+        assert (engine["device"], engine["dtype"]) == ("cpu", "float32")
+        assert engine["torch_threads"] == 1  # [diffusers] threads = 1 in the test config
+    finally:
+        studio.close()

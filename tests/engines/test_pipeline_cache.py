@@ -62,3 +62,18 @@ def test_cache_evicts_least_recently_used_first() -> None:
     assert cache.keys() == ["a", "c"]
     assert (cache.stats.loads, cache.stats.hits, cache.stats.evictions) == (3, 1, 1)
     assert cache.total_bytes == 200
+
+
+def test_cache_makes_room_before_loading_when_size_is_known() -> None:
+    cache = PipelineCache(budget_bytes=250)
+    cache.get_or_load("a", lambda: _entry(100))
+    cache.get_or_load("b", lambda: _entry(100))
+    seen_during_load: list[list[object]] = []
+
+    def load_c() -> LoadedPipeline:
+        seen_during_load.append(cache.keys())
+        return _entry(100)
+
+    cache.get_or_load("c", load_c, expected_bytes=100)
+    assert seen_during_load == [["b"]]  # a was gone before c started loading
+    assert cache.keys() == ["b", "c"]
