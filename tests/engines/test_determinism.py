@@ -86,3 +86,31 @@ async def test_cpu_runs_fp32_even_when_fp16_is_asked(tiny_config: Any, tiny_sd_p
         assert engine["torch_threads"] == 1  # [diffusers] threads = 1 in the test config
     finally:
         studio.close()
+
+
+async def test_replay_uses_the_recorded_thread_count(tiny_config: Any) -> None:
+    import hashlib
+
+    from tests.engines.conftest import open_studio
+
+    studio = open_studio()  # [diffusers] threads = 1
+    try:
+        outcome = await studio.generate("a cat", ["tiny"], GenerationParams(seed=9),
+                                        validate=False)
+        (generation,) = outcome.generations
+        assert generation.receipt["engine"]["torch_threads"] == 1
+    finally:
+        studio.close()
+    text = tiny_config.read_text(encoding="utf-8")
+    tiny_config.write_text(text.replace("threads = 1", "threads = 2"), encoding="utf-8")
+    studio = open_studio()
+    try:
+        name, result = await studio.regenerate(generation.id)
+        assert result.receipt["torch_threads"] == 1
+        _, request = studio.request_from_receipt(studio.get_generation(generation.id))
+        request = studio.engine(name).validate_request(request)
+        again = [hashlib.sha256(data).hexdigest()
+                 for data in studio.encoded_images(name, request, result) if data]
+        assert again == [asset.sha256 for asset in generation.assets]
+    finally:
+        studio.close()
