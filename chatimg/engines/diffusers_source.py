@@ -94,7 +94,7 @@ def missing_reason(source: Source) -> str | None:
 def download_hint(source: Source) -> str:
     """How to get a hub model's weights."""
     revision = f" --revision {source.revision}" if source.revision else ""
-    return f"download them first: `hf download {source.location}{revision}` (needs network)"
+    return f"get them with `hf download {source.location}{revision}`, which needs network"
 
 
 def file_sha256(path: str, *, compute: bool = True) -> str | None:
