@@ -135,3 +135,17 @@ def test_uncached_hub_model_fails_fast_with_download_hint(
     error = report["generations"][0]["error"]
     assert "weights not cached" in error and "hf download nobody-here/never-downloaded" in error
     assert "\n" not in error and "Traceback" not in err
+
+
+def test_broken_single_file_checkpoint_is_one_line(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkpoint = tmp_path / "broken.safetensors"
+    checkpoint.write_bytes(b"this is not a checkpoint")
+    config_file.write_text(
+        f'[validation]\nenabled = []\n[models.broken]\nengine = "diffusers"\n'
+        f'source = "{checkpoint}"\n', encoding="utf-8")
+    code, report, err = _gen(capsys, "a cat", "-m", "broken", "--size", "64x64")
+    assert code == 1 and "Traceback" not in err
+    error = report["generations"][0]["error"]
+    assert error.startswith(f"broken: cannot load {checkpoint}") and "\n" not in error

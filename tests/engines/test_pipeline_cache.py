@@ -77,3 +77,21 @@ def test_cache_makes_room_before_loading_when_size_is_known() -> None:
     cache.get_or_load("c", load_c, expected_bytes=100)
     assert seen_during_load == [["b"]]  # a was gone before c started loading
     assert cache.keys() == ["b", "c"]
+
+
+async def test_two_local_models_fan_out_together(tiny_config: Path, tiny_copy: Path) -> None:
+    write_tiny_model_config(tiny_config, tiny_copy, name="tiny-b", **TINY_DEFAULTS)
+    studio = open_studio()
+    try:
+        outcome = await studio.generate("a cat", ["tiny", "tiny-b"], GenerationParams(seed=1),
+                                        validate=False)
+        assert [g.status for g in outcome.generations] == ["succeeded", "succeeded"]
+        # Same weights and seed: the same pixels, whichever ran first (the files differ only in
+        # the PNG text chunk that names the model).
+        import numpy as np
+        from PIL import Image
+
+        first, second = (np.asarray(Image.open(g.assets[0].path)) for g in outcome.generations)
+        assert np.array_equal(first, second)
+    finally:
+        studio.close()
