@@ -262,10 +262,19 @@ class DiffusersEngine(Engine):
         else:  # the x4 upscaler only has the legacy callback
             kwargs["callback"] = lambda index, _timestep, _latents: report(index + 1)
             kwargs["callback_steps"] = 1
+        if cancel.cancelled:  # e.g. during a long load
+            raise CancelledError("cancelled before the first step")
         try:
             output = pipe(**kwargs)
         except _Stop:
             raise CancelledError("cancelled") from None
+        except torch.OutOfMemoryError:
+            raise EngineRequestError(
+                f"{self.name}: out of {runtime_device(pipe)} memory at "
+                f"{request.width or '?'}x{request.height or '?'} x{count}",
+                "try a smaller size or count, or lower [diffusers] memory_budget_gb",
+                reason="out_of_memory",
+            ) from None
         except (ValueError, TypeError) as exc:
             raise EngineRequestError(f"{self.name}: {' '.join(str(exc).split())}"[:300],
                                      reason="bad_request") from None
@@ -276,6 +285,11 @@ class DiffusersEngine(Engine):
             for i, (image, flagged) in enumerate(zip(output.images, flags, strict=False))
         ]
         return images, {"seeds": [seed + i for i in range(count)]}
+
+
+def runtime_device(pipe: Any) -> str:
+    """The device a pipeline runs on, for messages."""
+    return str(getattr(pipe, "device", "device"))
 
 
 def _dtype_for(device: str, requested: str | None) -> str:

@@ -149,3 +149,21 @@ def test_broken_single_file_checkpoint_is_one_line(
     assert code == 1 and "Traceback" not in err
     error = report["generations"][0]["error"]
     assert error.startswith(f"broken: cannot load {checkpoint}") and "\n" not in error
+
+
+async def test_out_of_memory_is_one_line_with_a_hint(
+    tiny_studio: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+    from diffusers import StableDiffusionPipeline
+
+    def out_of_memory(*args: Any, **kwargs: Any) -> Any:
+        raise torch.OutOfMemoryError("CUDA out of memory.\nTried to allocate 20.00 GiB")
+
+    monkeypatch.setattr(StableDiffusionPipeline, "__call__", out_of_memory)
+    outcome = await tiny_studio.generate("a cat", ["tiny"], GenerationParams(seed=1),
+                                         validate=False)
+    (generation,) = outcome.generations
+    assert generation.status == "failed"
+    assert generation.error.startswith("tiny: out of cpu memory at 64x64")
+    assert "memory_budget_gb" in generation.error and "\n" not in generation.error
