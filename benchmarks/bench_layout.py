@@ -55,8 +55,8 @@ def main() -> None:
     print(f"  render only:                 {render_ms:7.1f} ms")
     print(f"  render + PNG encode:         {encode_ms:7.1f} ms")
     print(f"  engine + PNG encode:         {engine_ms:7.1f} ms")
-    verdict = "PASS" if encode_ms < 50 else "FAIL"
-    print(f"  target < 50 ms (render + encode): {verdict}")
+    for label, value in (("render", render_ms), ("render + encode", encode_ms)):
+        print(f"  target < 50 ms ({label}): {'PASS' if value < 50 else 'FAIL'}")
 
 
 if __name__ == "__main__":
