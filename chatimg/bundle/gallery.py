@@ -30,7 +30,10 @@ table{border-collapse:collapse}td{padding:.1rem .5rem .1rem 0;vertical-align:top
 
 
 def _text(value: Any) -> str:
-    return escape("" if value is None else str(value))
+    text = "" if value is None else str(value)
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return escape(text)
+    return text
 
 
 def _money(value: Any) -> str:

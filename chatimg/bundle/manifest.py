@@ -16,7 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NoReturn
 
-from chatimg import domain
 from chatimg.errors import BundleInvalidError
 from chatimg.ids import is_valid_id
 from chatimg.store.assets import MIME_EXTENSIONS
@@ -28,10 +27,19 @@ MANIFEST_NAME = "manifest.json"
 INDEX_NAME = "index.html"
 SCHEMA_FILE = Path(__file__).with_name("manifest.schema.json")
 
-#: Keys whose values are credentials wherever they appear (compared without case, ``-`` or ``_``).
-_SECRET_KEYS = {"apikey", "authorization", "xgoogapikey", "password", "secret", "token",
-                "accesstoken", "bearer", "auth", "cookie", "setcookie"}
+#: Key names whose values are credentials wherever they appear (compared after dropping case,
+#: ``-``, ``_`` and spaces).
+_SECRET_KEYS = {"apikey", "authorization", "xgoogapikey", "xapikey", "password", "passwd",
+                "passphrase", "secret", "token", "accesstoken", "bearer", "auth", "cookie",
+                "setcookie"}
 _REDACTED = "***"
+#: A member name containing one of the words every credential-like name contains: a cheap
+#: first check on the lowered JSON text (ids and values are not followed by a colon).
+_CREDENTIAL_NAMES = [
+    re.compile(word + r'[^"\\]{0,80}"\s*:')
+    for word in ("key", "auth", "token", "secret", "passw", "passp", "pass_w", "pass-w", "bearer",
+                 "cookie")
+]
 
 
 @lru_cache(maxsize=1)
@@ -46,127 +54,100 @@ def asset_entry_name(sha256: str, mime: str) -> str:
     return f"assets/{sha256}.{MIME_EXTENSIONS.get(mime, 'bin')}"
 
 
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.isoformat()
+@lru_cache(maxsize=4096)
+def _is_credential_name(name: str) -> bool:
+    flat = re.sub(r"[-_\s]", "", name).lower()
+    return flat in _SECRET_KEYS or flat.endswith(("apikey", "token", "password", "secret"))
+
+
+def _hide_credentials(value: Any) -> Any:
+    """``value`` with credential-named members hidden; containers are copied only if changed."""
+    if isinstance(value, dict):
+        out: dict[str, Any] | None = None
+        for key, item in value.items():
+            if item is not None and isinstance(key, str) and _is_credential_name(key):
+                hidden: Any = _REDACTED
+            elif isinstance(item, dict | list):
+                hidden = _hide_credentials(item)
+            else:
+                continue
+            if hidden is not item:
+                out = out if out is not None else dict(value)
+                out[key] = hidden
+        return value if out is None else out
+    if isinstance(value, list):
+        items = [_hide_credentials(item) if isinstance(item, dict | list) else item
+                 for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
+
+
+def _replace_secrets(text: str, secrets: Iterable[str]) -> str:
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        for form in {json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(secret)[1:-1]}:
+            text = text.replace(form, _REDACTED)
+    return text
+
+
+def redact_to_text(value: Any, secrets: Iterable[str]) -> tuple[Any, str]:
+    """JSON-ready ``value`` with every known secret and credential-named member hidden, and its
+    JSON text (so callers need not serialize it again).
+
+    Members named like credentials (``Authorization``, ``api_key``, ``x-goog-api-key``,
+    ``password``, ...) are hidden wherever they are; known secret values are replaced inside any
+    string. Both are checked on the serialized text first, so the common case (nothing to hide)
+    costs one serialization and a few substring scans.
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    lowered = text.lower()
+    if any(pattern.search(lowered) for pattern in _CREDENTIAL_NAMES):
+        value = _hide_credentials(value)
+        text = json.dumps(value, ensure_ascii=False)
+    replaced = _replace_secrets(text, secrets)
+    if replaced == text:
+        return value, text
+    return json.loads(replaced), replaced
 
 
 def redact(value: Any, secrets: Iterable[str]) -> Any:
-    """A copy of ``value`` with every known secret and every credential-named key hidden."""
-    known = [s for s in secrets if s]
-
-    def walk(item: Any) -> Any:
-        if isinstance(item, str):
-            for secret in known:
-                item = item.replace(secret, _REDACTED)
-            return item
-        if isinstance(item, dict):
-            out = {}
-            for key, inner in item.items():
-                name = re.sub(r"[-_\s]", "", str(key)).lower()
-                out[walk(str(key))] = _REDACTED if name in _SECRET_KEYS else walk(inner)
-            return out
-        if isinstance(item, list | tuple):
-            return [walk(inner) for inner in item]
-        return item
-
-    return walk(value)
+    """A copy of JSON-ready ``value`` with secrets hidden (see ``redact_to_text``)."""
+    return redact_to_text(value, secrets)[0]
 
 
 def build_manifest(
-    thread: domain.Thread,
-    assets: Iterable[domain.AssetRef],
+    dump: dict[str, Any],
     *,
     app_version: str,
     exported_at: datetime,
     secrets: Iterable[str] = (),
-) -> dict[str, Any]:
-    """The manifest of a thread.
+) -> tuple[dict[str, Any], str]:
+    """The manifest of a conversation, as a dict and as JSON text.
 
     Args:
-        thread: The conversation as loaded by the repository.
-        assets: Every asset the bundle carries (outputs plus source and mask images).
+        dump: The conversation's rows, from ``chatimg.bundle.dump.dump_conversation``.
         app_version: chatimg's version.
         exported_at: When the export ran.
         secrets: Key values to hide wherever they might appear (receipts, errors, params).
 
     Returns:
-        A JSON-ready dict that validates against ``schema()``.
+        A JSON-ready dict that validates against ``schema()``, and its JSON text.
     """
-    conv = thread.conversation
-    messages: list[dict[str, Any]] = []
-    generations: list[dict[str, Any]] = []
-    validations: list[dict[str, Any]] = []
-    for message in thread.messages:
-        messages.append({
-            "id": message.id, "conversation_id": message.conversation_id,
-            "parent_id": message.parent_id, "role": message.role, "text": message.text,
-            "model": message.model, "params": message.params,
-            "created_at": _iso(message.created_at),
-        })
-        for g in message.generations:
-            generations.append({
-                "id": g.id, "message_id": g.message_id, "requested_model": g.requested_model,
-                "resolved_model": g.resolved_model, "engine_kind": g.engine_kind,
-                "model_id": g.model_id, "model_version": g.model_version, "params": g.params,
-                "status": g.status, "error": g.error, "route_reason": g.route_reason,
-                "fallback_of": g.fallback_of, "queued_at": _iso(g.queued_at),
-                "started_at": _iso(g.started_at), "finished_at": _iso(g.finished_at),
-                "latency_ms": g.latency_ms, "cost_usd": g.cost_usd,
-                "cost_estimated": g.cost_estimated, "receipt": g.receipt,
-                "images": [
-                    {"index": a.index, "sha256": a.sha256, "seed": a.seed,
-                     "revised_prompt": a.revised_prompt}
-                    for a in g.assets
-                ],
-            })
-            for check in g.validations:
-                validations.append({
-                    "asset_sha256": check.asset_sha256, "generation_id": check.generation_id,
-                    "name": check.name, "version": check.version, "passed": check.passed,
-                    "score": check.score, "details": check.details,
-                })
+    aware = exported_at if exported_at.tzinfo else exported_at.replace(tzinfo=UTC)
     manifest = {
         "format": FORMAT,
         "version": VERSION,
         "app_version": app_version,
-        "exported_at": _iso(exported_at),
-        "conversation": {
-            "id": conv.id, "title": conv.title, "default_model": conv.default_model,
-            "created_at": _iso(conv.created_at), "updated_at": _iso(conv.updated_at),
-        },
-        "messages": messages,
-        "generations": generations,
-        "assets": [
-            {"sha256": a.sha256, "path": asset_entry_name(a.sha256, a.mime), "mime": a.mime,
-             "width": a.width, "height": a.height, "bytes": a.bytes}
-            for a in assets
-        ],
-        "validations": validations,
-        "picks": [
-            {"id": p.id, "conversation_id": p.conversation_id,
-             "generation_ids": list(p.generation_ids), "winner_id": p.winner_id,
-             "picked_by": p.picked_by, "created_at": _iso(p.created_at)}
-            for p in thread.picks
-        ],
+        "exported_at": aware.isoformat(),
+        "conversation": dump["conversation"],
+        "messages": dump["messages"],
+        "generations": dump["generations"],
+        "assets": [{key: a[key] for key in ("sha256", "path", "mime", "width", "height", "bytes")}
+                   for a in dump["assets"]],
+        "validations": dump["validations"],
+        "picks": dump["picks"],
     }
-    redacted: dict[str, Any] = redact(manifest, secrets)
-    return redacted
-
-
-def referenced_asset_hashes(generation: domain.Generation) -> list[str]:
-    """Source and mask images a generation's params point at (for img2img and replay)."""
-    found: list[str] = []
-    for holder in (generation.params, generation.receipt.get("request") or {}):
-        if not isinstance(holder, dict):
-            continue
-        for key in ("source_asset", "mask_asset"):
-            value = holder.get(key)
-            if isinstance(value, str) and value not in found:
-                found.append(value)
-    return found
+    value, text = redact_to_text(manifest, secrets)
+    return value, text
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ def export(conversation_id: str, output: Path | None, quiet: bool) -> None:
             click.echo(f"\rexporting images {done}/{total}", err=True, nl=done == total)
 
     with open_studio() as studio:
-        target = output or Path(default_bundle_name(studio.get_conversation(conversation_id)))
+        target = output or Path(default_bundle_name(conversation_id))
         written = export_conversation(studio, conversation_id, target, progress)
     click.echo(str(written))
 
