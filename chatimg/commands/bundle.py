@@ -15,8 +15,9 @@ from chatimg.commands.common import json_option, open_studio, print_json
 @click.argument("conversation_id")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Bundle file to write (default: chatimg-<id>.zip here).")
+@click.option("--verify", is_flag=True, help="Re-hash every image before it goes in.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line on stderr.")
-def export(conversation_id: str, output: Path | None, quiet: bool) -> None:
+def export(conversation_id: str, output: Path | None, verify: bool, quiet: bool) -> None:
     """Export a conversation as a bundle: manifest, images and an HTML gallery in one zip."""
     from chatimg.bundle.export import default_bundle_name, export_conversation
 
@@ -28,7 +29,7 @@ def export(conversation_id: str, output: Path | None, quiet: bool) -> None:
 
     with open_studio() as studio:
         target = output or Path(default_bundle_name(conversation_id))
-        written = export_conversation(studio, conversation_id, target, progress)
+        written = export_conversation(studio, conversation_id, target, progress, verify=verify)
     click.echo(str(written))
 
 
