@@ -6,6 +6,7 @@ are listed. Every expected failure becomes a one-line ``ChatImgError``.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import io
 import time
@@ -191,14 +192,19 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
-def library_versions() -> dict[str, str]:
-    """torch, diffusers and transformers versions for the receipt."""
+@functools.lru_cache(maxsize=1)
+def _library_versions() -> tuple[tuple[str, str], ...]:
     from importlib.metadata import PackageNotFoundError, version
 
-    found: dict[str, str] = {}
+    found: list[tuple[str, str]] = []
     for package in ("torch", "diffusers", "transformers"):
         try:
-            found[package] = version(package)
+            found.append((package, version(package)))
         except PackageNotFoundError:
-            found[package] = "missing"
-    return found
+            found.append((package, "missing"))
+    return tuple(found)
+
+
+def library_versions() -> dict[str, str]:
+    """torch, diffusers and transformers versions for the receipt (looked up once)."""
+    return dict(_library_versions())
