@@ -102,3 +102,31 @@ async def test_x4_upscaler_quadruples_the_source(tiny_config: Path, tiny_upscale
         assert Image.open(io.BytesIO(data)).size == (128, 96)
     finally:
         studio.close()
+
+
+async def test_x4_upscaler_cancel_through_legacy_callback(
+    tiny_config: Path, tiny_upscaler_path: Path, tmp_path: Path
+) -> None:
+    from chatimg.engines.base import CancelToken
+
+    write_tiny_model_config(tiny_config, tiny_upscaler_path, name="tiny-x4", steps=4)
+    studio = open_studio()
+    try:
+        source = tmp_path / "small.png"
+        Image.new("RGB", (16, 16), (20, 40, 200)).save(source)
+        cancel = CancelToken()
+        seen: list[int] = []
+
+        def on_event(event: Any) -> None:
+            if event.progress is not None:
+                seen.append(event.progress.step)
+                cancel.cancel()
+
+        outcome = await studio.generate(
+            "", ["tiny-x4"], GenerationParams(seed=1, source=str(source), upscale=4),
+            validate=False, on_event=on_event, cancel=cancel,
+        )
+        assert outcome.generations[0].status == "cancelled"
+        assert seen == [1]
+    finally:
+        studio.close()
