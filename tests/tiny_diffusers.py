@@ -8,6 +8,10 @@ Fixtures (registered from ``tests/conftest.py`` via ``pytest_plugins``):
 
 - ``tiny_sd_path``: a Stable Diffusion-shaped pipeline folder (txt2img/img2img/inpaint).
 - ``tiny_upscaler_path``: a ``StableDiffusionUpscalePipeline`` folder (x4 upscaler shape).
+
+The folders are shared by the whole session: treat them as read-only (copy one to change it).
+Typical use: ``write_tiny_model_config(config_file, tiny_sd_path, steps=2, width=64,
+height=64)`` before ``Studio.open()``; a 2-step 64x64 image takes well under a second on CPU.
 """
 
 from __future__ import annotations
