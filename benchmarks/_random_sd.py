@@ -101,7 +101,7 @@ def build_pipeline(shape: str = "medium", *, device: str = "cpu", dtype: Any = N
         beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
         timestep_spacing="trailing", steps_offset=1,
     )
-    pipe = StableDiffusionPipeline(
+    pipe: Any = StableDiffusionPipeline(
         vae=vae, text_encoder=text_encoder, tokenizer=build_tokenizer(), unet=unet,
         scheduler=scheduler, safety_checker=None, feature_extractor=None,
         requires_safety_checker=False,

@@ -98,7 +98,7 @@ def build_tiny_sd_pipeline(seed: int = 0) -> Any:
         beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
         timestep_spacing="trailing", steps_offset=1,
     )
-    pipe = StableDiffusionPipeline(
+    pipe: Any = StableDiffusionPipeline(
         vae=vae, text_encoder=build_text_encoder(seed + 2), tokenizer=build_tokenizer(),
         unet=unet, scheduler=scheduler, safety_checker=None, feature_extractor=None,
         requires_safety_checker=False,
@@ -134,7 +134,7 @@ def build_tiny_upscaler_pipeline(seed: int = 0) -> Any:
         up_block_types=("UpDecoderBlock2D",) * 3,
         latent_channels=4, norm_num_groups=32, scaling_factor=0.08333,
     )
-    pipe = StableDiffusionUpscalePipeline(
+    pipe: Any = StableDiffusionUpscalePipeline(
         vae=vae, text_encoder=build_text_encoder(seed + 2), tokenizer=build_tokenizer(),
         unet=unet, low_res_scheduler=DDPMScheduler(), scheduler=DDIMScheduler(),
         max_noise_level=350,
