@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffd]+")
 _TAGS = re.compile(r"<[^>]{0,200}>")
 
 

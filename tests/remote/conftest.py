@@ -79,3 +79,10 @@ def assert_no_secret(home: Path, caplog: pytest.LogCaptureFixture, *texts: str |
     assert SECRET not in caplog.text, "key leaked into the logs"
     for text in texts:
         assert text is None or SECRET not in text, f"key leaked into {text!r}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Nothing in the remote tests may hang: each test gets 60 s at most."""
+    for item in items:
+        if "tests/remote/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.timeout(60))
