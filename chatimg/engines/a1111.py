@@ -139,7 +139,8 @@ class A1111Engine(RemoteEngine):
         receipt = {k: client.clean(str(v))[:120] for k, v in receipt.items() if v is not None}
         version = receipt.get("sd_model_hash") or self.model_string or None
         progress(Progress(1, 1, "done"))
-        return GenerationResult(images=images, model_version=version, receipt=receipt)
+        return self.scrubbed(GenerationResult(images=images, model_version=version,
+                                              receipt=receipt))
 
     async def _poll_progress(self, progress: ProgressCallback) -> None:
         """Report ``sampling_step``/``sampling_steps`` until cancelled (errors are ignored)."""

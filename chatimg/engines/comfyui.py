@@ -220,11 +220,11 @@ class ComfyUIEngine(RemoteEngine):
                                          seed=values["seed"] if seeded else None,
                                          info={"batch_index": index}))
         progress(Progress(1, 1, "done"))
-        return GenerationResult(images=images, model_version=checkpoint, receipt={
+        return self.scrubbed(GenerationResult(images=images, model_version=checkpoint, receipt={
             "provider": "comfyui", "workflow": origin, "prompt_id": prompt_id[:80],
             "checkpoint": checkpoint, "sampler": values["sampler"],
             "scheduler": values["scheduler"], "placeholders": sorted(used),
-        })
+        }))
 
     async def _wait(self, prompt_id: str, request: GenerationRequest, progress: ProgressCallback,
                     cancel: CancelToken) -> list[dict[str, Any]]:

@@ -89,7 +89,8 @@ def load(name: str, source: Source, pipeline_class: str, device: str, dtype_name
             pipe = cls.from_single_file(source.location, **kwargs)
         else:
             pipe = diffusers.DiffusionPipeline.from_pretrained(
-                source.location, revision=source.revision, dtype=dtype, local_files_only=True,
+                source.location, revision=source.revision, local_files_only=True,
+                **{_dtype_keyword(): dtype},
             )
     except EngineUnavailableError:
         raise
@@ -113,6 +114,15 @@ def load(name: str, source: Source, pipeline_class: str, device: str, dtype_name
         scheduler_names=scheduler_names(scheduler),
         version=source_version(source, compute_file_hash=True),
     )
+
+
+def _dtype_keyword() -> str:
+    """``dtype`` on newer diffusers (where ``torch_dtype`` is deprecated), else ``torch_dtype``."""
+    try:
+        from diffusers.utils import deprecation_utils
+    except ImportError:  # pragma: no cover - older diffusers
+        return "torch_dtype"
+    return "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
 
 
 def scheduler_names(scheduler: Any) -> tuple[str, ...]:

@@ -148,8 +148,8 @@ class GeminiEngine(_GoogleEngine):
         receipt = {"provider": "google", "endpoint": f"models/{self.model}:generateContent",
                    **info, "text": " ".join(texts)[:500] or None, "usage": usage or None}
         progress(Progress(request.count, request.count, "done"))
-        return GenerationResult(images=images, model_version=version or self.model,
-                                receipt=client.clean_data(receipt))
+        return self.scrubbed(GenerationResult(images=images, model_version=version or self.model,
+                                receipt=client.clean_data(receipt)))
 
     async def _parse(self, data: dict[str, Any]) -> tuple[list[GeneratedImage], list[str]]:
         feedback = data.get("promptFeedback")
@@ -258,5 +258,5 @@ class ImagenEngine(_GoogleEngine):
         while len(images) < request.count:  # filtered images are simply missing
             images.append(GeneratedImage(safety_filtered=True, info={**info, "filter": "missing"}))
         progress(Progress(1, 1, "done"))
-        return GenerationResult(images=images, model_version=self.model, receipt={
-            "provider": "google", "endpoint": f"models/{self.model}:predict", **info})
+        return self.scrubbed(GenerationResult(images=images, model_version=self.model, receipt={
+            "provider": "google", "endpoint": f"models/{self.model}:predict", **info}))

@@ -273,7 +273,7 @@ class IdeogramEngine(RemoteEngine):
         if speed and speed != self.speed and getattr(self.entry, "cost_per_image", None) is None:
             result.cost_usd = round(V3_PRICES[speed] * len(images), 6)
         progress(Progress(1, 1, "done"))
-        return result
+        return self.scrubbed(result)
 
     async def _collect(self, items: list[Any], request: GenerationRequest,
                        facts: dict[str, Any], cancel: CancelToken) -> list[GeneratedImage]:

@@ -183,8 +183,8 @@ class OpenAIImagesEngine(RemoteEngine):
             if "size" in fields:
                 image.info["size"] = fields["size"]
         progress(Progress(1, 1, "done"))
-        return GenerationResult(images=images, model_version=self.model,
-                                receipt=client.clean_data(receipt))
+        return self.scrubbed(GenerationResult(images=images, model_version=self.model,
+                                receipt=client.clean_data(receipt)))
 
     async def _image(self, item: Any, cancel: CancelToken) -> GeneratedImage:
         client = self.client()

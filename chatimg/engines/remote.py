@@ -12,7 +12,7 @@ import os
 from typing import Any, ClassVar
 
 from chatimg.config import KEY_ENV_VARS
-from chatimg.engines.base import Availability, Engine, EngineContext
+from chatimg.engines.base import Availability, Engine, EngineContext, GenerationResult
 from chatimg.engines.http import ProviderClient
 from chatimg.errors import NeedsKeyError
 
@@ -111,6 +111,22 @@ class RemoteEngine(Engine):
                                         ("safety", "moderation", "prohibited", "blocked")):
             return "safety"
         return None
+
+    def scrubbed(self, result: GenerationResult) -> GenerationResult:
+        """``result`` with every known key removed from provider text (receipt, infos, prompts).
+
+        Engines return through this, so a hostile server that echoes a key back cannot get it
+        into the database.
+        """
+        client = self.client()
+        result.receipt = client.clean_data(result.receipt)
+        if result.model_version is not None:
+            result.model_version = client.clean(result.model_version)
+        for image in result.images:
+            image.info = client.clean_data(image.info)
+            if image.revised_prompt is not None:
+                image.revised_prompt = client.clean(image.revised_prompt)
+        return result
 
     def client(self) -> ProviderClient:
         """The provider client for the current key (made again if the key changed)."""

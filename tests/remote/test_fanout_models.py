@@ -84,3 +84,28 @@ def test_models_json_shows_remote_availability(monkeypatch, config_file) -> None
     assert listed["gemini-2.5-flash-image"]["capabilities"]["seed"] is False
     assert listed["gpt-image-2"]["available"] is False
     assert KEYS["IDEOGRAM_API_KEY"] not in json.dumps(listed)
+
+
+def test_cli_gen_fans_out_remote_models(remote_env) -> None:
+    from chatimg.cli import cli
+
+    server = remote_env
+    image = base64.b64encode(png()).decode()
+    server.route("POST", "/generate", Reply(200, ideogram_reply(server, [{}]).body, delay=1.0))
+    server.route("POST", "/v1/images/generations",
+                 Reply(200, {"created": 1, "data": [{"b64_json": image}]}, delay=1.0))
+    server.route("POST", "/v1beta/models/gemini-2.5-flash-image:generateContent", Reply(200, {
+        "candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png",
+                                                              "data": image}}]}}]}, delay=1.0))
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, [
+        "gen", "a quiet street", "-m", "ideogram-v2a-turbo", "-m", "gpt-image-2",
+        "-m", "gemini-2.5-flash-image", "--size", "1024x1024", "--json"],
+        catch_exceptions=False)
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 0, result.output
+    generations = json.loads(result.output)["generations"]
+    assert [g["status"] for g in generations] == ["succeeded"] * 3
+    assert generations[0]["cost_usd"] == 0.025
+    assert elapsed < 1.9, f"chatimg gen with three remote models took {elapsed:.2f} s"
+    assert KEYS["OPENAI_API_KEY"] not in result.output

@@ -226,3 +226,21 @@ async def test_ideogram_inflight_limit_counts_images(remote_env, make_studio) ->
     assert [g.status for g in outcome.generations] == ["succeeded", "succeeded"]
     assert seen["most"] == 1  # two 2-image requests never overlap under a limit of 2
     assert SECRET not in str(outcome)
+
+
+async def test_key_echoed_in_every_field_never_stored(remote_env, make_studio, home,
+                                                      caplog) -> None:
+    server = remote_env
+    key = KEYS["GEMINI_API_KEY"]
+    server.route("POST", "/v1beta/models/gemini-2.5-flash-image:generateContent", Reply(200, {
+        "candidates": [{"content": {"parts": [
+            {"text": f"your key is {key}"},
+            {"inlineData": {"mimeType": "image/png",
+                            "data": base64.b64encode(png()).decode()}}]},
+            "finishReason": f"STOP {key}"}],
+        "usageMetadata": {"note": key}, "modelVersion": f"v-{key}"}))
+    studio = await make_studio()
+    generation = await run(studio, "gemini-2.5-flash-image")
+    assert generation.status == "succeeded", generation.error
+    assert SECRET not in str(generation)
+    assert_no_secret(home, caplog)
