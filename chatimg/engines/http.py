@@ -284,9 +284,15 @@ class ProviderClient:
                     f"check that {_origin(url)} is reachable", retryable=True, reason="connection",
                 )
             else:
-                if reply.status < 400:
+                if reply.status < 300:
                     return reply
                 failure = self.error_for(reply, who)
+                if reply.status < 400:
+                    failure = EngineRequestError(
+                        f"{who} answered with a redirect ({reply.status})",
+                        "set the base URL to the final address; keys are never sent on",
+                        status=reply.status, reason="redirect",
+                    )
                 wait = retry_after_seconds(reply.headers)
                 should = reply.headers.get("x-should-retry", "").lower()
                 if should == "false":
@@ -337,10 +343,13 @@ class ProviderClient:
         network = self.context.settings.network
         # a whole exchange gets both timeouts twice over: a server that drips bytes cannot hang us
         async with asyncio.timeout(2 * (network.connect_timeout + network.read_timeout)):
-            return await self._exchange(client, request)
+            return await self._exchange(client, request, follow=not authenticated)
 
-    async def _exchange(self, client: httpx.AsyncClient, request: httpx.Request) -> Reply:
-        response = await client.send(request, stream=True)
+    async def _exchange(self, client: httpx.AsyncClient, request: httpx.Request,
+                        follow: bool) -> Reply:
+        # requests that carry a key never follow redirects: httpx keeps custom headers
+        # (Api-Key, x-goog-api-key) on a redirect to another host
+        response = await client.send(request, stream=True, follow_redirects=follow)
         try:
             chunks: list[bytes] = []
             size = 0

@@ -244,3 +244,24 @@ async def test_key_echoed_in_every_field_never_stored(remote_env, make_studio, h
     assert generation.status == "succeeded", generation.error
     assert SECRET not in str(generation)
     assert_no_secret(home, caplog)
+
+
+async def test_redirects_never_carry_the_key(remote_env, make_studio, home, caplog) -> None:
+    server = remote_env
+    other = FakeServer().start()
+    try:
+        other.route("POST", "/steal", Reply(200, {"data": []}))
+        server.route("POST", "/generate", Reply(307, b"", {"Location": f"{other.url}/steal"}))
+        studio = await make_studio()
+        generation = await run(studio, "ideogram-v2-turbo")
+        assert generation.status == "failed" and "redirect" in generation.error
+        assert not other.requests
+        # result downloads (no key) do follow redirects
+        other.route("GET", "/real.png", Reply(200, png(), {"Content-Type": "image/png"}))
+        server.route("GET", "/moved.png", Reply(302, b"", {"Location": f"{other.url}/real.png"}))
+        server.route("POST", GEN, Reply(200, {"data": [{"url": f"{server.url}/moved.png"}]}))
+        assert (await run(studio)).status == "succeeded"
+        assert all("authorization" not in r.headers for r in other.requests)
+    finally:
+        other.stop()
+    assert_no_secret(home, caplog)
