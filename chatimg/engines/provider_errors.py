@@ -27,7 +27,7 @@ def provider_text(content: bytes, limit: int = 300) -> str:
     text = ""
     try:
         body = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         body = None
     if isinstance(body, dict):
         error = body.get("error")
@@ -50,13 +50,29 @@ def provider_text(content: bytes, limit: int = 300) -> str:
                     first = value[0]
                     text = str(first.get("msg", first) if isinstance(first, dict) else first)
                     break
+        node = _first_node_error(body.get("node_errors"))
+        if node:
+            text = f"{text}: {node}" if text else node
     if not text and body is None:
         text = _TAGS.sub(" ", content[:2000].decode("utf-8", "replace"))
     text = " ".join(_CONTROL.sub(" ", text).split())
     return text[:limit] + ("…" if len(text) > limit else "")
 
 
-#: Status → (reason, retryable, hint) for statuses every provider shares.
+def _first_node_error(found: object) -> str:
+    """ComfyUI's ``node_errors``: the first failing node's class and error message."""
+    if not isinstance(found, dict):
+        return ""
+    for node in found.values():
+        errors = node.get("errors") if isinstance(node, dict) else None
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
+            said = " ".join(str(first.get(key) or "") for key in ("message", "details"))
+            return f"{node.get('class_type', 'node')}: {said.strip()}"
+    return ""
+
+
+#: Status → (reason, hint) for statuses every provider shares.
 STATUS_REASONS: dict[int, tuple[str, str | None]] = {
     400: ("invalid", "check the request options for this model"),
     402: ("billing", "check the account's balance or plan"),

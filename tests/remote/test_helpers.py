@@ -57,6 +57,14 @@ def test_retry_after_forms() -> None:
     (b'{"detail": [{"msg": "field required"}]}', "field required"),
     (b"<html><h1>502 Bad Gateway</h1></html>", "502 Bad Gateway"),
     (b"\xff\xfe\x00binary\x07junk", "binary junk"),
+    (json.dumps({"error": {"type": "prompt_outputs_failed_validation",
+                           "message": "Prompt outputs failed validation", "details": ""},
+                 "node_errors": {"4": {"class_type": "CheckpointLoaderSimple", "errors": [
+                     {"type": "value_not_in_list", "message": "Value not in list",
+                      "details": "ckpt_name: 'x.safetensors' not in []"}]}}}).encode(),
+     "Prompt outputs failed validation: CheckpointLoaderSimple: Value not in list "
+     "ckpt_name: 'x.safetensors' not in []"),
+    (b"[" * 100000 + b"]" * 100000, "[" * 300 + "…"),  # too deep for json: shown raw, cut
 ])
 def test_provider_text(body, expected) -> None:
     assert provider_text(body) == expected
