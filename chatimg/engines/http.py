@@ -243,7 +243,7 @@ class ProviderClient:
         params: dict[str, Any] | None = None, authenticated: bool = True,
         retry: bool = True, limited: bool = True, what: str | None = None,
     ) -> Reply:
-        """Send a request with retries; return a 2xx/3xx reply.
+        """Send a request with retries; return a 2xx reply (a 3xx with a key is an error).
 
         Args:
             method: HTTP method.
@@ -343,7 +343,8 @@ class ProviderClient:
         network = self.context.settings.network
         # a whole exchange gets both timeouts twice over: a server that drips bytes cannot hang us
         async with asyncio.timeout(2 * (network.connect_timeout + network.read_timeout)):
-            return await self._exchange(client, request, follow=not authenticated)
+            carries_key = authenticated and bool(self._auth or any(self._headers.values()))
+            return await self._exchange(client, request, follow=not carries_key)
 
     async def _exchange(self, client: httpx.AsyncClient, request: httpx.Request,
                         follow: bool) -> Reply:
