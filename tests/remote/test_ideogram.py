@@ -187,3 +187,28 @@ async def test_upscale_and_describe(remote_env, make_studio, tmp_path) -> None:
     sent: Recorded = server.hits("POST", "/describe")[0]
     assert sent.form()["image_file"].data == source.read_bytes()
     assert sent.headers["api-key"] == KEY
+
+
+async def test_v3_remix_and_failures(remote_env, make_studio, tmp_path) -> None:
+    server = remote_env
+    server.route("POST", "/v1/ideogram-v3/remix", ideogram_reply(server, [{}]))
+    source, _ = source_files(tmp_path)
+    studio = await make_studio()
+    outcome = await studio.generate("in winter", ["ideogram-v3-turbo"], GenerationParams(
+        source=str(source), strength=0.25, width=1920, height=1080))
+    assert outcome.generations[0].status == "succeeded", outcome.generations[0].error
+    form = server.hits("POST", "/v1/ideogram-v3/remix")[0].form()
+    assert form["image"].data == source.read_bytes() and form["image"].filename
+    assert (form["image_weight"].text, form["rendering_speed"].text,
+            form["aspect_ratio"].text) == ("75", "TURBO", "16x9")
+    server.route("POST", "/generate", Reply(422, {
+        "error": "Prompt provided failed safety check due to the inclusion of prohibited "
+                 "content."}))
+    refused = (await studio.generate("x", ["ideogram-v2"])).generations[0]
+    assert refused.status == "failed" and "safety" in refused.error
+    assert refused.cost_usd is None
+    server.route("POST", "/generate", Reply(402, {"error": "Insufficient balance",
+                                                 "reject_reason": "insufficient_funds"}))
+    broke = (await studio.generate("x", ["ideogram-v2"])).generations[0]
+    assert "402" in broke.error and "insufficient_funds" in broke.error
+    assert len(server.hits("POST", "/generate")) == 2  # neither is retried
