@@ -298,11 +298,12 @@ class IdeogramEngine(RemoteEngine):
                 if isinstance(value, str):
                     info[key] = client.clean(value)[:64]
             said = item.get("prompt")
-            revised = client.clean(said) if isinstance(said, str) and said != request.prompt \
-                else None
+            revised = None
+            if isinstance(said, str) and said != request.prompt:
+                revised = client.clean(said)
             url = item.get("url")
-            if item.get("is_image_safe") is False or (not url and item.get("is_image_safe")
-                                                      is None):
+            safe = item.get("is_image_safe")
+            if safe is False or (safe is None and not url):  # withheld: no link to fetch
                 images.append(GeneratedImage(seed=seed, revised_prompt=revised,
                                              safety_filtered=True, info=info))
                 continue
