@@ -20,6 +20,7 @@ import asyncio
 import json
 import math
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -82,18 +83,22 @@ def _studio_generation(studio: Any, loop: asyncio.AbstractEventLoop, model: str,
     return generation
 
 
-def _wall(command: list[str], env: dict[str, str]) -> float:
+def _wall(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     clock = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - clock
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{command[:4]} failed: {done.stderr[-600:]}")
-    return seconds
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="interleaved runs per path")
+    parser.add_argument("--runs", type=int, default=9, help="interleaved runs per path")
     parser.add_argument("--process-runs", type=int, default=3, help="whole-process runs each")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads for both paths (1 is steadiest on a busy machine)")
@@ -145,15 +150,19 @@ def main() -> None:
         # 1. In-process overhead, interleaved.
         raw_times: list[float] = []
         studio_times: list[float] = []
+        raw_cpu: list[float] = []
+        studio_cpu: list[float] = []
         same_pixels = True
         for run in range(args.runs):
             seed = 100 + run
-            clock = time.perf_counter()
+            clock, cpu = time.perf_counter(), time.process_time()
             raw_image = _raw_call(loaded, steps, seed)
             raw_times.append(time.perf_counter() - clock)
-            clock = time.perf_counter()
+            raw_cpu.append(time.process_time() - cpu)
+            clock, cpu = time.perf_counter(), time.process_time()
             generation = _studio_generation(studio, loop, "bench", seed)
             studio_times.append(time.perf_counter() - clock)
+            studio_cpu.append(time.process_time() - cpu)
             stored = Image.open(generation.assets[0].path).convert("RGB")
             same_pixels &= bool(np.array_equal(np.asarray(stored), np.asarray(raw_image)))
         raw_med, studio_med = statistics.median(raw_times), statistics.median(studio_times)
@@ -166,6 +175,10 @@ def main() -> None:
         raw_min, studio_min = min(raw_times), min(studio_times)
         print(f"   best of each:        raw {raw_min * 1000:.1f} ms, Studio "
               f"{studio_min * 1000:.1f} ms, ratio {studio_min / raw_min:.3f}")
+        raw_c, studio_c = statistics.median(raw_cpu), statistics.median(studio_cpu)
+        print(f"   CPU time (this process, all threads; robust to other load): raw "
+              f"{raw_c * 1000:.1f} ms, Studio {studio_c * 1000:.1f} ms, added "
+              f"{(studio_c - raw_c) * 1000:.1f} ms, ratio {studio_c / raw_c:.3f}")
         print(f"   same pixels as raw:  {same_pixels}")
 
         # 3. Switch back to a cached model.
@@ -191,15 +204,17 @@ def main() -> None:
         cli = [sys.executable, "-m", "chatimg", "gen", PROMPT, "-m", "bench", "--seed", "1",
                "-q", "--json"]
         minimal = [sys.executable, str(script)]
-        cli_times, minimal_times = [], []
+        cli_runs, minimal_runs = [], []
         for _ in range(args.process_runs):
-            minimal_times.append(_wall(minimal, env))
-            cli_times.append(_wall(cli, env))
-        cli_med, min_med = statistics.median(cli_times), statistics.median(minimal_times)
+            minimal_runs.append(_wall(minimal, env))
+            cli_runs.append(_wall(cli, env))
         print(f"\n2. whole process, median of {args.process_runs} interleaved runs")
-        print(f"   minimal diffusers script: {min_med:6.2f} s")
-        print(f"   chatimg gen:              {cli_med:6.2f} s")
-        print(f"   added: {(cli_med - min_med) * 1000:.0f} ms, ratio {cli_med / min_med:.3f}")
+        for label, index in (("wall", 0), ("CPU (user+sys)", 1)):
+            cli_med = statistics.median(run[index] for run in cli_runs)
+            min_med = statistics.median(run[index] for run in minimal_runs)
+            print(f"   {label}: minimal diffusers script {min_med:6.2f} s, chatimg gen "
+                  f"{cli_med:6.2f} s, added {(cli_med - min_med) * 1000:.0f} ms, "
+                  f"ratio {cli_med / min_med:.3f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
