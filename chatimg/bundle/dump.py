@@ -2,17 +2,21 @@
 
 Export needs every column of every row of a thread but none of the ORM machinery, so this reads
 the tables with Core selects (several times faster than building domain records for a
-thousand-image thread). The result already has the manifest's shape.
+thousand-image thread). The result already has the manifest's shape, except that receipts (the
+largest JSON values) stay as the JSON text the database holds (``RawJSON``), to be spliced into
+the manifest text without decoding and encoding them again.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from chatimg.bundle.manifest import asset_entry_name
 from chatimg.errors import NotFoundError
 from chatimg.store.tables import (
     AssetRow,
@@ -30,12 +34,42 @@ if TYPE_CHECKING:
 _CHUNK = 500
 
 
-def iso(value: datetime | None) -> str | None:
-    """A stored time as ISO 8601 with its UTC offset (stored times are UTC)."""
+class RawJSON(str):
+    """A JSON document kept as text (valid JSON, as the database stored it)."""
+
+    def parsed(self) -> Any:
+        return json.loads(self)
+
+
+def iso(value: datetime | str | None) -> str | None:
+    """A stored time as ISO 8601 with its UTC offset (stored times are UTC).
+
+    Accepts the driver's raw value too (SQLite hands back ``YYYY-MM-DD HH:MM:SS.ffffff``).
+    """
     if value is None:
         return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     return aware.isoformat()
+
+
+def _undecoded(table: sa.Table) -> list[Any]:
+    """The table's columns, with times and JSON left as the driver returns them: decoding them
+    here (``iso``, ``_json``) skips SQLAlchemy's per-value processing, the bulk of the cost."""
+    columns: list[Any] = []
+    for column in table.c:
+        if isinstance(column.type, sa.DateTime | sa.JSON):
+            columns.append(sa.type_coerce(column, sa.String).label(column.name))
+        else:
+            columns.append(column)
+    return columns
+
+
+def _json(value: Any) -> Any:
+    if value is None:
+        return {}
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _chunks(items: list[str]) -> list[list[str]]:
@@ -63,14 +97,14 @@ def dump_conversation(database: Database, conversation_id: str) -> dict[str, Any
                 f"no conversation with id {conversation_id!r}", "list them with: chatimg ls"
             )
         messages = session.execute(
-            sa.select(msg_t).where(msg_t.c.conversation_id == conversation_id)
+            sa.select(*_undecoded(msg_t)).where(msg_t.c.conversation_id == conversation_id)
             .order_by(msg_t.c.created_at, msg_t.c.id)
         ).all()
         position = {m.id: n for n, m in enumerate(messages)}
         generations = []
         for chunk in _chunks(list(position)):
             generations.extend(session.execute(
-                sa.select(gen_t).where(gen_t.c.message_id.in_(chunk))
+                sa.select(*_undecoded(gen_t)).where(gen_t.c.message_id.in_(chunk))
             ).all())
         generations.sort(key=lambda g: (position[g.message_id], g.queued_at, g.id))
         generation_ids = [g.id for g in generations]
@@ -135,8 +169,6 @@ def dump_conversation(database: Database, conversation_id: str) -> dict[str, Any
 
 def _asset(row: Any, sha256: str) -> dict[str, Any]:
     """An asset's manifest entry plus ``store_path`` (relative to the asset root, not exported)."""
-    from chatimg.bundle.manifest import asset_entry_name
-
     return {"sha256": sha256, "path": asset_entry_name(sha256, row.mime), "mime": row.mime,
             "width": row.width, "height": row.height, "bytes": row.bytes,
             "store_path": row.path}
@@ -144,7 +176,7 @@ def _asset(row: Any, sha256: str) -> dict[str, Any]:
 
 def _message(m: Any) -> dict[str, Any]:
     return {"id": m.id, "conversation_id": m.conversation_id, "parent_id": m.parent_id,
-            "role": m.role, "text": m.text, "model": m.model, "params": m.params or {},
+            "role": m.role, "text": m.text, "model": m.model, "params": _json(m.params),
             "created_at": iso(m.created_at)}
 
 
@@ -152,14 +184,31 @@ def _generation(g: Any, images: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "id": g.id, "message_id": g.message_id, "requested_model": g.requested_model,
         "resolved_model": g.resolved_model, "engine_kind": g.engine_kind,
-        "model_id": g.model_id, "model_version": g.model_version, "params": g.params or {},
+        "model_id": g.model_id, "model_version": g.model_version, "params": _json(g.params),
         "status": g.status, "error": g.error, "route_reason": g.route_reason,
         "fallback_of": g.fallback_of, "queued_at": iso(g.queued_at),
         "started_at": iso(g.started_at), "finished_at": iso(g.finished_at),
         "latency_ms": g.latency_ms, "cost_usd": g.cost_usd,
-        "cost_estimated": bool(g.cost_estimated), "receipt": g.receipt or {},
+        "cost_estimated": bool(g.cost_estimated), "receipt": _raw(g.receipt),
         "images": sorted(images, key=lambda image: image["index"]),
     }
+
+
+def _raw(value: Any) -> RawJSON:
+    if value is None:
+        return RawJSON("{}")
+    if isinstance(value, str):  # SQLite hands back the stored text
+        return RawJSON(value)
+    return RawJSON(json.dumps(value))  # drivers that parse JSON themselves
+
+
+def receipt_request(receipt: Any) -> Any:
+    """The ``request`` of a receipt, parsing a raw one only when it can hold asset hashes."""
+    if isinstance(receipt, RawJSON):
+        if "source_asset" not in receipt and "mask_asset" not in receipt:
+            return None
+        receipt = receipt.parsed()
+    return receipt.get("request") if isinstance(receipt, dict) else None
 
 
 def _referenced(messages: list[dict[str, Any]], generations: list[dict[str, Any]]) -> list[str]:
@@ -167,7 +216,7 @@ def _referenced(messages: list[dict[str, Any]], generations: list[dict[str, Any]
     found: dict[str, None] = {}
     holders = [m["params"] for m in messages]
     for g in generations:
-        holders.extend([g["params"], g["receipt"].get("request")])
+        holders.extend([g["params"], receipt_request(g["receipt"])])
     for holder in holders:
         if not isinstance(holder, dict):
             continue

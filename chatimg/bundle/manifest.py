@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -89,6 +90,27 @@ def _replace_secrets(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def _with_raw_receipts(manifest: dict[str, Any]) -> tuple[dict[str, Any], Callable[[str], str]]:
+    """Receipts kept as JSON text (``RawJSON``) swapped for placeholders, and a function that
+    puts the texts back into the serialized manifest."""
+    from chatimg.bundle.dump import RawJSON
+
+    raws: list[str] = []
+    nonce = os.urandom(8).hex()
+    generations = []
+    for g in manifest.get("generations", ()):
+        receipt = g.get("receipt")
+        if isinstance(receipt, RawJSON):
+            raws.append(receipt)
+            g = {**g, "receipt": f"@raw-{nonce}-{len(raws) - 1}@"}
+        generations.append(g)
+    if not raws:
+        return manifest, lambda text: text
+    pattern = re.compile(f'"@raw-{nonce}-([0-9]+)@"')
+    return ({**manifest, "generations": generations},
+            lambda text: pattern.sub(lambda m: raws[int(m.group(1))], text))
+
+
 def redact_to_text(value: Any, secrets: Iterable[str]) -> tuple[Any, str]:
     """JSON-ready ``value`` with every known secret and credential-named member hidden, and its
     JSON text (so callers need not serialize it again).
@@ -96,12 +118,14 @@ def redact_to_text(value: Any, secrets: Iterable[str]) -> tuple[Any, str]:
     Members named like credentials (``Authorization``, ``api_key``, ``x-goog-api-key``,
     ``password``, ...) are hidden wherever they are; known secret values are replaced inside any
     string. Both are checked on the serialized text first, so the common case (nothing to hide)
-    costs one serialization and a few substring scans.
+    costs one serialization and a few substring scans. Receipts given as ``RawJSON`` text are
+    spliced in as they are; in the returned value they stay text unless something was hidden.
     """
-    text = json.dumps(value, ensure_ascii=False)
+    placeheld, splice = _with_raw_receipts(value) if isinstance(value, dict) else (value, str)
+    text = splice(json.dumps(placeheld, ensure_ascii=False))
     lowered = text.lower()
     if any(pattern.search(lowered) for pattern in _CREDENTIAL_NAMES):
-        value = _hide_credentials(value)
+        value = _hide_credentials(json.loads(text))
         text = json.dumps(value, ensure_ascii=False)
     replaced = _replace_secrets(text, secrets)
     if replaced == text:

@@ -1,0 +1,91 @@
+"""A small, fast, append-only zip writer for bundles (stored images, deflated text).
+
+``zipfile`` writes a placeholder header, the data, then seeks back to patch the CRC and sizes
+into the header: several system calls and a buffer flush per entry. A bundle always has each
+entry's bytes in memory before writing it, so this writer computes the CRC first and writes the
+final header and the data once, through one large buffer. The output is a plain zip (Zip64
+records are added when the archive passes 4 GiB or 65,535 entries), readable by ``zipfile``,
+``unzip`` and every archive tool.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from typing import BinaryIO
+
+_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END = struct.Struct("<IHHHHIIH")
+_END64 = struct.Struct("<IQHHIIQQQQ")
+_LOCATOR64 = struct.Struct("<IIQI")
+_LIMIT32 = 0xFFFFFFFF
+_LIMIT16 = 0xFFFF
+_UTF8_FLAG = 0x0800
+_UNIX = 3
+
+
+class ZipWriter:
+    """Write entries to ``handle`` one after another; ``close`` writes the central directory.
+
+    Args:
+        handle: A binary file opened for writing at its start (a large buffer helps).
+        date_time: The modification time recorded for every entry (year >= 1980).
+    """
+
+    def __init__(self, handle: BinaryIO, date_time: tuple[int, int, int, int, int, int]) -> None:
+        year, month, day, hour, minute, second = date_time
+        self._time = (hour << 11) | (minute << 5) | (second // 2)
+        self._date = ((max(year, 1980) - 1980) << 9) | (month << 5) | day
+        self._out = handle
+        self._offset = 0
+        self._central: list[bytes] = []
+        self._closed = False
+
+    def add(self, name: str, data: bytes, *, deflate_level: int | None = None,
+            mode: int = 0o100644) -> None:
+        """Add one file entry: stored, or deflated when ``deflate_level`` is given."""
+        raw_name = name.encode("utf-8")
+        flags = 0 if raw_name.isascii() else _UTF8_FLAG
+        crc = zlib.crc32(data)
+        if deflate_level is None:
+            method, payload = 0, data
+        else:
+            packer = zlib.compressobj(deflate_level, zlib.DEFLATED, -15)
+            method, payload = 8, packer.compress(data) + packer.flush()
+        if len(data) >= _LIMIT32 or len(payload) >= _LIMIT32:
+            raise ValueError(f"{name}: entries of 4 GiB or more are not supported")
+        header = _LOCAL.pack(0x04034B50, 20, flags, method, self._time, self._date, crc,
+                             len(payload), len(data), len(raw_name), 0)
+        self._out.write(header + raw_name)
+        self._out.write(payload)
+        offset = self._offset
+        self._offset += len(header) + len(raw_name) + len(payload)
+        extra = b""
+        if offset >= _LIMIT32:
+            extra = struct.pack("<HHQ", 0x0001, 8, offset)
+        self._central.append(
+            _CENTRAL.pack(
+                0x02014B50, (_UNIX << 8) | (45 if extra else 20), 45 if extra else 20, flags,
+                method, self._time, self._date, crc, len(payload), len(data), len(raw_name),
+                len(extra), 0, 0, 0, mode << 16, min(offset, _LIMIT32),
+            ) + raw_name + extra
+        )
+
+    def close(self) -> None:
+        """Write the central directory and the end records (Zip64 ones when needed)."""
+        if self._closed:
+            return
+        self._closed = True
+        start = self._offset
+        directory = b"".join(self._central)
+        self._out.write(directory)
+        count, size = len(self._central), len(directory)
+        if count >= _LIMIT16 or start >= _LIMIT32 or size >= _LIMIT32:
+            end64 = start + size
+            self._out.write(_END64.pack(0x06064B50, 44, (_UNIX << 8) | 45, 45, 0, 0, count,
+                                        count, size, start))
+            self._out.write(_LOCATOR64.pack(0x07064B50, 0, end64, 1))
+        self._out.write(_END.pack(0x06054B50, 0, 0, min(count, _LIMIT16), min(count, _LIMIT16),
+                                  min(size, _LIMIT32), min(start, _LIMIT32), 0))
+        self._out.flush()
