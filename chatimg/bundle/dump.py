@@ -101,7 +101,7 @@ def dump_conversation(database: Database, conversation_id: str) -> dict[str, Any
             .order_by(msg_t.c.created_at, msg_t.c.id)
         ).all()
         position = {m.id: n for n, m in enumerate(messages)}
-        generations = []
+        generations: list[Any] = []
         for chunk in _chunks(list(position)):
             generations.extend(session.execute(
                 sa.select(*_undecoded(gen_t)).where(gen_t.c.message_id.in_(chunk))
@@ -110,7 +110,7 @@ def dump_conversation(database: Database, conversation_id: str) -> dict[str, Any
         generation_ids = [g.id for g in generations]
         images: dict[str, list[dict[str, Any]]] = defaultdict(list)
         assets: dict[str, dict[str, Any]] = {}
-        checks = []
+        checks: list[Any] = []
         for chunk in _chunks(generation_ids):
             rows = session.execute(
                 sa.select(link_t, asset_t.c.mime, asset_t.c.width, asset_t.c.height,
