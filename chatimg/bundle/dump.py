@@ -49,6 +49,8 @@ def iso(value: datetime | str | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if len(value) == 26 and value[10] == " " and value[19] == ".":
+            return f"{value[:10]}T{value[11:]}+00:00"  # SQLite's own layout, stored in UTC
         value = datetime.fromisoformat(value)
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     return aware.isoformat()
@@ -101,39 +103,42 @@ def dump_conversation(database: Database, conversation_id: str) -> dict[str, Any
             .order_by(msg_t.c.created_at, msg_t.c.id)
         ).all()
         position = {m.id: n for n, m in enumerate(messages)}
-        generations: list[Any] = []
-        for chunk in _chunks(list(position)):
-            generations.extend(session.execute(
-                sa.select(*_undecoded(gen_t)).where(gen_t.c.message_id.in_(chunk))
-            ).all())
+        in_thread = msg_t.c.conversation_id == conversation_id
+        generations = list(session.execute(
+            sa.select(*_undecoded(gen_t)).join(msg_t, msg_t.c.id == gen_t.c.message_id)
+            .where(in_thread)
+        ).all())
         generations.sort(key=lambda g: (position[g.message_id], g.queued_at, g.id))
-        generation_ids = [g.id for g in generations]
         images: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        assets: dict[str, dict[str, Any]] = {}
-        checks: list[Any] = []
-        for chunk in _chunks(generation_ids):
-            rows = session.execute(
-                sa.select(link_t, asset_t.c.mime, asset_t.c.width, asset_t.c.height,
-                          asset_t.c.bytes, asset_t.c.path)
-                .join(asset_t, asset_t.c.sha256 == link_t.c.asset_sha256)
-                .where(link_t.c.generation_id.in_(chunk))
-            ).all()
-            for row in rows:
-                images[row.generation_id].append({
-                    "index": row.index, "sha256": row.asset_sha256, "seed": row.seed,
-                    "revised_prompt": row.revised_prompt,
-                })
-                assets.setdefault(row.asset_sha256, _asset(row, row.asset_sha256))
-            checks.extend(session.execute(
-                sa.select(check_t).where(check_t.c.generation_id.in_(chunk))
-            ).all())
-        checks.sort(key=lambda c: c.id)
+        found: dict[str, dict[str, Any]] = {}
+        links = session.execute(
+            sa.select(link_t, asset_t.c.mime, asset_t.c.width, asset_t.c.height,
+                      asset_t.c.bytes, asset_t.c.path)
+            .join(asset_t, asset_t.c.sha256 == link_t.c.asset_sha256)
+            .join(gen_t, gen_t.c.id == link_t.c.generation_id)
+            .join(msg_t, msg_t.c.id == gen_t.c.message_id)
+            .where(in_thread)
+        ).all()
+        for row in links:
+            images[row.generation_id].append({
+                "index": row.index, "sha256": row.asset_sha256, "seed": row.seed,
+                "revised_prompt": row.revised_prompt,
+            })
+            if row.asset_sha256 not in found:
+                found[row.asset_sha256] = _asset(row, row.asset_sha256)
+        checks = session.execute(
+            sa.select(check_t).join(gen_t, gen_t.c.id == check_t.c.generation_id)
+            .join(msg_t, msg_t.c.id == gen_t.c.message_id)
+            .where(in_thread).order_by(check_t.c.id)
+        ).all()
         picks = session.execute(
             sa.select(pick_t).where(pick_t.c.conversation_id == conversation_id)
             .order_by(pick_t.c.created_at)
         ).all()
         message_dicts = [_message(m) for m in messages]
         generation_dicts = [_generation(g, images.get(g.id, [])) for g in generations]
+        assets = {image["sha256"]: found[image["sha256"]]  # thread order
+                  for g in generation_dicts for image in g["images"]}
         wanted = [sha for sha in _referenced(message_dicts, generation_dicts) if sha not in assets]
         for chunk in _chunks(wanted):
             for row in session.execute(sa.select(asset_t).where(asset_t.c.sha256.in_(chunk))):

@@ -117,8 +117,16 @@ def _render(dump: dict[str, Any], secrets: list[str], when: datetime) -> tuple[b
 def _read_asset(root: str, asset: dict[str, Any], verify: bool) -> bytes:
     path = os.path.join(root, asset["store_path"])
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            # Read one byte more than the row says, so a grown file shows as a mismatch.
+            chunks, remaining = [], asset["bytes"] + 1
+            while remaining > 0 and (chunk := os.read(fd, remaining)):
+                chunks.append(chunk)
+                remaining -= len(chunk)
+        finally:
+            os.close(fd)
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     except OSError:
         raise StoreError(f"asset file {path} is missing",
                          "the bundle would be incomplete; nothing was written") from None
