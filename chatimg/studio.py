@@ -68,7 +68,7 @@ class GenerationParams:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        values = {
+        values: dict[str, Any] = {
             "seed": self.seed, "steps": self.steps, "guidance": self.guidance,
             "scheduler": self.scheduler, "width": self.width, "height": self.height,
             "count": self.count, "negative_prompt": self.negative_prompt,
