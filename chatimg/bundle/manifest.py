@@ -34,12 +34,11 @@ _SECRET_KEYS = {"apikey", "authorization", "xgoogapikey", "xapikey", "password",
                 "passphrase", "secret", "token", "accesstoken", "bearer", "auth", "cookie",
                 "setcookie"}
 _REDACTED = "***"
-#: A member name containing one of the words every credential-like name contains: a cheap
-#: first check on the lowered JSON text (ids and values are not followed by a colon).
+#: A member name containing one of the words that every credential-like name contains once
+#: flattened: a cheap first check on the flattened JSON text (values are not followed by ``:``).
 _CREDENTIAL_NAMES = [
     re.compile(word + r'[^"\\]{0,80}"\s*:')
-    for word in ("key", "auth", "token", "secret", "passw", "passp", "pass_w", "pass-w", "bearer",
-                 "cookie")
+    for word in ("key", "auth", "token", "secret", "passw", "passp", "bearer", "cookie")
 ]
 
 
@@ -123,8 +122,8 @@ def redact_to_text(value: Any, secrets: Iterable[str]) -> tuple[Any, str]:
     """
     placeheld, splice = _with_raw_receipts(value) if isinstance(value, dict) else (value, str)
     text = splice(json.dumps(placeheld, ensure_ascii=False))
-    lowered = text.lower()
-    if any(pattern.search(lowered) for pattern in _CREDENTIAL_NAMES):
+    flat = text.lower().replace("-", "").replace("_", "").replace(" ", "")
+    if any(pattern.search(flat) for pattern in _CREDENTIAL_NAMES):
         value = _hide_credentials(json.loads(text))
         text = json.dumps(value, ensure_ascii=False)
     replaced = _replace_secrets(text, secrets)

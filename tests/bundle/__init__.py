@@ -1,0 +1,1 @@
+"""Bundle tests: export, safe import, replay, secrets, the export benchmark's pieces."""

@@ -141,3 +141,17 @@ async def test_no_secret_enters_a_bundle(
             assert secret.encode() not in blob
     manifest = json.loads(contents[0])
     assert "***" in json.dumps(manifest)
+
+
+@pytest.mark.parametrize("name", ["Authorization", "api_key", "X-Goog-Api-Key", "x-api-key",
+                                  "access_token", "Pass-Phrase", "pass word", "Set-Cookie",
+                                  "client_secret", "bearer"])
+def test_credential_named_members_are_hidden_anywhere(name: str) -> None:
+    from chatimg.bundle.manifest import redact
+
+    value = {"id": "01M8KEY0000000000000000000", "receipt": {"engine": [{name: "v-123"}]},
+             "keys": 3, "monkey": "banana", "text": "a key, a token"}
+    hidden = redact(value, [])
+    assert hidden["receipt"]["engine"][0][name] == "***"
+    assert {k: hidden[k] for k in ("id", "keys", "monkey", "text")} == {
+        k: value[k] for k in ("id", "keys", "monkey", "text")}
