@@ -80,7 +80,6 @@ class ChatImgApp(App[None]):
         self.push_screen(self.main_screen)
 
     def on_unmount(self) -> None:
-        self.save_ui_state()
         for token in list(self.main_screen.tokens):
             token.cancel()
 

@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer
 
 from chatimg.engines.base import CancelToken
@@ -80,6 +81,7 @@ class MainScreen(CardActionsMixin, Screen[None]):
         self.restore_scroll: float | None = None
         self.thread_loaded = False
         self.initial: tuple[str | None, float | None] = (None, None)
+        self._save_timer: Timer | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Horizontal(id="body"):
@@ -162,18 +164,14 @@ class MainScreen(CardActionsMixin, Screen[None]):
             except ChatImgError as exc:
                 self.notify(exc.one_line(), severity="warning")
                 self.conversation_id = None
-        await self.thread.show_thread(thread)
+        await self.thread.show_thread(thread, self.restore_scroll)
+        self.restore_scroll = None
         if thread is not None and thread.conversation.default_model:
             last = thread.messages[-1].model if thread.messages else None
             model = last or thread.conversation.default_model
             if model in self.composer.models:
                 self.options.model, self.options.fanout = model, ()
                 self._model_defaults()
-        if self.restore_scroll is not None:
-            target = self.restore_scroll
-            self.call_after_refresh(lambda: self.thread.scroll_to(y=target, animate=False,
-                                                                  immediate=True))
-            self.restore_scroll = None
         self.thread_loaded = True
         self._remember()
 
@@ -400,5 +398,10 @@ class MainScreen(CardActionsMixin, Screen[None]):
         if isinstance(event.widget, GenerationCard):
             self.selected_card = event.widget
 
+    def on_thread_view_scrolled(self, event: ThreadView.Scrolled) -> None:
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(0.3, self._remember)
+
     def scroll_position(self) -> float:
-        return float(self.thread.scroll_y)
+        return self.thread.last_scroll_y

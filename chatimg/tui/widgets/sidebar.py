@@ -106,7 +106,10 @@ class Sidebar(Vertical):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
             event.stop()
-            self.query_one("#conversations", OptionList).focus()
+            options = self.query_one("#conversations", OptionList)
+            if options.highlighted is None and options.option_count:
+                options.highlighted = 0
+            options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

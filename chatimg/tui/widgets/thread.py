@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Button, Static
 
 from chatimg import domain
@@ -63,19 +64,33 @@ class MessageBlock(Vertical):
 class ThreadView(VerticalScroll):
     """Messages of the open conversation, newest at the bottom."""
 
+    class Scrolled(Message):
+        """The person scrolled (the screen saves the position, debounced)."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, ThreadView.Scrolled)
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.messages: list[domain.Message] = []
         self.first_shown = 0
         self.last_model: str | None = None
         self.conversation_id: str | None = None
+        self.last_scroll_y = 0.0
+        """Where the person last scrolled to (kept for the state file)."""
+        self.stick_to_end = True
+        """Follow the newest content as it grows, until the person scrolls up."""
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("Type a prompt below and press Enter. /help lists commands.",
                      classes="empty-hint")
 
-    async def show_thread(self, thread: domain.Thread | None) -> None:
-        """Replace the content with ``thread`` (``None`` for a new, empty conversation)."""
+    async def show_thread(self, thread: domain.Thread | None,
+                          scroll_y: float | None = None) -> None:
+        """Replace the content with ``thread`` (``None`` for a new, empty conversation).
+
+        Scrolls to the end, or to ``scroll_y`` (a restored position).
+        """
         await self.remove_children()
         self.messages = list(thread.messages) if thread else []
         self.conversation_id = thread.conversation.id if thread else None
@@ -91,7 +106,12 @@ class ThreadView(VerticalScroll):
         self.last_model = message_model(previous) if previous else None
         widgets.extend(self._blocks(self.messages[self.first_shown:]))
         await self.mount_all(widgets)
-        self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+        if scroll_y is None:
+            self.stick_to_end = True
+            self.call_after_refresh(self._follow_end)
+        else:
+            self.stick_to_end = False
+            self.call_after_refresh(self.scroll_to, y=scroll_y, animate=False, immediate=True)
 
     def _earlier_button(self) -> Button:
         return Button(f"▲ {self.first_shown} earlier messages", id="earlier", compact=True)
@@ -147,7 +167,8 @@ class ThreadView(VerticalScroll):
         self.last_model = model
         block = MessageBlock(text, model=model)
         await self.mount(block)
-        self.scroll_end(animate=False)
+        self.stick_to_end = True
+        self.call_after_refresh(self._follow_end)
         return block
 
     def card(self, generation_id: str) -> GenerationCard | None:
@@ -166,8 +187,20 @@ class ThreadView(VerticalScroll):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
+        if self.is_attached and not self.app._exit:
+            self.last_scroll_y = float(new)
+            self.stick_to_end = new >= self.max_scroll_y - 1
+            self.post_message(self.Scrolled())
         if new <= 0 < old and self.first_shown:
             self.run_worker(self.show_earlier(), exclusive=True, group="earlier")
+
+    def watch_virtual_size(self, old: Any, new: Any) -> None:
+        if self.stick_to_end and new.height != old.height:
+            self.call_after_refresh(self._follow_end)
+
+    def _follow_end(self) -> None:
+        if self.stick_to_end and self.max_scroll_y > 0 and self.scroll_y < self.max_scroll_y:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
 
 def switch_marker(old: str, new: str) -> Static:

@@ -71,7 +71,11 @@ async def _settle(pilot: Any) -> None:
     screen = await ready(pilot)
     await wait_until(pilot, lambda: images_loaded(screen), what="thumbnails")
     await wait_until(pilot, lambda: screen.running == 0, what="idle")
+    await wait_until(pilot, lambda: screen.thread.scroll_y == screen.thread.max_scroll_y,
+                     what="scrolled to the end")
     await _no_blink(pilot)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
 
 
 @pytest.mark.parametrize("theme", THEMES)
