@@ -34,6 +34,8 @@ class Limits:
     max_manifest_bytes: int = 256 << 20
     """``manifest.json`` after decompression."""
     max_entries: int = 1_000_000
+    max_asset_bytes: int = 512 << 20
+    """One image (read into memory to be hashed and identified)."""
     max_ratio: float = 200.0
     """Uncompressed / compressed size of one entry, checked once it passes ``ratio_floor``."""
     ratio_floor: int = 1 << 20
@@ -229,6 +231,9 @@ def check_assets(archive: zipfile.ZipFile, manifest: dict[str, Any],
             raise BundleInvalidError(f"bundle is missing {name} that manifest.json lists")
         if info.file_size != asset["bytes"]:
             raise BundleInvalidError(f"{name}: size does not match manifest.json")
+        if asset["bytes"] > limits.max_asset_bytes:
+            raise BundleInvalidError(
+                f"{name} is larger than the {limits.max_asset_bytes} byte limit for one image")
         data = read_entry(archive, info, asset["bytes"], limits, budget)
         verify_asset(asset, data)
         by_hash[sha] = info

@@ -122,3 +122,11 @@ def test_bounded_reader_stops_at_the_cap(made_thread: tuple[str, Path]) -> None:
             read_entry(archive, info, 100, Limits(), _Budget(1 << 30))
         with pytest.raises(BundleInvalidError, match="expands past"):
             read_entry(archive, info, info.file_size, Limits(), _Budget(100))
+
+
+def test_one_image_over_the_limit_is_refused(made_thread: tuple[str, Path]) -> None:
+    from chatimg.bundle.reader import Limits, read_bundle
+
+    _, good = made_thread
+    with pytest.raises(BundleInvalidError, match="byte limit for one image"):
+        read_bundle(good, Limits(max_asset_bytes=100))
