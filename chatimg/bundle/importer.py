@@ -88,16 +88,14 @@ def import_bundle(studio: Studio, path: Path | str, as_copy: bool = False,
             _check_conflicts_in(session, manifest, as_copy)
             _insert_rows(session, manifest)
     except BaseException:
-        for target in placed:
-            with contextlib.suppress(OSError):
-                target.unlink()
+        remove_placed(placed)
         raise
     conv = manifest["conversation"]
     return ImportReport(
         conversation_id=conv["id"], source_conversation_id=checked.manifest["conversation"]["id"],
         title=conv["title"], as_copy=as_copy, messages=len(manifest["messages"]),
         generations=len(manifest["generations"]), assets=len(manifest["assets"]),
-        new_files=len(placed), validations=len(manifest["validations"]),
+        new_files=sum(1 for p in placed if p.is_file()), validations=len(manifest["validations"]),
         picks=len(manifest["picks"]), bundle_version=manifest["version"],
         app_version=manifest["app_version"],
     )
@@ -174,7 +172,8 @@ def _with_new_ids(manifest: dict[str, Any]) -> dict[str, Any]:
 
 def _place_assets(store: AssetStore, checked: CheckedBundle,
                   manifest: dict[str, Any]) -> list[Path]:
-    """Stage every image, then move it into the store; return the files that are new."""
+    """Stage every image, then move it into the store; return what this created (new files and
+    folders, in order), so a failure afterwards can remove exactly that."""
     pending = []
     for asset in manifest["assets"]:
         relative = store.relative_path(asset["sha256"], asset["mime"])
@@ -195,23 +194,44 @@ def _place_assets(store: AssetStore, checked: CheckedBundle,
             staged = [(_stage(archive, checked.entries[a["sha256"]], a, staging), target)
                       for a, target in pending]
         for source, target in staged:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _make_dirs(target.parent, placed)
             os.replace(source, target)
             placed.append(target)
         for directory in {target.parent for _, target in staged}:
             _fsync_dir(directory)
     except BaseException as exc:
-        for target in placed:
-            with contextlib.suppress(OSError):
-                target.unlink()
+        remove_placed(placed)
         if isinstance(exc, ChatImgError):
             raise
-        if isinstance(exc, OSError | zipfile.BadZipFile):
+        if isinstance(exc, OSError):
             raise StoreError(f"cannot store the bundle's images: {exc}") from None
+        if isinstance(exc, Exception):  # the zip changed or broke since it was checked
+            raise BundleInvalidError(f"bundle could not be read while importing: {exc}") from None
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return placed
+
+
+def _make_dirs(directory: Path, placed: list[Path]) -> None:
+    """Create ``directory`` (and parents), listing each created one in ``placed`` first."""
+    missing: list[Path] = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for folder in reversed(missing):
+        folder.mkdir()
+        placed.append(folder)
+
+
+def remove_placed(placed: list[Path]) -> None:
+    """Undo ``_place_assets``: remove the files, then the folders it created (newest first)."""
+    for path in reversed(placed):
+        with contextlib.suppress(OSError):
+            if path.is_dir():
+                path.rmdir()
+            else:
+                path.unlink()
 
 
 def _stage(archive: zipfile.ZipFile, info: zipfile.ZipInfo, asset: dict[str, Any],

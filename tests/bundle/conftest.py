@@ -106,6 +106,8 @@ def snapshot() -> dict[str, Any]:
         str(file.relative_to(root)): hashlib.sha256(file.read_bytes()).hexdigest()
         for file in sorted(root.rglob("*")) if file.is_file()
     } if root.exists() else {}
+    state["asset_dirs"] = sorted(
+        str(p.relative_to(root)) for p in root.rglob("*") if p.is_dir()) if root.exists() else []
     state["data_dir"] = sorted(p.name for p in paths.data_dir().iterdir())
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
         state["dump"] = list(connection.iterdump())

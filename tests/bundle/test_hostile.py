@@ -201,3 +201,41 @@ def test_a_good_bundle_still_imports_after_all_that(
     assert result.out.startswith("imported conversation ")
     assert result.out.split()[2] != cid
     assert f"(a copy of {cid})" in result.out
+
+
+def test_a_failing_transaction_takes_its_files_back(
+    made_thread: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files first, then rows: when the rows fail, the new files (and folders) go again."""
+    from chatimg.bundle import importer
+    from chatimg.errors import StoreError
+    from chatimg.studio import Studio
+
+    _, good = made_thread
+    # Another, empty home: every image of the bundle is new there.
+    monkeypatch.setenv("CHATIMG_HOME", str(tmp_path / "other"))
+    entries = _entries(good)
+    studio = Studio.open()
+    studio.close()
+    before = snapshot()
+    real = importer._insert_rows
+
+    def half_then_fail(session: Any, manifest: dict[str, Any]) -> None:
+        real(session, manifest)
+        raise StoreError("database error: disk full (simulated)")
+
+    monkeypatch.setattr(importer, "_insert_rows", half_then_fail)
+    studio = Studio.open()
+    try:
+        with pytest.raises(StoreError, match="simulated"):
+            importer.import_bundle(studio, _zip(entries, tmp_path / "again.zip"))
+    finally:
+        studio.close()
+    assert snapshot() == before
+    monkeypatch.setattr(importer, "_insert_rows", real)
+    studio = Studio.open()
+    try:
+        report = importer.import_bundle(studio, tmp_path / "again.zip")
+    finally:
+        studio.close()
+    assert report.new_files == report.assets > 0
