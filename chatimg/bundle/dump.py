@@ -56,11 +56,12 @@ def iso(value: datetime | str | None) -> str | None:
     return aware.isoformat()
 
 
-def _undecoded(table: sa.Table) -> list[Any]:
-    """The table's columns, with times and JSON left as the driver returns them: decoding them
+def _undecoded(table: sa.Table, names: tuple[str, ...]) -> list[Any]:
+    """The named columns, with times and JSON left as the driver returns them: decoding them
     here (``iso``, ``_json``) skips SQLAlchemy's per-value processing, the bulk of the cost."""
     columns: list[Any] = []
-    for column in table.c:
+    for name in names:
+        column = table.c[name]
         if isinstance(column.type, sa.DateTime | sa.JSON):
             columns.append(sa.type_coerce(column, sa.String).label(column.name))
         else:
@@ -99,14 +100,15 @@ def dump_conversation(database: Database, conversation_id: str) -> dict[str, Any
                 f"no conversation with id {conversation_id!r}", "list them with: chatimg ls"
             )
         messages = session.execute(
-            sa.select(*_undecoded(msg_t)).where(msg_t.c.conversation_id == conversation_id)
+            sa.select(*_undecoded(msg_t, MESSAGE_FIELDS))
+            .where(msg_t.c.conversation_id == conversation_id)
             .order_by(msg_t.c.created_at, msg_t.c.id)
         ).all()
         position = {m.id: n for n, m in enumerate(messages)}
         in_thread = msg_t.c.conversation_id == conversation_id
         generations = list(session.execute(
-            sa.select(*_undecoded(gen_t)).join(msg_t, msg_t.c.id == gen_t.c.message_id)
-            .where(in_thread)
+            sa.select(*_undecoded(gen_t, GENERATION_FIELDS))
+            .join(msg_t, msg_t.c.id == gen_t.c.message_id).where(in_thread)
         ).all())
         generations.sort(key=lambda g: (position[g.message_id], g.queued_at, g.id))
         images: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -179,24 +181,31 @@ def _asset(row: Any, sha256: str) -> dict[str, Any]:
             "store_path": row.path}
 
 
+#: Manifest fields of a message and of a generation: exactly their tables' columns.
+MESSAGE_FIELDS = ("id", "conversation_id", "parent_id", "role", "text", "model", "params",
+                  "created_at")
+GENERATION_FIELDS = ("id", "message_id", "requested_model", "resolved_model", "engine_kind",
+                     "model_id", "model_version", "params", "status", "error", "route_reason",
+                     "fallback_of", "queued_at", "started_at", "finished_at", "latency_ms",
+                     "cost_usd", "cost_estimated", "receipt")
+
+
 def _message(m: Any) -> dict[str, Any]:
-    return {"id": m.id, "conversation_id": m.conversation_id, "parent_id": m.parent_id,
-            "role": m.role, "text": m.text, "model": m.model, "params": _json(m.params),
-            "created_at": iso(m.created_at)}
+    item = dict(zip(m._fields, m, strict=True))
+    item["params"] = _json(item["params"])
+    item["created_at"] = iso(item["created_at"])
+    return item
 
 
 def _generation(g: Any, images: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": g.id, "message_id": g.message_id, "requested_model": g.requested_model,
-        "resolved_model": g.resolved_model, "engine_kind": g.engine_kind,
-        "model_id": g.model_id, "model_version": g.model_version, "params": _json(g.params),
-        "status": g.status, "error": g.error, "route_reason": g.route_reason,
-        "fallback_of": g.fallback_of, "queued_at": iso(g.queued_at),
-        "started_at": iso(g.started_at), "finished_at": iso(g.finished_at),
-        "latency_ms": g.latency_ms, "cost_usd": g.cost_usd,
-        "cost_estimated": bool(g.cost_estimated), "receipt": _raw(g.receipt),
-        "images": sorted(images, key=lambda image: image["index"]),
-    }
+    item = dict(zip(g._fields, g, strict=True))
+    item["params"] = _json(item["params"])
+    for key in ("queued_at", "started_at", "finished_at"):
+        item[key] = iso(item[key])
+    item["cost_estimated"] = bool(item["cost_estimated"])
+    item["receipt"] = _raw(item["receipt"])
+    item["images"] = sorted(images, key=lambda image: image["index"])
+    return item
 
 
 def _raw(value: Any) -> RawJSON:
