@@ -37,7 +37,7 @@ class ChatImgApp(App[None]):
         theme_folders: Theme folders to load (default: built-ins, then the user's).
     """
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "chatimg"
     COMMANDS = App.COMMANDS | {ModelCommands, ConversationCommands, ActionCommands, ThemeCommands}
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -243,8 +243,8 @@ class MainScreen(CardActionsMixin, Screen[None]):
 
     # -- composer ---------------------------------------------------------------------------
 
-    def action_toggle_advanced(self) -> None:
-        self.composer.toggle_advanced()
+    async def action_toggle_advanced(self) -> None:
+        await self.composer.toggle_advanced()
 
     def action_pick_model(self) -> None:
         self.app.push_screen(ModelPicker(self.listings, self.options.model), self.set_model)

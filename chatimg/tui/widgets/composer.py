@@ -110,9 +110,6 @@ class Composer(Vertical):
                 yield Button(self._chip_label(), id="model-chip", compact=True)
                 yield Button(self.options.preset, id="preset-chip", compact=True)
                 yield Static("", id="estimate")
-        panel = AdvancedPanel(id="advanced")
-        panel.display = False
-        yield panel
 
     @property
     def prompt(self) -> PromptArea:
@@ -184,8 +181,14 @@ class Composer(Vertical):
         self.refresh_options()
         self.post_message(self.OptionsChanged())
 
-    def toggle_advanced(self) -> None:
-        panel = self.query_one("#advanced")
+    async def toggle_advanced(self) -> None:
+        """Show or hide the advanced panel (built on first use, to keep start-up light)."""
+        found = self.query("#advanced")
+        if not found:
+            await self.mount(AdvancedPanel(id="advanced"))
+            self._fill_advanced()
+            return
+        panel = found.first()
         panel.display = not panel.display
         if panel.display:
             self._fill_advanced()

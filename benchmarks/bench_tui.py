@@ -1,0 +1,298 @@
+"""TUI performance, each figure against a baseline measured in the same run.
+
+1. First paint: ``chatimg``'s app on a database of 1,000 conversations vs a minimal Textual app
+   painting one label (both headless; in-process after imports, and as cold processes).
+   Also checks that torch is not imported before the first local generation.
+2. Big data: a sidebar of 1,000 conversations and a thread of 500 generations: time to open and to
+   scroll to the end, vs an empty thread.
+3. Input latency while a local diffusers generation runs in the background (tiny random
+   pipeline, CPU): keypress to screen, vs the same keypresses with nothing running.
+
+Run: ``.venv/bin/python benchmarks/bench_tui.py`` (about a minute on 2 cores).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZE = (120, 40)
+CONVERSATIONS = 1000
+GENERATIONS = 500
+
+
+# -- seeding ------------------------------------------------------------------------------------
+
+def seed_store(conversations: int, generations: int) -> str:
+    """Fill the store in ``CHATIMG_HOME``; return the id of the conversation with the long thread."""
+    from chatimg.engines.layout import render
+    from chatimg.store.tables import utcnow
+    from chatimg.studio import Studio, encode_png
+
+    studio = Studio.open()
+    try:
+        for index in range(conversations - 1):
+            studio.repo.create_conversation(f"conversation {index}: poster ideas", "layout")
+        long = studio.create_conversation("long thread", "layout")
+        stored = studio.assets.put(encode_png(render('"BENCH"', 1, 256, 256)))
+        for index in range(generations):
+            message = studio.repo.add_message(long.id, f'"bench {index}"', model="layout",
+                                              params={"models": ["layout"]})
+            generation = studio.repo.create_generation(
+                message.id, "layout", {"seed": index}, resolved_model="layout",
+                engine_kind="layout", status="running")
+            studio.repo.finish_generation(
+                generation.id, [(stored, index, None)], status="succeeded",
+                finished_at=utcnow(), latency_ms=12.0, cost_usd=0.0, cost_estimated=True,
+                receipt={"request": {"seed": index}})
+        return long.id
+    finally:
+        studio.close()
+
+
+# -- 1. first paint ------------------------------------------------------------------------------
+
+CHILD = r"""
+import sys, time
+start = time.perf_counter()
+mode = sys.argv[1]
+if mode == "minimal":
+    from textual.app import App
+    from textual.widgets import Label
+    class Minimal(App):
+        def compose(self):
+            yield Label("hello")
+        def on_ready(self):
+            print(f"PAINT {time.perf_counter() - start:.4f}")
+            self.exit()
+    Minimal().run(headless=True, size=(120, 40))
+else:
+    from chatimg.tui.widgets.image import configure_images
+    configure_images("halfcell")
+    from chatimg.studio import Studio
+    from chatimg.tui.app import ChatImgApp
+    class Timed(ChatImgApp):
+        def on_ready(self):
+            print(f"PAINT {time.perf_counter() - start:.4f}")
+            heavy = [m for m in ("torch", "diffusers", "transformers") if m in sys.modules]
+            print(f"HEAVY {','.join(heavy) or '-'}")
+            self.exit()
+    Timed(Studio.open()).run(headless=True, size=(120, 40))
+"""
+
+
+def cold_paint(mode: str) -> tuple[float, float, str]:
+    """(wall seconds of the process, seconds to first paint inside it, heavy modules)."""
+    begin = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", CHILD, mode], capture_output=True, text=True,
+                         cwd=ROOT, env=os.environ, timeout=120, check=True).stdout
+    wall = time.perf_counter() - begin
+    paint = float(next(line.split()[1] for line in out.splitlines() if line.startswith("PAINT")))
+    heavy = next((line.split()[1] for line in out.splitlines() if line.startswith("HEAVY")), "-")
+    return wall, paint, heavy
+
+
+async def warm_paint(mode: str) -> float:
+    """Seconds from ``run_test`` start to the Ready event (imports already done)."""
+    from textual.app import App
+    from textual.widgets import Label
+
+    painted = asyncio.get_running_loop().create_future()
+    if mode == "minimal":
+        class Minimal(App[None]):
+            def compose(self):  # type: ignore[no-untyped-def]
+                yield Label("hello")
+
+            def on_ready(self) -> None:
+                painted.set_result(time.perf_counter())
+
+        app: Any = Minimal()
+    else:
+        from chatimg.studio import Studio
+        from chatimg.tui.app import ChatImgApp
+
+        class Timed(ChatImgApp):
+            def on_ready(self) -> None:
+                painted.set_result(time.perf_counter())
+
+        app = Timed(Studio.open())
+    start = time.perf_counter()
+    async with app.run_test(size=SIZE):
+        end = await painted
+    return end - start
+
+
+# -- 2. big thread --------------------------------------------------------------------------------
+
+async def open_and_scroll(conversation_id: str | None) -> tuple[float, float, float]:
+    """(sidebar filled, thread opened, scrolled to the top and back to the end) in seconds."""
+    from chatimg.studio import Studio
+    from chatimg.tui.app import ChatImgApp
+    from chatimg.tui.state import UiState, save_state
+    from chatimg.tui.widgets.image import CardImage
+
+    save_state(UiState(conversation_id=None))
+    studio = Studio.open()
+    app = ChatImgApp(studio)
+    async with app.run_test(size=SIZE) as pilot:
+        start = time.perf_counter()
+        while not (app.main_screen.is_mounted and app.main_screen.sidebar.loaded_once):
+            await pilot.pause(0.005)
+        sidebar = time.perf_counter() - start
+        screen = app.main_screen
+        start = time.perf_counter()
+        screen.open_conversation(conversation_id)
+        while not screen.thread_loaded:
+            await pilot.pause(0.005)
+        await pilot.pause()
+
+        def drawn() -> bool:
+            return all(image.loaded for image in screen.query(CardImage)
+                       if image.region.height)
+
+        while not drawn():
+            await pilot.pause(0.005)
+        opened = time.perf_counter() - start
+        start = time.perf_counter()
+        thread = screen.thread
+        thread.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        for _ in range(40):  # walk down a page at a time, letting each page paint
+            thread.scroll_page_down(animate=False)
+            await pilot.pause()
+        thread.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        while not drawn():
+            await pilot.pause(0.005)
+        scrolled = time.perf_counter() - start
+    studio.close()
+    return sidebar, opened, scrolled
+
+
+# -- 3. input latency ------------------------------------------------------------------------------
+
+async def input_latency(with_generation: bool, tiny: Path | None) -> tuple[list[float], float]:
+    """Keypress-to-screen latencies (s) for 30 keys; and the longest loop stall seen (s)."""
+    from chatimg.studio import Studio
+    from chatimg.tui.app import ChatImgApp
+
+    studio = Studio.open()
+    app = ChatImgApp(studio)
+    latencies: list[float] = []
+    stall = 0.0
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.main_screen
+        while not (screen.is_mounted and screen.thread_loaded and screen.listings):
+            await pilot.pause(0.01)
+        if with_generation:
+            screen.options.model = "tiny"
+            screen.composer.prompt.load_text("a tiny robot")
+            await pilot.press("enter")
+            while not screen.thread.cards() or screen.thread.cards()[0].status != "running":
+                await pilot.pause(0.005)
+        screen.composer.prompt.focus()
+        last = time.perf_counter()
+        for index in range(30):
+            key = "abcdefghij"[index % 10]
+            before = screen.composer.prompt.text
+            start = time.perf_counter()
+            await pilot.press(key)
+            while screen.composer.prompt.text == before:
+                await asyncio.sleep(0)
+            await pilot.pause()  # the refresh that puts it on screen
+            now = time.perf_counter()
+            latencies.append(now - start)
+            stall = max(stall, now - last)
+            last = now
+        running = screen.running
+        for token in list(screen.tokens):
+            token.cancel()
+        while screen.running:
+            await pilot.pause(0.01)
+    studio.close()
+    if with_generation and not running:
+        print("  note: the generation finished before all keys were measured")
+    return latencies, stall
+
+
+def summary(values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[int(len(ordered) * 0.95) - 1]
+    return (f"p50 {statistics.median(ordered) * 1000:6.1f} ms  p95 {p95 * 1000:6.1f} ms  "
+            f"max {ordered[-1] * 1000:6.1f} ms")
+
+
+def main() -> None:
+    home = Path(tempfile.mkdtemp(prefix="bench-tui-"))
+    os.environ["CHATIMG_HOME"] = str(home)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    sys.path.insert(0, str(ROOT))
+    from chatimg.tui.widgets.image import configure_images
+
+    configure_images("halfcell")
+    config = home / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[validation]\nenabled = ["blank", "size"]\n\n')
+    print(f"seeding {CONVERSATIONS} conversations and a thread of {GENERATIONS} generations…")
+    begin = time.perf_counter()
+    long_id = seed_store(CONVERSATIONS, GENERATIONS)
+    print(f"  seeded in {time.perf_counter() - begin:.1f} s")
+
+    print("\n1. first paint (headless 120x40)")
+    minimal_cold = [cold_paint("minimal") for _ in range(3)]
+    app_cold = [cold_paint("chatimg") for _ in range(3)]
+    m_wall = statistics.median(w for w, _, _ in minimal_cold)
+    a_wall = statistics.median(w for w, _, _ in app_cold)
+    m_in = statistics.median(p for _, p, _ in minimal_cold)
+    a_in = statistics.median(p for _, p, _ in app_cold)
+    print(f"  cold process, launch → first paint:  minimal {m_wall:.3f} s   chatimg {a_wall:.3f} s"
+          f"   ratio {a_wall / m_wall:.2f}x")
+    print(f"  inside the process (imports included): minimal {m_in:.3f} s   chatimg {a_in:.3f} s"
+          f"   ratio {a_in / m_in:.2f}x")
+    minimal_warm = [asyncio.run(warm_paint("minimal")) for _ in range(3)]
+    app_warm = [asyncio.run(warm_paint("chatimg")) for _ in range(3)]
+    mw, aw = statistics.median(minimal_warm), statistics.median(app_warm)
+    print(f"  app start → first paint (after imports): minimal {mw:.3f} s   chatimg {aw:.3f} s"
+          f"   ratio {aw / mw:.2f}x  (target ≤ 1.5x)")
+    heavy = {h for _, _, h in app_cold}
+    print(f"  heavy modules imported at first paint: {', '.join(sorted(heavy))}")
+    assert heavy == {"-"}, "torch/diffusers/transformers must not load before a generation"
+
+    print(f"\n2. sidebar of {CONVERSATIONS} conversations, thread of {GENERATIONS} generations")
+    empty = asyncio.run(open_and_scroll(None))
+    big = asyncio.run(open_and_scroll(long_id))
+    print(f"  sidebar filled:      {big[0]:.3f} s")
+    print(f"  open thread:         empty {empty[1]:.3f} s   500 gens {big[1]:.3f} s"
+          f"   ratio {big[1] / max(empty[1], 1e-3):.1f}x")
+    print(f"  scroll top → end:    empty {empty[2]:.3f} s   500 gens {big[2]:.3f} s"
+          f"   ratio {big[2] / max(empty[2], 1e-3):.1f}x  (40 page-downs, each painted)")
+
+    print("\n3. input latency while a local diffusers generation runs (tiny pipeline, CPU)")
+    # Built in a child process so that this process imports torch/diffusers for the first time
+    # inside the app's generation worker (the GIL hitch is part of what is measured).
+    tiny = home / "tiny"
+    subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
+                    "from tests.tiny_diffusers import build_tiny_sd_pipeline, save_pipeline; "
+                    "save_pipeline(build_tiny_sd_pipeline(), Path(sys.argv[1]))", str(tiny)],
+                   cwd=ROOT, check=True, timeout=300)
+    from tests.tiny_diffusers import write_tiny_model_config
+
+    write_tiny_model_config(config, tiny, name="tiny", steps=400, width=64, height=64)
+    idle, _ = asyncio.run(input_latency(False, None))
+    busy, busy_gap = asyncio.run(input_latency(True, tiny))
+    print(f"  idle:                {summary(idle)}")
+    print(f"  during generation:   {summary(busy)}   (target < 100 ms)")
+    print(f"  ratio of medians:    {statistics.median(busy) / statistics.median(idle):.2f}x"
+          f"   (longest gap between two measured keys: {busy_gap * 1000:.0f} ms)")
+
+
+if __name__ == "__main__":
+    main()
