@@ -182,7 +182,7 @@ class CardActionsMixin:
         if self.conversation_id is None:
             return "open a conversation to export"
         try:
-            from chatimg.bundle import export_conversation  # type: ignore[attr-defined]
+            from chatimg.bundle import export_conversation
         except ImportError:
             return "/export is not available yet"
         target = Path(path).expanduser() if path else Path.cwd() / f"{self.conversation_id}.zip"
@@ -205,8 +205,30 @@ class CardActionsMixin:
         if len(self.picked) < 2:
             return "pick at least two cards first (p on a card)"
         try:
-            from chatimg.tui.screens.compare import CompareScreen  # type: ignore[import-not-found]
+            from chatimg.tui.screens.compare import CompareScreen
         except ImportError:
             return "/compare is not available yet"
-        self.app.push_screen(CompareScreen(self.studio, list(self.picked)))
+        try:
+            screen = CompareScreen(self.studio, list(self.picked)[-4:])
+        except ChatImgError as exc:
+            return exc.one_line()
+        self.app.push_screen(screen, self._continue_from)
         return None
+
+    def _continue_from(self: MainScreen, result: dict[str, Any] | None) -> None:
+        """The compare screen's "continue from this one": load its model, seed and params."""
+        if not result:
+            return
+        options = self.options
+        params = result.get("params") or {}
+        if result.get("model") in self.composer.models:
+            options.model, options.fanout = result["model"], ()
+        options.seed = result.get("seed")
+        options.seed_locked = options.seed is not None
+        options.steps = params.get("steps")
+        options.guidance = params.get("guidance")
+        options.scheduler = params.get("scheduler")
+        options.width, options.height = params.get("width"), params.get("height")
+        options.negative = params.get("negative_prompt")
+        self._model_defaults()
+        self.composer.show_info("continuing from the picked image · " + options.summary())
