@@ -95,7 +95,7 @@ def run_checks(
     picture = load_image(image)
     if names is None:
         names = settings.validation.enabled if settings is not None else DEFAULT_NAMES
-    max_cer = settings.validation.typography_max_cer if settings is not None else 0.1
+    max_cer = settings.validation.typography_max_cer if settings is not None else 0.05
     given = CheckInput(
         expected_text=expected_text, requested_size=requested_size,
         allowed_sizes=allowed_sizes, size_multiple=size_multiple, max_cer=max_cer,

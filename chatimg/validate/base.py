@@ -25,7 +25,7 @@ class CheckInput:
     """Sizes the model can produce, when it only offers a few (the nearest one counts)."""
     size_multiple: int = 1
     """The model rounds width and height to a multiple of this."""
-    max_cer: float = 0.1
+    max_cer: float = 0.05
     """Typography passes when the character error rate is at most this."""
 
 

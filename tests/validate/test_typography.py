@@ -25,6 +25,7 @@ def typography(image: Image.Image, expected: str | None):
         ("OPEN", "OPEN LATE", False, 4 / 8),  # a missing word
         ("FRESH BREW", "Fresh brew!", True, 0.0),  # case and punctuation do not count
         ("FRESH BROW", "FRESH BREW", False, 1 / 9),
+        ("GRAND OPENNG", "GRAND OPENING", False, 1 / 12),  # a typo in a longer sign fails too
     ],
 )
 def test_typography_on_rendered_text(shown: str, expected: str, passes: bool,
