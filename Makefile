@@ -11,7 +11,7 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 install: $(PY)
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e ".[ocr]"
 
 install-dev: $(PY)
 	$(PIP) install --quiet "torch==2.13.0"
