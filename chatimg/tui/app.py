@@ -140,7 +140,7 @@ def stderr_to_log() -> Iterator[Path | None]:
         return
     original = sys.__stderr__
     original.flush()
-    sys.__stderr__ = terminal
+    sys.__stderr__ = terminal  # type: ignore[misc]
     os.dup2(target, 2)
     os.close(target)
     try:
@@ -149,7 +149,7 @@ def stderr_to_log() -> Iterator[Path | None]:
         terminal.flush()
         os.dup2(saved, 2)
         os.close(saved)
-        sys.__stderr__ = original
+        sys.__stderr__ = original  # type: ignore[misc]
         terminal.close()
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from chatimg.tui.screens.actions import card_action, card_or_latest
 from chatimg.tui.widgets.card import CARD_ACTIONS
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class ModelCommands(_ListProvider):
         screen = _main(self)
         if screen is None:
             return []
-        found = []
+        found: list[tuple[str, Callable[[], object], str]] = []
         for name in screen.composer.models:
             listing = next((item for item in screen.listings if item.name == name), None)
             status = "" if listing is None else ("ready" if listing.available
@@ -91,7 +92,7 @@ class ActionCommands(_ListProvider):
             ("generation: Cancel running", screen.action_cancel, "esc"),
             ("app: Help", self.app.action_help, "f1"),  # type: ignore[attr-defined]
         ]
-        card = screen._card_or_latest()
+        card = card_or_latest(screen)
         if card is not None:
             for action, key, _binding_id, title in CARD_ACTIONS:
                 found.append((title, partial(self._run, screen, card, action), f"key {key}"))
@@ -99,8 +100,8 @@ class ActionCommands(_ListProvider):
 
     @staticmethod
     def _run(screen: MainScreen, card: object, action: str) -> None:
-        screen.run_worker(screen.card_action(card, action), group="card-action",  # type: ignore[arg-type]
-                          exit_on_error=False)
+        screen.run_worker(card_action(screen, card, action),  # type: ignore[arg-type]
+                          group="card-action", exit_on_error=False)
 
 
 class ThemeCommands(_ListProvider):

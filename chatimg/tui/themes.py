@@ -53,8 +53,15 @@ def theme_from_file(path: Path) -> Theme:
             Color.parse(value)
         except ColorParseError as exc:
             raise ValueError(f"{path.name}: {key}: {exc}") from None
-    return Theme(name=name, dark=bool(data.get("dark", True)),
-                 variables={str(k): str(v) for k, v in variables.items()}, **colours)
+    return Theme(
+        name=name, primary=colours["primary"], secondary=colours.get("secondary"),
+        accent=colours.get("accent"), background=colours.get("background"),
+        surface=colours.get("surface"), panel=colours.get("panel"),
+        foreground=colours.get("foreground"), warning=colours.get("warning"),
+        error=colours.get("error"), success=colours.get("success"), boost=colours.get("boost"),
+        dark=bool(data.get("dark", True)),
+        variables={str(k): str(v) for k, v in variables.items()},
+    )
 
 
 def load_themes(folders: Iterable[Path] | None = None) -> ThemeSet:

@@ -1,5 +1,5 @@
 """Card actions and the card-bound slash commands (vary, upscale, edit, describe, export,
-compare), mixed into the main screen so ``main.py`` stays about layout and sending."""
+compare), as functions of the main screen so ``main.py`` stays about layout and sending."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,191 +46,195 @@ def viewer_command(path: str) -> list[str] | None:
     return [opener, path] if opener else None
 
 
-class CardActionsMixin:
-    """Actions on a selected card; expects the attributes of ``MainScreen``."""
+def card_or_latest(screen: MainScreen) -> GenerationCard | None:
+    card = screen.selected_card
+    if card is not None and card.is_attached:
+        return card
+    for candidate in reversed(screen.thread.cards()):
+        if candidate.generation and candidate.generation.assets:
+            return candidate
+    return None
 
-    def _card_or_latest(self: MainScreen) -> GenerationCard | None:
-        card = self.selected_card
-        if card is not None and card.is_attached:
-            return card
-        for candidate in reversed(self.thread.cards()):
-            if candidate.generation and candidate.generation.assets:
-                return candidate
+async def card_action(screen: MainScreen, card: GenerationCard, action: str) -> None:
+    """Carry out ``action`` on ``card`` (see ``CARD_ACTIONS``)."""
+    generation = card.generation
+    if generation is None:
+        screen.notify("the card has no stored generation yet", severity="warning")
+        return
+    model = generation.resolved_model or generation.requested_model
+    params = params_of(generation.params)
+    text = card.message_text
+    block = card.parent
+    parent_id = getattr(block, "message_id", None)
+    asset = generation.assets[0] if generation.assets else None
+    if action in ("regenerate", "reseed"):
+        seed = params.seed if action == "regenerate" else None
+        await screen.dispatch(text, [model], replace(params, seed=seed), parent_id=parent_id)
+    elif action == "other_model":
+        def chosen(name: str | None) -> None:
+            if name:
+                screen.run_worker(screen.dispatch(text, [name], params, parent_id=parent_id))
+
+        screen.app.push_screen(ModelPicker(screen.listings, model, "Run on another model"), chosen)
+    elif action in ("vary", "upscale", "edit", "describe") and asset is None:
+        screen.notify("this card has no image", severity="warning")
+    elif action == "vary":
+        await command_vary(screen, 0.6, card)
+    elif action == "upscale":
+        await command_upscale(screen, 2.0, card)
+    elif action == "edit":
+        def mask_given(path: str | None) -> None:
+            if path:
+                screen.run_worker(command_edit(screen, path, card))
+
+        screen.app.push_screen(AskScreen("Mask image file", placeholder="path/to/mask.png"),
+                             mask_given)
+    elif action == "copy_seed":
+        seed = asset.seed if asset and asset.seed is not None else params.seed
+        screen.app.copy_to_clipboard(str(seed))
+        screen.notify(f"copied seed {seed}")
+    elif action == "copy_params":
+        screen.app.copy_to_clipboard(json.dumps(generation.params, sort_keys=True))
+        screen.notify("copied params as JSON")
+    elif action == "open":
+        if asset is None:
+            screen.notify("this card has no image", severity="warning")
+        else:
+            screen.run_worker(_open_viewer(screen, asset.path), group="viewer",
+                            exit_on_error=False)
+    elif action == "receipt":
+        body = json.dumps(to_jsonable(generation), indent=2, sort_keys=True)
+        screen.app.push_screen(ReceiptScreen(f"Receipt · {model} · {generation.id}", body))
+    elif action == "pick":
+        if generation.id in screen.picked:
+            screen.picked.remove(generation.id)
+        else:
+            screen.picked.append(generation.id)
+        card.set_picked(generation.id in screen.picked)
+        screen.notify(f"{len(screen.picked)} picked — /compare to compare")
+    elif action == "delete":
+        screen.notify("deleting single generations is not available yet; "
+                    "delete the conversation instead (f8)", severity="warning")
+
+async def _open_viewer(screen: MainScreen, path: str) -> None:
+    command = viewer_command(path)
+    if command is None:
+        screen.notify("no system image viewer found (xdg-open missing)", severity="error")
+        return
+
+    def run() -> str | None:
+        try:
+            result = subprocess.run(command, capture_output=True, timeout=20, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return str(exc)
+        if result.returncode:
+            return (result.stderr.decode(errors="replace").strip().splitlines() or
+                    [f"exit status {result.returncode}"])[-1]
         return None
 
-    async def card_action(self: MainScreen, card: GenerationCard, action: str) -> None:
-        """Carry out ``action`` on ``card`` (see ``CARD_ACTIONS``)."""
-        generation = card.generation
-        if generation is None:
-            self.notify("the card has no stored generation yet", severity="warning")
-            return
-        model = generation.resolved_model or generation.requested_model
-        params = params_of(generation.params)
-        text = card.message_text
-        block = card.parent
-        parent_id = getattr(block, "message_id", None)
-        asset = generation.assets[0] if generation.assets else None
-        if action in ("regenerate", "reseed"):
-            seed = params.seed if action == "regenerate" else None
-            await self.dispatch(text, [model], replace(params, seed=seed), parent_id=parent_id)
-        elif action == "other_model":
-            def chosen(name: str | None) -> None:
-                if name:
-                    self.run_worker(self.dispatch(text, [name], params, parent_id=parent_id))
+    error = await asyncio.to_thread(run)
+    if error:
+        screen.notify(f"could not open the image: {error}", severity="error")
 
-            self.app.push_screen(ModelPicker(self.listings, model, "Run on another model"), chosen)
-        elif action in ("vary", "upscale", "edit", "describe") and asset is None:
-            self.notify("this card has no image", severity="warning")
-        elif action == "vary":
-            await self.command_vary(0.6, card)
-        elif action == "upscale":
-            await self.command_upscale(2.0, card)
-        elif action == "edit":
-            def mask_given(path: str | None) -> None:
-                if path:
-                    self.run_worker(self.command_edit(path, card))
+async def _from_card(screen: MainScreen, card: GenerationCard | None,
+                     **changes: Any) -> str | None:
+    card = card or card_or_latest(screen, )
+    if card is None or card.generation is None or not card.generation.assets:
+        return "select a card with an image first (tab to it)"
+    generation = card.generation
+    model = generation.resolved_model or generation.requested_model
+    params = GenerationParams(source=generation.assets[0].sha256, **changes)
+    await screen.dispatch(card.message_text, [model], params, parent_id=None)
+    return None
 
-            self.app.push_screen(AskScreen("Mask image file", placeholder="path/to/mask.png"),
-                                 mask_given)
-        elif action == "copy_seed":
-            seed = asset.seed if asset and asset.seed is not None else params.seed
-            self.app.copy_to_clipboard(str(seed))
-            self.notify(f"copied seed {seed}")
-        elif action == "copy_params":
-            self.app.copy_to_clipboard(json.dumps(generation.params, sort_keys=True))
-            self.notify("copied params as JSON")
-        elif action == "open":
-            if asset is None:
-                self.notify("this card has no image", severity="warning")
-            else:
-                self.run_worker(self._open_viewer(asset.path), group="viewer",
-                                exit_on_error=False)
-        elif action == "receipt":
-            body = json.dumps(to_jsonable(generation), indent=2, sort_keys=True)
-            self.app.push_screen(ReceiptScreen(f"Receipt · {model} · {generation.id}", body))
-        elif action == "pick":
-            if generation.id in self.picked:
-                self.picked.remove(generation.id)
-            else:
-                self.picked.append(generation.id)
-            card.set_picked(generation.id in self.picked)
-            self.notify(f"{len(self.picked)} picked — /compare to compare")
-        elif action == "delete":
-            self.notify("deleting single generations is not available yet; "
-                        "delete the conversation instead (f8)", severity="warning")
+async def command_vary(screen: MainScreen, strength: float,
+                       card: GenerationCard | None = None) -> str | None:
+    return await _from_card(screen, card, strength=strength)
 
-    async def _open_viewer(self: MainScreen, path: str) -> None:
-        command = viewer_command(path)
-        if command is None:
-            self.notify("no system image viewer found (xdg-open missing)", severity="error")
-            return
+async def command_upscale(screen: MainScreen, factor: float,
+                          card: GenerationCard | None = None) -> str | None:
+    return await _from_card(screen, card, upscale=factor)
 
-        def run() -> str | None:
-            try:
-                result = subprocess.run(command, capture_output=True, timeout=20, check=False)
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                return str(exc)
-            if result.returncode:
-                return (result.stderr.decode(errors="replace").strip().splitlines() or
-                        [f"exit status {result.returncode}"])[-1]
-            return None
+async def command_edit(screen: MainScreen, mask: str,
+                       card: GenerationCard | None = None) -> str | None:
+    if not Path(mask).expanduser().is_file():
+        return f"mask file not found: {mask}"
+    return await _from_card(screen, card, mask=str(Path(mask).expanduser()))
 
-        error = await asyncio.to_thread(run)
-        if error:
-            self.notify(f"could not open the image: {error}", severity="error")
+async def command_describe(screen: MainScreen, _: Any) -> str | None:
+    card = card_or_latest(screen, )
+    if card is None or card.generation is None or not card.generation.assets:
+        return "select a card with an image first (tab to it)"
+    asset = card.generation.assets[0]
+    model = screen.options.model
+    try:
+        engine = screen.studio.engine(model)
+        data = await asyncio.to_thread(Path(asset.path).read_bytes)
+        text = await engine.describe(data)
+    except (ChatImgError, OSError) as exc:
+        return exc.one_line() if isinstance(exc, ChatImgError) else str(exc)
+    screen.composer.restore(text)
+    screen.composer.show_info(f"description from {model} — edit and press Enter")
+    return None
 
-    async def _from_card(self: MainScreen, card: GenerationCard | None,
-                         **changes: Any) -> str | None:
-        card = card or self._card_or_latest()
-        if card is None or card.generation is None or not card.generation.assets:
-            return "select a card with an image first (tab to it)"
-        generation = card.generation
-        model = generation.resolved_model or generation.requested_model
-        params = GenerationParams(source=generation.assets[0].sha256, **changes)
-        await self.dispatch(card.message_text, [model], params, parent_id=None)
-        return None
+async def command_export(screen: MainScreen, path: str | None) -> str | None:
+    if screen.conversation_id is None:
+        return "open a conversation to export"
+    try:
+        from chatimg.bundle import export_conversation
+    except ImportError:
+        return "/export is not available yet"
+    target = Path(path).expanduser() if path else Path.cwd() / f"{screen.conversation_id}.zip"
+    conversation_id = screen.conversation_id
 
-    async def command_vary(self: MainScreen, strength: float,
-                           card: GenerationCard | None = None) -> str | None:
-        return await self._from_card(card, strength=strength)
-
-    async def command_upscale(self: MainScreen, factor: float,
-                              card: GenerationCard | None = None) -> str | None:
-        return await self._from_card(card, upscale=factor)
-
-    async def command_edit(self: MainScreen, mask: str,
-                           card: GenerationCard | None = None) -> str | None:
-        if not Path(mask).expanduser().is_file():
-            return f"mask file not found: {mask}"
-        return await self._from_card(card, mask=str(Path(mask).expanduser()))
-
-    async def command_describe(self: MainScreen, _: Any) -> str | None:
-        card = self._card_or_latest()
-        if card is None or card.generation is None or not card.generation.assets:
-            return "select a card with an image first (tab to it)"
-        asset = card.generation.assets[0]
-        model = self.options.model
+    async def run() -> None:
         try:
-            engine = self.studio.engine(model)
-            data = await asyncio.to_thread(Path(asset.path).read_bytes)
-            text = await engine.describe(data)
-        except (ChatImgError, OSError) as exc:
-            return exc.one_line() if isinstance(exc, ChatImgError) else str(exc)
-        self.composer.restore(text)
-        self.composer.show_info(f"description from {model} — edit and press Enter")
-        return None
-
-    async def command_export(self: MainScreen, path: str | None) -> str | None:
-        if self.conversation_id is None:
-            return "open a conversation to export"
-        try:
-            from chatimg.bundle import export_conversation
-        except ImportError:
-            return "/export is not available yet"
-        target = Path(path).expanduser() if path else Path.cwd() / f"{self.conversation_id}.zip"
-        conversation_id = self.conversation_id
-
-        async def run() -> None:
-            try:
-                written = await asyncio.to_thread(export_conversation, self.studio,
-                                                  conversation_id, target)
-            except ChatImgError as exc:
-                self.notify(f"export failed: {exc.one_line()}", severity="error")
-                return
-            self.notify(f"exported to {written or target}")
-
-        self.run_worker(run(), group="export", exit_on_error=False)
-        self.composer.show_info(f"exporting to {target}…")
-        return None
-
-    async def command_compare(self: MainScreen, _: Any) -> str | None:
-        if len(self.picked) < 2:
-            return "pick at least two cards first (p on a card)"
-        try:
-            from chatimg.tui.screens.compare import CompareScreen
-        except ImportError:
-            return "/compare is not available yet"
-        try:
-            screen = CompareScreen(self.studio, list(self.picked)[-4:])
+            written = await asyncio.to_thread(export_conversation, screen.studio,
+                                              conversation_id, target)
         except ChatImgError as exc:
-            return exc.one_line()
-        self.app.push_screen(screen, self._continue_from)
-        return None
-
-    def _continue_from(self: MainScreen, result: dict[str, Any] | None) -> None:
-        """The compare screen's "continue from this one": load its model, seed and params."""
-        if not result:
+            screen.notify(f"export failed: {exc.one_line()}", severity="error")
             return
-        options = self.options
-        params = result.get("params") or {}
-        if result.get("model") in self.composer.models:
-            options.model, options.fanout = result["model"], ()
-        options.seed = result.get("seed")
-        options.seed_locked = options.seed is not None
-        options.steps = params.get("steps")
-        options.guidance = params.get("guidance")
-        options.scheduler = params.get("scheduler")
-        options.width, options.height = params.get("width"), params.get("height")
-        options.negative = params.get("negative_prompt")
-        self._model_defaults()
-        self.composer.show_info("continuing from the picked image · " + options.summary())
+        screen.notify(f"exported to {written or target}")
+
+    screen.run_worker(run(), group="export", exit_on_error=False)
+    screen.composer.show_info(f"exporting to {target}…")
+    return None
+
+async def command_compare(screen: MainScreen, _: Any) -> str | None:
+    if len(screen.picked) < 2:
+        return "pick at least two cards first (p on a card)"
+    try:
+        from chatimg.tui.screens.compare import CompareScreen
+    except ImportError:
+        return "/compare is not available yet"
+    try:
+        compare = CompareScreen(screen.studio, list(screen.picked)[-4:])
+    except ChatImgError as exc:
+        return exc.one_line()
+    screen.app.push_screen(compare, partial(continue_from, screen))
+    return None
+
+def continue_from(screen: MainScreen, result: dict[str, Any] | None) -> None:
+    """The compare screen's "continue from this one": load its model, seed and params."""
+    if not result:
+        return
+    options = screen.options
+    params = result.get("params") or {}
+    if result.get("model") in screen.composer.models:
+        options.model, options.fanout = result["model"], ()
+    options.seed = result.get("seed")
+    options.seed_locked = options.seed is not None
+    options.steps = params.get("steps")
+    options.guidance = params.get("guidance")
+    options.scheduler = params.get("scheduler")
+    options.width, options.height = params.get("width"), params.get("height")
+    options.negative = params.get("negative_prompt")
+    screen._model_defaults()
+    screen.composer.show_info("continuing from the picked image · " + options.summary())
+
+
+#: Slash commands handled here: name → coroutine function (screen, value) → error or None.
+COMMANDS: dict[str, Callable[..., Awaitable[str | None]]] = {
+    "vary": command_vary, "upscale": command_upscale, "edit": command_edit,
+    "describe": command_describe, "export": command_export, "compare": command_compare,
+}

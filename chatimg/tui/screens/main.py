@@ -23,7 +23,7 @@ from chatimg.errors import ChatImgError
 from chatimg.studio import GenerationEvent, GenerationParams
 from chatimg.tui import slash
 from chatimg.tui.options import ComposerOptions
-from chatimg.tui.screens.actions import CardActionsMixin
+from chatimg.tui.screens import actions
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen
 from chatimg.tui.screens.model_picker import ModelPicker
 from chatimg.tui.widgets.card import CardAction, CardProgress, GenerationCard
@@ -55,7 +55,7 @@ def title_from(prompt: str) -> str:
     return words[:60] + ("…" if len(words) > 60 else "")
 
 
-class MainScreen(CardActionsMixin, Screen[None]):
+class MainScreen(Screen[None]):
     """Sidebar | thread over composer."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -289,10 +289,14 @@ class MainScreen(CardActionsMixin, Screen[None]):
             self.composer.show_info(confirmation + "  ·  " + self.options.summary())
             return
         handler = getattr(self, f"command_{command.name}", None)
-        if handler is None:
+        shared = actions.COMMANDS.get(command.name)
+        if handler is not None:
+            error = await handler(command.value)
+        elif shared is not None:
+            error = await shared(self, command.value)
+        else:
             self.composer.show_error(f"/{command.name} is not available yet")
             return
-        error = await handler(command.value)
         if error:
             self.composer.show_error(error)
         else:
@@ -391,8 +395,8 @@ class MainScreen(CardActionsMixin, Screen[None]):
 
     def on_card_action(self, message: CardAction) -> None:
         self.selected_card = message.card
-        self.run_worker(self.card_action(message.card, message.action), group="card-action",
-                        exit_on_error=False)
+        self.run_worker(actions.card_action(self, message.card, message.action),
+                        group="card-action", exit_on_error=False)
 
     def on_descendant_focus(self, event: Any) -> None:
         if isinstance(event.widget, GenerationCard):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -82,8 +82,8 @@ def halfcell_strips(image: PILImage) -> list[Strip]:
     for top in range(0, height, 2):
         segments: list[Segment] = []
         for x in range(width):
-            upper = pixels[x, top]
-            lower = pixels[x, top + 1] if top + 1 < height else upper
+            upper = cast(tuple[int, int, int], pixels[x, top])
+            lower = cast(tuple[int, int, int], pixels[x, top + 1]) if top + 1 < height else upper
             key = (upper, lower)
             style = styles.get(key)
             if style is None:

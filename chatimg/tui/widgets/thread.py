@@ -143,8 +143,7 @@ class ThreadView(VerticalScroll):
             widgets.append(switch_marker(self.last_model, first_existing.model))
         self.last_model = saved_last
         self.first_shown = start
-        button = self.query("#earlier")
-        anchor = button.first() if button else None
+        anchor = next(iter(self.query("#earlier").results(Button)), None)
         height_before = self.virtual_size.height
         await self.mount_all(widgets, after=anchor) if anchor else await self.mount_all(
             widgets, before=0)
