@@ -267,6 +267,10 @@ class Studio:
     def get_generations(self, generation_ids: Sequence[str]) -> list[domain.Generation]:
         return self.repo.get_generations(generation_ids)
 
+    def delete_generation(self, generation_id: str) -> None:
+        """Delete one generation (its image files stay: other generations may share them)."""
+        self.repo.delete_generation(generation_id)
+
     def add_pick(
         self, generation_ids: Sequence[str], winner_id: str, picked_by: str | None = None
     ) -> domain.Pick:

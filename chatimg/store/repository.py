@@ -359,6 +359,28 @@ class Repository:
             revised_prompt=link.revised_prompt if link else None,
         )
 
+    def delete_generation(self, generation_id: str) -> None:
+        """Delete one generation with its image links and checks (files stay: shared by hash)."""
+        with self.db.write() as session:
+            row = session.get(GenerationRow, generation_id)
+            if row is None:
+                raise NotFoundError(f"no generation with id {generation_id!r}")
+            session.execute(
+                sa.update(GenerationRow)
+                .where(col(GenerationRow.fallback_of) == generation_id)
+                .values(fallback_of=None)
+            )
+            session.execute(
+                sa.delete(GenerationAssetRow).where(
+                    col(GenerationAssetRow.generation_id) == generation_id
+                )
+            )
+            session.execute(
+                sa.delete(ValidationRow).where(col(ValidationRow.generation_id) == generation_id)
+            )
+            session.execute(sa.delete(PickRow).where(col(PickRow.winner_id) == generation_id))
+            session.delete(row)
+
     def mark_interrupted(self) -> int:
         """Generations left queued or running by a previous process become ``interrupted``."""
         with self.db.write() as session:

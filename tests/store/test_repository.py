@@ -98,3 +98,16 @@ def test_interrupted_generations_are_marked_on_start(database_url: str) -> None:
     reopened = Studio.open(settings)
     assert reopened.get_generation(generation.id).status == "interrupted"
     reopened.close()
+
+
+def test_deleting_one_generation_keeps_the_rest(any_studio: Studio) -> None:
+    outcome = asyncio.run(any_studio.generate('"A"', ["layout", "layout"]))
+    first, second = outcome.generations
+    any_studio.add_pick([first.id, second.id], first.id)
+    any_studio.delete_generation(first.id)
+    thread = any_studio.load_thread(outcome.message.conversation_id)
+    assert [g.id for g in thread.messages[0].generations] == [second.id]
+    assert thread.picks == ()  # the pick's winner is gone
+    assert any_studio.get_generation(second.id).assets  # shared image rows stay intact
+    with pytest.raises(NotFoundError):
+        any_studio.delete_generation(first.id)

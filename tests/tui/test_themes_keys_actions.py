@@ -149,3 +149,30 @@ def test_app_import_does_not_load_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_deleting_a_card_asks_then_removes_the_generation(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await type_and_send(pilot, '"first"')
+        await wait_until(pilot, lambda: len(screen.thread.cards()) == 1
+                         and screen.thread.cards()[0].status == "succeeded", what="one card")
+        await type_and_send(pilot, '"second"')
+        await wait_until(pilot, lambda: len(screen.thread.cards()) == 2
+                         and all(c.status == "succeeded" for c in screen.thread.cards()),
+                         what="two cards")
+        doomed, kept = screen.thread.cards()
+        doomed_id = doomed.generation_id
+        doomed.focus()
+        await pilot.press("delete")
+        await pilot.press("n")  # changed my mind
+        await wait_until(pilot, lambda: app.screen is screen, what="dialog closed")
+        assert len(screen.thread.cards()) == 2
+        doomed.focus()
+        await pilot.press("delete")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: len(screen.thread.cards()) == 1, what="card removed")
+        thread = app.studio.load_thread(screen.conversation_id)
+        remaining = [g.id for m in thread.messages for g in m.generations]
+        assert remaining == [kept.generation_id] and doomed_id not in remaining

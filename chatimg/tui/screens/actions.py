@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from chatimg.domain import to_jsonable
 from chatimg.errors import ChatImgError
 from chatimg.studio import GenerationParams
-from chatimg.tui.screens.dialogs import AskScreen, ReceiptScreen
+from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen, ReceiptScreen
 from chatimg.tui.screens.model_picker import ModelPicker
 
 if TYPE_CHECKING:
@@ -113,8 +113,22 @@ async def card_action(screen: MainScreen, card: GenerationCard, action: str) -> 
         card.set_picked(generation.id in screen.picked)
         screen.notify(f"{len(screen.picked)} picked — /compare to compare")
     elif action == "delete":
-        screen.notify("deleting single generations is not available yet; "
-                    "delete the conversation instead (f8)", severity="warning")
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                screen.studio.delete_generation(generation.id)
+            except ChatImgError as exc:
+                screen.notify(exc.one_line(), severity="error")
+                return
+            if generation.id in screen.picked:
+                screen.picked.remove(generation.id)
+            card.remove()
+            screen.notify(f"deleted the {model} generation")
+
+        screen.app.push_screen(
+            ConfirmScreen(f"Delete this {model} generation and its checks?"), confirmed
+        )
 
 async def _open_viewer(screen: MainScreen, path: str) -> None:
     command = viewer_command(path)
