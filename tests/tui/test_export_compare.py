@@ -37,3 +37,38 @@ async def test_export_and_compare(make_app: Any, tmp_path: Path) -> None:
         assert (screen.options.seed, screen.options.seed_locked) == (5, True)
         assert (screen.options.steps, screen.options.width) == (3, 64)
         assert "continuing" in screen.composer.hint_text
+
+
+async def test_compare_a_fanned_out_message_and_the_winner_shows_after_restart(
+        make_app: Any, config_file: Path) -> None:
+    from chatimg.tui.screens.compare import CompareScreen
+
+    with config_file.open("a", encoding="utf-8") as handle:
+        handle.write('\n[models.layout-b]\nengine = "layout"\nwidth = 256\nheight = 256\n')
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await type_and_send(pilot, "/fanout layout layout-b")
+        await type_and_send(pilot, '"A OR B"')
+        await wait_until(pilot, lambda: len(screen.thread.cards()) == 2 and all(
+            c.status == "succeeded" for c in screen.thread.cards()), what="two cards")
+        await type_and_send(pilot, "/compare")  # nothing picked: the fanned-out message
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen), what="compare")
+        compare = app.screen
+        await pilot.press("w")  # the focused (first) pane wins
+        await wait_until(pilot, lambda: bool(app.studio.load_thread(
+            screen.conversation_id).picks), what="pick stored")
+        winner = app.studio.load_thread(screen.conversation_id).picks[0].winner_id
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen and compare is not app.screen,
+                         what="back")
+        await wait_until(pilot, lambda: any(
+            c.generation_id == winner and c.wins == 1 for c in screen.thread.cards()),
+            what="winner mark on the card")
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await wait_until(pilot, lambda: len(screen.thread.cards()) == 2, what="restored thread")
+        card = next(c for c in screen.thread.cards() if c.generation_id == winner)
+        assert card.wins == 1
+        assert "compare winner" in str(card._detail.render())

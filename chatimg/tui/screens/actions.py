@@ -215,21 +215,42 @@ async def command_export(screen: MainScreen, path: str | None) -> str | None:
     return None
 
 async def command_compare(screen: MainScreen, _: Any) -> str | None:
-    if len(screen.picked) < 2:
-        return "pick at least two cards first (p on a card)"
+    """Compare the picked cards, else the selected card's fanned-out message, else the newest
+    message with two or more images."""
+    from chatimg.compare import message_compare_ids
+    from chatimg.tui.screens.compare import CompareScreen
+
+    ids = list(screen.picked)[-4:]
+    if len(ids) < 2:
+        if screen.conversation_id is None:
+            return "pick at least two cards first (p on a card)"
+        thread = await asyncio.to_thread(screen.studio.load_thread, screen.conversation_id)
+        messages = list(thread.messages)
+        selected = screen.selected_card
+        if selected is not None:
+            owner = getattr(selected.parent, "message_id", None)
+            messages = [m for m in messages if m.id == owner] or messages
+        fanned = [m for m in messages if len(m.generations) >= 2]
+        if not fanned:
+            return "pick at least two cards first (p on a card), or fan a prompt out (/fanout)"
+        try:
+            ids = message_compare_ids(fanned[-1])
+        except ChatImgError as exc:
+            return exc.one_line()
     try:
-        from chatimg.tui.screens.compare import CompareScreen
-    except ImportError:
-        return "/compare is not available yet"
-    try:
-        compare = CompareScreen(screen.studio, list(screen.picked)[-4:])
+        compare = CompareScreen(screen.studio, ids)
     except ChatImgError as exc:
         return exc.one_line()
     screen.app.push_screen(compare, partial(continue_from, screen))
     return None
 
 def continue_from(screen: MainScreen, result: dict[str, Any] | None) -> None:
-    """The compare screen's "continue from this one": load its model, seed and params."""
+    """The compare screen's "continue from this one": load its model, seed and params.
+
+    Whatever the result, the thread is reloaded so new picks show on the cards.
+    """
+    if screen.conversation_id:
+        screen.open_conversation(screen.conversation_id, screen.thread.scroll_y)
     if not result:
         return
     options = screen.options

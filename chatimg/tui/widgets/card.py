@@ -96,7 +96,7 @@ def _status_style(status: str) -> str:
 
 
 def detail_text(generation: domain.Generation | None, progress: CardProgress | None,
-                picked: bool, status: str) -> Text:
+                picked: bool, status: str, wins: int = 0) -> Text:
     """Lines under the image: progress, error with retry hint, route, checks, pick mark."""
     text = Text()
     lines: list[Text] = []
@@ -126,6 +126,9 @@ def detail_text(generation: domain.Generation | None, progress: CardProgress | N
                 checks.append(f"{mark} {result.name}{score}  ",
                               style="green" if result.passed else "red")
             lines.append(checks)
+    if wins:
+        times = f" ×{wins}" if wins > 1 else ""
+        lines.append(Text(f"♛ compare winner{times}", style="bold"))
     if picked:
         lines.append(Text("★ picked for compare", style="bold"))
     return Text("\n").join(lines) if lines else text
@@ -141,8 +144,10 @@ class GenerationCard(Vertical, can_focus=True):
     ]
 
     def __init__(self, generation: domain.Generation | None, *, model: str,
-                 generation_id: str, message_text: str = "") -> None:
+                 generation_id: str, message_text: str = "", wins: int = 0) -> None:
         super().__init__(classes="card")
+        self.wins = wins
+        """How often this generation won a comparison (shown under the image)."""
         self.generation = generation
         self.model = model
         self.generation_id = generation_id
@@ -152,7 +157,7 @@ class GenerationCard(Vertical, can_focus=True):
         self._image_sha: str | None = None
         self.status = generation.status if generation else "queued"
         self._meta = Static(meta_text(generation, model, self.status), classes="card-meta")
-        self._detail = Static(detail_text(generation, None, False, self.status),
+        self._detail = Static(detail_text(generation, None, False, self.status, wins),
                               classes="card-detail")
 
     def compose(self):  # type: ignore[no-untyped-def]
@@ -187,7 +192,7 @@ class GenerationCard(Vertical, can_focus=True):
         """Show a step report."""
         self.progress = progress
         self._detail.update(detail_text(self.generation, self.progress, self.picked,
-                                        self.status))
+                                        self.status, self.wins))
 
     def set_picked(self, picked: bool) -> None:
         self.picked = picked
@@ -197,7 +202,7 @@ class GenerationCard(Vertical, can_focus=True):
     def _refresh_text(self) -> None:
         self._meta.update(meta_text(self.generation, self.model, self.status))
         self._detail.update(detail_text(self.generation, self.progress, self.picked,
-                                        self.status))
+                                        self.status, self.wins))
 
     def _sync_classes(self) -> None:
         status = self.status

@@ -6,6 +6,7 @@ a window at a time when the person scrolls to the top (or presses the button the
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from rich.text import Text
@@ -31,8 +32,10 @@ class MessageBlock(Vertical):
     """A user message and its cards."""
 
     def __init__(self, text: str, *, message_id: str | None = None, model: str | None = None,
-                 generations: tuple[domain.Generation, ...] = ()) -> None:
+                 generations: tuple[domain.Generation, ...] = (),
+                 wins: dict[str, int] | None = None) -> None:
         super().__init__(classes="message")
+        self.wins = wins or {}
         self.text = text
         self.message_id = message_id
         self.model = model
@@ -45,7 +48,7 @@ class MessageBlock(Vertical):
         for generation in self._generations:
             yield GenerationCard(generation, model=generation.resolved_model
                                  or generation.requested_model, generation_id=generation.id,
-                                 message_text=self.text)
+                                 message_text=self.text, wins=self.wins.get(generation.id, 0))
 
     def card(self, generation_id: str) -> GenerationCard | None:
         for card in self.query(GenerationCard):
@@ -76,6 +79,8 @@ class ThreadView(VerticalScroll):
         self.first_shown = 0
         self.last_model: str | None = None
         self.conversation_id: str | None = None
+        self.wins: dict[str, int] = {}
+        """Compare wins per generation id (from the conversation's picks)."""
         self.last_scroll_y = 0.0
         """Where the person last scrolled to (kept for the state file)."""
         self.stick_to_end = True
@@ -94,6 +99,7 @@ class ThreadView(VerticalScroll):
         await self.remove_children()
         self.messages = list(thread.messages) if thread else []
         self.conversation_id = thread.conversation.id if thread else None
+        self.wins = dict(Counter(pick.winner_id for pick in thread.picks)) if thread else {}
         self.first_shown = max(0, len(self.messages) - WINDOW)
         self.last_model = None
         widgets: list[Any] = []
@@ -125,7 +131,7 @@ class ThreadView(VerticalScroll):
             if model:
                 self.last_model = model
             widgets.append(MessageBlock(message.text, message_id=message.id, model=model,
-                                        generations=message.generations))
+                                        generations=message.generations, wins=self.wins))
         return widgets
 
     async def show_earlier(self) -> None:
