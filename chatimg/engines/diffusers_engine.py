@@ -159,6 +159,9 @@ class DiffusersEngine(Engine):
         if cancel.cancelled:
             raise CancelledError("cancelled before it started")
         settings = self.context.settings.diffusers
+        cached = {key[0] for key in shared_cache(self.context).keys()}  # noqa: SIM118
+        if self._cache_source() not in cached:
+            progress(Progress(0, 0, "loading model"))  # the import and load take a while
         torch = runtime.import_torch()
         device = runtime.pick_device(self.entry.device or settings.device)
         dtype_name = _dtype_for(device, self.entry.dtype)

@@ -9,16 +9,22 @@ from chatimg.studio import GenerationEvent, GenerationParams
 
 
 async def test_progress_reports_every_step(tiny_studio: Any) -> None:
-    steps: list[tuple[int, int]] = []
+    steps: list[tuple[int, int, str]] = []
 
     def on_event(event: GenerationEvent) -> None:
         if event.kind == "progress" and event.progress is not None:
-            steps.append((event.progress.step, event.progress.total))
+            steps.append((event.progress.step, event.progress.total, event.progress.message))
 
     outcome = await tiny_studio.generate("a cat", ["tiny"], GenerationParams(seed=1, steps=4),
                                          on_event=on_event, validate=False)
     assert outcome.generations[0].status == "succeeded"
-    assert steps == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    # a cold model first says it is loading (the UI shows it during the import stall)
+    assert steps[0] == (0, 0, "loading model")
+    assert [(s, t) for s, t, _ in steps[1:]] == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    steps.clear()
+    await tiny_studio.generate("a cat", ["tiny"], GenerationParams(seed=2, steps=2),
+                               on_event=on_event, validate=False)
+    assert [(s, t) for s, t, _ in steps] == [(1, 2), (2, 2)]  # cached: no loading report
 
 
 async def test_cancel_stops_within_one_step(tiny_studio: Any) -> None:
@@ -26,7 +32,7 @@ async def test_cancel_stops_within_one_step(tiny_studio: Any) -> None:
     steps: list[int] = []
 
     def on_event(event: GenerationEvent) -> None:
-        if event.kind == "progress" and event.progress is not None:
+        if event.kind == "progress" and event.progress is not None and event.progress.total:
             steps.append(event.progress.step)
             if event.progress.step == 2:
                 cancel.cancel()
