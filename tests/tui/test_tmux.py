@@ -35,9 +35,12 @@ class Tmux:
     def start(self, command: str, env: dict[str, str]) -> None:
         exports = " ".join(f"{key}={value}" for key, value in env.items())
         subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", "new-session", "-d",
-                        "-s", self.session, "-x", "120", "-y", "40",
+                        "-s", self.session, "-x", "120", "-y", "50",
                         f"env {exports} {command}"], check=True, timeout=20)
         self.run("set-option", "-t", self.session, "remain-on-exit", "on")
+        # a detached session may start at the default 80x24: fix the size a person would have
+        self.run("set-option", "-t", self.session, "window-size", "manual")
+        self.run("resize-window", "-t", self.session, "-x", "120", "-y", "50")
 
     def keys(self, *keys: str) -> None:
         self.run("send-keys", "-t", self.session, *keys)
@@ -92,8 +95,9 @@ def test_person_in_tmux(tmux: Tmux, home: Path, config_file: Path) -> None:
     tmux.wait(lambda s: "⧉ second" in s, "the chip to show the new model")
     tmux.type('"AGAIN"')
     tmux.keys("Enter")
-    screen = tmux.wait(lambda s: "model: layout → second" in s and s.count("succeeded") >= 1
-                       and "second  ✓ succeeded" in s, "the second card and the switch marker")
+    # the switch marker itself is checked with Pilot (test_model_switch.py): here the new card
+    # may fill the visible part of the thread
+    screen = tmux.wait(lambda s: "second  ✓ succeeded" in s, "the second card on the new model")
 
     tmux.keys("C-q")
     deadline = time.monotonic() + 15

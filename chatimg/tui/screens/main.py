@@ -121,6 +121,9 @@ class MainScreen(Screen[None]):
 
     def _listings_loaded(self, listings: list[Listing]) -> None:
         self.listings = listings
+        for screen in self.app.screen_stack:
+            if isinstance(screen, ModelPicker) and not screen.listings:
+                screen.set_listings(listings)
         self._model_defaults()
 
     def _model_defaults(self) -> None:

@@ -69,6 +69,7 @@ class ModelPicker(ModalScreen[str | None]):
         self.listings = list(listings)
         self.current = current
         self.title_text = title
+        self._pick_when_loaded = False
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Vertical(classes="dialog picker"):
@@ -83,11 +84,20 @@ class ModelPicker(ModalScreen[str | None]):
         self._fill("")
         self.query_one("#model-search", Input).focus()
 
+    def set_listings(self, listings: Sequence[Listing]) -> None:
+        """Models that arrived after the picker opened (the catalog loads in a worker)."""
+        self.listings = list(listings)
+        self._fill(self.query_one("#model-search", Input).value)
+        if self._pick_when_loaded:
+            self._pick_highlighted()
+
     def _fill(self, query: str) -> None:
         options = self.query_one("#model-options", OptionList)
         shown = [listing for listing in self.listings if matches(listing, query)]
         options.set_options(Option(listing_text(item, self.current), id=item.name)
                             for item in shown)
+        if not self.listings:
+            options.add_option(Option("loading models…", disabled=True))
         if shown:
             names = [item.name for item in shown]
             options.highlighted = names.index(self.current) if self.current in names else 0
@@ -98,6 +108,12 @@ class ModelPicker(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if not self.listings:  # Enter while the models load: pick once they arrive
+            self._pick_when_loaded = True
+            return
+        self._pick_highlighted()
+
+    def _pick_highlighted(self) -> None:
         options = self.query_one("#model-options", OptionList)
         if options.highlighted is not None:
             self.dismiss(options.get_option_at_index(options.highlighted).id)
