@@ -522,12 +522,15 @@ class Repository:
         with self.db.read() as session:
             if self.db.backend == "sqlite":
                 match = " ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*'
+                # Newest rows first straight from the index (rowids grow with inserts), so a
+                # common word stops after `limit` hits instead of sorting every match.
                 query = sa.text(
+                    "WITH hits AS (SELECT rowid FROM message_fts WHERE message_fts MATCH :match "
+                    "ORDER BY rowid DESC LIMIT :limit) "
                     "SELECT m.id, m.conversation_id, m.text, m.created_at, c.title "
-                    "FROM message_fts f JOIN message m ON m.rowid = f.rowid "
+                    "FROM hits JOIN message m ON m.rowid = hits.rowid "
                     "JOIN conversation c ON c.id = m.conversation_id "
-                    "WHERE message_fts MATCH :match "
-                    "ORDER BY m.created_at DESC LIMIT :limit"
+                    "ORDER BY m.created_at DESC"
                 ).bindparams(match=match.strip(), limit=limit)
             else:
                 tsquery = " & ".join([*words[:-1], f"{words[-1]}:*"])
