@@ -124,9 +124,14 @@ def _environment() -> dict[str, Any]:
 
 
 def encode_png(image: Any) -> bytes:
-    """Encode a PIL image as PNG (deterministic: no timestamps)."""
+    """Encode a PIL image as PNG (deterministic: no timestamps).
+
+    zlib level 1: half the encode time of level 4 for a 512x512 diffusion-like image
+    (24 vs 48 ms here) for files about 12% larger; encoding is most of what storing an
+    image costs on a GPU machine.
+    """
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=4)
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 
