@@ -180,9 +180,13 @@ class Studio:
     def close(self) -> None:
         self.db.dispose()
 
-    async def aclose(self) -> None:
+    async def close_engines(self) -> None:
+        """Release engines and the shared HTTP client (the database stays open)."""
         if self._catalog is not None:
             await self._catalog.aclose()
+
+    async def aclose(self) -> None:
+        await self.close_engines()
         self.close()
 
     # -- catalog --------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatimg.errors import ChatImgError
+from chatimg.similarity import SIMILARITY_METHODS
+from chatimg.similarity import ssim as similarity_ssim
 
 if TYPE_CHECKING:
     from chatimg import domain
@@ -26,8 +28,7 @@ if TYPE_CHECKING:
 
 DEFAULT_THRESHOLD = 0.98
 MEASURE = "ssim-grayscale"
-MEASURE_TEXT = "SSIM on grayscale pixels, 8x8 windows"
-_WINDOW = 8
+MEASURE_TEXT = SIMILARITY_METHODS["ssim"]
 
 ReplayProgress = Callable[[str], None]
 
@@ -86,22 +87,14 @@ class ReplayReport:
 
 
 def ssim(first: Any, second: Any) -> float:
-    """Mean SSIM of two equally sized grayscale arrays (0-255) over 8x8 windows."""
+    """Mean SSIM of two grayscale arrays (0-255): the measure ``chatimg compare`` uses too."""
     import numpy as np
+    from PIL import Image
 
-    x = np.asarray(first, dtype=np.float64)
-    y = np.asarray(second, dtype=np.float64)
-    w = max(1, min(_WINDOW, x.shape[0], x.shape[1]))
+    def gray(values: Any) -> Any:
+        return Image.fromarray(np.clip(np.asarray(values), 0, 255).astype(np.uint8), "L")
 
-    def box(a: Any) -> Any:
-        c = np.pad(a.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-        return (c[w:, w:] - c[:-w, w:] - c[w:, :-w] + c[:-w, :-w]) / (w * w)
-
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    mx, my = box(x), box(y)
-    vx, vy, cov = box(x * x) - mx * mx, box(y * y) - my * my, box(x * y) - mx * my
-    value = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
-    return float(value.mean())
+    return similarity_ssim(gray(first), gray(second))
 
 
 def compare_images(stored: bytes, replayed: bytes) -> tuple[float | None, str | None]:
@@ -111,7 +104,7 @@ def compare_images(stored: bytes, replayed: bytes) -> tuple[float | None, str | 
     with Image.open(io.BytesIO(stored)) as a, Image.open(io.BytesIO(replayed)) as b:
         if a.size != b.size:
             return None, f"size {a.size[0]}x{a.size[1]} became {b.size[0]}x{b.size[1]}"
-        return ssim(a.convert("L"), b.convert("L")), None
+        return similarity_ssim(a, b), None
 
 
 def _deterministic(generation: domain.Generation, studio: Studio, model: str) -> bool:
@@ -216,8 +209,7 @@ async def replay_target(
         return await replay_conversation(studio, target, model=model, threshold=threshold,
                                          progress=progress)
     finally:
-        if studio._catalog is not None:
-            await studio._catalog.aclose()
+        await studio.close_engines()
 
 
 async def _replay_file(studio: Studio, path: Path, model: str | None, threshold: float,

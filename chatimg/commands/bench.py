@@ -72,5 +72,4 @@ async def _run(studio, prompt_set, models, seeds, concurrency, progress):  # typ
         return await run_bench(studio, prompt_set, models, seeds, concurrency=concurrency,
                                on_progress=progress)
     finally:
-        if studio._catalog is not None:
-            await studio._catalog.aclose()
+        await studio.close_engines()

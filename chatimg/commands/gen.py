@@ -141,5 +141,4 @@ async def _run(studio, prompt, models, params, conversation_id, title, on_event)
             on_event=on_event,
         )
     finally:
-        if studio._catalog is not None:
-            await studio._catalog.aclose()
+        await studio.close_engines()
