@@ -102,7 +102,7 @@ class Router:
     def _choose(
         self, name: str, policy: RoutePolicy, request: GenerationRequest
     ) -> tuple[str, str]:
-        from chatimg.engines.layout import quoted_text
+        from chatimg.prompts import quoted_text
 
         for rule in policy.rules:
             if rule.when == "quoted_text" and quoted_text(request.prompt) and rule.model:

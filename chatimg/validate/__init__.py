@@ -59,7 +59,7 @@ def load_image(source: bytes | str | Path | Image) -> Image:
 
 def expected_text_of(prompt: str | None) -> str | None:
     """The text a prompt asks to be written: its quoted strings joined by spaces."""
-    from chatimg.engines.layout import quoted_text
+    from chatimg.prompts import quoted_text
 
     texts = quoted_text(prompt or "")
     return " ".join(texts) if texts else None

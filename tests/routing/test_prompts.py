@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from chatimg.benchrun import load_prompts
-from chatimg.engines.layout import quoted_text
 from chatimg.errors import InvalidRequestError
+from chatimg.prompts import quoted_text
 
 
 def test_the_golden_set_has_typography_and_composition_prompts() -> None:
