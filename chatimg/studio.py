@@ -646,6 +646,104 @@ class Studio:
             total += price * request.count
         return round(total, 6)
 
+    # -- actions on a stored image (the TUI's card actions and the CLI's commands) ---------------
+
+    def _source_of(self, generation_id: str, image: int) -> tuple[domain.Generation, domain.Message,
+                                                                 domain.AssetRef]:
+        """A generation, its message and its ``image``-th image (one-line errors otherwise)."""
+        generation = self.repo.get_generation(generation_id)
+        if not generation.assets:
+            raise InvalidRequestError(f"generation {generation_id[:12]} has no image")
+        if not 0 <= image < len(generation.assets):
+            raise InvalidRequestError(
+                f"generation {generation_id[:12]} has {len(generation.assets)} image(s); "
+                f"there is no image {image + 1}"
+            )
+        return generation, self.repo.get_message(generation.message_id), generation.assets[image]
+
+    async def _from_image(
+        self, generation_id: str, image: int, model: str | None, changes: dict[str, Any],
+        on_event: EventCallback | None, cancel: CancelToken | None,
+    ) -> GenerateOutcome:
+        generation, message, asset = self._source_of(generation_id, image)
+        name = model or generation.resolved_model or generation.requested_model
+        params = GenerationParams(source=asset.sha256, **changes)
+        return await self.generate(
+            message.text, [name], params, conversation_id=message.conversation_id,
+            parent_id=message.id, on_event=on_event, cancel=cancel,
+        )
+
+    async def vary(
+        self, generation_id: str, *, image: int = 0, strength: float = 0.6,
+        model: str | None = None, on_event: EventCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> GenerateOutcome:
+        """A variation (img2img) of one image of a generation, as a new message in its thread.
+
+        Raises:
+            InvalidRequestError: no such image, or a bad strength.
+        """
+        if not 0.0 < strength <= 1.0:
+            raise InvalidRequestError(f"strength must be in (0, 1], not {strength}")
+        return await self._from_image(generation_id, image, model, {"strength": strength},
+                                      on_event, cancel)
+
+    async def upscale(
+        self, generation_id: str, *, image: int = 0, factor: float = 2.0,
+        model: str | None = None, on_event: EventCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> GenerateOutcome:
+        """An upscale of one image of a generation, as a new message in its thread."""
+        if not 1.0 < factor <= 8.0:
+            raise InvalidRequestError(f"the upscale factor must be in (1, 8], not {factor}")
+        return await self._from_image(generation_id, image, model, {"upscale": factor},
+                                      on_event, cancel)
+
+    async def edit(
+        self, generation_id: str, mask: str, *, image: int = 0, prompt: str | None = None,
+        model: str | None = None, on_event: EventCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> GenerateOutcome:
+        """Inpaint one image of a generation with ``mask`` (a file path or asset sha256; white =
+        repaint), as a new message in its thread (``prompt`` replaces the message's text)."""
+        generation, message, asset = self._source_of(generation_id, image)
+        name = model or generation.resolved_model or generation.requested_model
+        params = GenerationParams(source=asset.sha256, mask=mask)
+        return await self.generate(
+            prompt or message.text, [name], params, conversation_id=message.conversation_id,
+            parent_id=message.id, on_event=on_event, cancel=cancel,
+        )
+
+    async def rerun(
+        self, generation_id: str, *, new_seed: bool = False, model: str | None = None,
+        on_event: EventCallback | None = None, cancel: CancelToken | None = None,
+    ) -> GenerateOutcome:
+        """Send a generation's message again with what it asked for (same seed unless
+        ``new_seed``), on ``model`` or its own model, as a branch of its message."""
+        generation = self.repo.get_generation(generation_id)
+        message = self.repo.get_message(generation.message_id)
+        params = GenerationParams.from_dict(
+            {key: value for key, value in generation.params.items()
+             if key not in ("source_asset", "mask_asset", "prompt")}
+        )
+        source = generation.params.get("source_asset")
+        mask = generation.params.get("mask_asset")
+        params = replace(params, source=source, mask=mask)
+        if new_seed:
+            params = replace(params, seed=None)
+        elif params.seed is None and generation.assets:
+            params = replace(params, seed=generation.assets[0].seed)
+        name = model or generation.resolved_model or generation.requested_model
+        return await self.generate(
+            message.text, [name], params, conversation_id=message.conversation_id,
+            parent_id=message.parent_id, on_event=on_event, cancel=cancel,
+        )
+
+    async def describe_image(self, generation_id: str, model: str, *, image: int = 0) -> str:
+        """A prompt describing one image of a generation, from ``model``."""
+        _, _, asset = self._source_of(generation_id, image)
+        return await self.describe(asset.sha256, model)
+
     # -- receipts -------------------------------------------------------------------------------
 
     def request_from_receipt(self, generation: domain.Generation) -> tuple[str, GenerationRequest]:
