@@ -16,7 +16,7 @@ from chatimg import domain, paths
 from chatimg.config import Settings, load_settings
 from chatimg.engines.base import CancelToken, EngineContext, Progress
 from chatimg.engines.catalog import Catalog
-from chatimg.errors import ChatImgError, InvalidRequestError, NotFoundError
+from chatimg.errors import ChatImgError, ConfigError, InvalidRequestError, NotFoundError
 from chatimg.generation import Ask, EventCallback, GenerationEvent, GenerationRun, reproduce
 from chatimg.spec import GenerationSpec, RouteHints
 from chatimg.store.assets import AssetStore, StoredFile, describe_image
@@ -305,6 +305,7 @@ class Studio:
         ask = replace(ask, hints=hints, options=options,
                       expected_text=tuple(expected_text) if expected_text else None)
         models = list(models) or [self.settings.default_model]
+        self._check_model_tables(models)
         if conversation_id is None:
             conversation_id = self.create_conversation(title or _title_from(prompt),
                                                        models[0]).id
@@ -319,6 +320,17 @@ class Studio:
                             cancel or CancelToken())
         generations = await run.run(message.id, models, ask, validate)
         return GenerateOutcome(message, tuple(generations))
+
+    def _check_model_tables(self, models: Sequence[str]) -> None:
+        """A model whose config table is wrong stops the send before anything is stored."""
+        for model in models:
+            if model in self.catalog.entries:
+                try:
+                    self.engine(model)
+                except ConfigError:
+                    raise
+                except ChatImgError:  # stored as that model's failed generation
+                    pass
 
     def scrub(self, text: str) -> str:
         """Remove any known API key from ``text``."""

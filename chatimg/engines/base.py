@@ -240,6 +240,7 @@ class Engine(abc.ABC):
         Raises:
             ConfigError: one line naming the config file, the model's table and the key.
         """
+        from chatimg.config import key_location
         from chatimg.errors import ConfigError
 
         try:
@@ -247,7 +248,8 @@ class Engine(abc.ABC):
         except ValidationError as exc:
             error = exc.errors()[0]
             key = ".".join(str(part) for part in error.get("loc", ()))
-            where = getattr(self.context.settings, "config_path", None) or "config"
+            path = getattr(self.context.settings, "config_path", None)
+            where = key_location(path, ("models", self.name, *error.get("loc", ())))
             if error.get("type") == "extra_forbidden":
                 problem = f"unknown option {key!r} for a {self.kind} model"
             else:
