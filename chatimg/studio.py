@@ -37,6 +37,7 @@ from chatimg.errors import (
     NotFoundError,
 )
 from chatimg.pngmeta import embed_parameters
+from chatimg.redaction import install_log_redaction, redact
 from chatimg.store.assets import AssetStore, StoredFile, describe_image
 from chatimg.store.database import Database
 from chatimg.store.repository import Repository
@@ -165,9 +166,11 @@ class Studio:
         """Build a Studio from settings (default: the config file and environment).
 
         Upgrades the database to the newest schema, marks generations a previous process left
-        running as ``interrupted`` and removes half-written asset files.
+        running as ``interrupted`` and removes half-written asset files. From then on, log
+        records hide the settings' keys (``chatimg.redaction.install_log_redaction``).
         """
         settings = settings or load_settings()
+        install_log_redaction(settings.secret_values)
         database = Database(settings.database_url)
         if migrate:
             database.ensure_current()
@@ -543,11 +546,8 @@ class Studio:
         emit(GenerationEvent("finished", generation_id, model, generation=generation))
 
     def scrub(self, text: str) -> str:
-        """Remove any known API key from ``text``."""
-        for secret in self.settings.secret_values():
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+        """Remove any known API key from ``text`` (``chatimg.redaction.redact``)."""
+        return redact(text, self.settings.secret_values())
 
     def _store_result(
         self, generation_id: str, model: str, info: Any, request: GenerationRequest,
