@@ -2,7 +2,8 @@
 
 ``manifest.json`` describes a whole conversation (messages with their branches, generations with
 their receipts, assets, validations and picks). Its JSON Schema ships next to this module as
-``manifest.schema.json``. Every check here raises ``BundleInvalidError`` with one line.
+``manifest.schema.json``; ``chatimg.bundle.model`` is the same contract as typed Python objects.
+Every check here raises ``BundleInvalidError`` with one line.
 """
 
 from __future__ import annotations
