@@ -279,3 +279,21 @@ def test_remote_bundle_replays_the_same_wire_requests(
                and r["replay_sha256"] is None for r in others), others
     assert report["ok"] is True
     assert os.environ.get("CHATIMG_DATABASE_URL") is None
+
+
+def test_format_1_request_extra_becomes_engine_options() -> None:
+    """Format 1 kept a run's engine options (quality, speed, ...) in ``request.extra`` beside
+    routing hints and validation input; only the options reach the engine on replay."""
+    from chatimg.spec import Receipt
+
+    openai = next(g for g in manifest_of(bundle("openai"))["generations"]
+                  if g["resolved_model"] == "gpt-image-mini")
+    assert openai["receipt"]["request"]["extra"] == {"quality": "high"}
+    receipt = Receipt.from_stored({
+        **openai["receipt"],
+        "request": {**openai["receipt"]["request"], "extra": {
+            "quality": "high", "preset": "draft", "budget": 0.1, "expected_text": "FOX",
+            "torch_threads": 2}},
+    })
+    assert receipt is not None
+    assert receipt.options == {"quality": "high", "threads": 2}
