@@ -27,7 +27,7 @@ def test_too_short_secrets_are_ignored() -> None:
 
 
 def test_values_hide_credential_members_and_secrets_anywhere() -> None:
-    value = {
+    value: dict[str, Any] = {
         "engine": {"headers": {"Authorization": "Bearer abc", "X-Goog-Api-Key": "g"},
                    "url": f"https://example.invalid/?key={KEY}"},
         "usage": {"total_tokens": 4050, "input_tokens": 50},
