@@ -31,11 +31,11 @@ class SlowEngine(LayoutEngine):
         return ModelInfo(name=self.name, engine=self.kind, model_id="test/slow", version="1",
                          capabilities=base.capabilities, cost_per_image=0.0,
                          description="slow test engine",
-                         defaults={"width": 64, "height": 64, "steps": 60})
+                         defaults={"width": 64, "height": 64, "steps": 600})
 
     def generate_blocking(self, request: EngineRequest, progress: ProgressCallback,
                           cancel: CancelToken) -> GenerationResult:
-        total = request.spec.steps or 60
+        total = request.spec.steps or 600
         for step in range(total):
             if cancel.cancelled:
                 raise CancelledError("cancelled")
