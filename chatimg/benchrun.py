@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from chatimg.errors import ChatImgError, InvalidRequestError
 from chatimg.ids import new_id
 from chatimg.resources import package_file
-from chatimg.store.bench import BenchStore
 from chatimg.store.tables import utcnow
 
 if TYPE_CHECKING:
@@ -261,7 +260,7 @@ async def run_bench(
         ran = [i.model_version for i in per_model[model] if i.model_version]
         summaries.append(summarise(model, per_model[model], ran[-1] if ran else versions[model]))
     run_id = new_id()
-    store = BenchStore(studio.db)
+    store = studio.repo.bench
     store.save_run(
         run_id, prompts_name=prompt_set.name, prompts_sha256=prompt_set.sha256,
         prompt_count=len(prompt_set.prompts), models=list(versions), seeds=seeds,

@@ -114,6 +114,8 @@ async def reproduce(engine: Engine, model: str, receipt: Receipt, ask: Ask,
     """Run a receipt's spec again (with its engine options on its own model) and return the
     bytes chatimg would store for each image (None where the provider withheld one)."""
     options = receipt.options if model == receipt.model.name else None
+    if options:  # format-1 receipts may name options this engine never read: ignored then
+        options = {k: v for k, v in options.items() if k in engine.Options.model_fields}
     request = engine.validate_request(engine.request(
         receipt.run_spec, source_image=ask.source_image, mask=ask.mask, options=options))
     result = await engine.generate(request, progress, cancel)

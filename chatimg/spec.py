@@ -32,6 +32,9 @@ SEED_LIMIT = 2**63
 
 #: What ``stored()`` keeps for the fields below (the rest of a v1 params dict is ignored).
 _LEGACY_KEYS = {"source": "source_asset", "mask": "mask_asset"}
+#: Keys of a format-1 ``request.extra`` that were not engine options: routing hints,
+#: validation input, and the thread count (kept as the ``threads`` option).
+_LEGACY_NOT_OPTIONS = frozenset({"preset", "budget", "expected_text", "torch_threads"})
 
 
 class GenerationSpec(BaseModel):
@@ -229,6 +232,10 @@ class Receipt(BaseModel):
         for source in (legacy_replay, legacy_extra):  # format 1 kept torch_threads there
             if "torch_threads" in source and "threads" not in options:
                 options["threads"] = source["torch_threads"]
+        if isinstance(legacy_extra, dict):  # format 1: the run's engine options (quality, ...)
+            for key, value in legacy_extra.items():
+                if key not in _LEGACY_NOT_OPTIONS and value is not None:
+                    options.setdefault(key, value)
         deterministic = data.get("deterministic")
         if not isinstance(deterministic, bool):
             deterministic = data.get("note") != "non-deterministic provider"

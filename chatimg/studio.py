@@ -18,6 +18,7 @@ from chatimg.engines.base import CancelToken, EngineContext, Progress
 from chatimg.engines.catalog import Catalog
 from chatimg.errors import ChatImgError, ConfigError, InvalidRequestError, NotFoundError
 from chatimg.generation import Ask, EventCallback, GenerationEvent, GenerationRun, reproduce
+from chatimg.redaction import install_log_redaction, redact
 from chatimg.spec import GenerationSpec, RouteHints
 from chatimg.store.assets import AssetStore, StoredFile, describe_image
 from chatimg.store.database import Database
@@ -72,9 +73,11 @@ class Studio:
         """Build a Studio from settings (default: the config file and environment).
 
         Upgrades the database to the newest schema, marks generations a previous process left
-        running as ``interrupted`` and removes half-written asset files.
+        running as ``interrupted`` and removes half-written asset files. From then on, log
+        records hide the settings' keys (``chatimg.redaction.install_log_redaction``).
         """
         settings = settings or load_settings()
+        install_log_redaction(settings.secret_values)
         database = Database(settings.database_url)
         if migrate:
             database.ensure_current()
@@ -333,11 +336,8 @@ class Studio:
                     pass
 
     def scrub(self, text: str) -> str:
-        """Remove any known API key from ``text``."""
-        for secret in self.settings.secret_values():
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+        """Remove any known API key from ``text`` (``chatimg.redaction.redact``)."""
+        return redact(text, self.settings.secret_values())
 
     def estimate_cost(
         self, models: Sequence[str], spec: GenerationSpec | None = None,

@@ -16,6 +16,8 @@ from chatimg import domain
 from chatimg.errors import NotFoundError
 from chatimg.ids import new_id
 from chatimg.store.assets import StoredFile
+from chatimg.store.bench import BenchStore
+from chatimg.store.bundle_rows import BundleRows
 from chatimg.store.database import Database
 from chatimg.store.tables import (
     AssetRow,
@@ -131,6 +133,10 @@ class Repository:
     def __init__(self, database: Database, asset_root: Path) -> None:
         self.db = database
         self.asset_root = asset_root
+        self.bundles = BundleRows(database)
+        """Whole conversations in and out, in the bundle manifest's shape."""
+        self.bench = BenchStore(database)
+        """Bench runs, model versions and the leaderboard."""
 
     # -- conversations ----------------------------------------------------------------------
 

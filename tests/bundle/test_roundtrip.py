@@ -147,7 +147,7 @@ async def test_no_secret_enters_a_bundle(
                                   "access_token", "Pass-Phrase", "pass word", "Set-Cookie",
                                   "client_secret", "bearer"])
 def test_credential_named_members_are_hidden_anywhere(name: str) -> None:
-    from chatimg.bundle.manifest import redact
+    from chatimg.redaction import redact
 
     value = {"id": "01M8KEY0000000000000000000", "receipt": {"engine": [{name: "v-123"}]},
              "keys": 3, "monkey": "banana", "text": "a key, a token"}
