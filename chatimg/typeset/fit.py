@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from chatimg.errors import CancelledError, InvalidRequestError
@@ -25,6 +26,8 @@ SUPPORT_RATIO = 0.46
 GAP = 0.45
 #: How often long loops look at the cancel token (words).
 CANCEL_EVERY = 512
+#: The most characters of quoted text set on one image: a poster, a label or a page of text.
+MAX_CHARACTERS = 20_000
 
 
 class Cancel(Protocol):
@@ -152,10 +155,15 @@ class Setting:
     def height(self) -> float:
         return sum(block.height for block in self.blocks) + self.gap * (len(self.blocks) - 1)
 
+    @cached_property
+    def line_widths(self) -> tuple[tuple[float, ...], ...]:
+        """Each block's line widths, measured exactly at its size (once)."""
+        return tuple(tuple(run_width(line, block.chain, block.size) for line in block.lines)
+                     for block in self.blocks)
+
     def width(self) -> float:
         """The widest line, measured exactly at its size."""
-        return max((run_width(line, block.chain, block.size)
-                    for block in self.blocks for line in block.lines), default=0.0)
+        return max((width for widths in self.line_widths for width in widths), default=0.0)
 
 
 def _try(paragraphs: Sequence[Measured], size: int, box: tuple[float, float],
@@ -178,9 +186,25 @@ def _try(paragraphs: Sequence[Measured], size: int, box: tuple[float, float],
     return setting if setting.height <= box_h else None
 
 
+def check_length(texts: Sequence[str]) -> None:
+    """Refuse quoted text longer than ``MAX_CHARACTERS`` (before any work is done).
+
+    Raises:
+        InvalidRequestError: the text is too long.
+    """
+    characters = sum(len(text) for text in texts)
+    if characters > MAX_CHARACTERS:
+        raise InvalidRequestError(
+            f"the quoted text has {characters:,} characters; the typesetter sets at most "
+            f"{MAX_CHARACTERS:,} on one image", "shorten the quoted text",
+        )
+
+
 def fit(paragraphs: Sequence[Measured], box: tuple[float, float], max_size: int,
-        cancel: Cancel | None = None) -> Setting:
+        cancel: Cancel | None = None, *, canvas: tuple[int, int] | None = None) -> Setting:
     """The largest headline size (at most ``max_size``) at which everything fits ``box``.
+
+    ``canvas`` (the image size) is only for the error message.
 
     Raises:
         InvalidRequestError: the text does not fit even at ``MIN_SIZE`` pixels.
@@ -194,9 +218,11 @@ def fit(paragraphs: Sequence[Measured], box: tuple[float, float], max_size: int,
         best = _try(paragraphs, low, box, cancel, break_words)
     if best is None:
         characters = sum(len(" ".join(m.words)) for m in paragraphs)
+        where = (f"a {canvas[0]}x{canvas[1]} image" if canvas
+                 else f"{int(box[0])}x{int(box[1])} pixels")
         raise InvalidRequestError(
-            f"the quoted text ({characters:,} characters) does not fit "
-            f"{int(box[0])}x{int(box[1])} pixels at the smallest legible size ({MIN_SIZE} px)",
+            f"the quoted text ({characters:,} characters) does not fit {where} at the "
+            f"smallest legible size ({MIN_SIZE} px)",
             "shorten the text or ask for a larger image",
         )
     while low < high:  # invariant: fits at low

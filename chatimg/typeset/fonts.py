@@ -96,7 +96,7 @@ def installed_fonts() -> dict[str, Path]:
     return {stem: found[stem] for stem in sorted(found)}
 
 
-@dataclass
+@dataclass(eq=False)
 class FontFile:
     """One font file (or Pillow's bundled font) and, once read, the characters it covers."""
 
@@ -192,15 +192,21 @@ class FontChain:
 
     def runs(self, text: str) -> list[tuple[FontFile, str]]:
         """``text`` split into runs that one font draws (invisible unknown marks dropped)."""
+        chosen = {char: self.primary if char == " " else self.pick(char) for char in set(text)}
+        fonts = set(chosen.values())
+        if len(fonts) == 1 and None not in fonts:  # the common case: one font draws it all
+            return [(chosen[text[0]], text)] if text else []  # type: ignore[list-item]
         runs: list[tuple[FontFile, str]] = []
-        for char in text:
-            font = self.primary if char == " " else self.pick(char)
-            if font is None:
-                continue
-            if runs and runs[-1][0] is font:
-                runs[-1] = (font, runs[-1][1] + char)
-            else:
-                runs.append((font, char))
+        start = 0
+        current: FontFile | None = None
+        for index, char in enumerate(text):
+            font = chosen[char]
+            if font is not current:
+                if current is not None:
+                    runs.append((current, text[start:index]))
+                current, start = font, index
+        if current is not None:
+            runs.append((current, text[start:]))
         return runs
 
     def fonts_used(self, text: str) -> list[str]:
@@ -211,7 +217,7 @@ class FontChain:
 def package_for(char: str) -> str:
     """The Debian package most likely to have a glyph for ``char``."""
     cp = ord(char)
-    if cp >= 0x1F000 or 0x2190 <= cp < 0x2C00 or 0x1D400 <= cp < 0x1D800:
+    if 0x1F000 <= cp < 0x1FC00 or 0x2190 <= cp < 0x2C00 or 0x1D400 <= cp < 0x1D800:
         return "fonts-symbola"
     if 0x2E80 <= cp < 0xA000 or 0xAC00 <= cp < 0xD7B0 or 0xF900 <= cp < 0xFB00 \
             or 0xFF00 <= cp < 0xFFF0:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chatimg.prompts import TextStyle, quoted_text, text_style
-from chatimg.typeset.fit import Cancel, Setting, check_cancel, fit, measure
+from chatimg.typeset.fit import Cancel, Setting, check_cancel, check_length, fit, measure
 from chatimg.typeset.fonts import font_chain
 
 if TYPE_CHECKING:
@@ -65,7 +65,9 @@ def _random_colour(rng: random.Random) -> RGB:
     return (rng.randrange(30, 230), rng.randrange(30, 230), rng.randrange(30, 230))
 
 
-def _background(style: TextStyle, rng: random.Random, width: int, height: int) -> Image:
+def _background(style: TextStyle, rng: random.Random, width: int,
+                height: int) -> tuple[Image, RGB]:
+    """The seeded gradient with soft shapes, and its average colour."""
     import numpy as np
     from PIL import Image as PILImage
     from PIL import ImageDraw as PILImageDraw
@@ -100,13 +102,13 @@ def _background(style: TextStyle, rng: random.Random, width: int, height: int) -
         else:
             draw.rectangle(box, fill=fill)
     small = PILImage.alpha_composite(small, overlay).convert("RGB")
-    return small.resize((width, height), PILImage.Resampling.BILINEAR)
-
-
-def _colours(style: TextStyle, image: Image, needs_surface: bool) -> tuple[RGB, RGB | None]:
-    """(ink, surface): the text colour and the colour of what it sits on (None: nothing)."""
-    average: RGB = image.reduce(max(1, min(image.size) // 16)).resize((1, 1)).getpixel(
+    average: RGB = small.resize((1, 1), PILImage.Resampling.BOX).getpixel(
         (0, 0))  # type: ignore[assignment]
+    return small.resize((width, height), PILImage.Resampling.BILINEAR), average
+
+
+def _colours(style: TextStyle, average: RGB, needs_surface: bool) -> tuple[RGB, RGB | None]:
+    """(ink, surface): the text colour and the colour of what it sits on (None: nothing)."""
     ink = style.text_colour
     if ink is None:
         ink = (250, 250, 250) if luminance(average) < 0.4 else (18, 18, 24)
@@ -130,10 +132,12 @@ def render_poster(prompt: str, width: int, height: int, seed: int,
     from PIL import ImageDraw as PILImageDraw
 
     check_cancel(cancel)
+    quoted = quoted_text(prompt)
+    check_length(quoted)
     rng = random.Random(seed)
     style = text_style(prompt)
-    image = _background(style, rng, width, height)
-    texts = [unicodedata.normalize("NFC", " ".join(text.split())) for text in quoted_text(prompt)]
+    image, average = _background(style, rng, width, height)
+    texts = [unicodedata.normalize("NFC", " ".join(text.split())) for text in quoted]
     texts = [text.upper() if style.uppercase else text for text in texts if text]
     template = template_for(seed)
     if not texts:
@@ -142,7 +146,7 @@ def render_poster(prompt: str, width: int, height: int, seed: int,
     supporting = font_chain(style.family, "regular" if style.weight == "bold" else style.weight)
     paragraphs = [measure(text, headline if i == 0 else supporting, cancel)
                   for i, text in enumerate(texts)]
-    ink, surface = _colours(style, image, template in ("banner", "badge", "label"))
+    ink, surface = _colours(style, average, template in ("banner", "badge", "label"))
     short = min(width, height)
     shapes = _Painter(image)
     align = "left" if template == "left" else "centre"
@@ -150,27 +154,28 @@ def render_poster(prompt: str, width: int, height: int, seed: int,
     if template == "badge" and 0.6 < width / height < 1.6:
         diameter = short * 0.9
         side = diameter * 0.68
-        setting = fit(paragraphs, (side, side), int(side * 0.3), cancel)
+        setting = fit(paragraphs, (side, side), int(side * 0.3), cancel, canvas=(width, height))
         left, top = (width - diameter) / 2, (height - diameter) / 2
         text_top = (height - setting.height) / 2
         ring = max(2, round(diameter * 0.018))
         shapes.ellipse((left, top, left + diameter, top + diameter),
-                       fill=(*(surface or LIGHT_SURFACE), 235), outline=(*ink, 255), width=ring)
+                       fill=(*(surface or LIGHT_SURFACE), 255), outline=(*ink, 255), width=ring)
         inner = ring * 2.5
         shapes.ellipse((left + inner, top + inner, left + diameter - inner,
-                        top + diameter - inner), outline=(*ink, 200), width=max(1, ring // 2))
+                        top + diameter - inner), outline=(*ink, 255), width=max(1, ring // 2))
         top = text_top
     elif template in ("banner", "label", "badge"):
         box_w = width * (0.86 if template == "banner" else 0.72)
         box_h = height * (0.6 if template == "banner" else 0.62)
-        setting = fit(paragraphs, (box_w, box_h), int(short * 0.2), cancel)
+        setting = fit(paragraphs, (box_w, box_h), int(short * 0.2), cancel,
+                      canvas=(width, height))
         pad = max(6.0, setting.blocks[0].size * 0.45)
         text_w, text_h = setting.width(), setting.height
         if template == "banner":
             middle = height * rng.choice((0.5, 0.5, 0.38, 0.62))
             band = (0, middle - text_h / 2 - pad, width, middle + text_h / 2 + pad)
             top = middle - text_h / 2
-            shapes.rectangle(band, fill=(*(surface or DARK_SURFACE), 240))
+            shapes.rectangle(band, fill=(*(surface or DARK_SURFACE), 255))
             edge = max(2, round(pad * 0.18))
             for y in (band[1], band[3] - edge):
                 shapes.rectangle((0, y, width, y + edge), fill=(*ink, 255))
@@ -178,7 +183,7 @@ def render_poster(prompt: str, width: int, height: int, seed: int,
             rect = ((width - text_w) / 2 - 2 * pad, (height - text_h) / 2 - 1.6 * pad,
                     (width + text_w) / 2 + 2 * pad, (height + text_h) / 2 + 1.6 * pad)
             line = max(2, round(pad * 0.12))
-            shapes.rectangle(rect, fill=(*(surface or LIGHT_SURFACE), 240), outline=(*ink, 255),
+            shapes.rectangle(rect, fill=(*(surface or LIGHT_SURFACE), 255), outline=(*ink, 255),
                              width=line)
             top = (height - text_h) / 2
             inset = line * 3
@@ -187,7 +192,7 @@ def render_poster(prompt: str, width: int, height: int, seed: int,
     else:
         margin = 0.08
         setting = fit(paragraphs, (width * (1 - 2 * margin), height * (1 - 2 * margin)),
-                      int(short * 0.22), cancel)
+                      int(short * 0.22), cancel, canvas=(width, height))
         pad = setting.blocks[0].size * 0.3
         text_w, text_h = setting.width(), setting.height
         x0 = width * margin if align == "left" else (width - text_w) / 2
@@ -222,6 +227,10 @@ class _Painter:
 
         if rgba is None:
             return
+        if len(rgba) < 4 or rgba[3] == 255:  # opaque: draw straight onto the image
+            key = "outline" if "width" in options else "fill"
+            getattr(PILImageDraw.Draw(self.image), kind)(box, **options, **{key: tuple(rgba[:3])})
+            return
         x0, y0 = max(0, int(box[0]) - 1), max(0, int(box[1]) - 1)
         x1 = min(self.image.width, int(box[2]) + 2)
         y1 = min(self.image.height, int(box[3]) + 2)
@@ -253,15 +262,13 @@ def _draw_setting(draw: ImageDraw, setting: Setting, ink: RGB, x: float, top: fl
                   align: str, cancel: Cancel | None) -> None:
     """Draw the blocks from ``top``: lines start at ``x`` (left) or are centred on it."""
     y = top
-    for block in setting.blocks:
+    for block, widths in zip(setting.blocks, setting.line_widths, strict=True):
         ascent = block.chain.primary.face(block.size).getmetrics()[0]
         baseline_shift = min(float(ascent), block.line_height * 0.86)
-        for line in block.lines:
+        for line, line_width in zip(block.lines, widths, strict=True):
             check_cancel(cancel)
             runs = block.chain.runs(line)
-            cursor = x
-            if align != "left":
-                cursor -= sum(font.face(block.size).getlength(part) for font, part in runs) / 2
+            cursor = x if align == "left" else x - line_width / 2
             for font, part in runs:
                 face = font.face(block.size)
                 draw.text((cursor, y + baseline_shift), part, font=face, fill=ink, anchor="ls")
