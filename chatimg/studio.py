@@ -714,6 +714,86 @@ class Studio:
                                         _png_parameters(model, info, request, image)))
         return out
 
+    # -- text repair ----------------------------------------------------------------------------
+
+    async def fix_text(
+        self, generation_id: str, image_index: int = 0, *, cancel: CancelToken | None = None,
+        on_event: EventCallback | None = None,
+    ) -> domain.Generation:
+        """Repair the misspelled text of a generation's image as a new generation.
+
+        The new generation (model ``fixtext``) sits in a new message answering the source's,
+        with ``source_asset`` = the original image and a route reason saying it is a repair;
+        the checks run on it as on any generation.
+
+        Raises:
+            InvalidRequestError: no such image, no quoted text to repair against, no text found,
+                or the text already reads right.
+            EngineUnavailableError: OCR is not installed.
+        """
+        from chatimg.prompts import quoted_text
+        from chatimg.repair import VERSION as REPAIR_VERSION
+        from chatimg.repair import repair_text
+
+        source = self.repo.get_generation(generation_id)
+        asset = next((a for a in source.assets if a.index == image_index), None)
+        if asset is None:
+            raise InvalidRequestError(f"generation {generation_id} has no image {image_index}")
+        prompt = str(source.params.get("prompt") or "")
+        expected = (source.params.get("extra") or {}).get("expected_text") \
+            or " ".join(quoted_text(prompt))
+        if not expected:
+            raise InvalidRequestError(f"generation {generation_id} asked for no quoted text",
+                                      "text repair writes the prompt's quoted text")
+        from chatimg.validate import load_image
+
+        clock = time.perf_counter()
+        original = load_image(self._asset_bytes(asset.sha256))
+        repaired = await asyncio.to_thread(repair_text, original, expected,
+                                           cancel=cancel or CancelToken())
+        latency_ms = (time.perf_counter() - clock) * 1000
+        params = {"prompt": prompt, "source_asset": asset.sha256, "width": original.width,
+                  "height": original.height, "seed": asset.seed, "count": 1,
+                  "extra": {"expected_text": expected}}
+        params = {key: value for key, value in params.items() if value is not None}
+        what = "; ".join(f"{p.read!r} -> {p.written!r}" for p in repaired.patches)
+        message = self.repo.add_message(
+            self.repo.conversation_of_generation(generation_id), prompt,
+            parent_id=source.message_id, model="fixtext",
+            params={"fixtext_of": generation_id, "image_index": image_index,
+                    "models": ["fixtext"]},
+        )
+        version = f"fixtext-{REPAIR_VERSION}"
+        generation = self.repo.create_generation(
+            message.id, "fixtext", params, resolved_model="fixtext", engine_kind="repair",
+            model_id="builtin/fixtext", model_version=version, status="running",
+            route_reason=f"text repair of {generation_id} image {image_index}: {what}",
+        )
+        data = embed_parameters(encode_png(repaired.image), {
+            "model": "fixtext", "version": version, "prompt": prompt,
+            "source_asset": asset.sha256, "repair": what})
+        stored = await asyncio.to_thread(self.assets.put, data)
+        receipt = {
+            "model": {"name": "fixtext", "engine": "repair", "model_id": "builtin/fixtext",
+                      "version": version},
+            "request": params,
+            "engine": {"repair_of": generation_id, "image_index": image_index,
+                       "patches": [patch.as_dict() for patch in repaired.patches]},
+            "images": [{"sha256": stored.sha256, "seed": asset.seed}],
+            "deterministic": True, "environment": _environment(),
+            "note": f"text repair of {generation_id}",
+        }
+        self.repo.finish_generation(
+            generation.id, [(stored, asset.seed, None)], status="succeeded", error=None,
+            started_at=utcnow(), finished_at=utcnow(), latency_ms=round(latency_ms, 3),
+            cost_usd=0.0, cost_estimated=False, receipt=receipt,
+        )
+        request = GenerationRequest(prompt=prompt, width=original.width, height=original.height,
+                                    extra={"expected_text": expected})
+        await self._validate(generation.id, request, on_event or (lambda event: None),
+                             "fixtext")
+        return self.repo.get_generation(generation.id)
+
 
 def _title_from(prompt: str) -> str:
     words = " ".join(prompt.split())
