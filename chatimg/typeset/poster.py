@@ -9,8 +9,18 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from chatimg.errors import InvalidRequestError
 from chatimg.prompts import TextStyle, quoted_text, text_style
-from chatimg.typeset.fit import Cancel, Setting, check_cancel, check_length, fit, measure
+from chatimg.typeset.fit import (
+    LINE_SPACING,
+    Cancel,
+    Measured,
+    Setting,
+    check_cancel,
+    check_length,
+    fit,
+    measure,
+)
 from chatimg.typeset.fonts import font_chain
 
 if TYPE_CHECKING:
@@ -146,65 +156,14 @@ def render_poster(prompt: str, width: int, height: int, seed: int,
     supporting = font_chain(style.family, "regular" if style.weight == "bold" else style.weight)
     paragraphs = [measure(text, headline if i == 0 else supporting, cancel)
                   for i, text in enumerate(texts)]
-    ink, surface = _colours(style, average, template in ("banner", "badge", "label"))
-    short = min(width, height)
-    shapes = _Painter(image)
-    align = "left" if template == "left" else "centre"
-    x, top = width / 2, 0.0
-    if template == "badge" and 0.6 < width / height < 1.6:
-        diameter = short * 0.9
-        side = diameter * 0.68
-        setting = fit(paragraphs, (side, side), int(side * 0.3), cancel, canvas=(width, height))
-        left, top = (width - diameter) / 2, (height - diameter) / 2
-        text_top = (height - setting.height) / 2
-        ring = max(2, round(diameter * 0.018))
-        shapes.ellipse((left, top, left + diameter, top + diameter),
-                       fill=(*(surface or LIGHT_SURFACE), 255), outline=(*ink, 255), width=ring)
-        inner = ring * 2.5
-        shapes.ellipse((left + inner, top + inner, left + diameter - inner,
-                        top + diameter - inner), outline=(*ink, 255), width=max(1, ring // 2))
-        top = text_top
-    elif template in ("banner", "label", "badge"):
-        box_w = width * (0.86 if template == "banner" else 0.72)
-        box_h = height * (0.6 if template == "banner" else 0.62)
-        setting = fit(paragraphs, (box_w, box_h), int(short * 0.2), cancel,
-                      canvas=(width, height))
-        pad = max(6.0, setting.blocks[0].size * 0.45)
-        text_w, text_h = setting.width(), setting.height
-        if template == "banner":
-            middle = height * rng.choice((0.5, 0.5, 0.38, 0.62))
-            band = (0, middle - text_h / 2 - pad, width, middle + text_h / 2 + pad)
-            top = middle - text_h / 2
-            shapes.rectangle(band, fill=(*(surface or DARK_SURFACE), 255))
-            edge = max(2, round(pad * 0.18))
-            for y in (band[1], band[3] - edge):
-                shapes.rectangle((0, y, width, y + edge), fill=(*ink, 255))
-        else:
-            rect = ((width - text_w) / 2 - 2 * pad, (height - text_h) / 2 - 1.6 * pad,
-                    (width + text_w) / 2 + 2 * pad, (height + text_h) / 2 + 1.6 * pad)
-            line = max(2, round(pad * 0.12))
-            shapes.rectangle(rect, fill=(*(surface or LIGHT_SURFACE), 255), outline=(*ink, 255),
-                             width=line)
-            top = (height - text_h) / 2
-            inset = line * 3
-            shapes.rectangle((rect[0] + inset, rect[1] + inset, rect[2] - inset, rect[3] - inset),
-                             outline=(*ink, 255), width=max(1, line // 2))
-    else:
-        margin = 0.08
-        setting = fit(paragraphs, (width * (1 - 2 * margin), height * (1 - 2 * margin)),
-                      int(short * 0.22), cancel, canvas=(width, height))
-        pad = setting.blocks[0].size * 0.3
-        text_w, text_h = setting.width(), setting.height
-        x0 = width * margin if align == "left" else (width - text_w) / 2
-        top = (height - text_h) / 2
-        x = x0 if align == "left" else width / 2
-        if surface is not None:
-            shapes.rounded_rectangle((x0 - pad, top - pad, x0 + text_w + pad, top + text_h + pad),
-                                     radius=pad, fill=(*surface, 170))
-        if align == "left":
-            bar = max(2.0, setting.blocks[0].size * 0.1)
-            shapes.rectangle((max(0.0, x0 - pad - bar), top, max(bar, x0 - pad), top + text_h),
-                             fill=(*ink, 255))
+    try:
+        placed = _compose(template, image, style, average, paragraphs, rng, cancel)
+    except InvalidRequestError:
+        if template == "centred":
+            raise
+        template = "centred"  # the roomiest template, before giving up
+        placed = _compose(template, image, style, average, paragraphs, rng, cancel)
+    setting, ink, x, top, align = placed
     check_cancel(cancel)
     _draw_setting(PILImageDraw.Draw(image), setting, ink, x, top, align, cancel)
     fonts = tuple(dict.fromkeys(
@@ -256,6 +215,82 @@ class _Painter:
 
     def rounded_rectangle(self, box: tuple[float, float, float, float], **options: Any) -> None:
         self.shape("rounded_rectangle", box, **options)
+
+
+def _largest(box_height: float, cap: float) -> int:
+    """The largest headline size worth trying: one line filling the box, within ``cap``."""
+    return int(min(box_height / LINE_SPACING, cap))
+
+
+def _compose(template: str, image: Image, style: TextStyle, average: RGB,
+             paragraphs: list[Measured], rng: random.Random,
+             cancel: Cancel | None) -> tuple[Setting, RGB, float, float, str]:
+    """Fit the text to ``template`` and draw its shapes; (setting, ink, x, top, alignment).
+
+    Nothing is drawn when the text does not fit (``InvalidRequestError``).
+    """
+    width, height = image.size
+    ink, surface = _colours(style, average, template in ("banner", "badge", "label"))
+    short, long_side = min(width, height), max(width, height)
+    shapes = _Painter(image)
+    align = "left" if template == "left" else "centre"
+    x, top = width / 2, 0.0
+    if template == "badge" and 0.6 < width / height < 1.6:
+        diameter = short * 0.9
+        side = diameter * 0.68
+        setting = fit(paragraphs, (side, side), int(side * 0.3), cancel, canvas=(width, height))
+        left, top = (width - diameter) / 2, (height - diameter) / 2
+        text_top = (height - setting.height) / 2
+        ring = max(2, round(diameter * 0.018))
+        shapes.ellipse((left, top, left + diameter, top + diameter),
+                       fill=(*(surface or LIGHT_SURFACE), 255), outline=(*ink, 255), width=ring)
+        inner = ring * 2.5
+        shapes.ellipse((left + inner, top + inner, left + diameter - inner,
+                        top + diameter - inner), outline=(*ink, 255), width=max(1, ring // 2))
+        top = text_top
+    elif template in ("banner", "label", "badge"):
+        box_w = width * (0.86 if template == "banner" else 0.72)
+        box_h = height * (0.6 if template == "banner" else 0.62)
+        setting = fit(paragraphs, (box_w, box_h), _largest(box_h, long_side * 0.2), cancel,
+                      canvas=(width, height))
+        pad = max(6.0, setting.blocks[0].size * 0.45)
+        text_w, text_h = setting.width(), setting.height
+        if template == "banner":
+            middle = height * rng.choice((0.5, 0.5, 0.38, 0.62))
+            band = (0, middle - text_h / 2 - pad, width, middle + text_h / 2 + pad)
+            top = middle - text_h / 2
+            shapes.rectangle(band, fill=(*(surface or DARK_SURFACE), 255))
+            edge = max(2, round(pad * 0.18))
+            for y in (band[1], band[3] - edge):
+                shapes.rectangle((0, y, width, y + edge), fill=(*ink, 255))
+        else:
+            rect = ((width - text_w) / 2 - 2 * pad, (height - text_h) / 2 - 1.6 * pad,
+                    (width + text_w) / 2 + 2 * pad, (height + text_h) / 2 + 1.6 * pad)
+            line = max(2, round(pad * 0.12))
+            shapes.rectangle(rect, fill=(*(surface or LIGHT_SURFACE), 255), outline=(*ink, 255),
+                             width=line)
+            top = (height - text_h) / 2
+            inset = line * 3
+            shapes.rectangle((rect[0] + inset, rect[1] + inset, rect[2] - inset, rect[3] - inset),
+                             outline=(*ink, 255), width=max(1, line // 2))
+    else:
+        margin = 0.08
+        box_h = height * (1 - 2 * margin)
+        setting = fit(paragraphs, (width * (1 - 2 * margin), box_h),
+                      _largest(box_h, long_side * 0.22), cancel, canvas=(width, height))
+        pad = setting.blocks[0].size * 0.3
+        text_w, text_h = setting.width(), setting.height
+        x0 = width * margin if align == "left" else (width - text_w) / 2
+        top = (height - text_h) / 2
+        x = x0 if align == "left" else width / 2
+        if surface is not None:
+            shapes.rounded_rectangle((x0 - pad, top - pad, x0 + text_w + pad, top + text_h + pad),
+                                     radius=pad, fill=(*surface, 170))
+        if align == "left":
+            bar = max(2.0, setting.blocks[0].size * 0.1)
+            shapes.rectangle((max(0.0, x0 - pad - bar), top, max(bar, x0 - pad), top + text_h),
+                             fill=(*ink, 255))
+    return setting, ink, x, top, align
 
 
 def _draw_setting(draw: ImageDraw, setting: Setting, ink: RGB, x: float, top: float,

@@ -151,3 +151,11 @@ def test_cancel_is_checked_inside_the_typesetting_of_one_image() -> None:
     engine.generate_blocking(replace(request, prompt='"short"'), lambda p: None,
                              finished)  # type: ignore[arg-type]
     assert finished.looks >= 3  # looked several times within one small image too
+
+
+def test_a_template_too_tight_for_the_text_gives_way_to_the_centred_one() -> None:
+    prompt = 'a poster "GRAND OPENING" and "Saturday" and "10am"'
+    assert render_poster(prompt, 1024, 1024, 3).template == "badge"
+    small = render_poster(prompt, 64, 64, 3)  # the badge's box is too small at 8 px
+    assert small.template == "centred" and small.sizes[0] >= 8
+    assert render_poster('"HI"', 1024, 256, 0).sizes[0] > 150  # wide images get big type
