@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import bisect
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class FontFormatError(ValueError):
@@ -107,6 +109,34 @@ def _format4(data: bytes, offset: int) -> list[tuple[int, int]]:
     return pairs
 
 
+def _cmap_coverage(data: bytes, cmap_at: int) -> Coverage:
+    subtables: dict[tuple[int, int, int], int] = {}
+    for index in range(_u16(data, cmap_at + 2)):
+        platform, encoding, offset = struct.unpack_from(">HHI", data, cmap_at + 4 + 8 * index)
+        fmt = _u16(data, cmap_at + offset)
+        subtables[(platform, encoding, fmt)] = cmap_at + offset
+    for key in ((3, 10, 12), (0, 6, 12), (0, 4, 12), (3, 1, 4), (0, 3, 4), (0, 1, 4),
+                (0, 0, 4)):
+        if key in subtables:
+            reader = _format12 if key[2] == 12 else _format4
+            return _ranges(reader(data, subtables[key]))
+    raise FontFormatError("no Unicode cmap subtable")
+
+
+def _find_cmap(read: Callable[[int, int], bytes]) -> tuple[int, int]:
+    """(offset, length) of the cmap table of the first face; ``read(offset, size)`` reads."""
+    face = 0
+    if read(0, 4) == b"ttcf":
+        face = _u32(read(12, 4), 0)
+    tables = _u16(read(face + 4, 2), 0)
+    directory = read(face + 12, 16 * tables)
+    for index in range(tables):
+        record = 16 * index
+        if directory[record:record + 4] == b"cmap":
+            return _u32(directory, record + 8), _u32(directory, record + 12)
+    raise FontFormatError("no cmap table")
+
+
 def coverage(data: bytes) -> Coverage:
     """The code points a font (file bytes) has glyphs for.
 
@@ -114,28 +144,26 @@ def coverage(data: bytes) -> Coverage:
         FontFormatError: not a TrueType/OpenType font or collection, or no Unicode cmap.
     """
     try:
-        face = 0
-        if data[:4] == b"ttcf":
-            face = _u32(data, 12)
-        tables = _u16(data, face + 4)
-        cmap_at = None
-        for index in range(tables):
-            record = face + 12 + 16 * index
-            if data[record:record + 4] == b"cmap":
-                cmap_at = _u32(data, record + 8)
-                break
-        if cmap_at is None:
-            raise FontFormatError("no cmap table")
-        subtables: dict[tuple[int, int, int], int] = {}
-        for index in range(_u16(data, cmap_at + 2)):
-            platform, encoding, offset = struct.unpack_from(">HHI", data, cmap_at + 4 + 8 * index)
-            fmt = _u16(data, cmap_at + offset)
-            subtables[(platform, encoding, fmt)] = cmap_at + offset
-        for key in ((3, 10, 12), (0, 6, 12), (0, 4, 12), (3, 1, 4), (0, 3, 4), (0, 1, 4),
-                    (0, 0, 4)):
-            if key in subtables:
-                reader = _format12 if key[2] == 12 else _format4
-                return _ranges(reader(data, subtables[key]))
+        cmap_at, _length = _find_cmap(lambda offset, size: data[offset:offset + size])
+        return _cmap_coverage(data, cmap_at)
     except (struct.error, IndexError):
         raise FontFormatError("truncated font data") from None
-    raise FontFormatError("no Unicode cmap subtable")
+
+
+def file_coverage(path: Path) -> Coverage:
+    """``coverage`` of a font file, reading only its table directory and cmap table.
+
+    Raises:
+        FontFormatError: as ``coverage``.
+        OSError: the file cannot be read.
+    """
+    with path.open("rb") as handle:
+        def read(offset: int, size: int) -> bytes:
+            handle.seek(offset)
+            return handle.read(size)
+
+        try:
+            cmap_at, length = _find_cmap(read)
+            return _cmap_coverage(read(cmap_at, length), 0)
+        except (struct.error, IndexError):
+            raise FontFormatError("truncated font data") from None

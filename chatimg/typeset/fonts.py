@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chatimg.errors import EngineUnavailableError
-from chatimg.typeset.cmap import Coverage, FontFormatError, coverage
+from chatimg.typeset.cmap import Coverage, FontFormatError, coverage, file_coverage
 
 if TYPE_CHECKING:
     from PIL.ImageFont import FreeTypeFont
@@ -117,7 +117,8 @@ class FontFile:
             return False
         if self._coverage is None:
             try:
-                self._coverage = coverage(self.data())
+                self._coverage = (coverage(self.data()) if self.path is None
+                                  else file_coverage(self.path))
             except (OSError, FontFormatError):
                 self._broken = True
                 return False

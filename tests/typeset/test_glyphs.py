@@ -13,7 +13,7 @@ from chatimg.engines.layout import render
 from chatimg.errors import EngineUnavailableError
 from chatimg.prompts import quoted_text
 from chatimg.typeset import render_poster
-from chatimg.typeset.cmap import FontFormatError, coverage
+from chatimg.typeset.cmap import FontFormatError, coverage, file_coverage
 from chatimg.typeset.fonts import FONT_DIRS_ENV, font_chain, installed_fonts
 from chatimg.validate import run_checks
 
@@ -103,5 +103,7 @@ def test_cmap_coverage_of_real_fonts() -> None:
     dejavu = coverage(fonts["dejavusans"].read_bytes())
     assert all(dejavu.has(c) for c in "AÉЖλ❤–") and not dejavu.has("🍕")
     assert coverage(fonts["symbola_hint"].read_bytes()).has("🍕")
+    for stem in ("dejavusans", "symbola_hint", "dancingscript-regular"):  # read from the file
+        assert file_coverage(fonts[stem]) == coverage(fonts[stem].read_bytes())
     with pytest.raises(FontFormatError):
         coverage(b"not a font at all")
