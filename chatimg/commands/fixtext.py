@@ -14,10 +14,10 @@ EXIT_CHECK_FAILED = 3
 
 @click.command()
 @click.argument("generation_id")
-@click.option("--image", "image_index", type=int, default=0, show_default=True,
-              help="Which image of the generation (0 = the first).")
+@click.option("--image", "image_number", type=click.IntRange(min=1), default=1,
+              show_default=True, help="Which image of the generation (1 = the first).")
 @json_option
-def fixtext(generation_id: str, image_index: int, as_json: bool) -> int:
+def fixtext(generation_id: str, image_number: int, as_json: bool) -> int:
     """Rewrite the misspelled text of GENERATION_ID's image with the prompt's quoted text.
 
     OCR finds the wrong lines; each is erased with a fill from its surroundings and the exact
@@ -26,8 +26,8 @@ def fixtext(generation_id: str, image_index: int, as_json: bool) -> int:
     passes its checks, 3 when a check still fails, 1 when nothing could be repaired.
     """
     with open_studio() as studio:
-        repaired = asyncio.run(studio.fix_text(generation_id, image_index))
-    patches = (repaired.receipt.get("engine") or {}).get("patches", [])
+        repaired = asyncio.run(studio.fix_text(generation_id, image_number - 1))
+    patches = repaired.receipt.engine.get("patches", []) if repaired.receipt else []
     failed = any(v.passed is False for v in repaired.validations)
     if as_json:
         print_json({

@@ -14,8 +14,8 @@ from chatimg.engines.base import (
     CancelToken,
     Capabilities,
     Engine,
+    EngineRequest,
     GeneratedImage,
-    GenerationRequest,
     GenerationResult,
     ModelInfo,
     Progress,
@@ -58,30 +58,31 @@ class LayoutEngine(Engine):
         )
 
     def generate_blocking(
-        self, request: GenerationRequest, progress: ProgressCallback, cancel: CancelToken
+        self, request: EngineRequest, progress: ProgressCallback, cancel: CancelToken
     ) -> GenerationResult:
         import PIL
 
         from chatimg.typeset import render_poster
 
-        seed = request.seed if request.seed is not None else random.SystemRandom().randrange(2**32)
-        width, height = request.width or 512, request.height or 512
+        spec = request.spec
+        seed = spec.seed if spec.seed is not None else random.SystemRandom().randrange(2**32)
+        width, height = spec.width or 512, spec.height or 512
         images = []
         templates: list[str] = []
         fonts: list[str] = []
-        for index in range(request.count):
+        for index in range(spec.count):
             if cancel.cancelled:
                 raise CancelledError("cancelled")
             image_seed = seed + index
-            poster = render_poster(request.prompt, width, height, image_seed, cancel)
+            poster = render_poster(spec.prompt, width, height, image_seed, cancel)
             images.append(GeneratedImage(image=poster.image, seed=image_seed,
                                          info={"template": poster.template}))
             templates.append(poster.template)
             fonts.extend(poster.fonts)
-            progress(Progress(index + 1, request.count, "typesetting"))
+            progress(Progress(index + 1, spec.count, "typesetting"))
         return GenerationResult(
             images=images,
             receipt={"renderer": f"layout-{VERSION}", "fonts": list(dict.fromkeys(fonts)),
                      "templates": templates, "pillow": PIL.__version__,
-                     "text": quoted_text(request.prompt)},
+                     "text": quoted_text(spec.prompt)},
         )

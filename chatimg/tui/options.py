@@ -1,15 +1,16 @@
 """What the composer will send with the next prompt: model(s), preset and advanced params.
 
-Pure data (no Textual): the composer edits a ``ComposerOptions`` and the main screen turns it
-into ``GenerationParams``. Presets (Draft / Balanced / Quality) scale a model's defaults.
+Pure data (no Textual): the composer edits a ``ComposerOptions`` (a pending ``GenerationSpec``
+plus UI-only flags) and the main screen sends its spec. Presets (Draft / Balanced / Quality)
+scale a model's defaults.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from chatimg.studio import GenerationParams
+from chatimg.spec import GenerationSpec, RouteHints
 from chatimg.tui.slash import SlashCommand
 
 PRESETS: tuple[str, ...] = ("Draft", "Balanced", "Quality")
@@ -38,23 +39,40 @@ def _round8(value: float) -> int:
     return max(64, int(value) // 8 * 8)
 
 
+def _spec_field(name: str) -> property:
+    """A composer setting stored in the pending spec (setting it validates the value)."""
+
+    def get(self: ComposerOptions) -> Any:
+        return getattr(self.spec, name)
+
+    def set_(self: ComposerOptions, value: Any) -> None:
+        self.spec = self.spec.replace(**{name: value})
+
+    return property(get, set_, doc=f"The pending spec's ``{name}``.")
+
+
 @dataclass
 class ComposerOptions:
-    """The composer's pending settings. ``None`` means the model's default."""
+    """The composer's pending settings: a spec plus UI-only flags (preset, seed lock).
+
+    ``None`` in the spec means the model's default.
+    """
 
     model: str
     fanout: tuple[str, ...] = ()
     preset: str = "Balanced"
-    seed: int | None = None
     seed_locked: bool = False
-    steps: int | None = None
-    guidance: float | None = None
-    scheduler: str | None = None
-    width: int | None = None
-    height: int | None = None
-    count: int = 1
-    negative: str | None = None
+    spec: GenerationSpec = field(default_factory=GenerationSpec)
     model_defaults: dict[str, Any] = field(default_factory=dict)
+
+    seed = _spec_field("seed")
+    steps = _spec_field("steps")
+    guidance = _spec_field("guidance")
+    scheduler = _spec_field("scheduler")
+    width = _spec_field("width")
+    height = _spec_field("height")
+    count = _spec_field("count")
+    negative = _spec_field("negative_prompt")
 
     @property
     def models(self) -> list[str]:
@@ -77,7 +95,7 @@ class ComposerOptions:
             self.steps = value
             return f"steps → {value}"
         if name == "size":
-            self.width, self.height = value
+            self.spec = self.spec.replace(width=value[0], height=value[1])
             return f"size → {value[0]}x{value[1]}"
         if name == "n":
             self.count = value
@@ -93,36 +111,48 @@ class ComposerOptions:
             return "negative prompt set" if value else "negative prompt cleared"
         return None
 
-    def params(self, **overrides: Any) -> GenerationParams:
-        """The ``GenerationParams`` for the next message (explicit values win over the preset)."""
+    def continue_from(self, model: str | None, spec: GenerationSpec) -> None:
+        """Take another image's settings (its model, seed and spec) for the next message."""
+        if model:
+            self.model, self.fanout = model, ()
+        self.spec = spec.model_copy(update={"prompt": "", "source_asset": None,
+                                            "mask_asset": None, "upscale": None,
+                                            "strength": None})
+        self.seed_locked = spec.seed is not None
+
+    def params(self, **overrides: Any) -> GenerationSpec:
+        """The spec for the next message (explicit values win over the preset)."""
         preset = preset_values(self.preset, self.model_defaults)
-        params = GenerationParams(
-            seed=self.seed if self.seed_locked else None,
-            steps=self.steps if self.steps is not None else preset["steps"],
-            guidance=self.guidance,
-            scheduler=self.scheduler,
-            width=self.width if self.width is not None else preset["width"],
-            height=self.height if self.height is not None else preset["height"],
-            count=self.count,
-            negative_prompt=self.negative,
-        )
-        return replace(params, **overrides) if overrides else params
+        spec = self.spec
+        values = {
+            "seed": spec.seed if self.seed_locked else None,
+            "steps": spec.steps if spec.steps is not None else preset["steps"],
+            "width": spec.width if spec.width is not None else preset["width"],
+            "height": spec.height if spec.height is not None else preset["height"],
+        }
+        spec = spec.model_copy(update=values)
+        return spec.replace(**overrides) if overrides else spec
+
+    def hints(self) -> RouteHints:
+        """What routing may read: the preset."""
+        return RouteHints(preset=self.preset.lower())
 
     def summary(self) -> str:
         """One line for the composer: what differs from the defaults."""
+        spec = self.spec
         parts = [self.preset]
-        if self.seed_locked and self.seed is not None:
-            parts.append(f"seed {self.seed}")
-        if self.steps is not None:
-            parts.append(f"{self.steps} steps")
-        if self.width and self.height:
-            parts.append(f"{self.width}x{self.height}")
-        if self.count != 1:
-            parts.append(f"n={self.count}")
-        if self.guidance is not None:
-            parts.append(f"cfg {self.guidance:g}")
-        if self.scheduler:
-            parts.append(self.scheduler)
-        if self.negative:
+        if self.seed_locked and spec.seed is not None:
+            parts.append(f"seed {spec.seed}")
+        if spec.steps is not None:
+            parts.append(f"{spec.steps} steps")
+        if spec.width and spec.height:
+            parts.append(f"{spec.width}x{spec.height}")
+        if spec.count != 1:
+            parts.append(f"n={spec.count}")
+        if spec.guidance is not None:
+            parts.append(f"cfg {spec.guidance:g}")
+        if spec.scheduler:
+            parts.append(spec.scheduler)
+        if spec.negative_prompt:
             parts.append("neg")
         return " · ".join(parts)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from chatimg.config import Settings
-from chatimg.engines.base import CancelToken, EngineContext, GenerationRequest
+from chatimg.engines.base import CancelToken, EngineContext, EngineRequest
 from chatimg.engines.catalog import Catalog
 from chatimg.errors import CancelledError, InvalidRequestError
+from chatimg.imaging import encode_png
 from chatimg.prompts import COLOURS, text_style
-from chatimg.studio import encode_png
+from chatimg.spec import GenerationSpec
 from chatimg.typeset import TEMPLATES, render_poster, template_for
 from chatimg.typeset.fit import MAX_CHARACTERS
 from tests.typeset.conftest import near, row_runs
@@ -90,9 +90,9 @@ def test_two_seeds_give_two_templates() -> None:
 
 def test_same_seed_same_bytes_through_the_engine() -> None:
     engine = layout_engine()
-    request = GenerationRequest(
+    request = EngineRequest(GenerationSpec(
         prompt='a poster in bold red "ÜBER CAFÉ" and "I ❤ NY 🍕"', width=640, height=480, seed=11,
-        count=2)
+        count=2))
     first = engine.generate_blocking(request, lambda p: None, CancelToken())
     again = engine.generate_blocking(request, lambda p: None, CancelToken())
     a = [encode_png(image.image) for image in first.images]
@@ -114,7 +114,8 @@ def _words(characters: int, seed: int = 5) -> str:
 
 def test_a_100_kb_quoted_prompt_is_refused_in_one_line_by_the_engine() -> None:
     engine = layout_engine()
-    request = GenerationRequest(prompt=f'"{_words(100_000)}"', width=1024, height=1024, seed=1)
+    request = EngineRequest(GenerationSpec(prompt=f'"{_words(100_000)}"', width=1024,
+                                           height=1024, seed=1))
     with pytest.raises(InvalidRequestError) as refused:
         engine.generate_blocking(request, lambda p: None, CancelToken())
     assert f"at most {MAX_CHARACTERS:,}" in refused.value.one_line()
@@ -142,14 +143,15 @@ class CountingCancel:
 
 def test_cancel_is_checked_inside_the_typesetting_of_one_image() -> None:
     engine = layout_engine()
-    request = GenerationRequest(prompt=f'"{_words(15_000)}"', width=4096, height=4096, seed=3)
+    request = EngineRequest(GenerationSpec(prompt=f'"{_words(15_000)}"', width=4096,
+                                           height=4096, seed=3))
     token = CountingCancel(after=6)
     with pytest.raises(CancelledError):
         engine.generate_blocking(request, lambda p: None, token)  # type: ignore[arg-type]
     assert token.looks == 6  # stopped at the first look that said so, mid-image
     finished = CountingCancel(after=10**9)
-    engine.generate_blocking(replace(request, prompt='"short"'), lambda p: None,
-                             finished)  # type: ignore[arg-type]
+    short = request.with_spec(request.spec.model_copy(update={"prompt": '"short"'}))
+    engine.generate_blocking(short, lambda p: None, finished)  # type: ignore[arg-type]
     assert finished.looks >= 3  # looked several times within one small image too
 
 

@@ -14,9 +14,9 @@ from PIL import Image
 
 from chatimg.cli import main
 from chatimg.errors import InvalidRequestError
+from chatimg.imaging import encode_png
 from chatimg.repair import Repair, repair_text
 from chatimg.repair.align import line_fixes
-from chatimg.studio import encode_png
 from chatimg.typeset import render_poster
 from chatimg.validate import run_checks
 
@@ -94,7 +94,7 @@ async def test_studio_fix_text_makes_a_linked_generation_that_passes(studio) -> 
     checks = {v.name: v for v in repaired.validations}
     assert checks["typography"].passed is True and checks["typography"].details["cer"] == 0.0
     new_image = Image.open(io.BytesIO(Path(repaired.assets[0].path).read_bytes()))
-    boxes = [tuple(p["box"]) for p in repaired.receipt["engine"]["patches"]]
+    boxes = [tuple(p["box"]) for p in repaired.receipt.engine["patches"]]
     assert unchanged_outside(image, new_image, boxes)  # type: ignore[arg-type]
     thread = studio.load_thread(studio.repo.conversation_of_generation(source_id))
     answer = next(m for m in thread.messages if m.generations and
@@ -125,4 +125,4 @@ def test_chatimg_fixtext_command(studio, capsys) -> None:
     assert code == 1 and err.startswith("chatimg: error: ") and "nothing to repair" in err
     assert err.count("\n") == 1
     code, _, err = run_cli(capsys, "fixtext", source_id, "--image", "3")
-    assert code == 1 and "has no image 3" in err
+    assert code == 1 and "there is no image 3" in err

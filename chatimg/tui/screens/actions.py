@@ -9,31 +9,19 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatimg.domain import to_jsonable
 from chatimg.errors import ChatImgError
-from chatimg.studio import GenerationParams
+from chatimg.spec import GenerationSpec
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen, ReceiptScreen
 from chatimg.tui.screens.model_picker import ModelPicker
 
 if TYPE_CHECKING:
     from chatimg.tui.screens.main import MainScreen
     from chatimg.tui.widgets.card import GenerationCard
-
-
-def params_of(stored: dict[str, Any]) -> GenerationParams:
-    """Stored generation params (resolved, with asset hashes) → ``GenerationParams``."""
-    data = dict(stored)
-    if "source_asset" in data:
-        data["source"] = data.pop("source_asset")
-    if "mask_asset" in data:
-        data["mask"] = data.pop("mask_asset")
-    data.pop("prompt", None)
-    return GenerationParams.from_dict(data)
 
 
 def viewer_command(path: str) -> list[str] | None:
@@ -62,14 +50,15 @@ async def card_action(screen: MainScreen, card: GenerationCard, action: str) -> 
         screen.notify("the card has no stored generation yet", severity="warning")
         return
     model = generation.resolved_model or generation.requested_model
-    params = params_of(generation.params)
+    params = generation.ran
     text = card.message_text
     block = card.parent
     parent_id = getattr(block, "message_id", None)
     asset = generation.assets[0] if generation.assets else None
     if action in ("regenerate", "reseed"):
         seed = params.seed if action == "regenerate" else None
-        await screen.dispatch(text, [model], replace(params, seed=seed), parent_id=parent_id)
+        await screen.dispatch(text, [model], params.model_copy(update={"seed": seed}),
+                              parent_id=parent_id)
     elif action == "other_model":
         def chosen(name: str | None) -> None:
             if name:
@@ -157,7 +146,7 @@ async def _from_card(screen: MainScreen, card: GenerationCard | None,
         return "select a card with an image first (tab to it)"
     generation = card.generation
     model = generation.resolved_model or generation.requested_model
-    params = GenerationParams(source=generation.assets[0].sha256, **changes)
+    params = GenerationSpec.build(source_asset=generation.assets[0].sha256, **changes)
     await screen.dispatch(card.message_text, [model], params, parent_id=None)
     return None
 
@@ -253,19 +242,12 @@ def continue_from(screen: MainScreen, result: dict[str, Any] | None) -> None:
         screen.open_conversation(screen.conversation_id, screen.thread.scroll_y)
     if not result:
         return
-    options = screen.options
-    params = result.get("params") or {}
-    if result.get("model") in screen.composer.models:
-        options.model, options.fanout = result["model"], ()
-    options.seed = result.get("seed")
-    options.seed_locked = options.seed is not None
-    options.steps = params.get("steps")
-    options.guidance = params.get("guidance")
-    options.scheduler = params.get("scheduler")
-    options.width, options.height = params.get("width"), params.get("height")
-    options.negative = params.get("negative_prompt")
+    model = result.get("model")
+    spec = GenerationSpec.from_stored({**(result.get("params") or {}),
+                                       "seed": result.get("seed")}, lenient=True)
+    screen.options.continue_from(model if model in screen.composer.models else None, spec)
     screen._model_defaults()
-    screen.composer.show_info("continuing from the picked image · " + options.summary())
+    screen.composer.show_info("continuing from the picked image · " + screen.options.summary())
 
 
 #: Slash commands handled here: name → coroutine function (screen, value) → error or None.

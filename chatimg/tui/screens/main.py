@@ -20,7 +20,7 @@ from textual.widgets import Footer
 
 from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
-from chatimg.studio import GenerationEvent, GenerationParams
+from chatimg.studio import GenerationEvent, GenerationSpec
 from chatimg.tui import slash
 from chatimg.tui.options import ComposerOptions
 from chatimg.tui.screens import actions
@@ -323,7 +323,7 @@ class MainScreen(Screen[None]):
 
     # -- generation -------------------------------------------------------------------------
 
-    async def dispatch(self, text: str, models: list[str], params: GenerationParams, *,
+    async def dispatch(self, text: str, models: list[str], params: GenerationSpec, *,
                        parent_id: str | None = None) -> None:
         """Send ``text`` to ``models``: a message block appears at once, cards as events come."""
         if self.conversation_id is None:
@@ -344,7 +344,7 @@ class MainScreen(Screen[None]):
         self.run_worker(self._generate(text, models, params, block, token, parent_id),
                         group="generate", exit_on_error=False)
 
-    async def _generate(self, text: str, models: list[str], params: GenerationParams,
+    async def _generate(self, text: str, models: list[str], params: GenerationSpec,
                         block: MessageBlock, token: CancelToken, parent_id: str | None) -> None:
         def on_event(event: GenerationEvent) -> None:
             self.post_message(GenerationUpdate(event, block))
