@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("chatimg.commands.check", "check", "Run the validators on image files."),
     "bench": ("chatimg.commands.bench", "bench", "Benchmark models on a prompt set."),
     "compare": ("chatimg.commands.compare", "compare", "Compare 2-4 generations; contact sheet."),
+    "fixtext": ("chatimg.commands.fixtext", "fixtext",
+                "Repair a generated image's misspelled text (new generation)."),
 }
 
 
