@@ -719,7 +719,8 @@ class Studio:
         on_event: EventCallback | None = None, cancel: CancelToken | None = None,
     ) -> GenerateOutcome:
         """Send a generation's message again with what it asked for (same seed unless
-        ``new_seed``), on ``model`` or its own model, as a branch of its message."""
+        ``new_seed``), on ``model`` or its own model, as a reply to its message (like vary,
+        upscale and edit, so a retry stays linked to what it retries)."""
         generation = self.repo.get_generation(generation_id)
         message = self.repo.get_message(generation.message_id)
         params = GenerationParams.from_dict(
@@ -736,7 +737,7 @@ class Studio:
         name = model or generation.resolved_model or generation.requested_model
         return await self.generate(
             message.text, [name], params, conversation_id=message.conversation_id,
-            parent_id=message.parent_id, on_event=on_event, cancel=cancel,
+            parent_id=message.id, on_event=on_event, cancel=cancel,
         )
 
     async def describe_image(self, generation_id: str, model: str, *, image: int = 0) -> str:
