@@ -1,14 +1,21 @@
-"""The help screen: every key (after the user's keymap) and every slash command."""
+"""The help screen: every key (after the user's keymap) and every slash command.
+
+The tables are Rich tables (for their column layout); their muted columns take the theme's
+``$foreground-muted`` over the dialog's ``$panel``, resolved when the screen opens.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
+from rich.style import Style as RichStyle
+from rich.table import Table
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.style import Style
 from textual.widgets import Label, Static
 
 from chatimg.tui.slash import help_lines
@@ -29,23 +36,6 @@ def key_rows(
     return rows
 
 
-def table(header: tuple[str, ...], rows: Iterable[tuple[str, ...]],
-          styles: tuple[str, ...]) -> Content:
-    """Rows as aligned columns (two spaces apart; the last column is not padded), with a bold
-    header and a style per column (theme variables such as ``$text-muted``)."""
-    body = [header, *rows]
-    widths = [max(len(row[index]) for row in body) for index in range(len(header))]
-    lines: list[Content] = []
-    for number, row in enumerate(body):
-        cells: list[tuple[str, str]] = []
-        for index, cell in enumerate(row):
-            last = index == len(row) - 1
-            text = cell if last else cell.ljust(widths[index]) + "  "
-            cells.append((text, "bold" if number == 0 else styles[index]))
-        lines.append(Content.assemble(*cells))
-    return Content("\n").join(lines)
-
-
 class HelpScreen(ModalScreen[None]):
     """Keys and commands; Escape closes it."""
 
@@ -58,9 +48,20 @@ class HelpScreen(ModalScreen[None]):
         self.rows = rows
 
     def compose(self):  # type: ignore[no-untyped-def]
-        keys = table(("area", "keys", "does", "keymap id"), self.rows,
-                     ("$text-muted", "bold", "", "$text-muted"))
-        commands = table(("command", "does"), help_lines(), ("bold", ""))
+        muted: RichStyle = Style.parse("$foreground-muted on $panel").rich_style
+        keys = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
+        keys.add_column("area", style=muted, no_wrap=True)
+        keys.add_column("keys", style="bold", no_wrap=True)
+        keys.add_column("does")
+        keys.add_column("keymap id", style=muted, no_wrap=True)
+        for area, key, description, binding_id in self.rows:
+            keys.add_row(area, key, description, binding_id)
+        commands = Table(box=None, show_header=True, header_style="bold", expand=True,
+                         pad_edge=False)
+        commands.add_column("command", style="bold", no_wrap=True)
+        commands.add_column("does")
+        for usage, text in help_lines():
+            commands.add_row(usage, text)
         with Vertical(classes="dialog help"):
             yield Label("chatimg — keys and commands", classes="dialog-title")
             with VerticalScroll(id="help-body"):
@@ -69,7 +70,7 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(commands)
                 yield Static(Content.styled(
                     "\nRemap keys in config.toml: [keymap] card.regenerate = \"g\"",
-                    "$text-muted"))
+                    "$foreground-muted"))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -29,7 +29,7 @@ def capability_words(listing: Listing) -> str:
 
 def listing_text(listing: Listing, current: str | None) -> Content:
     """One picker row (colours from the theme: ready in success, unavailable in error)."""
-    muted = "$text-muted"
+    muted = "$foreground-muted"
     cost = listing.info.cost_per_image if listing.info else None
     price = "free" if cost == 0 else (f"${cost:.3f}" if cost is not None else "?")
     parts: list[str | tuple[str, str]] = [

@@ -91,7 +91,7 @@ def meta_text(generation: domain.Generation | None, model: str, status: str) -> 
     if len(generation.assets) > 1:
         parts.append(f"{len(generation.assets)} images")
     if parts:
-        text = text.append(Content.styled("  " + " · ".join(parts), "$text-muted"))
+        text = text.append(Content.styled("  " + " · ".join(parts), "$foreground-muted"))
     return text
 
 
@@ -120,9 +120,9 @@ def detail_text(generation: domain.Generation | None, progress: CardProgress | N
             reason = " ".join(generation.error.split())
             lines.append(Content.styled(f"✗ {reason}", "bold $text-error"))
         if status in ("failed", "cancelled", "interrupted"):
-            lines.append(Content.styled("r retry · m run on another model", "$text-muted"))
+            lines.append(Content.styled("r retry · m run on another model", "$foreground-muted"))
         if generation.route_reason:
-            lines.append(Content.styled(f"route: {generation.route_reason}", "$text-muted"))
+            lines.append(Content.styled(f"route: {generation.route_reason}", "$foreground-muted"))
         if generation.validations:
             checks = [
                 (f"{'✓' if result.passed else '✗'} {result.name}"

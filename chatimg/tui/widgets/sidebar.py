@@ -24,7 +24,7 @@ def conversation_option(conversation: domain.Conversation) -> Option:
     """One row: the title, and a muted count of messages."""
     label = Content(conversation.title or "untitled")
     if conversation.message_count:
-        label = label.append(Content.styled(f"  {conversation.message_count}", "$text-muted"))
+        label = label.append(Content.styled(f"  {conversation.message_count}", "$foreground-muted"))
     return Option(label, id=conversation.id)
 
 
