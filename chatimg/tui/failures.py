@@ -27,7 +27,7 @@ WORKER_TITLES: dict[str, str] = {
     "generate": "generation",
     "card-action": "card action",
     "compare-load": "loading the comparison",
-    "compare-scores": "similarity scores",
+    "thumbnails": "loading an image",
     "export": "export",
     "viewer": "opening the image",
     "earlier": "loading earlier messages",

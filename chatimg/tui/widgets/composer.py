@@ -160,11 +160,16 @@ class Composer(Vertical):
         return str(self.query_one("#composer-hint", Static).render())
 
     def clear(self) -> None:
-        self.prompt.load_text("")
+        """Empty the prompt (the hint line stays: it may say what just happened)."""
+        with self.prevent(TextArea.Changed):
+            self.prompt.load_text("")
+        self.prompt.completions = []
 
     def restore(self, text: str) -> None:
-        """Put text back after a failed send."""
-        self.prompt.load_text(text)
+        """Put text back after a failed send (the hint line stays for the reason)."""
+        with self.prevent(TextArea.Changed):
+            self.prompt.load_text(text)
+        self.prompt.completions = []
         self.prompt.move_cursor(self.prompt.document.end)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
