@@ -3,7 +3,7 @@
 Measures, in one process, the median over many runs of:
 
 - render only (``chatimg.engines.layout.render``: background, colours, typesetting);
-- render + PNG encode as the Studio stores it (``chatimg.studio.encode_png``);
+- render + PNG encode as the Studio stores it (``chatimg.imaging.encode_png``);
 - the engine's ``generate_blocking`` for one image (render plus the engine's bookkeeping).
 
 Run: ``.venv/bin/python benchmarks/bench_layout.py``
@@ -31,14 +31,15 @@ def _median_ms(action: Callable[[int], object], runs: int = RUNS) -> float:
 
 def main() -> None:
     from chatimg.config import Settings
-    from chatimg.engines.base import CancelToken, EngineContext, GenerationRequest
+    from chatimg.engines.base import CancelToken, EngineContext, EngineRequest
     from chatimg.engines.catalog import Catalog
     from chatimg.engines.layout import render
-    from chatimg.studio import encode_png
+    from chatimg.imaging import encode_png
+    from chatimg.spec import GenerationSpec
 
     catalog = Catalog.from_settings(EngineContext(Settings()))
     engine = catalog.engine("layout")
-    request = GenerationRequest(prompt=PROMPT, width=1024, height=1024)
+    request = EngineRequest(GenerationSpec(prompt=PROMPT, width=1024, height=1024))
     cancel = CancelToken()
 
     render_ms = _median_ms(lambda seed: render(PROMPT, seed, 1024, 1024))

@@ -35,8 +35,9 @@ GENERATIONS = 500
 def seed_store(conversations: int, generations: int) -> str:
     """Fill the store in ``CHATIMG_HOME``; return the id of the conversation with the long thread."""
     from chatimg.engines.layout import render
+    from chatimg.imaging import encode_png
     from chatimg.store.tables import utcnow
-    from chatimg.studio import Studio, encode_png
+    from chatimg.studio import Studio
 
     studio = Studio.open()
     try:

@@ -215,7 +215,7 @@ async def run_bench(
     Raises:
         InvalidRequestError: no models, an unknown model, or seeds < 1.
     """
-    from chatimg.studio import GenerationParams
+    from chatimg.spec import GenerationSpec
 
     if not models:
         raise InvalidRequestError("name at least one model with -m")
@@ -241,7 +241,7 @@ async def run_bench(
         async with overall, gates[model]:
             try:
                 outcome = await studio.generate(
-                    prompt, [model], GenerationParams(seed=seed),
+                    prompt, [model], GenerationSpec(seed=seed),
                     conversation_id=conversation.id,
                 )
                 item = _item_from(model, index, prompt, seed, outcome.generations[-1], None)

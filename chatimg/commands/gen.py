@@ -59,32 +59,27 @@ def gen(
 
     Exits 0 when at least one generation succeeded.
     """
-    from chatimg.studio import GenerationParams
+    from chatimg.studio import GenerationSpec, RouteHints
 
     if conversation_id and new_conversation:
         raise InvalidRequestError("use either --conversation or --new, not both")
     width = height = None
     if size:
         width, height = parse_size(size)
-    params = GenerationParams(
+    spec = GenerationSpec.build(
         seed=seed, steps=steps, guidance=guidance, scheduler=scheduler, width=width,
-        height=height, count=count, negative_prompt=negative, source=source,
-        strength=strength, mask=mask, upscale=upscale,
-        extra={
-            key: value
-            for key, value in (("budget", budget), ("preset", "draft" if draft else None))
-            if value is not None
-        },
+        height=height, count=count, negative_prompt=negative, source_asset=source,
+        strength=strength, mask_asset=mask, upscale=upscale,
     )
+    hints = RouteHints(preset="draft" if draft else None, budget=budget)
     on_event = progress_printer(quiet)
-
     with open_studio() as studio:
         default = None
         if conversation_id:
             default = studio.get_conversation(conversation_id).default_model
         chosen = list(models) or [default or studio.settings.default_model]
         outcome = asyncio.run(
-            _run(studio, prompt, chosen, params, conversation_id, title, on_event)
+            _run(studio, prompt, chosen, spec, hints, conversation_id, title, on_event)
         )
     print_outcome(outcome, as_json)
     return 0 if outcome.any_succeeded else 1
@@ -150,10 +145,10 @@ def print_outcome(outcome: GenerateOutcome, as_json: bool) -> None:
             click.echo(f"{model}: {g.status}: {g.error}")
 
 
-async def _run(studio, prompt, models, params, conversation_id, title, on_event):  # type: ignore[no-untyped-def]
+async def _run(studio, prompt, models, spec, hints, conversation_id, title, on_event):  # type: ignore[no-untyped-def]
     try:
         return await studio.generate(
-            prompt, models, params, conversation_id=conversation_id, title=title,
+            prompt, models, spec, hints=hints, conversation_id=conversation_id, title=title,
             on_event=on_event,
         )
     finally:

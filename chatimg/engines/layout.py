@@ -14,8 +14,8 @@ from chatimg.engines.base import (
     CancelToken,
     Capabilities,
     Engine,
+    EngineRequest,
     GeneratedImage,
-    GenerationRequest,
     GenerationResult,
     ModelInfo,
     Progress,
@@ -163,22 +163,23 @@ class LayoutEngine(Engine):
         )
 
     def generate_blocking(
-        self, request: GenerationRequest, progress: ProgressCallback, cancel: CancelToken
+        self, request: EngineRequest, progress: ProgressCallback, cancel: CancelToken
     ) -> GenerationResult:
         import PIL
 
-        seed = request.seed if request.seed is not None else random.SystemRandom().randrange(2**32)
-        width, height = request.width or 512, request.height or 512
+        spec = request.spec
+        seed = spec.seed if spec.seed is not None else random.SystemRandom().randrange(2**32)
+        width, height = spec.width or 512, spec.height or 512
         images = []
-        for index in range(request.count):
+        for index in range(request.spec.count):
             if cancel.cancelled:
                 raise CancelledError("cancelled")
             image_seed = seed + index
-            images.append(GeneratedImage(image=render(request.prompt, image_seed, width, height),
+            images.append(GeneratedImage(image=render(spec.prompt, image_seed, width, height),
                                          seed=image_seed))
-            progress(Progress(index + 1, request.count, "typesetting"))
+            progress(Progress(index + 1, request.spec.count, "typesetting"))
         return GenerationResult(
             images=images,
             receipt={"renderer": f"layout-{VERSION}", "font": "pillow-default",
-                     "pillow": PIL.__version__, "text": quoted_text(request.prompt)},
+                     "pillow": PIL.__version__, "text": quoted_text(request.spec.prompt)},
         )

@@ -1,17 +1,17 @@
 """What the composer will send with the next prompt: model(s), preset and advanced params.
 
-Pure data (no Textual), owned by the main screen: slash commands and the composer's messages
-change it through its ``set_*`` methods, and the screen turns it into ``GenerationParams``.
+Pure data (no Textual), owned by the main screen: a pending ``GenerationSpec`` plus UI-only
+flags. Slash commands and the composer's messages change it through its ``set_*`` methods (the
+slash-command registry names which one each command uses), and the screen sends its spec.
 Presets (Draft / Balanced / Quality) scale a model's defaults.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from chatimg.studio import GenerationParams
+from chatimg.spec import GenerationSpec, RouteHints
 
 if TYPE_CHECKING:
     from chatimg.tui.slash import SlashCommand
@@ -42,23 +42,40 @@ def _round8(value: float) -> int:
     return max(64, int(value) // 8 * 8)
 
 
+def _spec_field(name: str) -> property:
+    """A composer setting stored in the pending spec (setting it validates the value)."""
+
+    def get(self: ComposerOptions) -> Any:
+        return getattr(self.spec, name)
+
+    def set_(self: ComposerOptions, value: Any) -> None:
+        self.spec = self.spec.replace(**{name: value})
+
+    return property(get, set_, doc=f"The pending spec's ``{name}``.")
+
+
 @dataclass
 class ComposerOptions:
-    """The composer's pending settings. ``None`` means the model's default."""
+    """The composer's pending settings: a spec plus UI-only flags (preset, seed lock).
+
+    ``None`` in the spec means the model's default.
+    """
 
     model: str
     fanout: tuple[str, ...] = ()
     preset: str = "Balanced"
-    seed: int | None = None
     seed_locked: bool = False
-    steps: int | None = None
-    guidance: float | None = None
-    scheduler: str | None = None
-    width: int | None = None
-    height: int | None = None
-    count: int = 1
-    negative: str | None = None
+    spec: GenerationSpec = field(default_factory=GenerationSpec)
     model_defaults: dict[str, Any] = field(default_factory=dict)
+
+    seed = _spec_field("seed")
+    steps = _spec_field("steps")
+    guidance = _spec_field("guidance")
+    scheduler = _spec_field("scheduler")
+    width = _spec_field("width")
+    height = _spec_field("height")
+    count = _spec_field("count")
+    negative = _spec_field("negative_prompt")
 
     @property
     def models(self) -> list[str]:
@@ -100,8 +117,9 @@ class ComposerOptions:
         return f"steps → {steps if steps is not None else 'default'}"
 
     def set_size(self, size: tuple[int, int] | None) -> str:
-        self.width, self.height = size if size is not None else (None, None)
-        return f"size → {size[0]}x{size[1]}" if size is not None else "size → default"
+        width, height = size if size is not None else (None, None)
+        self.spec = self.spec.replace(width=width, height=height)
+        return f"size → {width}x{height}" if size is not None else "size → default"
 
     def set_count(self, count: int) -> str:
         self.count = count
@@ -124,20 +142,6 @@ class ComposerOptions:
         index = PRESETS.index(self.preset) if self.preset in PRESETS else 0
         self.preset = PRESETS[(index + 1) % len(PRESETS)]
         return f"preset → {self.preset}"
-
-    def continue_from(self, model: str | None, seed: int | None,
-                      params: Mapping[str, Any]) -> None:
-        """Take model (when given), seed and params of a stored generation (compare's
-        "continue from this one")."""
-        if model:
-            self.model, self.fanout = model, ()
-        self.seed = seed
-        self.seed_locked = seed is not None
-        self.steps = params.get("steps")
-        self.guidance = params.get("guidance")
-        self.scheduler = params.get("scheduler")
-        self.width, self.height = params.get("width"), params.get("height")
-        self.negative = params.get("negative_prompt")
 
     def apply_field(self, name: str, value: str) -> None:
         """Apply an advanced-panel field as typed (``""`` goes back to the default).
@@ -167,44 +171,57 @@ class ComposerOptions:
 
     def advanced_values(self) -> dict[str, str]:
         """What the advanced panel's fields show (``""`` = the default)."""
-        return {"seed": "" if self.seed is None else str(self.seed),
-                "steps": "" if self.steps is None else str(self.steps),
-                "guidance": "" if self.guidance is None else f"{self.guidance:g}",
-                "scheduler": self.scheduler or "",
-                "size": f"{self.width}x{self.height}" if self.width and self.height else "",
-                "n": "" if self.count == 1 else str(self.count),
-                "negative": self.negative or ""}
+        spec = self.spec
+        return {"seed": "" if spec.seed is None else str(spec.seed),
+                "steps": "" if spec.steps is None else str(spec.steps),
+                "guidance": "" if spec.guidance is None else f"{spec.guidance:g}",
+                "scheduler": spec.scheduler or "",
+                "size": f"{spec.width}x{spec.height}" if spec.width and spec.height else "",
+                "n": "" if spec.count == 1 else str(spec.count),
+                "negative": spec.negative_prompt or ""}
 
-    def params(self, **overrides: Any) -> GenerationParams:
-        """The ``GenerationParams`` for the next message (explicit values win over the preset)."""
+    def continue_from(self, model: str | None, spec: GenerationSpec) -> None:
+        """Take another image's settings (its model, seed and spec) for the next message."""
+        if model:
+            self.model, self.fanout = model, ()
+        self.spec = spec.model_copy(update={"prompt": "", "source_asset": None,
+                                            "mask_asset": None, "upscale": None,
+                                            "strength": None})
+        self.seed_locked = spec.seed is not None
+
+    def params(self, **overrides: Any) -> GenerationSpec:
+        """The spec for the next message (explicit values win over the preset)."""
         preset = preset_values(self.preset, self.model_defaults)
-        params = GenerationParams(
-            seed=self.seed if self.seed_locked else None,
-            steps=self.steps if self.steps is not None else preset["steps"],
-            guidance=self.guidance,
-            scheduler=self.scheduler,
-            width=self.width if self.width is not None else preset["width"],
-            height=self.height if self.height is not None else preset["height"],
-            count=self.count,
-            negative_prompt=self.negative,
-        )
-        return replace(params, **overrides) if overrides else params
+        spec = self.spec
+        values = {
+            "seed": spec.seed if self.seed_locked else None,
+            "steps": spec.steps if spec.steps is not None else preset["steps"],
+            "width": spec.width if spec.width is not None else preset["width"],
+            "height": spec.height if spec.height is not None else preset["height"],
+        }
+        spec = spec.model_copy(update=values)
+        return spec.replace(**overrides) if overrides else spec
+
+    def hints(self) -> RouteHints:
+        """What routing may read: the preset."""
+        return RouteHints(preset=self.preset.lower())
 
     def summary(self) -> str:
         """One line for the composer: what differs from the defaults."""
+        spec = self.spec
         parts = [self.preset]
-        if self.seed_locked and self.seed is not None:
-            parts.append(f"seed {self.seed}")
-        if self.steps is not None:
-            parts.append(f"{self.steps} steps")
-        if self.width and self.height:
-            parts.append(f"{self.width}x{self.height}")
-        if self.count != 1:
-            parts.append(f"n={self.count}")
-        if self.guidance is not None:
-            parts.append(f"cfg {self.guidance:g}")
-        if self.scheduler:
-            parts.append(self.scheduler)
-        if self.negative:
+        if self.seed_locked and spec.seed is not None:
+            parts.append(f"seed {spec.seed}")
+        if spec.steps is not None:
+            parts.append(f"{spec.steps} steps")
+        if spec.width and spec.height:
+            parts.append(f"{spec.width}x{spec.height}")
+        if spec.count != 1:
+            parts.append(f"n={spec.count}")
+        if spec.guidance is not None:
+            parts.append(f"cfg {spec.guidance:g}")
+        if spec.scheduler:
+            parts.append(spec.scheduler)
+        if spec.negative_prompt:
             parts.append("neg")
         return " · ".join(parts)

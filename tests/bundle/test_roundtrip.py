@@ -122,7 +122,7 @@ async def test_no_secret_enters_a_bundle(
         generation = studio.load_thread(cid).messages[0].generations[0]
         studio.repo.update_generation(
             generation.id,
-            receipt={**generation.receipt, "engine": {
+            receipt={**generation.receipt_data, "engine": {
                 "url": f"https://api.example/v1?key={ENV_SECRET}",
                 "headers": {"Authorization": f"Bearer {CONFIG_SECRET}", "Api-Key": "x1"},
             }},

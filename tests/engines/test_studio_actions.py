@@ -10,12 +10,12 @@ import pytest
 from PIL import Image
 
 from chatimg.errors import InvalidRequestError
-from chatimg.studio import GenerationParams
+from chatimg.spec import GenerationSpec
 
 
 async def _first(studio: Any, count: int = 1) -> Any:
     outcome = await studio.generate("a lighthouse", ["tiny"],
-                                    GenerationParams(seed=3, count=count), validate=False)
+                                    GenerationSpec.build(seed=3, count=count), validate=False)
     (generation,) = outcome.generations
     assert generation.status == "succeeded", generation.error
     return generation

@@ -9,7 +9,7 @@ import time
 
 from click.testing import CliRunner
 
-from chatimg.studio import GenerationParams
+from chatimg.spec import GenerationSpec
 from tests.remote.conftest import KEYS, assert_no_secret
 from tests.remote.fakeserver import Reply, png
 from tests.remote.test_ideogram import ideogram_reply
@@ -34,7 +34,7 @@ async def test_fan_out_of_four_remote_models_runs_concurrently(remote_env, make_
     models = ["ideogram-v2-turbo", "gpt-image-2", "gemini-2.5-flash-image", "forge-sd"]
     started = time.monotonic()
     outcome = await asyncio.wait_for(studio.generate("a harbour at dawn", models,
-                                                     GenerationParams(seed=3)), 10)
+                                                     GenerationSpec.build(seed=3)), 10)
     elapsed = time.monotonic() - started
     assert [g.status for g in outcome.generations] == ["succeeded"] * 4, [
         g.error for g in outcome.generations]

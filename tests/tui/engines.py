@@ -10,7 +10,7 @@ import pytest
 from chatimg.engines.base import (
     CancelToken,
     Capabilities,
-    GenerationRequest,
+    EngineRequest,
     GenerationResult,
     ModelInfo,
     Progress,
@@ -33,9 +33,9 @@ class SlowEngine(LayoutEngine):
                          description="slow test engine",
                          defaults={"width": 64, "height": 64, "steps": 60})
 
-    def generate_blocking(self, request: GenerationRequest, progress: ProgressCallback,
+    def generate_blocking(self, request: EngineRequest, progress: ProgressCallback,
                           cancel: CancelToken) -> GenerationResult:
-        total = request.steps or 60
+        total = request.spec.steps or 60
         for step in range(total):
             if cancel.cancelled:
                 raise CancelledError("cancelled")
@@ -55,7 +55,7 @@ class FailingEngine(LayoutEngine):
                          capabilities=Capabilities(txt2img=True), cost_per_image=0.04,
                          description="always fails")
 
-    def generate_blocking(self, request: GenerationRequest, progress: ProgressCallback,
+    def generate_blocking(self, request: EngineRequest, progress: ProgressCallback,
                           cancel: CancelToken) -> GenerationResult:
         raise EngineRequestError("the server said no (HTTP 503)", reason="server")
 

@@ -117,14 +117,15 @@ async def test_card_actions(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 async def test_long_thread_is_windowed(make_app: Any) -> None:
-    from chatimg.studio import GenerationParams, Studio
+    from chatimg.spec import GenerationSpec
+    from chatimg.studio import Studio
     from chatimg.tui.state import UiState, save_state
     from chatimg.tui.widgets.thread import WINDOW, MessageBlock
 
     studio = Studio.open()
     conversation = studio.create_conversation("long", "layout")
     for index in range(WINDOW + 5):
-        await studio.generate(f'"{index}"', ["layout"], GenerationParams(width=32, height=32),
+        await studio.generate(f'"{index}"', ["layout"], GenerationSpec.build(width=32, height=32),
                               conversation_id=conversation.id, validate=False)
     studio.close()
     save_state(UiState(conversation_id=conversation.id))

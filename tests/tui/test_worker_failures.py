@@ -101,14 +101,14 @@ async def test_validation_failure_keeps_the_image(make_app: Any,
     notes = _record_notifications(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        working = chatimg.validate.validate_generation
-        monkeypatch.setattr(chatimg.validate, "validate_generation", _boom("validator boom"))
+        working = chatimg.validate.validate_images
+        monkeypatch.setattr(chatimg.validate, "validate_images", _boom("validator boom"))
         await type_and_send(pilot, '"CHECK ME"')
         await _reported(pilot, notes, "generation", "validator boom")
         (card,) = screen.thread.cards()
         await wait_until(pilot, lambda: card.status == "succeeded", what="image kept")
         assert app.studio.get_generation(card.generation_id).status == "succeeded"
-        monkeypatch.setattr(chatimg.validate, "validate_generation", working)
+        monkeypatch.setattr(chatimg.validate, "validate_images", working)
         await _still_works(pilot, screen)
 
 

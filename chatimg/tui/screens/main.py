@@ -21,7 +21,8 @@ from textual.widgets import Footer
 from chatimg import domain
 from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
-from chatimg.studio import EventCallback, GenerateOutcome, GenerationParams
+from chatimg.spec import GenerationSpec
+from chatimg.studio import EventCallback, GenerateOutcome
 from chatimg.tui import slash
 from chatimg.tui.failures import ForwardFailedWorkers
 from chatimg.tui.options import ComposerOptions
@@ -183,8 +184,9 @@ class MainScreen(CardActions, ForwardFailedWorkers):
         if not result:
             return
         model = result.get("model")
-        self.options.continue_from(model if model in self.composer.models else None,
-                                   result.get("seed"), result.get("params") or {})
+        spec = GenerationSpec.from_stored({**(result.get("params") or {}),
+                                           "seed": result.get("seed")}, lenient=True)
+        self.options.continue_from(model if model in self.composer.models else None, spec)
         self._model_defaults()
         self.composer.show_info("continuing from the picked image · " + self.options.summary())
 
@@ -355,7 +357,7 @@ class MainScreen(CardActions, ForwardFailedWorkers):
         self.composer.show_info("")
         self.send_prompt(text, self.options.models, self.options.params())
 
-    def send_prompt(self, text: str, models: list[str], params: GenerationParams) -> None:
+    def send_prompt(self, text: str, models: list[str], spec: GenerationSpec) -> None:
         """Send ``text`` to ``models``: a message block appears at once, cards as events come."""
         if self.conversation_id is None:
             try:
@@ -370,10 +372,12 @@ class MainScreen(CardActions, ForwardFailedWorkers):
             self._remember_ui()
         conversation_id = self.conversation_id
         label = " + ".join(models) if len(models) > 1 else models[0]
+        hints = self.options.hints()
 
         def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
-            return self.studio.generate(text, models, params, conversation_id=conversation_id,
-                                        on_event=on_event, cancel=cancel)
+            return self.studio.generate(text, models, spec, hints=hints,
+                                        conversation_id=conversation_id, on_event=on_event,
+                                        cancel=cancel)
 
         self.start_send(text, label, call, restore=True)
 
