@@ -18,7 +18,7 @@ from chatimg import domain
 from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
 from chatimg.studio import EventCallback, GenerateOutcome, GenerationEvent
-from chatimg.tui.widgets.card import CardProgress, GenerationCard
+from chatimg.tui.widgets.card import CardProgress
 from chatimg.tui.widgets.thread import MessageBlock
 
 if TYPE_CHECKING:
@@ -78,10 +78,10 @@ class Sending(Screen[None]):
         """Run one Studio call that sends a message, with a pending block in the thread.
 
         The cancel token is registered at once (so ``running`` counts it). When the call fails
-        before any card appeared, the block goes and, for a typed prompt (``restore``), the
-        text comes back into the composer. Expected failures show one line (inline for a
-        prompt, as a notification otherwise); anything else fails the worker, which reaches
-        the app's failure handler.
+        before any generation was reported, the block goes and, for a typed prompt
+        (``restore``), the text comes back into the composer. Expected failures show one line
+        (inline for a prompt, as a notification otherwise); anything else fails the worker,
+        which reaches the app's failure handler.
         """
         token = CancelToken()
         self.tokens.add(token)
@@ -92,14 +92,16 @@ class Sending(Screen[None]):
                     restore: bool) -> None:
         try:
             block = await self.thread.add_pending(text, label)
+            reported: list[str] = []
 
             def on_event(event: GenerationEvent) -> None:
+                reported.append(event.generation_id)
                 self.post_message(GenerationUpdate(event, block))
 
             try:
                 outcome = await call(on_event, token)
             except Exception as exc:
-                if not block.query(GenerationCard):
+                if not reported:  # nothing was stored: take the block back
                     await block.remove()
                     if restore:
                         self.composer.restore(text)
