@@ -13,7 +13,9 @@ from chatimg.commands.common import json_option, open_studio, print_json
 from chatimg.errors import InvalidRequestError
 
 if TYPE_CHECKING:
-    from chatimg.studio import EventCallback, GenerateOutcome, GenerationEvent
+    from chatimg.generation import EventCallback
+    from chatimg.spec import GenerationSpec, RouteHints
+    from chatimg.studio import GenerateOutcome, GenerationEvent, Studio
 
 _SIZE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
 
@@ -145,7 +147,9 @@ def print_outcome(outcome: GenerateOutcome, as_json: bool) -> None:
             click.echo(f"{model}: {g.status}: {g.error}")
 
 
-async def _run(studio, prompt, models, spec, hints, conversation_id, title, on_event):  # type: ignore[no-untyped-def]
+async def _run(studio: Studio, prompt: str, models: list[str], spec: GenerationSpec,
+               hints: RouteHints, conversation_id: str | None, title: str | None,
+               on_event: EventCallback) -> GenerateOutcome:
     try:
         return await studio.generate(
             prompt, models, spec, hints=hints, conversation_id=conversation_id, title=title,

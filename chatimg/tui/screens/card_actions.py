@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from chatimg.domain import to_jsonable
 from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
-from chatimg.studio import EventCallback, GenerateOutcome
+from chatimg.generation import EventCallback
+from chatimg.studio import GenerateOutcome
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen, ReceiptScreen
 from chatimg.tui.screens.model_picker import ModelPicker
 from chatimg.tui.screens.sending import Sending
@@ -208,7 +209,8 @@ class CardActions(Sending):
     def image_target(self) -> str | None:
         """The selected generation when it has an image, else the newest one with an image."""
         selected = self.generations.get(self.selected_id or "")
-        if selected is not None and selected.assets and self.thread.card(selected.id):
+        if selected is not None and selected.assets and \
+                self.thread.card(selected.id) is not None:
             return selected.id
         for card in reversed(self.thread.cards()):
             generation = self.generations.get(card.generation_id)

@@ -26,13 +26,13 @@ from chatimg.compare import (
     PairScore,
     ParamRow,
     continue_params,
-    difference_image,
     load_comparison,
     load_image,
     pair_score,
     similarity_scores,
 )
 from chatimg.errors import ChatImgError
+from chatimg.similarity import difference_image
 from chatimg.tui.failures import ForwardFailedWorkers
 
 if TYPE_CHECKING:

@@ -21,8 +21,9 @@ from textual.widgets import Footer
 from chatimg import domain
 from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
+from chatimg.generation import EventCallback
 from chatimg.spec import GenerationSpec
-from chatimg.studio import EventCallback, GenerateOutcome
+from chatimg.studio import GenerateOutcome
 from chatimg.tui import slash
 from chatimg.tui.failures import ForwardFailedWorkers
 from chatimg.tui.options import ComposerOptions

@@ -17,7 +17,8 @@ from textual.screen import Screen
 from chatimg import domain
 from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
-from chatimg.studio import EventCallback, GenerateOutcome, GenerationEvent
+from chatimg.generation import EventCallback
+from chatimg.studio import GenerateOutcome, GenerationEvent
 from chatimg.tui.widgets.card import CardProgress
 from chatimg.tui.widgets.thread import MessageBlock
 
