@@ -423,7 +423,8 @@ class Studio:
                     model: str | None = None, on_event: EventCallback | None = None,
                     cancel: CancelToken | None = None) -> GenerateOutcome:
         """Send a generation's message again with the spec that ran (same seed unless
-        ``new_seed``), on ``model`` or its own model, as a sibling of its message."""
+        ``new_seed``), on ``model`` or its own model, as a reply to its message (like vary,
+        upscale and edit, so a retry stays linked to what it retries: the app's retry key)."""
         generation = self.repo.get_generation(generation_id)
         message = self.repo.get_message(generation.message_id)
         spec = generation.ran
@@ -431,7 +432,7 @@ class Studio:
             spec = spec.model_copy(update={"seed": None})
         return await self.generate(
             message.text, [model or generation.model], spec,
-            conversation_id=message.conversation_id, parent_id=message.parent_id,
+            conversation_id=message.conversation_id, parent_id=message.id,
             on_event=on_event, cancel=cancel,
         )
 
