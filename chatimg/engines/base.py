@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from chatimg.spec import GenerationSpec
+from chatimg.spec import CORE_FIELDS, GenerationSpec
 
 if TYPE_CHECKING:
     import httpx
@@ -227,6 +227,8 @@ class Engine(abc.ABC):
     kind: ClassVar[str] = ""
     blocking: ClassVar[bool] = False
     Options: ClassVar[type[EngineOptions]] = EngineOptions
+    extra_spec_fields: ClassVar[frozenset[str]] = frozenset()
+    """Spec fields beyond ``spec.CORE_FIELDS`` that this engine honours (e.g. ``clip_skip``)."""
 
     def __init__(self, name: str, entry: Any, context: EngineContext) -> None:
         self.name = name
@@ -308,6 +310,9 @@ class Engine(abc.ABC):
                 raise InvalidRequestError(
                     f"{label} {value} is not a multiple of {caps.size_multiple} for {self.name}"
                 )
+        for name in spec.stored().keys() - CORE_FIELDS - self.extra_spec_fields:
+            raise InvalidRequestError(f"{self.name} does not take {name.replace('_', ' ')}",
+                                      "leave it unset for this model")
         if spec.negative_prompt and not caps.negative_prompt:
             raise InvalidRequestError(f"{self.name} does not take a negative prompt")
         if spec.scheduler and caps.schedulers and spec.scheduler not in caps.schedulers:

@@ -42,6 +42,30 @@ def _round8(value: float) -> int:
     return max(64, int(value) // 8 * 8)
 
 
+@dataclass(frozen=True)
+class AdvancedField:
+    """One field of the advanced panel: a slash command's value shown as text."""
+
+    name: str
+    """The slash command that sets it (``/steps``), and the field's id."""
+    label: str
+    placeholder: str
+    spec_field: str | None = None
+    """The spec field it shows; None for the fields handled by name (seed, size, count)."""
+
+
+#: The advanced panel, in order. A plain numeric spec field needs one row here and one
+#: ``slash.number_setting`` command; the panel, defaults and display follow from them.
+ADVANCED_FIELDS: tuple[AdvancedField, ...] = (
+    AdvancedField("seed", "seed", "random"),
+    AdvancedField("steps", "steps", "default", "steps"),
+    AdvancedField("guidance", "guidance", "default", "guidance"),
+    AdvancedField("scheduler", "scheduler", "default", "scheduler"),
+    AdvancedField("size", "size", "WxH"),
+    AdvancedField("n", "count", "1"),
+)
+
+
 def _spec_field(name: str) -> property:
     """A composer setting stored in the pending spec (setting it validates the value)."""
 
@@ -143,6 +167,13 @@ class ComposerOptions:
         self.preset = PRESETS[(index + 1) % len(PRESETS)]
         return f"preset → {self.preset}"
 
+    def set_field(self, name: str, value: Any) -> str:
+        """Set one spec field (``None``: the model's default); return a confirmation."""
+        self.spec = self.spec.replace(**{name: value})
+        shown = "default" if value is None else (f"{value:g}" if isinstance(value, float)
+                                                 else value)
+        return f"{name.replace('_', ' ')} → {shown}"
+
     def apply_field(self, name: str, value: str) -> None:
         """Apply an advanced-panel field as typed (``""`` goes back to the default).
 
@@ -152,6 +183,7 @@ class ComposerOptions:
         from chatimg.tui import slash
 
         value = value.strip()
+        field_ = next((f for f in ADVANCED_FIELDS if f.name == name), None)
         if name == "negative":
             self.set_negative(value or None)
         elif name == "seed":
@@ -162,23 +194,22 @@ class ComposerOptions:
             self.set_size(None)
         elif name == "n":
             self.set_count(1)
-        elif name == "steps":
-            self.set_steps(None)
-        elif name == "guidance":
-            self.set_guidance(None)
-        elif name == "scheduler":
-            self.set_scheduler(None)
+        elif field_ is not None and field_.spec_field:
+            self.set_field(field_.spec_field, None)
 
     def advanced_values(self) -> dict[str, str]:
         """What the advanced panel's fields show (``""`` = the default)."""
         spec = self.spec
-        return {"seed": "" if spec.seed is None else str(spec.seed),
-                "steps": "" if spec.steps is None else str(spec.steps),
-                "guidance": "" if spec.guidance is None else f"{spec.guidance:g}",
-                "scheduler": spec.scheduler or "",
-                "size": f"{spec.width}x{spec.height}" if spec.width and spec.height else "",
-                "n": "" if spec.count == 1 else str(spec.count),
-                "negative": spec.negative_prompt or ""}
+        values = {"seed": "" if spec.seed is None else str(spec.seed),
+                  "size": f"{spec.width}x{spec.height}" if spec.width and spec.height else "",
+                  "n": "" if spec.count == 1 else str(spec.count),
+                  "negative": spec.negative_prompt or ""}
+        for field_ in ADVANCED_FIELDS:
+            if field_.spec_field:
+                value = getattr(spec, field_.spec_field)
+                values[field_.name] = ("" if value is None else
+                                       f"{value:g}" if isinstance(value, float) else str(value))
+        return values
 
     def continue_from(self, model: str | None, spec: GenerationSpec) -> None:
         """Take another image's settings (its model, seed and spec) for the next message."""

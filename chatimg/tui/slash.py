@@ -183,6 +183,22 @@ def _setting(name: str, usage: str, help: str, read: Reader, setting: Setting) -
     return CommandSpec(name, usage, help, read, handler, setting)
 
 
+def number_setting(name: str, field: str, help: str, kind: type[int] | type[float],
+                   low: float, high: float) -> CommandSpec:
+    """``/NAME N|default``: sets the spec's ``field`` (a number in [low, high])."""
+    usage = f"/{name} {'N' if kind is int else 'F'}|default"
+
+    def read(rest: str, names: Names) -> float | None:
+        if rest.lower() == "default":
+            return None
+        if kind is int:
+            return _int(rest, field.replace("_", " "), int(low), int(high))
+        return _float(rest, field.replace("_", " "), low, high)
+
+    return _setting(name, usage, help, read,
+                    lambda options, value: options.set_field(field, value))
+
+
 SPECS: tuple[CommandSpec, ...] = (
     _setting("model", "/model NAME", "switch model from the next message on",
              lambda rest, names: _known_model(rest, names.models),

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from chatimg.tui import slash
+from chatimg.tui.options import ADVANCED_FIELDS
 
 
 class PromptArea(TextArea):
@@ -59,19 +60,13 @@ class PromptArea(TextArea):
 class AdvancedPanel(Vertical):
     """Seed lock, steps, guidance, scheduler, size, negative prompt, count."""
 
-    FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (
-        ("seed", "seed", "random"), ("steps", "steps", "default"),
-        ("guidance", "guidance", "default"), ("scheduler", "scheduler", "default"),
-        ("size", "size", "WxH"), ("n", "count", "1"),
-    )
-
     def compose(self):  # type: ignore[no-untyped-def]
         with Horizontal(classes="adv-row"):
             yield Checkbox("lock seed", id="adv-lock", compact=True)
-            for name, label, placeholder in self.FIELDS:
-                yield Label(label, classes="adv-label")
-                yield Input(placeholder=placeholder, id=f"adv-{name}", compact=True,
-                            classes="adv-input")
+            for field in ADVANCED_FIELDS:
+                yield Label(field.label, classes="adv-label")
+                yield Input(placeholder=field.placeholder, id=f"adv-{field.name}",
+                            compact=True, classes="adv-input")
         with Horizontal(classes="adv-row"):
             yield Label("negative", classes="adv-label")
             yield Input(placeholder="what to avoid", id="adv-negative", compact=True)
