@@ -38,6 +38,8 @@ def parse_size(text: str) -> tuple[int, int]:
 @click.option("--size", default=None, help="WIDTHxHEIGHT, e.g. 768x512.")
 @click.option("-n", "count", type=int, default=1, show_default=True, help="Images per model.")
 @click.option("--negative", default=None, help="Negative prompt.")
+@click.option("--clip-skip", type=int, default=None,
+              help="CLIP text-encoder layers to skip (diffusers).")
 @click.option("--from", "source", default=None, help="Source image: a file or an asset sha256.")
 @click.option("--strength", type=float, default=None, help="img2img strength in [0, 1].")
 @click.option("--mask", default=None, help="Mask image for inpainting (white = repaint).")
@@ -56,6 +58,7 @@ def gen(
     negative: str | None, source: str | None, strength: float | None, mask: str | None,
     upscale: float | None, conversation_id: str | None, new_conversation: bool,
     title: str | None, quiet: bool, budget: float | None, draft: bool, as_json: bool,
+    clip_skip: int | None,
 ) -> int:
     """Generate images for PROMPT. Several -m fan the prompt out to several models.
 
@@ -71,7 +74,7 @@ def gen(
     spec = GenerationSpec.build(
         seed=seed, steps=steps, guidance=guidance, scheduler=scheduler, width=width,
         height=height, count=count, negative_prompt=negative, source_asset=source,
-        strength=strength, mask_asset=mask, upscale=upscale,
+        strength=strength, mask_asset=mask, upscale=upscale, clip_skip=clip_skip,
     )
     hints = RouteHints(preset="draft" if draft else None, budget=budget)
     on_event = progress_printer(quiet)

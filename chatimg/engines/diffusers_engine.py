@@ -54,6 +54,7 @@ class DiffusersEngine(Engine):
     """A diffusers pipeline from a hub id, a local folder or a single-file checkpoint."""
 
     kind: ClassVar[str] = "diffusers"
+    extra_spec_fields: ClassVar[frozenset[str]] = frozenset({"clip_skip"})
     blocking: ClassVar[bool] = True
 
 
@@ -246,6 +247,9 @@ class DiffusersEngine(Engine):
             kwargs["num_inference_steps"] = request.spec.steps
         if request.spec.guidance is not None:
             kwargs["guidance_scale"] = request.spec.guidance
+        if request.spec.clip_skip is not None:
+            kwargs.update(_clip_skip_arguments(pipe, request.spec.prompt,
+                                               request.spec.clip_skip))
         if request.spec.negative_prompt:
             kwargs["negative_prompt"] = request.spec.negative_prompt
         mode = request.mode
@@ -304,6 +308,30 @@ class DiffusersEngine(Engine):
             for i, (image, flagged) in enumerate(zip(output.images, flags, strict=False))
         ]
         return images, {"seeds": [seed + i for i in range(count)]}
+
+
+def _clip_skip_arguments(pipe: Any, prompt: str, clip_skip: int) -> dict[str, Any]:
+    """Pipeline arguments that skip the last ``clip_skip`` CLIP layers.
+
+    Pipelines with one CLIP encoder get the prompt embeddings from that layer through the final
+    layer norm (as diffusers does, without its reach into ``text_model``, which transformers 5
+    flattened); others take ``clip_skip`` themselves.
+    """
+    import torch
+
+    encoder, tokenizer = getattr(pipe, "text_encoder", None), getattr(pipe, "tokenizer", None)
+    if encoder is None or tokenizer is None or getattr(pipe, "text_encoder_2", None) is not None:
+        return {"clip_skip": clip_skip}
+    norm = getattr(getattr(encoder, "text_model", encoder), "final_layer_norm", None)
+    if norm is None:
+        return {"clip_skip": clip_skip}
+    tokens = tokenizer(prompt, padding="max_length", max_length=tokenizer.model_max_length,
+                       truncation=True, return_tensors="pt")
+    with torch.no_grad():
+        hidden = encoder(tokens.input_ids.to(encoder.device),
+                         output_hidden_states=True).hidden_states
+        embeds = norm(hidden[-(clip_skip + 1)])
+    return {"prompt": None, "prompt_embeds": embeds.to(dtype=encoder.dtype)}
 
 
 def runtime_device(pipe: Any) -> str:
