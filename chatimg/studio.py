@@ -529,7 +529,7 @@ class Studio:
             return gid, "failed"
         finished = self.repo.get_generation(gid)
         emit(GenerationEvent("finished", gid, model, generation=finished))
-        return gid, finished.status if finished.status == "succeeded" else "failed"
+        return gid, finished.status if finished.status in ("succeeded", "cancelled") else "failed"
 
     def _fail(
         self, generation_id: str, exc: ChatImgError, emit: EventCallback, model: str, *,
@@ -586,7 +586,9 @@ class Studio:
         if not receipt["deterministic"]:
             receipt["note"] = "non-deterministic provider"
         status, error = "succeeded", None
-        if not files:
+        if result.cancelled and files:  # a cancel keeps what finished
+            status, error = "cancelled", f"cancelled — {len(files)} of {request.count}"
+        elif not files:
             status = "failed"
             error = (
                 f"safety filter: the provider withheld all {filtered} image(s)"

@@ -144,6 +144,8 @@ class GenerationResult:
     """Billed cost if the provider reports it; else the Studio estimates from the catalog."""
     receipt: dict[str, Any] = field(default_factory=dict)
     """Engine facts needed to reproduce or explain the run (scheduler, device, dtype, sizes)."""
+    cancelled: bool = False
+    """Cancelled part-way: ``images`` holds only those finished before the cancel."""
 
 
 @dataclass(frozen=True)
