@@ -242,6 +242,10 @@ class Studio:
             return ordered[offset : offset + limit if limit else None]
         return self.repo.list_conversations(limit=limit, offset=offset)
 
+    def resolve_id(self, kind: str, text: str) -> str:
+        """The full ``conversation``/``message``/``generation`` id for an id or unique prefix."""
+        return self.repo.resolve_id(kind, text)
+
     def get_conversation(self, conversation_id: str) -> domain.Conversation:
         return self.repo.get_conversation(conversation_id)
 

@@ -43,13 +43,17 @@ def parse_size(text: str) -> tuple[int, int]:
 @click.option("--budget", type=float, default=None,
               help="Most this message may cost in USD (routes with a budget rule pick by it).")
 @click.option("--draft", is_flag=True, help="Ask for the draft preset (routes: the fast model).")
+@click.option("-o", "--output", default=None,
+              help="Write the images out: a FILE for one image, a DIR for several "
+                   "(named <generation id>-<n>.png).")
 @json_option
 def gen(
     prompt: str, models: tuple[str, ...], seed: int | None, steps: int | None,
     guidance: float | None, scheduler: str | None, size: str | None, count: int,
     negative: str | None, source: str | None, strength: float | None, mask: str | None,
     upscale: float | None, conversation_id: str | None, new_conversation: bool,
-    title: str | None, quiet: bool, budget: float | None, draft: bool, as_json: bool,
+    title: str | None, quiet: bool, budget: float | None, draft: bool, output: str | None,
+    as_json: bool,
 ) -> int:
     """Generate images for PROMPT. Several -m fan the prompt out to several models.
 
@@ -59,6 +63,10 @@ def gen(
 
     if conversation_id and new_conversation:
         raise InvalidRequestError("use either --conversation or --new, not both")
+    if output is not None:
+        from chatimg.image_files import check_target
+
+        check_target(output, max(1, count) * max(1, len(models)))
     width = height = None
     if size:
         width, height = parse_size(size)
@@ -87,11 +95,17 @@ def gen(
     with open_studio() as studio:
         default = None
         if conversation_id:
+            conversation_id = studio.resolve_id("conversation", conversation_id)
             default = studio.get_conversation(conversation_id).default_model
         chosen = list(models) or [default or studio.settings.default_model]
         outcome = asyncio.run(
             _run(studio, prompt, chosen, params, conversation_id, title, on_event)
         )
+    files: list[str] = []
+    if output is not None and any(g.assets for g in outcome.generations):
+        from chatimg.image_files import write_images
+
+        files = [str(path) for path in write_images(list(outcome.generations), output)]
     if as_json:
         print_json(
             {
@@ -120,6 +134,7 @@ def gen(
                     }
                     for g in outcome.generations
                 ],
+                **({"files": files} if output is not None else {}),
             }
         )
     else:
@@ -131,6 +146,8 @@ def gen(
                     click.echo(f"{model}: {a.width}x{a.height} seed={a.seed} {a.path}")
             else:
                 click.echo(f"{model}: {g.status}: {g.error}")
+        for written in files:
+            click.echo(f"wrote {written}")
     return 0 if outcome.any_succeeded else 1
 
 
