@@ -19,7 +19,6 @@ async def test_picker_lists_only_capable_models_available_first(
 
     from chatimg.model_choice import can_do
     from chatimg.tui.screens.model_picker import ModelPicker
-
     from tests.tiny_diffusers import write_tiny_model_config
 
     register_test_engines(monkeypatch, config_file, "second")
