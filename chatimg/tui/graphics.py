@@ -1,0 +1,188 @@
+"""Terminal images as Textual strips: one way per protocol, built off the UI loop.
+
+``prepare`` (run in a worker thread) scales an asset to a card's cell box once and encodes it
+for the protocol in use: half-cell strips always (the fallback, also under modal screens),
+plus one Sixel or iTerm2 sequence per text row, or one Kitty transmission. ``pixel_strips``
+(on the UI loop) then only joins cached text for the rows the compositor asks for:
+
+* Kitty: placeholder cells, ordinary text the compositor scrolls and clips; the image itself
+  is transmitted once, in the first frame that shows it.
+* Sixel and iTerm2: each row is written as background cells followed by that row's slice of
+  the image, placed by absolute cursor position (cursor saved and restored). A row is redrawn
+  exactly when the compositor redraws its cells, so scrolling never leaves parts of an image
+  behind (text written over graphics erases them) and rows that did not change are not
+  touched (no flicker).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.segment import ControlType, Segment
+from rich.style import Style
+from textual.strip import Strip
+
+from chatimg.termimage import Protocol, halfcell, iterm, kitty, sixel
+from chatimg.tui.thumbnails import thumbnail
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
+_CONTROL = ((ControlType.CURSOR_FORWARD, 0),)  # marks escape text as zero-width for Rich
+_SAVE, _RESTORE = "\x1b7", "\x1b8"
+PREPARED_ITEMS = 256
+
+
+def halfcell_strips(image: PILImage) -> list[Strip]:
+    """Rows of ``▀`` cells: the upper pixel is the foreground, the lower the background."""
+    styles: dict[tuple[tuple[int, int, int], tuple[int, int, int]], Style] = {}
+    strips: list[Strip] = []
+    for row in halfcell.cell_colours(image):
+        segments: list[Segment] = []
+        for pair in row:
+            style = styles.get(pair)
+            if style is None:
+                upper, lower = pair
+                style = styles[pair] = Style(color=f"rgb{upper}", bgcolor=f"rgb{lower}")
+            segments.append(Segment(halfcell.UPPER_HALF, style))
+        strips.append(Strip(Segment.simplify(segments), len(row)))
+    return strips
+
+
+@dataclass
+class Prepared:
+    """An asset ready to draw in a ``cols x rows`` cell box."""
+
+    protocol: Protocol
+    cols: int
+    rows: int
+    cell: tuple[int, int]
+    halfcells: list[Strip]
+    pixels: PILImage | None = None
+    indexed: sixel.Indexed | None = None
+    row_sequences: list[str] = field(default_factory=list)
+    image_id: int = 0
+    transmission: str = ""
+    _cropped: dict[tuple[int, int, int], str] = field(default_factory=dict)
+
+    def row_sequence(self, row: int, first: int, last: int) -> str:
+        """The escape sequence drawing columns ``first:last`` of text row ``row``."""
+        if first == 0 and last >= self.cols and row < len(self.row_sequences):
+            return self.row_sequences[row]
+        key = (row, first, last)
+        found = self._cropped.get(key)
+        if found is None:
+            found = self._cropped[key] = self._encode_row(row, first, last)
+            if len(self._cropped) > 4 * self.rows:
+                self._cropped.pop(next(iter(self._cropped)))
+        return found
+
+    def _encode_row(self, row: int, first: int, last: int) -> str:
+        cell_w, cell_h = self.cell
+        top, bottom = row * cell_h, (row + 1) * cell_h
+        left, right = first * cell_w, last * cell_w
+        if self.protocol == "sixel" and self.indexed is not None:
+            width, height = self.indexed.size
+            if top >= height or left >= width:
+                return ""
+            return sixel.encode(self.indexed, top, min(bottom, height), left, min(right, width))
+        if self.protocol == "iterm" and self.pixels is not None:
+            from PIL import Image as PILImageModule
+
+            canvas = PILImageModule.new("RGB", (right - left, cell_h))
+            canvas.paste(self.pixels.crop((left, top, right, bottom)), (0, 0))
+            return iterm.inline(canvas, last - first, 1)
+        return ""
+
+
+_LOCK = threading.Lock()
+_PREPARED: OrderedDict[tuple[str, str, int, int, tuple[int, int]], Prepared] = OrderedDict()
+_IDS = itertools.count(random.randrange(0x10000, 0xE00000))
+_SENT: set[int] = set()
+
+
+def cached(protocol: Protocol, sha256: str, cols: int, rows: int,
+           cell: tuple[int, int]) -> Prepared | None:
+    """The prepared image if it was built before (cheap: for the first paint)."""
+    with _LOCK:
+        return _PREPARED.get((protocol, sha256, cols, rows, cell))
+
+
+def prepare(protocol: Protocol, path: Path, sha256: str, cols: int, rows: int,
+            cell: tuple[int, int]) -> Prepared:
+    """Scale and encode an asset for ``protocol`` in a ``cols x rows`` box (cached, LRU).
+
+    Raises:
+        OSError: The asset file cannot be read.
+    """
+    key = (protocol, sha256, cols, rows, cell)
+    with _LOCK:
+        found = _PREPARED.get(key)
+        if found is not None:
+            _PREPARED.move_to_end(key)
+            return found
+    prepared = Prepared(protocol, cols, rows, cell,
+                        halfcell_strips(thumbnail(path, sha256, cols, rows * 2)))
+    if protocol != "halfcell":
+        pixels = thumbnail(path, sha256, cols * cell[0], rows * cell[1])
+        prepared.pixels = pixels
+        if protocol == "kitty":
+            prepared.image_id = next(_IDS)
+            prepared.transmission = kitty.transmit(pixels, prepared.image_id, cols, rows)
+            if kitty.in_tmux():
+                prepared.transmission = kitty.tmux_wrap(prepared.transmission)
+        else:
+            if protocol == "sixel":
+                prepared.indexed = sixel.quantize(pixels)
+            text_rows = min(rows, -(-pixels.height // cell[1]))
+            prepared.row_sequences = [prepared._encode_row(row, 0, cols)
+                                      for row in range(text_rows)]
+    with _LOCK:
+        _PREPARED[key] = prepared
+        while len(_PREPARED) > PREPARED_ITEMS:
+            _PREPARED.popitem(last=False)
+    return prepared
+
+
+def kitty_strips(prepared: Prepared, first: int, last: int, top: int, bottom: int,
+                 background: Style) -> list[Strip]:
+    """Placeholder rows ``top:bottom``, columns ``first:last``; the first strip carries the
+    transmission the first time the image is drawn."""
+    red, green, blue = kitty.id_colour(prepared.image_id)
+    style = background + Style(color=f"rgb({red},{green},{blue})")
+    width = last - first
+    strips = [Strip([Segment(kitty.placeholder_row(row, first, width), style)], width)
+              for row in range(top, bottom)]
+    with _LOCK:
+        unsent = prepared.image_id not in _SENT
+        _SENT.add(prepared.image_id)
+    if unsent and strips:
+        strips[0] = Strip([Segment(prepared.transmission, None, _CONTROL), *strips[0]], width)
+    return strips
+
+
+def sequence_strip(prepared: Prepared, row: int, first: int, last: int, screen_x: int,
+                   screen_y: int, background: Style) -> Strip:
+    """Background cells for one row, then that row's image slice drawn over them."""
+    width = last - first
+    blank = Segment(" " * width, background)
+    sequence = prepared.row_sequence(row, first, last) if row < prepared.rows else ""
+    if not sequence:
+        return Strip([blank], width)
+    place = f"{_SAVE}\x1b[{screen_y + 1};{screen_x + 1}H{sequence}{_RESTORE}"
+    return Strip([blank, Segment(place, None, _CONTROL)], width)
+
+
+def forget_transmissions() -> str:
+    """Delete every Kitty image this process sent (written to the terminal on exit)."""
+    with _LOCK:
+        sent = sorted(_SENT)
+        _SENT.clear()
+    sequence = "".join(kitty.delete(image_id) for image_id in sent)
+    return kitty.tmux_wrap(sequence) if sequence and kitty.in_tmux() else sequence
