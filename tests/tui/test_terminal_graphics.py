@@ -1,0 +1,146 @@
+"""Issue 12 item 3: the frames the app writes draw the image, in each protocol.
+
+The app runs under Pilot with each protocol forced; a generated poster's card is rendered by
+Textual's compositor into the exact text a terminal would get, and ``PixelScreen`` (a small
+graphics terminal) replays it. The card's cells must hold the poster (PSNR >= 30 dB against
+the source scaled to the card), and stay right after the thread scrolls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.termimage.decoders import decode_kitty, psnr
+from tests.termimage.screen import PixelScreen
+from tests.tui.conftest import images_loaded, ready, type_and_send, wait_until
+
+SIZE = (120, 40)
+CELL = (10, 20)
+
+
+def frame(app: Any) -> str:
+    """Everything a full repaint of the screen writes to the terminal."""
+    update = app.screen._compositor.render_update(full=True)
+    return str(update.render_segments(app.console))
+
+
+async def poster_card(pilot: Any, prompt: str = 'a "SALE" poster in red and blue') -> Any:
+    from chatimg.tui.widgets.image import CardImage
+
+    screen = await ready(pilot)
+    await type_and_send(pilot, prompt)
+    await wait_until(pilot, lambda: bool(list(screen.query(CardImage))), what="image card")
+    await wait_until(pilot, lambda: images_loaded(screen), what="image encoded")
+    await pilot.pause()
+    return screen.query(CardImage).last()
+
+
+def source_at(image: Any, box: tuple[int, int]) -> Image.Image:
+    """The stored image scaled into ``box`` pixels, aspect kept (what the card should show)."""
+    with Image.open(image.asset.path) as opened:
+        rgb = opened.convert("RGB")
+    scale = min(box[0] / rgb.width, box[1] / rgb.height)
+    size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+    return rgb.resize(size, Image.Resampling.LANCZOS)
+
+
+@pytest.fixture
+def protocol_app(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from chatimg.tui.widgets import image
+
+    def build(protocol: str) -> Any:
+        monkeypatch.setenv("COLORTERM", "truecolor")  # as kitty, WezTerm, iTerm2, foot set it
+        assert image.configure_images(protocol, env={}) == protocol
+        monkeypatch.setattr(image, "_CELL", CELL)
+        return make_app()
+
+    return build
+
+
+@pytest.mark.parametrize("protocol", ["sixel", "iterm"])
+async def test_sequence_protocols_draw_the_poster(protocol_app: Any, protocol: str) -> None:
+    app = protocol_app(protocol)
+    async with app.run_test(size=SIZE) as pilot:
+        image = await poster_card(pilot)
+        assert image.protocol == protocol
+        screen = PixelScreen(*SIZE, cell=CELL).feed(frame(app))
+        region = image.region
+        drawn = screen.region(region.x, region.y, region.width, region.height)
+        expected = source_at(image, (region.width * CELL[0], region.height * CELL[1]))
+        assert psnr(drawn.crop((0, 0, *expected.size)), expected) >= 30
+
+
+async def test_kitty_transmits_once_and_places_every_cell(protocol_app: Any) -> None:
+    from chatimg.termimage import kitty
+    from chatimg.tui import graphics
+
+    app = protocol_app("kitty")
+    async with app.run_test(size=SIZE) as pilot:
+        image = await poster_card(pilot)
+        # headless frames are not written anywhere: start again as a fresh terminal would
+        goodbye = graphics.forget_transmissions()
+        assert f"a=d,d=I,i={image._prepared.image_id}" in goodbye
+        first = frame(app)
+        (sent,) = decode_kitty(first)
+        region = image.region
+        assert (sent.keys["c"], sent.keys["r"]) == (str(region.width), str(region.height))
+        expected = source_at(image, (region.width * CELL[0], region.height * CELL[1]))
+        assert sent.image.size == expected.size
+        assert psnr(sent.image, expected) >= 30
+        screen = PixelScreen(*SIZE, cell=CELL).feed(first)
+        cells = {(p.x, p.y): p for p in screen.placeholders}
+        assert len(cells) == region.width * region.height
+        marks = kitty.diacritics()
+        for row in range(region.height):
+            start = cells[(region.x, region.y + row)]
+            assert start.image_id == int(sent.keys["i"])
+            assert start.marks == marks[row] + marks[0]
+        # the next frame does not send the image again: only the placeholder text
+        assert decode_kitty(frame(app)) == []
+
+
+async def test_halfcell_cells_are_the_poster(protocol_app: Any) -> None:
+    app = protocol_app("halfcell")
+    async with app.run_test(size=SIZE) as pilot:
+        image = await poster_card(pilot)
+        screen = PixelScreen(*SIZE, cell=(1, 2)).feed(frame(app))
+        region = image.region
+        drawn = screen.region(region.x, region.y, region.width, region.height)
+        expected = source_at(image, (region.width, region.height * 2))
+        assert psnr(drawn.crop((0, 0, *expected.size)), expected) >= 30
+
+
+@pytest.mark.parametrize("protocol", ["sixel", "iterm"])
+async def test_scrolling_moves_the_image_without_leftovers(protocol_app: Any,
+                                                           protocol: str) -> None:
+    app = protocol_app(protocol)
+    size = (120, 26)
+    async with app.run_test(size=size) as pilot:
+        await poster_card(pilot, 'a "ONE" poster in green')
+        image = await poster_card(pilot, 'a "TWO" poster in blue')
+        thread = app.main_screen.thread
+        assert thread.max_scroll_y > 3
+        screen = PixelScreen(*size, cell=CELL).feed(frame(app))
+        before = image.region
+        thread.scroll_relative(y=-3, animate=False)
+        await pilot.pause()
+        after = image.region
+        assert after.y != before.y
+        # what a terminal gets on scrolling: the thread region repainted
+        screen.feed(frame(app))
+        visible = after.intersection(thread.region)
+        assert 0 < visible.height < after.height  # partly scrolled out of the thread
+        expected = source_at(image, (after.width * CELL[0], after.height * CELL[1]))
+        rows = visible.height * CELL[1]
+        drawn = screen.region(after.x, after.y, after.width, visible.height)
+        assert psnr(drawn.crop((0, 0, expected.width, rows)),
+                    expected.crop((0, 0, expected.width, rows))) >= 30
+        # the rows it left (content moved down) no longer show its top rows
+        moved = after.y - before.y
+        assert moved > 0
+        left_rows = screen.region(after.x, before.y, after.width, moved).crop(
+            (0, 0, expected.width, moved * CELL[1]))
+        assert psnr(left_rows, expected.crop((0, 0, expected.width, moved * CELL[1]))) < 20
