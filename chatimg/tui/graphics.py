@@ -20,6 +20,7 @@ import itertools
 import random
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,16 +122,31 @@ def prepare(protocol: Protocol, path: Path, sha256: str, cols: int, rows: int,
     Raises:
         OSError: The asset file cannot be read.
     """
-    key = (protocol, sha256, cols, rows, cell)
+    return prepare_image(protocol, sha256, cols, rows, cell,
+                         lambda width, height: thumbnail(path, sha256, width, height))
+
+
+def prepare_image(protocol: Protocol, key: str, cols: int, rows: int, cell: tuple[int, int],
+                  scaled: Callable[[int, int], PILImage]) -> Prepared:
+    """Encode any image for ``protocol`` in a ``cols x rows`` box (cached by ``key``, LRU).
+
+    Args:
+        protocol: How it will be drawn.
+        key: What identifies the image (an asset's sha256, or a name for a derived image).
+        cols: Width of the box in cells.
+        rows: Height of the box in cells.
+        cell: Pixels per cell.
+        scaled: Returns the image fitted (aspect kept) into ``width x height`` pixels.
+    """
+    cache_key = (protocol, key, cols, rows, cell)
     with _LOCK:
-        found = _PREPARED.get(key)
+        found = _PREPARED.get(cache_key)
         if found is not None:
-            _PREPARED.move_to_end(key)
+            _PREPARED.move_to_end(cache_key)
             return found
-    prepared = Prepared(protocol, cols, rows, cell,
-                        halfcell_strips(thumbnail(path, sha256, cols, rows * 2)))
+    prepared = Prepared(protocol, cols, rows, cell, halfcell_strips(scaled(cols, rows * 2)))
     if protocol != "halfcell":
-        pixels = thumbnail(path, sha256, cols * cell[0], rows * cell[1])
+        pixels = scaled(cols * cell[0], rows * cell[1])
         prepared.pixels = pixels
         if protocol == "kitty":
             prepared.image_id = next(_IDS)
@@ -144,7 +160,7 @@ def prepare(protocol: Protocol, path: Path, sha256: str, cols: int, rows: int,
             prepared.row_sequences = [prepared._encode_row(row, 0, cols)
                                       for row in range(text_rows)]
     with _LOCK:
-        _PREPARED[key] = prepared
+        _PREPARED[cache_key] = prepared
         while len(_PREPARED) > PREPARED_ITEMS:
             _PREPARED.popitem(last=False)
     return prepared

@@ -144,3 +144,64 @@ async def test_scrolling_moves_the_image_without_leftovers(protocol_app: Any,
         left_rows = screen.region(after.x, before.y, after.width, moved).crop(
             (0, 0, expected.width, moved * CELL[1]))
         assert psnr(left_rows, expected.crop((0, 0, expected.width, moved * CELL[1]))) < 20
+
+
+async def test_under_a_modal_the_card_shows_half_cells(protocol_app: Any) -> None:
+    from textual.geometry import Region
+
+    app = protocol_app("sixel")
+    async with app.run_test(size=SIZE) as pilot:
+        image = await poster_card(pilot)
+        whole = Region(0, 0, *image.size)
+
+        def escapes() -> int:
+            return sum(1 for line in image.render_lines(whole) for segment in line
+                       if segment.control)
+
+        assert escapes() == image.size.height
+        app.action_help()
+        await wait_until(pilot, lambda: not app.main_screen.is_active, what="help screen")
+        assert escapes() == 0
+        assert all("▀" in line.text for line in image.render_lines(whole))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.main_screen.is_active, what="main screen again")
+        assert escapes() == image.size.height
+
+
+@pytest.mark.parametrize("protocol", ["sixel", "iterm", "kitty"])
+async def test_pixel_image_draws_an_image_from_memory(protocol: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.app import App, ComposeResult
+
+    from chatimg.tui.widgets import image as image_module
+    from chatimg.tui.widgets.image import PixelImage
+
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    image_module.configure_images(protocol, env={})
+    monkeypatch.setattr(image_module, "_CELL", CELL)
+    gradient = Image.linear_gradient("L").resize((200, 100)).convert("RGB")
+    gradient = Image.merge("RGB", (gradient.getchannel(0), gradient.getchannel(0).rotate(90),
+                                   Image.new("L", gradient.size, 90)))
+
+    class Viewer(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PixelImage(gradient, f"gradient-{protocol}", 20, 10)
+
+    app = Viewer()
+    async with app.run_test(size=(40, 14)) as pilot:
+        widget = app.query_one(PixelImage)
+        await wait_until(pilot, lambda: widget.loaded, what="encoded")
+        await pilot.pause()
+        stream = frame(app)
+        expected = gradient.resize((widget.box[0] * CELL[0], round(widget.box[0] * CELL[0] / 2)))
+        if protocol == "kitty":
+            from chatimg.tui import graphics
+
+            graphics.forget_transmissions()  # headless frames went nowhere: send it again
+            (sent,) = decode_kitty(frame(app))
+            assert psnr(sent.image, expected) >= 30
+            return
+        screen = PixelScreen(40, 14, cell=CELL).feed(stream)
+        region = widget.region
+        drawn = screen.region(region.x, region.y, region.width, region.height)
+        assert psnr(drawn.crop((0, 0, *expected.size)), expected) >= 30

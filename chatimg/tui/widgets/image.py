@@ -24,13 +24,15 @@ from chatimg.tui.graphics import Prepared, halfcell_strips
 from chatimg.tui.thumbnails import fit
 
 if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
     from chatimg.domain import AssetRef
 
 _PROTOCOL: Protocol = "halfcell"
 _CELL = detect.DEFAULT_CELL
 
-__all__ = ["CardImage", "cached_strips", "cell_box", "configure_images", "halfcell_strips",
-           "image_mode"]
+__all__ = ["CardImage", "PixelImage", "TerminalImage", "cached_strips", "cell_box",
+           "configure_images", "halfcell_strips", "image_mode"]
 
 
 def configure_images(mode: str = "auto", env: dict[str, str] | None = None) -> Protocol:
@@ -72,25 +74,23 @@ def cached_strips(path: Path, sha256: str, cols: int, rows: int) -> list[Strip]:
     return graphics.prepare("halfcell", path, sha256, cols, rows, _CELL).halfcells
 
 
-class CardImage(Widget):
-    """A generation's image, sized to its cell box; loads and encodes it off the UI loop.
+class TerminalImage(Widget):
+    """An image in a fixed ``cols x rows`` cell box, in the configured protocol.
 
-    Args:
-        asset: The image.
-        cols: Most cells across.
-        rows: Most cells down.
+    Subclasses say where the pixels come from (``prepare``, run in a worker thread). Under a
+    modal screen, and on the screen's last row for Sixel/iTerm2 (drawing there would scroll
+    the terminal), the image shows as half cells.
     """
 
     DEFAULT_CSS = """
-    CardImage { width: auto; height: auto; }
+    TerminalImage { width: auto; height: auto; }
     """
 
-    def __init__(self, asset: AssetRef, cols: int = 32, rows: int = 12, **kwargs: Any) -> None:
+    def __init__(self, box: tuple[int, int], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.asset = asset
-        self.box = cell_box(asset.width, asset.height, cols, rows)
-        self.styles.width = self.box[0]
-        self.styles.height = self.box[1]
+        self.box = box
+        self.styles.width = box[0]
+        self.styles.height = box[1]
         self.protocol: Protocol = _PROTOCOL
         self._prepared: Prepared | None = None
         self._loading = False
@@ -101,8 +101,13 @@ class CardImage(Widget):
         """Whether the image (or its failure text) is ready to paint."""
         return self._prepared is not None or self._failed is not None
 
-    def on_mount(self) -> None:
-        self._prepared = graphics.cached(self.protocol, self.asset.sha256, *self.box, _CELL)
+    def prepare(self) -> Prepared:
+        """Load, scale and encode the image (called in a worker thread).
+
+        Raises:
+            OSError: The image cannot be read.
+        """
+        raise NotImplementedError
 
     def _start_loading(self) -> None:
         if self._loading:
@@ -112,8 +117,7 @@ class CardImage(Widget):
 
     def _load(self) -> None:
         try:
-            prepared = graphics.prepare(self.protocol, Path(self.asset.path), self.asset.sha256,
-                                        *self.box, _CELL)
+            prepared = self.prepare()
         except OSError as exc:
             self._failed = f"image unavailable: {exc.strerror or exc}"
         else:
@@ -142,11 +146,10 @@ class CardImage(Widget):
         first, last = crop.x, crop.right
         background = self.rich_style
         if prepared.protocol == "kitty":
-            if crop.bottom > len(graphics.kitty.diacritics()) or first >= len(
-                    graphics.kitty.diacritics()):
+            marks = len(graphics.kitty.diacritics())
+            if crop.bottom > marks or first >= marks:
                 return super().render_lines(crop)
             return graphics.kitty_strips(prepared, first, last, crop.y, crop.bottom, background)
-        # Sixel/iTerm2 must not touch the screen's last row: the terminal would scroll.
         last_row = self.screen.size.height - 1
         strips = []
         for row in range(crop.y, crop.bottom):
@@ -164,3 +167,58 @@ class CardImage(Widget):
             return self.screen.is_active
         except Exception:  # not on a screen (yet)
             return False
+
+
+class CardImage(TerminalImage):
+    """A generation's image (an asset on disk), fitted into at most ``cols x rows`` cells.
+
+    Args:
+        asset: The image.
+        cols: Most cells across.
+        rows: Most cells down.
+    """
+
+    DEFAULT_CSS = """
+    CardImage { width: auto; height: auto; }
+    """
+
+    def __init__(self, asset: AssetRef, cols: int = 32, rows: int = 12, **kwargs: Any) -> None:
+        super().__init__(cell_box(asset.width, asset.height, cols, rows), **kwargs)
+        self.asset = asset
+
+    def on_mount(self) -> None:
+        self._prepared = graphics.cached(self.protocol, self.asset.sha256, *self.box, _CELL)
+
+    def prepare(self) -> Prepared:
+        return graphics.prepare(self.protocol, Path(self.asset.path), self.asset.sha256,
+                                *self.box, _CELL)
+
+
+class PixelImage(TerminalImage):
+    """An image made in memory (a zoom, a difference map), fitted into ``cols x rows`` cells.
+
+    Args:
+        image: The image (not modified).
+        key: What identifies it in the encoding cache (same key, same pixels).
+        cols: Most cells across.
+        rows: Most cells down.
+    """
+
+    DEFAULT_CSS = """
+    PixelImage { width: auto; height: auto; }
+    """
+
+    def __init__(self, image: PILImage, key: str, cols: int, rows: int, **kwargs: Any) -> None:
+        super().__init__(cell_box(image.width, image.height, cols, rows), **kwargs)
+        self.image = image
+        self.key = key
+
+    def prepare(self) -> Prepared:
+        from PIL import Image as PILImageModule
+
+        def scaled(width: int, height: int) -> PILImage:
+            rgb = self.image.convert("RGB")
+            return rgb.resize(fit(rgb.width, rgb.height, width, height),
+                              PILImageModule.Resampling.LANCZOS)
+
+        return graphics.prepare_image(self.protocol, self.key, *self.box, _CELL, scaled)
