@@ -183,16 +183,60 @@ def kitty_strips(prepared: Prepared, first: int, last: int, top: int, bottom: in
     return strips
 
 
-def sequence_strip(prepared: Prepared, row: int, first: int, last: int, screen_x: int,
-                   screen_y: int, background: Style) -> Strip:
-    """Background cells for one row, then that row's image slice drawn over them."""
-    width = last - first
-    blank = Segment(" " * width, background)
-    sequence = prepared.row_sequence(row, first, last) if row < prepared.rows else ""
-    if not sequence:
-        return Strip([blank], width)
-    place = f"{_SAVE}\x1b[{screen_y + 1};{screen_x + 1}H{sequence}{_RESTORE}"
-    return Strip([blank, Segment(place, None, _CONTROL)], width)
+def sequence_strip(prepared: Prepared, row: int, first: int, last: int, left: int,
+                   screen_y: int, background: Style,
+                   covered: list[tuple[int, int]] | None = None) -> Strip:
+    """Background cells for columns ``first:last`` of one row, then the row's image slice.
+
+    Args:
+        prepared: The encoded image.
+        row: The image's text row.
+        first: First column (in the image).
+        last: One past the last column.
+        left: Screen column of the image's column 0.
+        screen_y: Screen row of this row.
+        background: Style of the cells under the image.
+        covered: Column spans (in the image, sorted) another widget draws over, such as a
+            toast. No image is drawn there, so it cannot hide that widget. The compositor
+            cuts this row at their edges and keeps a zero-width sequence with the piece on
+            its right, so each visible span's sequence goes before the span's last cell,
+            which shows as a half cell instead.
+    """
+    if not covered:
+        blank = Segment(" " * (last - first), background)
+        sequence = prepared.row_sequence(row, first, last) if row < prepared.rows else ""
+        if not sequence:
+            return Strip([blank], last - first)
+        return Strip([blank, _placed(sequence, left + first, screen_y)], last - first)
+    segments: list[Segment] = []
+    position = first
+    for start, end in [*covered, (last, last)]:
+        start, end = max(start, position), min(end, last)
+        if start > position:
+            span_end = start - 1
+            if span_end > position:
+                segments.append(Segment(" " * (span_end - position), background))
+                sequence = (prepared.row_sequence(row, position, span_end)
+                            if row < prepared.rows else "")
+                if sequence:
+                    segments.append(_placed(sequence, left + position, screen_y))
+            segments.extend(_half_cell(prepared, row, span_end, background))
+        if end > start:
+            segments.append(Segment(" " * (end - start), background))
+        position = max(position, end)
+    return Strip(segments, last - first)
+
+
+def _placed(sequence: str, screen_x: int, screen_y: int) -> Segment:
+    """A zero-width segment drawing ``sequence`` at a screen cell, cursor kept."""
+    return Segment(f"{_SAVE}\x1b[{screen_y + 1};{screen_x + 1}H{sequence}{_RESTORE}", None,
+                   _CONTROL)
+
+
+def _half_cell(prepared: Prepared, row: int, column: int, background: Style) -> list[Segment]:
+    if row < len(prepared.halfcells) and column < prepared.halfcells[row].cell_length:
+        return list(prepared.halfcells[row].crop(column, column + 1))
+    return [Segment(" ", background)]
 
 
 def forget_transmissions() -> str:

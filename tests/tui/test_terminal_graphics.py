@@ -205,3 +205,45 @@ async def test_pixel_image_draws_an_image_from_memory(protocol: str,
         region = widget.region
         drawn = screen.region(region.x, region.y, region.width, region.height)
         assert psnr(drawn.crop((0, 0, *expected.size)), expected) >= 30
+
+
+async def test_toasts_stay_above_sixel_images(protocol_app: Any) -> None:
+    from textual.widgets._toast import Toast
+
+    app = protocol_app("sixel")
+    size = (110, 30)  # toasts (60 wide, on the right) cover the image's right half
+    async with app.run_test(size=size, notifications=True) as pilot:
+        image = await poster_card(pilot)
+        for number in range(6):
+            app.notify(f"note {number} " * 4, timeout=60)
+        await wait_until(pilot, lambda: len(app.screen.query(Toast)) >= 3, what="toasts")
+        await pilot.pause()
+        region = image.region
+        toasts = [t.region.intersection(region) for t in app.screen.query(Toast)]
+        toasts = [t for t in toasts if t.area]
+        assert toasts, "the toasts should cover part of the image"
+        screen = PixelScreen(*size, cell=CELL).feed(frame(app))
+        expected = source_at(image, (region.width * CELL[0], region.height * CELL[1]))
+        checked: list[float] = []
+        for toast in toasts:  # the toast's cells show the toast, not the image
+            drawn = screen.region(toast.x, toast.y, toast.width, toast.height)
+            left, top = (toast.x - region.x) * CELL[0], (toast.y - region.y) * CELL[1]
+            under = expected.crop((left, top, left + drawn.width, top + drawn.height))
+            assert psnr(drawn.crop((0, 0, *under.size)), under) < 20
+            # beside the toast, the same rows still show the image (its last column there
+            # is a half cell)
+            beside = toast.x - region.x - 1
+            if beside > 1 and (toast.y - region.y) * CELL[1] < expected.height:
+                drawn = screen.region(region.x, toast.y, beside, toast.height)
+                part = expected.crop((0, top, beside * CELL[0], top + drawn.height))
+                rows = min(part.height, expected.height - top)
+                checked.append(psnr(drawn.crop((0, 0, part.width, rows)),
+                                    part.crop((0, 0, part.width, rows))))
+        assert checked and min(checked) >= 30
+        # the rows above the toasts still show the image
+        top_rows = min(t.y for t in toasts) - region.y
+        assert top_rows > 0
+        drawn = screen.region(region.x, region.y, region.width, top_rows)
+        height = min(top_rows * CELL[1], expected.height)
+        assert psnr(drawn.crop((0, 0, expected.width, height)),
+                    expected.crop((0, 0, expected.width, height))) >= 30

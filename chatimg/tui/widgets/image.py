@@ -95,6 +95,7 @@ class TerminalImage(Widget):
         self._prepared: Prepared | None = None
         self._loading = False
         self._failed: str | None = None
+        self._overlaid = False
 
     @property
     def loaded(self) -> bool:
@@ -151,15 +152,30 @@ class TerminalImage(Widget):
                 return super().render_lines(crop)
             return graphics.kitty_strips(prepared, first, last, crop.y, crop.bottom, background)
         last_row = self.screen.size.height - 1
+        overlays = self._overlays(region)
+        if self._overlaid and not overlays:
+            self.refresh()  # a toast left: draw every row whole again
+        self._overlaid = bool(overlays)
         strips = []
         for row in range(crop.y, crop.bottom):
             screen_y = region.y + row
             if screen_y >= last_row:
                 strips.append(super().render_lines(Region(first, row, last - first, 1))[0])
                 continue
-            strips.append(graphics.sequence_strip(prepared, row, first, last, region.x + first,
-                                                  screen_y, background))
+            covered = sorted((over.x - region.x, over.right - region.x) for over in overlays
+                             if over.y <= screen_y < over.bottom)
+            strips.append(graphics.sequence_strip(prepared, row, first, last, region.x,
+                                                  screen_y, background, covered))
         return strips
+
+    def _overlays(self, region: Region) -> list[Region]:
+        """Screen regions of toasts and tooltips over this image (drawn above it)."""
+        try:
+            found = self.screen.query("Toast, Tooltip")
+            return [widget.region for widget in found
+                    if widget.display and widget.region.overlaps(region)]
+        except Exception:  # no screen, or a widget that is going away
+            return []
 
     def _drawable(self) -> bool:
         """Pixels are drawn only on the active screen (under a modal, half cells show)."""
