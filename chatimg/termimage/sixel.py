@@ -95,11 +95,17 @@ def encode(image: Indexed, top: int = 0, bottom: int | None = None, left: int = 
             colours = np.unique(band)
             hits = band[None, :, :] == colours[:, None, None]
             sixels = (hits * _WEIGHTS[: band.shape[0]]).sum(axis=1).astype(np.uint8) + 63
+            # each colour is present in the band: write only from its first to its last column
+            drawn = sixels != 63
+            firsts = np.argmax(drawn, axis=1).tolist()
+            ends = (width - np.argmax(drawn[:, ::-1], axis=1)).tolist()
+            data = sixels.tobytes()
             parts = []
-            for colour, line in zip(colours.tolist(), sixels, strict=True):
-                data = line.tobytes().rstrip(b"?")
-                if data:
-                    parts.append(b"#%d" % colour + _RUN.sub(_run_length, data))
+            for number, colour in enumerate(colours.tolist()):
+                first, end = firsts[number], ends[number]
+                lead = b"!%d?" % first if first > 3 else b"?" * first
+                line = data[number * width + first:number * width + end]
+                parts.append(b"#%d" % colour + lead + _RUN.sub(_run_length, line))
             out.append(b"$".join(parts))
             if band_top + _BAND < height:
                 out.append(b"-")

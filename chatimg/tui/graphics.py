@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.color import Color
 from rich.segment import ControlType, Segment
 from rich.style import Style
 from textual.strip import Strip
@@ -50,7 +51,8 @@ def halfcell_strips(image: PILImage) -> list[Strip]:
             style = styles.get(pair)
             if style is None:
                 upper, lower = pair
-                style = styles[pair] = Style(color=f"rgb{upper}", bgcolor=f"rgb{lower}")
+                style = styles[pair] = Style.from_color(Color.from_rgb(*upper),
+                                                        Color.from_rgb(*lower))
             segments.append(Segment(halfcell.UPPER_HALF, style))
         strips.append(Strip(Segment.simplify(segments), len(row)))
     return strips

@@ -24,7 +24,9 @@ def loaded_after(code: str) -> set[str]:
 @pytest.mark.parametrize(
     "module",
     ["chatimg.cli", "chatimg.studio", "chatimg.store", "chatimg.store.repository",
-     "chatimg.engines", "chatimg.engines.catalog", "chatimg.routing", "chatimg.config"],
+     "chatimg.engines", "chatimg.engines.catalog", "chatimg.routing", "chatimg.config",
+     "chatimg.termimage.detect", "chatimg.termimage.kitty", "chatimg.termimage.sixel",
+     "chatimg.termimage.iterm", "chatimg.termimage.halfcell"],
 )
 def test_core_modules_import_neither_textual_nor_torch(module: str) -> None:
     modules = loaded_after(f"import {module}")
