@@ -247,3 +247,30 @@ async def test_toasts_stay_above_sixel_images(protocol_app: Any) -> None:
         height = min(top_rows * CELL[1], expected.height)
         assert psnr(drawn.crop((0, 0, expected.width, height)),
                     expected.crop((0, 0, expected.width, height))) >= 30
+
+
+@pytest.mark.parametrize("protocol", ["sixel", "kitty"])
+async def test_no_color_keeps_pixel_images(protocol_app: Any, protocol: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # NO_COLOR greys text; a Sixel image or Kitty's placeholder colours (the image id) must
+    # pass through untouched
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = protocol_app(protocol)
+    async with app.run_test(size=SIZE) as pilot:
+        image = await poster_card(pilot)
+        if protocol == "kitty":
+            from chatimg.tui import graphics
+
+            graphics.forget_transmissions()
+        stream = frame(app)
+        screen = PixelScreen(*SIZE, cell=CELL).feed(stream)
+        region = image.region
+        expected = source_at(image, (region.width * CELL[0], region.height * CELL[1]))
+        if protocol == "kitty":
+            (sent,) = screen.kitty
+            ids = {p.image_id for p in screen.placeholders}
+            assert ids == {int(sent.keys["i"])}
+            assert psnr(sent.image, expected) >= 30
+        else:
+            drawn = screen.region(region.x, region.y, region.width, region.height)
+            assert psnr(drawn.crop((0, 0, *expected.size)), expected) >= 30
