@@ -170,9 +170,9 @@ def main() -> None:
     # Ask the terminal about graphics now: Textual's input thread would steal the replies.
     configure_images(detect.requested(os.environ))
     studio = Studio.open()
-    app = ChatImgApp(studio)
     log: Path | None = None
     try:
+        app = ChatImgApp(studio)
         with stderr_to_log() as log:
             app.run()
     finally:

@@ -16,8 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 
 
-def run_on_pty(args: list[str], env: dict[str, str], timeout: float = 60.0) -> tuple[int, str]:
-    """Run ``args`` with a pseudo-terminal as stdin/stdout/stderr; return (status, output)."""
+def run_on_pty(args: list[str], env: dict[str, str], timeout: float = 60.0,
+               answer: tuple[str, bytes] | None = None) -> tuple[int, str]:
+    """Run ``args`` with a pseudo-terminal as stdin/stdout/stderr; return (status, output).
+
+    ``answer``: once the output contains its text, type its bytes (once).
+    """
     import fcntl
     import struct
     import termios
@@ -40,6 +44,9 @@ def run_on_pty(args: list[str], env: dict[str, str], timeout: float = 60.0) -> t
                 if not chunk and process.poll() is not None:
                     break
                 output += chunk
+                if answer is not None and answer[0].encode() in output:
+                    os.write(master, answer[1])
+                    answer = None
             elif process.poll() is not None:
                 break
         else:
@@ -59,6 +66,15 @@ def test_crash_exits_non_zero(home: Path) -> None:
     status, output = run_on_pty([sys.executable, "-m", "tests.tui.crashing_app"], env)
     assert "injected crash" in output
     assert status != 0
+
+
+def test_quitting_exits_zero(home: Path) -> None:
+    env = {**os.environ, "CHATIMG_HOME": str(home), "TERM": "xterm-256color",
+           "CHATIMG_IMAGES": "halfcell"}
+    env.pop("NO_COLOR", None)
+    chatimg = Path(sys.executable).with_name("chatimg")
+    status, output = run_on_pty([str(chatimg)], env, answer=("Describe an image", b"\x11"))
+    assert status == 0, output[-2000:]
 
 
 def test_bad_image_mode_is_one_line(home: Path) -> None:
