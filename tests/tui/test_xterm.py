@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -86,14 +86,21 @@ def poster_box(shot: Image.Image, min_width: int) -> tuple[int, int, int, int] |
     return int(columns.min()), best[0], int(columns.max()) + 1, best[1]
 
 
-def wait_for(display: str, check: object, what: str, timeout: float = 20.0) -> Image.Image:
+def wait_for_box(display: str, check: Callable[[tuple[int, int, int, int]], bool],
+                 min_width: int, what: str,
+                 timeout: float = 20.0) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """Screenshots until the poster's box passes ``check`` and is the same in two shots in a
+    row (xterm draws a frame progressively; a shot may catch it half drawn)."""
     deadline = time.monotonic() + timeout
+    previous: tuple[int, int, int, int] | None = None
     while True:
         shot = screenshot(display)
-        if check(shot):  # type: ignore[operator]
-            return shot
+        box = poster_box(shot, min_width)
+        if box is not None and check(box) and box == previous:
+            return shot, box
+        previous = box
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what} (last box {box})")
         time.sleep(0.3)  # another process draws: nothing to await
 
 
@@ -127,12 +134,12 @@ def test_sixel_poster_in_xterm(display: str, home: Path) -> None:
          "-xrm", "XTerm*numColorRegisters: 256", "-geometry", "120x34+0+0",
          "-e", str(CHATIMG)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        shot = wait_for(display, lambda s: poster_box(s, 60) is not None, "the poster")
-        box = poster_box(shot, 60)
-        assert box is not None
+        # the newest card is in view: the whole (square) poster
+        shot, box = wait_for_box(display, lambda b: b[2] - b[0] >= 100 and
+                                 b[3] - b[1] >= 0.9 * (b[2] - b[0]), 60, "the poster",
+                                 timeout=40.0)
         x0, y0, x1, y1 = box
         width = x1 - x0
-        assert width >= 100 and y1 - y0 >= 60
         drawn = shot.crop(box)
         # real pixels: hundreds of colours (xterm's text has 16), and the poster's own
         colours = np.unique(np.asarray(drawn).reshape(-1, 3), axis=0)
@@ -145,13 +152,8 @@ def test_sixel_poster_in_xterm(display: str, home: Path) -> None:
         subprocess.run(["xdotool", "mousemove", str((x0 + x1) // 2), str(y0), "click", "4"],
                        env=env, timeout=10, check=True)
 
-        def moved(s: Image.Image) -> bool:
-            found = poster_box(s, width // 2)
-            return found is not None and found[1] > y0
-
-        after = wait_for(display, moved, "the poster to move with the thread")
-        box2 = poster_box(after, width // 2)
-        assert box2 is not None
+        after, box2 = wait_for_box(display, lambda b: b[1] > y0, width // 2,
+                                   "the poster to move with the thread")
         # one band of poster rows, starting with the poster's first row (nothing of it left
         # above, where it was), and showing its top part
         rows = box2[3] - box2[1]
