@@ -108,6 +108,8 @@ _LOCK = threading.Lock()
 _PREPARED: OrderedDict[tuple[str, str, int, int, tuple[int, int]], Prepared] = OrderedDict()
 _IDS = itertools.count(random.randrange(0x10000, 0xE00000))
 _SENT: set[int] = set()
+_USERS: dict[int, int] = {}
+_UNUSED: list[int] = []
 
 
 def cached(protocol: Protocol, sha256: str, cols: int, rows: int,
@@ -168,20 +170,52 @@ def prepare_image(protocol: Protocol, key: str, cols: int, rows: int, cell: tupl
     return prepared
 
 
+def hold(prepared: Prepared) -> None:
+    """A widget shows this Kitty image (its data must stay in the terminal)."""
+    if prepared.protocol == "kitty":
+        with _LOCK:
+            _USERS[prepared.image_id] = _USERS.get(prepared.image_id, 0) + 1
+
+
+def let_go(prepared: Prepared) -> None:
+    """A widget no longer shows this Kitty image: once none does, the next frame deletes it
+    from the terminal (and it is sent again if it comes back), so the terminal holds only
+    what is on screen and never evicts an image the app still shows."""
+    if prepared.protocol != "kitty":
+        return
+    with _LOCK:
+        users = _USERS.get(prepared.image_id, 0) - 1
+        if users > 0:
+            _USERS[prepared.image_id] = users
+            return
+        _USERS.pop(prepared.image_id, None)
+        if prepared.image_id in _SENT:
+            _SENT.discard(prepared.image_id)
+            _UNUSED.append(prepared.image_id)
+
+
 def kitty_strips(prepared: Prepared, first: int, last: int, top: int, bottom: int,
                  background: Style) -> list[Strip]:
     """Placeholder rows ``top:bottom``, columns ``first:last``; the first strip carries the
-    transmission the first time the image is drawn."""
+    transmission the first time the image is drawn (and deletions of images no longer shown)."""
     red, green, blue = kitty.id_colour(prepared.image_id)
     style = background + Style(color=f"rgb({red},{green},{blue})")
     width = last - first
     strips = [Strip([Segment(kitty.placeholder_row(row, first, width), style)], width)
               for row in range(top, bottom)]
+    if not strips:
+        return strips
     with _LOCK:
         unsent = prepared.image_id not in _SENT
         _SENT.add(prepared.image_id)
-    if unsent and strips:
-        strips[0] = Strip([Segment(prepared.transmission, None, _CONTROL), *strips[0]], width)
+        unused, _UNUSED[:] = list(_UNUSED), []
+    control = "".join(kitty.delete(image_id) for image_id in unused)
+    if control and kitty.in_tmux():
+        control = kitty.tmux_wrap(control)
+    if unsent:
+        control += prepared.transmission
+    if control:
+        strips[0] = Strip([Segment(control, None, _CONTROL), *strips[0]], width)
     return strips
 
 
@@ -244,7 +278,8 @@ def _half_cell(prepared: Prepared, row: int, column: int, background: Style) -> 
 def forget_transmissions() -> str:
     """Delete every Kitty image this process sent (written to the terminal on exit)."""
     with _LOCK:
-        sent = sorted(_SENT)
+        sent = sorted({*_SENT, *_UNUSED})
         _SENT.clear()
+        _UNUSED.clear()
     sequence = "".join(kitty.delete(image_id) for image_id in sent)
     return kitty.tmux_wrap(sequence) if sequence and kitty.in_tmux() else sequence

@@ -274,3 +274,33 @@ async def test_no_color_keeps_pixel_images(protocol_app: Any, protocol: str,
         else:
             drawn = screen.region(region.x, region.y, region.width, region.height)
             assert psnr(drawn.crop((0, 0, *expected.size)), expected) >= 30
+
+
+async def test_kitty_images_leave_the_terminal_with_their_card(
+        protocol_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatimg.tui import graphics
+
+    written: list[str] = []  # every control sequence the app renders (headless frames too)
+    original = graphics.kitty_strips
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        strips = original(*args, **kwargs)
+        written.extend(segment.text for strip in strips[:1] for segment in strip
+                       if segment.control)
+        return strips
+
+    monkeypatch.setattr(graphics, "kitty_strips", recording)
+    app = protocol_app("kitty")
+    async with app.run_test(size=SIZE) as pilot:
+        image = await poster_card(pilot)
+        image_id = image._prepared.image_id
+        assert sum(f"i={image_id}," in text for text in written) == 1  # sent once
+        card = await poster_card(pilot, 'a "NEXT" poster in green')
+        await image.remove()
+        card.refresh()
+        await pilot.pause()
+        # a later Kitty frame deletes the image nobody shows any more, once
+        await wait_until(pilot, lambda: any(f"a=d,d=I,i={image_id}," in t for t in written),
+                         what="the deletion")
+        assert sum(f"a=d,d=I,i={image_id}," in text for text in written) == 1
+        assert str(image_id) not in graphics.forget_transmissions()

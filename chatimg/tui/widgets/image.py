@@ -121,9 +121,22 @@ class TerminalImage(Widget):
             prepared = self.prepare()
         except OSError as exc:
             self._failed = f"image unavailable: {exc.strerror or exc}"
+            self.app.call_from_thread(self.refresh)
         else:
-            self._prepared = prepared
-        self.app.call_from_thread(self.refresh)
+            self.app.call_from_thread(self._show, prepared)
+
+    def _show(self, prepared: Prepared) -> None:
+        if not self.is_attached:  # removed while it loaded
+            return
+        if self._prepared is not None:
+            graphics.let_go(self._prepared)
+        self._prepared = prepared
+        graphics.hold(prepared)
+        self.refresh()
+
+    def on_unmount(self) -> None:
+        if self._prepared is not None:
+            graphics.let_go(self._prepared)
 
     def render_line(self, y: int) -> Strip:
         style = self.rich_style
@@ -203,7 +216,9 @@ class CardImage(TerminalImage):
         self.asset = asset
 
     def on_mount(self) -> None:
-        self._prepared = graphics.cached(self.protocol, self.asset.sha256, *self.box, _CELL)
+        prepared = graphics.cached(self.protocol, self.asset.sha256, *self.box, _CELL)
+        if prepared is not None:
+            self._show(prepared)
 
     def prepare(self) -> Prepared:
         return graphics.prepare(self.protocol, Path(self.asset.path), self.asset.sha256,
