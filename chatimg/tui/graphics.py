@@ -2,16 +2,18 @@
 
 ``prepare`` (run in a worker thread) scales an asset to a card's cell box once and encodes it
 for the protocol in use: half-cell strips always (the fallback, also under modal screens),
-plus one Sixel or iTerm2 sequence per text row, or one Kitty transmission. ``pixel_strips``
-(on the UI loop) then only joins cached text for the rows the compositor asks for:
+plus one Sixel or iTerm2 sequence per text row, or one Kitty transmission.
+``kitty_strips`` and ``sequence_strip`` (on the UI loop) then only join cached text for the
+rows the compositor asks for:
 
 * Kitty: placeholder cells, ordinary text the compositor scrolls and clips; the image itself
-  is transmitted once, in the first frame that shows it.
+  is transmitted once, in the first frame that shows it, and deleted from the terminal in a
+  later frame once no widget shows it (``hold``/``let_go``).
 * Sixel and iTerm2: each row is written as background cells followed by that row's slice of
   the image, placed by absolute cursor position (cursor saved and restored). A row is redrawn
   exactly when the compositor redraws its cells, so scrolling never leaves parts of an image
   behind (text written over graphics erases them) and rows that did not change are not
-  touched (no flicker).
+  touched (no flicker). Rows under a toast draw only their visible spans.
 """
 
 from __future__ import annotations
