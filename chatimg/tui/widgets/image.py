@@ -18,7 +18,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from chatimg.termimage import PROTOCOLS, Protocol, detect
+from chatimg.termimage import PROTOCOLS, Protocol, detect, kitty
 from chatimg.tui import graphics
 from chatimg.tui.graphics import Prepared, halfcell_strips
 from chatimg.tui.thumbnails import fit
@@ -160,7 +160,7 @@ class TerminalImage(Widget):
         first, last = crop.x, crop.right
         background = self.rich_style
         if prepared.protocol == "kitty":
-            marks = len(graphics.kitty.diacritics())
+            marks = len(kitty.diacritics())
             if crop.bottom > marks or first >= marks:
                 return super().render_lines(crop)
             return graphics.kitty_strips(prepared, first, last, crop.y, crop.bottom, background)
