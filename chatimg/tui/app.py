@@ -88,9 +88,12 @@ class ChatImgApp(App[None]):
         self.main_screen.initial = (self.ui_state.conversation_id, self.ui_state.scroll_y or None)
         self.push_screen(self.main_screen)
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
         for token in list(self.main_screen.tokens):
             token.cancel()
+        # Engines and the shared HTTP client live on this loop: the Studio closes them here.
+        with contextlib.suppress(Exception):
+            await self.studio.close_engines()
         close_log(self._log_handler)
         self._log_handler = None
 
