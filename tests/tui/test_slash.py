@@ -180,8 +180,10 @@ def test_one_registry_feeds_parse_completion_and_help() -> None:
     assert sorted(c.strip("/ ") for c in slash.complete("/")) == sorted(names)
     assert [usage for usage, _ in slash.help_lines()] == [spec.usage for spec in slash.SPECS]
     settings = {spec.name for spec in slash.SPECS if spec.setting is not None}
-    assert settings == {"model", "seed", "steps", "size", "n", "guidance", "scheduler",
-                        "negative", "fanout"}
+    assert {"model", "seed", "steps", "size", "n", "guidance", "scheduler", "negative",
+            "fanout"} <= settings
+    assert not settings & {"vary", "upscale", "edit", "describe", "rename", "export", "theme",
+                           "compare", "help"}
     options = ComposerOptions(model="layout")
     assert options.apply(slash.SlashCommand("vary", 0.5)) is None  # not a setting
 
