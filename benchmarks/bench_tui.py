@@ -232,7 +232,7 @@ async def input_latency(with_generation: bool) -> tuple[list[float], float, floa
                 await pilot.pause(0.01)
             timer.stop()
             load_stall = max(b - a for a, b in itertools.pairwise(ticks))
-            await send(5000)
+            await send(1000)
             card = screen.thread.cards()[-1]
             while card.progress is None or card.progress.step < 1:
                 await pilot.pause(0.005)

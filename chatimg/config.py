@@ -232,6 +232,17 @@ def _toml_error_location(exc: tomllib.TOMLDecodeError) -> str:
     return f"line {match.group(1)}" if match else "unknown line"
 
 
+def key_location(path: Path | None, loc: tuple[int | str, ...]) -> str:
+    """``FILE, line N`` for a key of a config file (just the file when the line is unknown)."""
+    if path is None:
+        return "config"
+    try:
+        line = _find_key_line(path.read_text(encoding="utf-8"), loc)
+    except OSError:
+        line = None
+    return f"{path}, line {line}" if line else str(path)
+
+
 def _find_key_line(text: str, loc: tuple[int | str, ...]) -> int | None:
     """Best effort: the line of ``loc`` (a pydantic error location) in TOML text."""
     keys = [str(part) for part in loc if not isinstance(part, int)]

@@ -30,6 +30,13 @@ Mode = Literal["txt2img", "img2img", "inpaint", "upscale"]
 #: seed + i, so seed + count - 1 must stay below this.
 SEED_LIMIT = 2**63
 
+#: Fields every engine reads (or may ignore); any later field is honoured only by engines that
+#: list it in ``Engine.extra_spec_fields``, and asking another engine for it is an error.
+CORE_FIELDS = frozenset({
+    "prompt", "negative_prompt", "seed", "steps", "guidance", "scheduler", "width", "height",
+    "count", "strength", "upscale", "source_asset", "mask_asset",
+})
+
 #: What ``stored()`` keeps for the fields below (the rest of a v1 params dict is ignored).
 _LEGACY_KEYS = {"source": "source_asset", "mask": "mask_asset"}
 #: Keys of a format-1 ``request.extra`` that were not engine options: routing hints,

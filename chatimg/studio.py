@@ -16,7 +16,7 @@ from chatimg import domain, paths
 from chatimg.config import Settings, load_settings
 from chatimg.engines.base import CancelToken, EngineContext, Progress
 from chatimg.engines.catalog import Catalog
-from chatimg.errors import ChatImgError, InvalidRequestError, NotFoundError
+from chatimg.errors import ChatImgError, ConfigError, InvalidRequestError, NotFoundError
 from chatimg.generation import Ask, EventCallback, GenerationEvent, GenerationRun, reproduce
 from chatimg.redaction import install_log_redaction, redact
 from chatimg.spec import GenerationSpec, RouteHints
@@ -308,6 +308,7 @@ class Studio:
         ask = replace(ask, hints=hints, options=options,
                       expected_text=tuple(expected_text) if expected_text else None)
         models = list(models) or [self.settings.default_model]
+        self._check_model_tables(models)
         if conversation_id is None:
             conversation_id = self.create_conversation(title or _title_from(prompt),
                                                        models[0]).id
@@ -322,6 +323,17 @@ class Studio:
                             cancel or CancelToken())
         generations = await run.run(message.id, models, ask, validate)
         return GenerateOutcome(message, tuple(generations))
+
+    def _check_model_tables(self, models: Sequence[str]) -> None:
+        """A model whose config table is wrong stops the send before anything is stored."""
+        for model in models:
+            if model in self.catalog.entries:
+                try:
+                    self.engine(model)
+                except ConfigError:
+                    raise
+                except ChatImgError:  # stored as that model's failed generation
+                    pass
 
     def scrub(self, text: str) -> str:
         """Remove any known API key from ``text`` (``chatimg.redaction.redact``)."""
@@ -411,7 +423,8 @@ class Studio:
                     model: str | None = None, on_event: EventCallback | None = None,
                     cancel: CancelToken | None = None) -> GenerateOutcome:
         """Send a generation's message again with the spec that ran (same seed unless
-        ``new_seed``), on ``model`` or its own model, as a sibling of its message."""
+        ``new_seed``), on ``model`` or its own model, as a reply to its message (like vary,
+        upscale and edit, so a retry stays linked to what it retries: the app's retry key)."""
         generation = self.repo.get_generation(generation_id)
         message = self.repo.get_message(generation.message_id)
         spec = generation.ran
@@ -419,7 +432,7 @@ class Studio:
             spec = spec.model_copy(update={"seed": None})
         return await self.generate(
             message.text, [model or generation.model], spec,
-            conversation_id=message.conversation_id, parent_id=message.parent_id,
+            conversation_id=message.conversation_id, parent_id=message.id,
             on_event=on_event, cancel=cancel,
         )
 
@@ -455,6 +468,88 @@ class Studio:
                                  cancel or CancelToken())
         return name, images
 
+    # -- text repair ----------------------------------------------------------------------------
+
+    async def fix_text(
+        self, generation_id: str, image_index: int = 0, *, cancel: CancelToken | None = None,
+    ) -> domain.Generation:
+        """Repair the misspelled text of one image of a generation, as a new generation.
+
+        The new generation (model ``fixtext``) sits in a new message answering the source's,
+        with ``source_asset`` = the original image and a route reason saying what was
+        rewritten; its receipt holds the patches, and the checks run on it as on any image.
+
+        Raises:
+            InvalidRequestError: no such image, no quoted text to repair against, no text found,
+                or the text already reads right.
+            EngineUnavailableError: OCR is not installed.
+        """
+        import asyncio
+        import time
+
+        from chatimg.generation import environment
+        from chatimg.imaging import encode_png
+        from chatimg.pngmeta import embed_parameters
+        from chatimg.prompts import quoted_text
+        from chatimg.repair import VERSION as REPAIR_VERSION
+        from chatimg.repair import repair_text
+        from chatimg.spec import Receipt, ReceiptImage, ReceiptModel
+        from chatimg.store.tables import utcnow
+        from chatimg.validate import load_image, validate_images
+
+        source, message, asset = self.image_of(generation_id, image_index)
+        checked = next((v for v in source.validations if v.name == "typography"
+                        and v.asset_sha256 == asset.sha256), None)
+        expected = str((checked.details.get("expected") if checked else None)
+                       or " ".join(quoted_text(source.ran.prompt or message.text)))
+        if not expected.strip():
+            raise InvalidRequestError(f"generation {generation_id[:12]} asked for no quoted text",
+                                      "text repair writes the prompt's quoted text")
+        started, clock = utcnow(), time.perf_counter()
+        original = load_image(self.resolve_image(asset.sha256)[0])
+        repaired = await asyncio.to_thread(repair_text, original, expected,
+                                           cancel=cancel or CancelToken())
+        latency_ms = (time.perf_counter() - clock) * 1000
+        spec = GenerationSpec.build(prompt=message.text, source_asset=asset.sha256,
+                                    width=original.width, height=original.height,
+                                    seed=asset.seed)
+        what = "; ".join(f"{p.read!r} -> {p.written!r}" for p in repaired.patches)
+        version = f"fixtext-{REPAIR_VERSION}"
+        reply = self.repo.add_message(
+            message.conversation_id, message.text, parent_id=message.id, model="fixtext",
+            params={**spec.stored(), "fixtext_of": generation_id, "image_index": image_index,
+                    "models": ["fixtext"]},
+        )
+        generation = self.repo.create_generation(
+            reply.id, "fixtext", spec.stored(), resolved_model="fixtext", engine_kind="repair",
+            model_id="builtin/fixtext", model_version=version, status="running",
+            route_reason=f"text repair of {generation_id} image {image_index}: {what}",
+        )
+        data = embed_parameters(encode_png(repaired.image), {
+            "model": "fixtext", "version": version, "prompt": message.text,
+            "source_asset": asset.sha256, "repair": what})
+        stored = await asyncio.to_thread(self.assets.put, data)
+        receipt = Receipt(
+            model=ReceiptModel(name="fixtext", engine="repair", model_id="builtin/fixtext",
+                               version=version),
+            run_spec=spec,
+            engine={"repair_of": generation_id, "image_index": image_index,
+                    "expected_text": expected,
+                    "patches": [patch.as_dict() for patch in repaired.patches]},
+            images=(ReceiptImage(sha256=stored.sha256, seed=asset.seed),),
+            environment=environment(), deterministic=False,
+            note=f"text repair of {generation_id}",
+        )
+        finished = self.repo.finish_generation(
+            generation.id, [(stored, asset.seed, None)], status="succeeded", started_at=started,
+            finished_at=utcnow(), latency_ms=round(latency_ms, 3), cost_usd=0.0,
+            cost_estimated=False, receipt=receipt.stored(), model_version=version,
+        )
+        results = await asyncio.to_thread(validate_images, finished, [repaired.image],
+                                          (expected,), self.settings)
+        if results:
+            self.repo.add_validations(results)
+        return self.repo.get_generation(generation.id)
 
 def _title_from(prompt: str) -> str:
     words = " ".join(prompt.split())

@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from chatimg.commands.common import json_option, open_studio, print_json
 from chatimg.errors import InvalidRequestError
+
+if TYPE_CHECKING:
+    from chatimg.generation import EventCallback
+    from chatimg.spec import GenerationSpec, RouteHints
+    from chatimg.studio import GenerateOutcome, GenerationEvent, Studio
 
 _SIZE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
 
@@ -55,7 +61,7 @@ def gen(
 
     Exits 0 when at least one generation succeeded.
     """
-    from chatimg.studio import GenerationEvent, GenerationSpec, RouteHints
+    from chatimg.studio import GenerationSpec, RouteHints
 
     if conversation_id and new_conversation:
         raise InvalidRequestError("use either --conversation or --new, not both")
@@ -68,18 +74,7 @@ def gen(
         strength=strength, mask_asset=mask, upscale=upscale,
     )
     hints = RouteHints(preset="draft" if draft else None, budget=budget)
-    show_progress = not quiet and sys.stderr.isatty()
-
-    def on_event(event: GenerationEvent) -> None:
-        if not show_progress:
-            return
-        if event.kind == "progress" and event.progress is not None:
-            p = event.progress
-            total = f"/{p.total}" if p.total else ""
-            click.echo(f"\r{event.model}: step {p.step}{total} {p.message}   ", err=True, nl=False)
-        elif event.kind == "finished" and event.generation is not None:
-            click.echo(f"\r{event.model}: {event.generation.status}          ", err=True)
-
+    on_event = progress_printer(quiet)
     with open_studio() as studio:
         default = None
         if conversation_id:
@@ -88,6 +83,29 @@ def gen(
         outcome = asyncio.run(
             _run(studio, prompt, chosen, spec, hints, conversation_id, title, on_event)
         )
+    print_outcome(outcome, as_json)
+    return 0 if outcome.any_succeeded else 1
+
+
+def progress_printer(quiet: bool) -> EventCallback:
+    """Step progress and final states on stderr (only on a terminal, and not with ``-q``)."""
+    show = not quiet and sys.stderr.isatty()
+
+    def on_event(event: GenerationEvent) -> None:
+        if not show:
+            return
+        if event.kind == "progress" and event.progress is not None:
+            p = event.progress
+            total = f"/{p.total}" if p.total else ""
+            click.echo(f"\r{event.model}: step {p.step}{total} {p.message}   ", err=True, nl=False)
+        elif event.kind == "finished" and event.generation is not None:
+            click.echo(f"\r{event.model}: {event.generation.status}          ", err=True)
+
+    return on_event
+
+
+def print_outcome(outcome: GenerateOutcome, as_json: bool) -> None:
+    """A sent message's generations: one line per image (or failure), or JSON with ``--json``."""
     if as_json:
         print_json(
             {
@@ -118,19 +136,20 @@ def gen(
                 ],
             }
         )
-    else:
-        click.echo(f"conversation {outcome.message.conversation_id}")
-        for g in outcome.generations:
-            model = g.resolved_model or g.requested_model
-            if g.status == "succeeded":
-                for a in g.assets:
-                    click.echo(f"{model}: {a.width}x{a.height} seed={a.seed} {a.path}")
-            else:
-                click.echo(f"{model}: {g.status}: {g.error}")
-    return 0 if outcome.any_succeeded else 1
+        return
+    click.echo(f"conversation {outcome.message.conversation_id}")
+    for g in outcome.generations:
+        model = g.resolved_model or g.requested_model
+        if g.status == "succeeded":
+            for a in g.assets:
+                click.echo(f"{model}: {a.width}x{a.height} seed={a.seed} {a.path}")
+        else:
+            click.echo(f"{model}: {g.status}: {g.error}")
 
 
-async def _run(studio, prompt, models, spec, hints, conversation_id, title, on_event):  # type: ignore[no-untyped-def]
+async def _run(studio: Studio, prompt: str, models: list[str], spec: GenerationSpec,
+               hints: RouteHints, conversation_id: str | None, title: str | None,
+               on_event: EventCallback) -> GenerateOutcome:
     try:
         return await studio.generate(
             prompt, models, spec, hints=hints, conversation_id=conversation_id, title=title,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from chatimg.spec import GenerationSpec
+from chatimg.spec import CORE_FIELDS, GenerationSpec
 
 if TYPE_CHECKING:
     import httpx
@@ -227,6 +227,8 @@ class Engine(abc.ABC):
     kind: ClassVar[str] = ""
     blocking: ClassVar[bool] = False
     Options: ClassVar[type[EngineOptions]] = EngineOptions
+    extra_spec_fields: ClassVar[frozenset[str]] = frozenset()
+    """Spec fields beyond ``spec.CORE_FIELDS`` that this engine honours (e.g. ``clip_skip``)."""
 
     def __init__(self, name: str, entry: Any, context: EngineContext) -> None:
         self.name = name
@@ -240,6 +242,7 @@ class Engine(abc.ABC):
         Raises:
             ConfigError: one line naming the config file, the model's table and the key.
         """
+        from chatimg.config import key_location
         from chatimg.errors import ConfigError
 
         try:
@@ -247,7 +250,8 @@ class Engine(abc.ABC):
         except ValidationError as exc:
             error = exc.errors()[0]
             key = ".".join(str(part) for part in error.get("loc", ()))
-            where = getattr(self.context.settings, "config_path", None) or "config"
+            path = getattr(self.context.settings, "config_path", None)
+            where = key_location(path, ("models", self.name, *error.get("loc", ())))
             if error.get("type") == "extra_forbidden":
                 problem = f"unknown option {key!r} for a {self.kind} model"
             else:
@@ -306,6 +310,9 @@ class Engine(abc.ABC):
                 raise InvalidRequestError(
                     f"{label} {value} is not a multiple of {caps.size_multiple} for {self.name}"
                 )
+        for name in spec.stored().keys() - CORE_FIELDS - self.extra_spec_fields:
+            raise InvalidRequestError(f"{self.name} does not take {name.replace('_', ' ')}",
+                                      "leave it unset for this model")
         if spec.negative_prompt and not caps.negative_prompt:
             raise InvalidRequestError(f"{self.name} does not take a negative prompt")
         if spec.scheduler and caps.schedulers and spec.scheduler not in caps.schedulers:

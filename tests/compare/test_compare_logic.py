@@ -77,7 +77,7 @@ async def test_parameter_table_separates_shared_and_differing(cstudio) -> None:
     assert differing["size"] == ("96x96", "128x96", "96x128")
     assert differing["cost"] == ("~$0", "~$0.02", "~$0")
     assert shared["seed"] == "5"
-    assert shared["version"] == "layout-1"
+    assert shared["version"] == "layout-2"
     assert "latency" in shared  # pinned by the fixture
 
 

@@ -58,7 +58,7 @@ async def test_three_models_show_three_panes_with_labels_and_highlights(cstudio)
         assert label.styles.color == warning
         assert panes[0].query_one(".pane-title", Label).styles.color == warning  # models differ
         shared = _text(screen.query_one("#compare-shared", Static))
-        assert "version layout-1" in shared and "seed 5" in shared and "latency 12 ms" in shared
+        assert "version layout-2" in shared and "seed 5" in shared and "latency 12 ms" in shared
         assert "size" not in shared
         similarity = _text(screen.query_one("#compare-similarity", Static))
         assert similarity.count("SSIM") == 3 and "dHash" in similarity

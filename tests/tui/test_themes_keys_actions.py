@@ -75,13 +75,13 @@ async def test_keymap_applies_and_help_lists_it(make_app: Any, config_file: Path
 
 
 async def test_card_actions(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from chatimg.tui.screens import actions
+    from chatimg.tui import viewer
     from chatimg.tui.screens.dialogs import ReceiptScreen
 
     app = make_app()
     copied: list[str] = []
     monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
-    monkeypatch.setattr(actions, "viewer_command", lambda path: ["false", path])
+    monkeypatch.setattr(viewer, "viewer_command", lambda path: ["false", path])
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await type_and_send(pilot, "/seed 1234")
