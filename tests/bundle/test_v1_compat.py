@@ -217,12 +217,36 @@ def _statuses(report: dict[str, Any]) -> dict[str, set[str]]:
     return found
 
 
+#: The layout engine became a real typesetter (``layout-2``, main 9669e7d) after the v1 data
+#: was made with ``layout-1``; nothing renders ``layout-1`` any more, so its images cannot
+#: replay identical. Strict: when a ``layout-1`` renderer comes back for replay, this passes and
+#: the marker must go.
+LAYOUT_1_GONE = pytest.mark.xfail(
+    strict=True, reason="layout-1 renderer replaced by layout-2 (typesetter); see the report")
+
+
+@LAYOUT_1_GONE
 def test_layout_bundle_replays_identical(config_file: Path) -> None:
     configure(config_file, "layout")
     report = _replay("layout")
     assert _statuses(report) == {"layout": {"identical"}, "poster": {"identical"},
                                  "no-such-model": {"skipped"}}
     assert report["ok"] is True
+
+
+def test_layout_bundle_replay_says_the_model_version_changed(config_file: Path) -> None:
+    """Until then, replay tells why the layout-1 images differ instead of failing silently."""
+    from chatimg.engines.layout import VERSION
+
+    configure(config_file, "layout")
+    report = _replay("layout")
+    replayed = [r for r in report["results"] if r["status"] != "skipped"]
+    assert len(replayed) == 5
+    for result in replayed:
+        if result["status"] != "identical":
+            assert f"model version changed: layout-1 -> layout-{VERSION}" in result["note"]
+    assert {r["status"] for r in report["results"] if r["model"] == "no-such-model"} == {
+        "skipped"}
 
 
 @pytest.mark.slow
@@ -245,9 +269,12 @@ def test_diffusers_bundle_replays_identical(
                for g in manifest["generations"] if g["engine_kind"] == "diffusers"}
     assert threads == {1}, "the bundle was made with one torch thread"
     report = _replay("diffusers")
-    assert _statuses(report) == {"tiny": {"identical"}, "tiny-up": {"identical"},
-                                 "layout": {"identical"}}
-    assert report["summary"]["identical"] == 6 and report["ok"] is True
+    statuses = _statuses(report)
+    assert statuses["tiny"] == {"identical"} and statuses["tiny-up"] == {"identical"}
+    tiny = [r for r in report["results"] if r["model"] in ("tiny", "tiny-up")]
+    assert len(tiny) == 5
+    # The fan-out's layout image: see test_layout_bundle_replays_identical.
+    assert set(statuses) == {"tiny", "tiny-up", "layout"}
 
 
 def _key(request: dict[str, Any]) -> str:
