@@ -217,15 +217,6 @@ def _statuses(report: dict[str, Any]) -> dict[str, set[str]]:
     return found
 
 
-#: The layout engine became a real typesetter (``layout-2``, main 9669e7d) after the v1 data
-#: was made with ``layout-1``; nothing renders ``layout-1`` any more, so its images cannot
-#: replay identical. Strict: when a ``layout-1`` renderer comes back for replay, this passes and
-#: the marker must go.
-LAYOUT_1_GONE = pytest.mark.xfail(
-    strict=True, reason="layout-1 renderer replaced by layout-2 (typesetter); see the report")
-
-
-@LAYOUT_1_GONE
 def test_layout_bundle_replays_identical(config_file: Path) -> None:
     configure(config_file, "layout")
     report = _replay("layout")
@@ -234,19 +225,33 @@ def test_layout_bundle_replays_identical(config_file: Path) -> None:
     assert report["ok"] is True
 
 
-def test_layout_bundle_replay_says_the_model_version_changed(config_file: Path) -> None:
-    """Until then, replay tells why the layout-1 images differ instead of failing silently."""
+def test_layout_1_images_replay_with_layout_1_while_new_ones_use_layout_2(
+    config_file: Path,
+) -> None:
+    """The typesetter (``layout-2``) draws new images; a receipt naming ``layout-1`` runs the
+    renderer it names, so the images of version-1 bundles still replay byte for byte."""
     from chatimg.engines.layout import VERSION
+    from chatimg.studio import Studio
 
     configure(config_file, "layout")
     report = _replay("layout")
     replayed = [r for r in report["results"] if r["status"] != "skipped"]
-    assert len(replayed) == 5
-    for result in replayed:
-        if result["status"] != "identical":
-            assert f"model version changed: layout-1 -> layout-{VERSION}" in result["note"]
-    assert {r["status"] for r in report["results"] if r["model"] == "no-such-model"} == {
-        "skipped"}
+    assert len(replayed) == 5 and {r["status"] for r in replayed} == {"identical"}
+    assert VERSION != "1"
+    from chatimg.bundle import import_bundle
+
+    studio = Studio.open()
+    try:
+        imported = import_bundle(studio, bundle("layout"))
+        thread = studio.load_thread(imported.conversation_id)
+        old = next(g for m in thread.messages for g in m.generations if g.status == "succeeded"
+                   and g.model_version == "layout-1")
+        again = asyncio.run(studio.generate(old.spec.prompt, [old.model], old.ran,
+                                            validate=False)).generations[0]
+        assert again.model_version == f"layout-{VERSION}"
+        assert again.assets[0].sha256 != old.assets[0].sha256
+    finally:
+        studio.close()
 
 
 @pytest.mark.slow
