@@ -14,6 +14,7 @@ install: $(PY)
 	$(PIP) install --quiet -e ".[ocr]"
 
 install-dev: $(PY)
+	bash .ci/install-fonts.sh
 	$(PIP) install --quiet "torch==2.13.0"
 	$(PIP) install --quiet -e ".[local,ocr,postgres,dev]"
 

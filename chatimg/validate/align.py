@@ -85,18 +85,28 @@ def read_words(lines: list[list[TextBox]]) -> tuple[list[ReadWord], list[TextBox
 
 def expected_words(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """(word as written, [(character as written, normalised character), ...]) per word."""
+    return _split_expected(text)[0]
+
+
+def _split_expected(text: str) -> tuple[list[tuple[str, list[tuple[str, str]]]], list[str]]:
+    """The words of an expected text and the separators between them (``"/"`` in 24/7)."""
     found: list[tuple[str, list[tuple[str, str]]]] = []
-    raw, chars = "", list[tuple[str, str]]()
+    separators: list[str] = []
+    raw, chars, gap = "", list[tuple[str, str]](), ""
     for ch in unicodedata.normalize("NFC", text) + " ":
         key = normalise_char(ch)
         if key:
+            if not chars and found:
+                separators.append(gap.strip())
             raw += ch
             chars.extend((ch, k) for k in key)
+            gap = ""
         else:
             if chars:
                 found.append((raw, chars))
             raw, chars = "", []
-    return found
+            gap += ch
+    return found, separators
 
 
 def same_char(expected: str, read: str) -> bool:
@@ -132,6 +142,8 @@ class TextAlignment:
     expected: str
     words: list[str]
     """The expected words as written."""
+    separators: list[str] = field(default_factory=list)
+    """Punctuation written between expected word k and k + 1 (``""`` for a plain space)."""
     pairs: list[CharPair] = field(default_factory=list)
     matched: dict[int, list[int]] = field(default_factory=dict)
     """Expected word index → indices of the read words matched to it."""
@@ -145,36 +157,64 @@ class TextAlignment:
 
 
 def _char_alignment(expected: list[tuple[int, str, str]], read: list[ReadChar]) -> list[CharPair]:
-    """Edit-distance alignment of expected (word index, char) with read characters."""
+    """Edit-distance alignment of expected (word, written, char) with read characters.
+
+    Among alignments with the fewest edits, the one with the fewest separate runs of
+    insertions or deletions wins (a doubled word is one inserted run, not letters scattered
+    over its neighbours), then the one whose inserted characters sit between words rather
+    than inside one: three states (match, insert, delete) with costs (edits, runs, inside).
+    """
     n, m = len(expected), len(read)
-    cost = [[0] * (m + 1) for _ in range(n + 1)]
-    for i in range(1, n + 1):
-        cost[i][0] = i
-    for j in range(1, m + 1):
-        cost[0][j] = j
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            sub = 0 if same_char(expected[i - 1][2], read[j - 1].char) else 1
-            cost[i][j] = min(cost[i - 1][j - 1] + sub, cost[i - 1][j] + 1, cost[i][j - 1] + 1)
+    inf = (10**9, 10**9, 10**9)
+    # state 0: ended on a match/substitution, 1: on an insertion (read only), 2: on a deletion
+    cost = [[[inf, inf, inf] for _ in range(m + 1)] for _ in range(n + 1)]
+    back = [[[-1, -1, -1] for _ in range(m + 1)] for _ in range(n + 1)]
+    cost[0][0][0] = (0, 0, 0)
+
+    def better(options: list[tuple[tuple[int, int, int], int]]) -> tuple[tuple[int, int, int], int]:
+        return min(options, key=lambda o: o[0])
+
+    def inside(i: int) -> int:  # 1 when an insertion after expected[:i] splits a word
+        return int(0 < i < n and expected[i - 1][0] == expected[i][0])
+
+    for i in range(n + 1):
+        for j in range(m + 1):
+            if i and j:
+                sub = 0 if same_char(expected[i - 1][2], read[j - 1].char) else 1
+                prev = cost[i - 1][j - 1]
+                value, state = better([((prev[k][0] + sub, prev[k][1], prev[k][2]), k)
+                                       for k in range(3)])
+                cost[i][j][0], back[i][j][0] = value, state
+            if j:
+                prev = cost[i][j - 1]
+                value, state = better([((prev[k][0] + 1, prev[k][1] + (k != 1),
+                                         prev[k][2] + inside(i)), k) for k in range(3)])
+                cost[i][j][1], back[i][j][1] = value, state
+            if i:
+                prev = cost[i - 1][j]
+                value, state = better([((prev[k][0] + 1, prev[k][1] + (k != 2), prev[k][2]), k)
+                                       for k in range(3)])
+                cost[i][j][2], back[i][j][2] = value, state
     pairs: list[CharPair] = []
     i, j = n, m
+    state = min(range(3), key=lambda k: cost[n][m][k])
     while i > 0 or j > 0:
-        if i > 0 and j > 0:
+        previous = back[i][j][state]
+        if state == 0:
             word, written, char = expected[i - 1]
-            sub = 0 if same_char(char, read[j - 1].char) else 1
-            if cost[i][j] == cost[i - 1][j - 1] + sub:
-                pending = not sub and has_accent(char) and not has_accent(read[j - 1].char)
-                pairs.append(CharPair(word, char, written, read[j - 1], bool(sub), pending))
-                i, j = i - 1, j - 1
-                continue
-        if i > 0 and cost[i][j] == cost[i - 1][j] + 1:
-            word, written, char = expected[i - 1]
-            pairs.append(CharPair(word, char, written, None, True))
-            i -= 1
-        else:
+            sub = not same_char(char, read[j - 1].char)
+            pending = not sub and has_accent(char) and not has_accent(read[j - 1].char)
+            pairs.append(CharPair(word, char, written, read[j - 1], sub, pending))
+            i, j = i - 1, j - 1
+        elif state == 1:
             word = expected[i - 1][0] if i > 0 else expected[0][0]
             pairs.append(CharPair(word, None, None, read[j - 1], True))
             j -= 1
+        else:
+            word, written, char = expected[i - 1]
+            pairs.append(CharPair(word, char, written, None, True))
+            i -= 1
+        state = previous
     pairs.reverse()
     return pairs
 
@@ -200,13 +240,15 @@ def align_text(expected: str, words: list[ReadWord], strict: bool = False) -> Te
     Returns:
         The alignment with a character pair for every expected character.
     """
-    exp = expected_words(expected)
-    result = TextAlignment(expected, [raw for raw, _ in exp])
+    exp, separators = _split_expected(expected)
+    result = TextAlignment(expected, [raw for raw, _ in exp], separators)
     n, m = len(exp), len(words)
-    inf = (10**9, 10**9)
-    best: list[list[tuple[int, int]]] = [[inf] * (m + 1) for _ in range(n + 1)]
+    # Cost: (errors, words merged into groups, read characters skipped); ties go to fewer
+    # merges, then to reading more of the image as the expected text.
+    inf = (10**9, 10**9, 10**9)
+    best: list[list[tuple[int, int, int]]] = [[inf] * (m + 1) for _ in range(n + 1)]
     back: list[list[tuple[str, int, int]]] = [[("", 0, 0)] * (m + 1) for _ in range(n + 1)]
-    best[0][0] = (0, 0)
+    best[0][0] = (0, 0, 0)
     for i in range(n + 1):
         for j in range(m + 1):
             here = best[i][j]
@@ -214,11 +256,11 @@ def align_text(expected: str, words: list[ReadWord], strict: bool = False) -> Te
                 continue
             if j < m:  # skip a read word (extra text)
                 size = len(words[j].key)
-                step = (here[0] + (size if strict else 0), here[1] + size)
+                step = (here[0] + (size if strict else 0), here[1], here[2] + size)
                 if step < best[i][j + 1]:
                     best[i][j + 1], back[i][j + 1] = step, ("extra", 1, 1)
             if i < n:  # an expected word is missing
-                step = (here[0] + len(exp[i][1]), here[1])
+                step = (here[0] + len(exp[i][1]), here[1], here[2])
                 if step < best[i + 1][j]:
                     best[i + 1][j], back[i + 1][j] = step, ("missing", 1, 1)
             for a in range(1, min(MAX_GROUP, n - i) + 1):
@@ -228,7 +270,7 @@ def align_text(expected: str, words: list[ReadWord], strict: bool = False) -> Te
                     group = _group_cost(joined, read)
                     if group > max(1, MATCH_LIMIT * max(len(joined), len(read))):
                         continue  # not a reading of these words: missing and extra instead
-                    step = (here[0] + group, here[1])
+                    step = (here[0] + group, here[1] + a + b - 2, here[2])
                     if step < best[i + a][j + b]:
                         best[i + a][j + b], back[i + a][j + b] = step, ("match", a, b)
     steps: list[tuple[str, int, int]] = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatimg.validate.align import ReadWord, TextAlignment
-from chatimg.validate.text import bounded_rate, fold_accents
+from chatimg.validate.text import bounded_rate, fold_accents, normalise
 
 #: Unclaimed read words below this OCR confidence are treated as background noise.
 NOISE_CONFIDENCE = 0.6
@@ -32,10 +32,63 @@ class Verdict:
     accents_unverified: list[str] = field(default_factory=list)
 
 
-def _word_results(alignment: TextAlignment, doubled: set[int]) -> list[dict[str, Any]]:
+def _between_words(alignment: TextAlignment) -> tuple[set[int], list[str], set[int]]:
+    """Read characters inserted between expected words (OCR that dropped the spaces).
+
+    Returns the pair indices of those runs (not any word's misspelling), the runs as text, and
+    the expected words a run repeats (``doubled``).
+    """
+    pairs = alignment.pairs
+    skipped: set[int] = set()
+    runs: list[str] = []
+    doubled: set[int] = set()
+    k = 0
+    while k < len(pairs):
+        if pairs[k].expected is not None:
+            k += 1
+            continue
+        end = k
+        while end < len(pairs) and pairs[end].expected is None:
+            end += 1
+        before = next((p.word for p in reversed(pairs[:k]) if p.expected is not None), None)
+        after = next((p.word for p in pairs[end:] if p.expected is not None), None)
+        if before != after:
+            text = "".join(p.read.raw for p in pairs[k:end] if p.read is not None)
+            skipped.update(range(k, end))
+            if _reads_punctuation(alignment, before, after, text):
+                for pair in pairs[k:end]:
+                    pair.wrong = False  # the written "/" of 24/7 read as a letter
+                k = end
+                continue
+            twin = next((w for w in (before, after) if w is not None and fold_accents(
+                normalise(alignment.words[w]).replace(" ", "")) == fold_accents(text.casefold())),
+                None)
+            if twin is not None:
+                doubled.add(twin)
+            else:
+                runs.append(text)
+        k = end
+    return skipped, runs, doubled
+
+
+#: Letters a recogniser reads for a slash, a bar or an apostrophe.
+PUNCTUATION_SHAPES = set("iIl1|/\\!'’tj")
+
+
+def _reads_punctuation(alignment: TextAlignment, before: int | None, after: int | None,
+                       text: str) -> bool:
+    """Whether one read character between two words stands for punctuation written there."""
+    if before is None or after is None or after != before + 1 or len(text) != 1:
+        return False
+    separator = alignment.separators[before] if before < len(alignment.separators) else ""
+    return bool(separator) and text in PUNCTUATION_SHAPES
+
+
+def _word_results(alignment: TextAlignment, doubled: set[int],
+                  skipped: set[int]) -> list[dict[str, Any]]:
     results = []
     for index, word in enumerate(alignment.words):
-        pairs = [p for p in alignment.pairs if p.word == index]
+        pairs = [p for k, p in enumerate(alignment.pairs) if p.word == index and k not in skipped]
         read = "".join(p.seen or p.read.raw for p in pairs if p.read is not None)
         errors = sum(1 for p in pairs if p.wrong) + (len(word) if index in doubled else 0)
         if not any(p.read is not None for p in pairs):
@@ -90,12 +143,15 @@ def judge(alignments: list[TextAlignment], words: list[ReadWord], confidences: l
         else:
             extra_words.append(j)
     texts, all_words = [], []
+    inserted_runs: list[str] = []
     total_errors = total_length = 0
     passed = True
     for index, alignment in enumerate(alignments):
-        word_results = _word_results(alignment, doubled[index])
+        skipped, runs, merged_twins = _between_words(alignment)
+        word_results = _word_results(alignment, doubled[index] | merged_twins, skipped)
+        inserted_runs.extend(runs)
         substitutions = sum(1 for p in alignment.pairs if p.wrong and p.expected is not None)
-        insertions = sum(1 for p in alignment.pairs if p.expected is None)
+        insertions = sum(1 for p in alignment.pairs if p.expected is None and p.wrong)
         insertions += sum(len(words[j].key) for j in inserted[index])
         doubled_chars = sum(len(alignment.words[w]) for w in doubled[index])
         errors = substitutions + insertions + doubled_chars
@@ -107,10 +163,10 @@ def judge(alignments: list[TextAlignment], words: list[ReadWord], confidences: l
         read = " ".join(w["read"] for w in word_results if w["read"])
         texts.append({"expected": alignment.expected, "read": read, "cer": round(cer, 4),
                       "passed": ok})
-        bad_words = sum(1 for w in word_results if w["status"] != "ok") + len(inserted[index])
+        added = len(inserted[index]) + len(runs)
+        bad_words = sum(1 for w in word_results if w["status"] != "ok") + added
         all_words.extend(word_results)
-        texts[-1]["wer"] = round(bounded_rate(bad_words, len(word_results),
-                                              len(inserted[index])), 4)
+        texts[-1]["wer"] = round(bounded_rate(bad_words, len(word_results), added), 4)
     extra = _extra_text(words, extra_words)
     if strict:
         extra_chars = sum(len(words[j].key) for j in extra_words)
@@ -123,7 +179,7 @@ def judge(alignments: list[TextAlignment], words: list[ReadWord], confidences: l
     extra_count = sum(len(v) for v in inserted.values()) + (len(extra_words) if strict else 0)
     wer = bounded_rate(bad + extra_count, len(all_words), extra_count)
     return Verdict(cer, wer, passed, texts, all_words, extra,
-                   [words[j].text for v in inserted.values() for j in v])
+                   [words[j].text for v in inserted.values() for j in v] + inserted_runs)
 
 
 def _twin(alignment: TextAlignment, words: list[ReadWord], j: int) -> int | None:
