@@ -22,6 +22,7 @@ def _typography(details: dict[str, Any]) -> str:
     if wrong:
         parts.append("words: " + ", ".join(
             f"{w['word']} {w['status']}" + (f" as {w['read']!r}" if w["read"] else "")
+            + (f" ({w['note']})" if w.get("note") else "")
             for w in wrong[:4]))
     if details.get("inserted"):
         parts.append("inserted: " + ", ".join(repr(w) for w in details["inserted"][:4]))
