@@ -250,7 +250,7 @@ def alone(glyph: Glyph) -> np.ndarray:
 
 
 def crop_box(pixels: np.ndarray, box: TextBox) -> np.ndarray:
-    """The box's text turned level, cut from a BGR image at its own resolution."""
+    """The box's text turned level, cut from a BGR (or grey) image at its own resolution."""
     import cv2
     import numpy as np
 
@@ -258,5 +258,6 @@ def crop_box(pixels: np.ndarray, box: TextBox) -> np.ndarray:
     source = np.array(box.points, dtype=np.float32)
     target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(source, target)
-    return cv2.warpPerspective(np.ascontiguousarray(pixels), matrix, (width, height),
+    crop = cv2.warpPerspective(np.ascontiguousarray(pixels), matrix, (width, height),
                                flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return np.repeat(crop[:, :, None], 3, axis=2) if crop.ndim == 2 else crop

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chatimg.validate import glyphs
+from chatimg.validate import glyphs, latin
 from chatimg.validate.align import CharPair, TextAlignment
 from chatimg.validate.reading import TextBox
-from chatimg.validate.text import fold_accents
+from chatimg.validate.text import fold_accents, normalise_char
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,6 +40,7 @@ class SecondLook:
         self.boxes = boxes
         self.recognise = recognise
         self._cut: dict[int, list[glyphs.Glyph | None]] = {}
+        self._latin_reads: dict[int, list[str] | None] = {}
 
     def glyphs_of(self, box: int) -> list[glyphs.Glyph | None]:
         """The box's glyphs, one per non-space character it was read as (None: not cut)."""
@@ -104,16 +105,45 @@ class SecondLook:
             return
         pair.wrong, pair.note, pair.seen = True, "look-alike", shapes[0 if digit else 1]
 
+    def _latin(self, box: int) -> list[str] | None:
+        """The box read by the accent-reading recogniser, per non-space character (or None)."""
+        if box not in self._latin_reads:
+            texts = latin.recognise([glyphs.crop_box(self.gray, self.boxes[box])])
+            chars = [c for c in texts[0] if not c.isspace()] if texts else None
+            written = [c for c in self.boxes[box].text if not c.isspace()]
+            self._latin_reads[box] = chars if chars and len(chars) == len(written) else None
+        return self._latin_reads[box]
+
+    def _accent_read(self, pair: CharPair) -> bool | None:
+        """Whether the accent-reading recogniser sees the expected accent (None: no answer)."""
+        if pair.read is None or pair.expected is None:
+            return None
+        chars = self._latin(pair.read.box)
+        if chars is None or pair.read.glyph >= len(chars):
+            return None
+        seen = normalise_char(chars[pair.read.glyph])
+        if seen == pair.expected:
+            return True
+        if fold_accents(seen) == fold_accents(pair.expected):
+            return False
+        return None
+
     def accents(self, alignment: TextAlignment) -> list[str]:
-        """Judge accents the recogniser did not read; return the words left unverified."""
+        """Judge accents the recogniser did not read; return the words left unverified.
+
+        The accent-reading recogniser answers first when it is installed; otherwise (or when
+        its reading does not line up) the glyph is searched for a mark above or below.
+        """
         unverified: list[str] = []
         for pair in alignment.pairs:
             if not pair.accent_pending:
                 continue
-            glyph = self._glyph(pair)
-            mark = glyphs.has_mark(glyph) if glyph is not None else None
+            mark = self._accent_read(pair)
+            if mark is None:
+                glyph = self._glyph(pair)
+                mark = glyphs.has_mark(glyph) if glyph is not None else None
             if mark is True:
-                pair.accent_pending = False
+                pair.accent_pending, pair.seen = False, pair.written or ""
             elif mark is False:
                 pair.accent_pending = False
                 pair.wrong, pair.note = True, "missing accent"

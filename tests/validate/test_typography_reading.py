@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from chatimg.cli import main
-from chatimg.validate import glyphs, ocr, run_checks
+from chatimg.validate import glyphs, latin, ocr, run_checks
 from tests.validate.painter import Line, Scene, missing_fonts, paint
 
 pytestmark = pytest.mark.xdist_group("labelled-typography")
@@ -153,13 +153,24 @@ def test_look_alike_digits_and_letters_fail(painted: str, expected: str) -> None
     assert typography(poster((expected, 64)), expected).passed is True
 
 
-def test_accents_are_checked_on_the_glyph_or_reported_unverified(monkeypatch) -> None:
+@pytest.mark.parametrize("reader", ["glyphs", "latin recogniser"])
+def test_accents_are_checked_on_the_glyph_or_reported_unverified(monkeypatch,
+                                                                 reader: str) -> None:
+    if reader == "glyphs":
+        monkeypatch.setattr(latin, "recognise", lambda crops: None)
+    elif not latin.available():
+        pytest.skip("the accent-reading recogniser is not installed (chatimg[accents])")
     right = poster(("CAFÉ CRÈME", 64))
-    assert typography(right, "CAFÉ CRÈME").passed is True
+    verified = typography(right, "CAFÉ CRÈME")
+    assert verified.passed is True and "accents_unverified" not in verified.details
+    assert [w["read"] for w in verified.details["words"]] == ["CAFÉ", "CRÈME"]
     dropped = typography(poster(("CAFE CREME", 64)), "CAFÉ CRÈME")
     assert dropped.passed is False
     assert {w["note"] for w in dropped.details["words"]} == {"missing accent"}
-    # When the glyphs cannot tell, correct accented text passes and says so.
+    assert [w["read"] for w in dropped.details["words"]] == ["CAFE", "CREME"]
+    # When neither a recogniser nor the glyphs can tell, correct accented text passes and
+    # says so.
+    monkeypatch.setattr(latin, "recognise", lambda crops: None)
     monkeypatch.setattr(glyphs, "has_mark", lambda glyph: None)
     unsure = typography(right, "CAFÉ CRÈME")
     assert unsure.passed is True
@@ -190,7 +201,8 @@ def test_the_ocr_model_loads_once_and_not_at_import() -> None:
     import subprocess
     import sys
 
-    probe = ("import sys, chatimg.validate, chatimg.validate.typography, chatimg.validate.glyphs\n"
+    probe = ("import sys, chatimg.validate, chatimg.validate.typography, chatimg.validate.glyphs,"
+             " chatimg.validate.latin\n"
              "print(sorted(m for m in ('onnxruntime', 'cv2', 'rapidocr_onnxruntime') "
              "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
