@@ -82,15 +82,24 @@ class _Placed:
 
 
 def _fits(line: list[_Placed], item: _Placed) -> bool:
-    """Whether ``item`` continues ``line``: similar height and overlapping its nearest box."""
+    """Whether ``item`` continues ``line``: similar height, in line with its nearest box.
+
+    "In line" is judged in the direction the two boxes share (the mean of their angles): on
+    an arc the chord between two neighbouring words follows that mean, so a curved line
+    holds together while a line above or below does not join it.
+    """
     nearest = min(line, key=lambda p: abs(p.x - item.x))
     ratio = item.half / max(nearest.half, 1e-6)
     if not 0.6 <= ratio <= 1.0 / 0.6:
         return False
-    overlap = min(nearest.y + nearest.half, item.y + item.half) - max(
-        nearest.y - nearest.half, item.y - item.half
-    )
-    return overlap >= 0.45 * 2 * min(nearest.half, item.half)
+    a, b = nearest.box, item.box
+    if abs(a.angle - b.angle) > 45:
+        return False
+    shared = (a.angle + b.angle) / 2
+    dx = b.centre[0] - a.centre[0]
+    dy = b.centre[1] - a.centre[1]
+    across = _rotate((dx, dy), shared)[1]
+    return abs(across) <= 0.55 * (nearest.half + item.half)
 
 
 def reading_lines(boxes: list[TextBox]) -> list[list[TextBox]]:

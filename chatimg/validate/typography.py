@@ -33,7 +33,9 @@ MIN_SIDE = 640
 #: Boxes lower than this (pixels at the working size) are read again at full resolution.
 SMALL_TEXT = 18
 #: Turns (degrees, counter-clockwise) tried when the upright image gives no passing reading.
-RETRY_TURNS = (15.0, -15.0, 30.0, -30.0, 90.0, -90.0)
+RETRY_TURNS = (20.0, -20.0, 90.0, -90.0)
+#: Below this grey-level spread an image is flat: there is nothing to find by turning it.
+FLAT_SPREAD = 3.0
 
 
 @dataclass
@@ -162,6 +164,8 @@ class TypographyValidator(Validator):
             skew = dominant_angle(reading.boxes)
             if 3.0 <= abs(skew) <= 60.0:
                 turns.append((skew, f"deskewed {skew:+.0f}°"))
+            return turns
+        if float(reading.gray.std()) < FLAT_SPREAD:
             return turns
         turns.append((0.0, "sensitive detection"))
         turns.extend((turn, f"turned {turn:+.0f}°") for turn in RETRY_TURNS)
