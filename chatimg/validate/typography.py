@@ -5,8 +5,9 @@
 2. Lines in reading order from the boxes' geometry (``reading``), words aligned against each
    expected text (``align``), doubtful glyphs judged again (``second_look``), scored
    (``verdict``).
-3. When nothing is found, or the text is not found well enough, the image is read again turned
-   (deskewed by the text's own angle, then a few fixed turns) and the best reading counts.
+3. When nothing is found, a more sensitive detector looks again (curved text); when what was
+   found does not pass, the image is read again turned (deskewed by the text's own angle, and
+   a few fixed turns after a sensitive find) and the best reading counts.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ MIN_SIDE = 640
 #: Boxes lower than this (pixels at the working size) are read again at full resolution.
 SMALL_TEXT = 18
 #: Turns (degrees, counter-clockwise) tried when the upright image gives no passing reading.
-RETRY_TURNS = (20.0, -20.0, 90.0, -90.0)
+RETRY_TURNS = (20.0, -20.0)
 #: Below this grey-level spread an image is flat: there is nothing to find by turning it.
 FLAT_SPREAD = 3.0
 
@@ -131,10 +132,15 @@ class TypographyValidator(Validator):
         try:
             reading = read(image)
             verdict, lines = _judge(reading, texts, given)
-            if not verdict.passed:
-                found_any = bool(reading.boxes)
+            if not verdict.passed and not reading.boxes and _worth_another_look(reading):
+                # Nothing found: a detector that keeps weaker, curved regions (arcs) first.
+                again = read(image, attempt="sensitive detection", sensitive=True)
+                verdict, lines, reading = (*_judge(again, texts, given), again)
+            if not verdict.passed and reading.boxes and verdict.cer < 1.0:
+                # Part of the text was read: turned versions may read the rest.
+                sensitive = reading.attempt != "as is"
                 for turn, label in self._retries(reading):
-                    again = read(image, turn, label, sensitive=not found_any)
+                    again = read(image, turn, label, sensitive=sensitive)
                     other, other_lines = _judge(again, texts, given)
                     if other.cer < verdict.cer or (other.passed and not verdict.passed):
                         verdict, lines, reading = other, other_lines, again
@@ -158,15 +164,17 @@ class TypographyValidator(Validator):
 
     @staticmethod
     def _retries(reading: Reading) -> list[tuple[float, str]]:
-        """Turns to try after a failed reading: the text's own skew first, then fixed turns."""
+        """Turns to try after a failed reading: the text's own skew, then fixed turns when
+        only the sensitive detector found anything."""
         turns: list[tuple[float, str]] = []
-        if reading.boxes:
-            skew = dominant_angle(reading.boxes)
-            if 3.0 <= abs(skew) <= 60.0:
-                turns.append((skew, f"deskewed {skew:+.0f}°"))
-            return turns
-        if float(reading.gray.std()) < FLAT_SPREAD:
-            return turns
-        turns.append((0.0, "sensitive detection"))
-        turns.extend((turn, f"turned {turn:+.0f}°") for turn in RETRY_TURNS)
+        skew = dominant_angle(reading.boxes)
+        if 3.0 <= abs(skew) <= 60.0:
+            turns.append((skew, f"deskewed {skew:+.0f}°"))
+        if reading.attempt != "as is":
+            turns.extend((turn, f"turned {turn:+.0f}°") for turn in RETRY_TURNS)
         return turns
+
+
+def _worth_another_look(reading: Reading) -> bool:
+    """Whether an image where nothing was found has anything to find (not one flat colour)."""
+    return float(reading.gray.std()) >= FLAT_SPREAD
