@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 WORK_SIDE = 1024
 #: Smaller images are enlarged to this longest side first (small text stays detectable).
 MIN_SIDE = 640
+MAX_ENLARGE = 4.0
 #: Boxes lower than this (pixels at the working size) are read again at full resolution.
 SMALL_TEXT = 18
 #: Turns (degrees, counter-clockwise) tried when the upright image gives no passing reading.
@@ -56,7 +57,10 @@ def _working_copy(image: Image) -> tuple[Image, float]:
     longest = max(picture.size)
     if MIN_SIDE <= longest <= WORK_SIDE:
         return picture, 1.0
-    scale = (WORK_SIDE if longest > WORK_SIDE else MIN_SIDE) / longest
+    # Enlarging more than MAX_ENLARGE times adds pixels, not legibility (a 64-pixel thumbnail).
+    scale = min(MAX_ENLARGE, (WORK_SIDE if longest > WORK_SIDE else MIN_SIDE) / longest)
+    if scale == 1.0:
+        return picture, 1.0
     size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
     if scale > 1:
         return picture.resize(size, PILImage.Resampling.BICUBIC), scale
