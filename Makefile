@@ -26,7 +26,8 @@ test: install-dev
 
 lint: install-dev
 	$(PY) -m ruff check .
-	$(PY) -m mypy chatimg
+	$(PY) -m mypy chatimg tests
+	$(VENV)/bin/lint-imports
 
 bench: install-dev
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done

@@ -1,41 +1,40 @@
 #!/usr/bin/env bash
-# Installs the Debian font packages the tests paint with (the typography labelled set; other
-# tests may add theirs to FONT_PACKAGES). Runs from `make install-dev` when we are root or in CI
-# and apt-get exists; anywhere else it says what it would install and succeeds, and the tests
-# that need a missing font are skipped with a message naming this script.
-set -uo pipefail
+# Fonts the layout typesetter and the typography tests use (Latin, Greek, Cyrillic, symbols and
+# emoji, script and handwritten faces), from Debian packages. Run by `make install-dev`.
+# Tolerant: without root or apt-get it says what to install and exits 0 (the typesetter then
+# falls back to the fonts it finds, and to Pillow's bundled font for ASCII).
+set -u
 
-FONT_PACKAGES=(
-  fonts-dejavu-core      # DejaVu Sans: wide coverage, the default sans
+PACKAGES=(
+  fonts-dejavu-core      # sans, serif, mono (+ bold): Latin, Greek, Cyrillic, many symbols
+  fonts-dejavu-extra     # extra-light and condensed faces
+  fonts-symbola          # symbols and emoji (monochrome outlines)
+  fonts-dancingscript    # script
+  fonts-comic-neue       # handwritten (regular, bold, light)
+  # the typography check's labelled set (tests/validate/painter.py) also paints with these:
   fonts-liberation2      # Liberation Sans/Serif: Arial and Times metrics
-  fonts-open-sans        # Open Sans: humanist sans of many posters
+  fonts-open-sans        # Open Sans: the humanist sans of many posters
   fonts-bebas-neue       # Bebas Neue: condensed display capitals
-  fonts-comic-neue       # Comic Neue: informal, handwritten look
-  fonts-dancingscript    # Dancing Script: connected script
   fonts-lobster          # Lobster: bold script with ligatures
 )
 
 missing=()
-for package in "${FONT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
-    || missing+=("$package")
+for package in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
 done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1 || { [ "$(id -u)" -ne 0 ] && [ -z "${CI:-}" ]; }; then
-  echo "install-fonts: not installing ${missing[*]} (needs root and apt-get);" \
-       "tests that paint with them will be skipped" >&2
+if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-fonts: not root or no apt-get; for full typesetting install: ${missing[*]}" >&2
   exit 0
 fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null 2>&1 && SUDO="sudo -n" || { echo "install-fonts: not root" >&2; exit 0; }
-fi
 export DEBIAN_FRONTEND=noninteractive
-if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
-  $SUDO apt-get update -q >/dev/null 2>&1 || true
-  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
-    || echo "install-fonts: apt-get could not install ${missing[*]}" >&2
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+  apt-get update -q >/dev/null 2>&1 || true
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+    || echo "install-fonts: could not install ${missing[*]} (continuing)" >&2
 fi
 exit 0
