@@ -48,7 +48,42 @@ def _lines(*lines: Line, **scene: object) -> Scene:
     return Scene(lines=tuple(lines), **scene)  # type: ignore[arg-type]
 
 
-def _pairs() -> Iterator[tuple[str, str, str, str, Callable[[str, int], Scene]]]:
+Maker = Callable[[str, int], Scene]
+
+
+def _rotated(angle: float) -> Maker:
+    def make(text: str, seed: int) -> Scene:
+        return _one(text, 66, "open", seed=seed, angle=angle)
+    return make
+
+
+def _on(background: str) -> Maker:
+    def make(text: str, seed: int) -> Scene:
+        return _one(text, 60, "open", seed=seed, background=background)
+    return make
+
+
+def _with_effect(effect: str) -> Maker:
+    def make(text: str, seed: int) -> Scene:
+        return _one(text, 70, "poster", seed=seed, effect=effect, background="gradient",
+                    dark_text=True)
+    return make
+
+
+def _in_font(font: str) -> Maker:
+    def make(text: str, seed: int) -> Scene:
+        return _lines(Line(text, 66, font, rise=6), seed=seed, dark_text=True)
+    return make
+
+
+def _with_tagline(tagline: str) -> Maker:
+    def make(text: str, seed: int) -> Scene:
+        return _lines(Line(text, 70, "arial"), Line(tagline, 26, "open"), seed=seed,
+                      background="photo")
+    return make
+
+
+def _pairs() -> Iterator[tuple[str, str, str, str, Maker]]:
     """(category, expected, painted, mistake, scene maker)."""
     sans = "sans"
     yield ("multiline", "GRAND OPENING", "GRAND OPENING", "correct",
@@ -63,7 +98,7 @@ def _pairs() -> Iterator[tuple[str, str, str, str, Callable[[str, int], Scene]]]
                                background="gradient"))
     for angle in (12.0, -18.0):
         yield ("rotated", "SUMMER SALE", "SUMMER SALE", "correct",
-               lambda t, s, a=angle: _one(t, 66, "open", seed=s, angle=a))
+               _rotated(angle))
     yield ("rotated", "SUMMER SALE", "SUMMER SAEL", "swapped letters",
            lambda t, s: _one(t, 66, "open", seed=s, angle=15.0))
     yield ("rotated", "OPEN LATE", "OPEN LTE", "dropped letter",
@@ -97,15 +132,14 @@ def _pairs() -> Iterator[tuple[str, str, str, str, Callable[[str, int], Scene]]]
             ("CITY LIGHTS", "CITY LIGHTS", "correct", "photo"),
             ("CITY LIGHTS", "CITY LIHGTS", "swapped letters", "photo")):
         yield ("textured", text, painted, mistake,
-               lambda t, s, b=bg: _one(t, 60, "open", seed=s, background=b))
+               _on(bg))
     for text, painted, mistake, effect in (
             ("MOVIE NIGHT", "MOVIE NIGHT", "correct", "outline"),
             ("MOVIE NIGHT", "MOVIE NIGHTT", "doubled letter", "shadow"),
             ("GAME OVER", "GAME OVER", "correct", "shadow"),
             ("GAME OVER", "GAME OVRE", "swapped letters", "outline")):
         yield ("shadow outline", text, painted, mistake,
-               lambda t, s, e=effect: _one(t, 70, "poster", seed=s, effect=e,
-                                           background="gradient", dark_text=True))
+               _with_effect(effect))
     for text, painted, mistake, font in (
             ("Happy Birthday", "Happy Birthday", "correct", "script"),
             ("Happy Birthday", "Happy Brithday", "swapped letters", "script"),
@@ -114,7 +148,7 @@ def _pairs() -> Iterator[tuple[str, str, str, str, Callable[[str, int], Scene]]]
             ("Best Friends", "Best Friends", "correct", "comic"),
             ("Best Friends", "Best Freinds", "swapped letters", "comic")):
         yield ("script", text, painted, mistake,
-               lambda t, s, f=font: _lines(Line(t, 66, f, rise=6), seed=s, dark_text=True))
+               _in_font(font))
     for text, painted, mistake in (("Handmade with care", "Handmade with care", "correct"),
                                    ("Handmade with care", "Handmade with cart", "wrong letter"),
                                    ("Small batch roasters", "Small batch roasters", "correct"),
@@ -148,8 +182,7 @@ def _pairs() -> Iterator[tuple[str, str, str, str, Callable[[str, int], Scene]]]
             ("SUMMER SALE", "SUMMER SALE", "correct", "up to half price on everything"),
             ("SUMMER SALE", "SUMER SALE", "dropped letter", "up to half price on everything")):
         yield ("headline+tagline", head, painted, mistake,
-               lambda t, s, g=tag: _lines(Line(t, 70, "arial"), Line(g, 26, "open"), seed=s,
-                                          background="photo"))
+               _with_tagline(tag))
     for text, painted, mistake in (
             ("SPECIAL OFFER TODAY", "SPECIAL TODAY", "missing word"),
             ("SPECIAL OFFER TODAY", "SPECIAL OFFER TODAY", "correct"),

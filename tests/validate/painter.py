@@ -119,16 +119,17 @@ def _text_layer(scene: Scene, rng: random.Random) -> Image.Image:
             ImageDraw.Draw(shadow).text((x + 5, top + 5), line.text, font=font,
                                         fill=(0, 0, 0, 200))
             layer.alpha_composite(shadow.filter(ImageFilter.GaussianBlur(3)))
-        kwargs = {}
-        if scene.effect == "outline":
-            kwargs = {"stroke_width": max(2, line.size // 18), "stroke_fill": stroke}
+        width_of_stroke = max(2, line.size // 18) if scene.effect == "outline" else 0
         if line.rise:
             first, _, rest = line.text.partition(" ")
-            draw.text((x, top), first, font=font, fill=fill, **kwargs)
+            draw.text((x, top), first, font=font, fill=fill, stroke_width=width_of_stroke,
+                      stroke_fill=stroke)
             offset = draw.textlength(first + " ", font=font)
-            draw.text((x + offset, top - line.rise), rest, font=font, fill=fill, **kwargs)
+            draw.text((x + offset, top - line.rise), rest, font=font, fill=fill,
+                      stroke_width=width_of_stroke, stroke_fill=stroke)
         else:
-            draw.text((x, top), line.text, font=font, fill=fill, **kwargs)
+            draw.text((x, top), line.text, font=font, fill=fill, stroke_width=width_of_stroke,
+                      stroke_fill=stroke)
         y += box[3] - box[1] + gap
     return layer
 

@@ -8,7 +8,7 @@ import pytest
 
 from chatimg.validate.align import align_text, read_words
 from chatimg.validate.reading import TextBox, reading_lines
-from chatimg.validate.verdict import judge
+from chatimg.validate.verdict import Verdict, judge
 
 
 def box(text: str, cx: float, cy: float, width: float, height: float = 40.0,
@@ -58,7 +58,7 @@ def test_a_tagline_of_another_size_is_its_own_line() -> None:
     assert lines_of(boxes) == ["GRAND OPENING", "small print"]
 
 
-def verdict(expected: list[str], boxes: list[TextBox], strict: bool = False):
+def verdict(expected: list[str], boxes: list[TextBox], strict: bool = False) -> Verdict:
     words, ordered = read_words(reading_lines(boxes))
     alignments = [align_text(text, words, strict) for text in expected]
     return judge(alignments, words, [b.confidence for b in ordered], max_cer=0.05,

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from chatimg.cli import main
-from chatimg.validate import glyphs, latin, ocr, run_checks
+from chatimg.validate import CheckResult, glyphs, latin, ocr, run_checks
 from tests.validate.painter import Line, Scene, missing_fonts, paint
 
 pytestmark = pytest.mark.xdist_group("labelled-typography")
@@ -33,7 +33,7 @@ def poster(*lines: tuple[str, int], seed: int = 3, **scene: object) -> Image.Ima
                        **scene))  # type: ignore[arg-type]
 
 
-def typography(image: Image.Image, expected: str | list[str], **kwargs: object):
+def typography(image: Image.Image, expected: str | list[str], **kwargs: object) -> CheckResult:
     (result,) = run_checks(image, expected_text=expected, names=["typography"],
                            **kwargs)  # type: ignore[arg-type]
     return result
@@ -69,8 +69,8 @@ def test_a_tagline_is_extra_not_an_error_and_strict_counts_it() -> None:
     assert wrong.passed is False
 
 
-def test_strict_from_the_command_line_and_the_config(capsys, tmp_path: Path,
-                                                     config_file: Path) -> None:
+def test_strict_from_the_command_line_and_the_config(capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: Path, config_file: Path) -> None:
     path = tmp_path / "poster.png"
     poster(*TAGLINE).save(path)
     code, out = check_cli(capsys, str(path), "--text", "GRAND OPENING", "--check", "typography")
@@ -86,7 +86,8 @@ def test_strict_from_the_command_line_and_the_config(capsys, tmp_path: Path,
     assert code == 0
 
 
-def test_several_texts_are_each_checked_in_any_order(capsys, tmp_path: Path) -> None:
+def test_several_texts_are_each_checked_in_any_order(capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: Path) -> None:
     path = tmp_path / "poster.png"
     poster(("SUMMER SALE", 70), ("up to half price", 30)).save(path)
     code, out = check_cli(capsys, str(path), "--text", "up to half price", "--text",
@@ -114,7 +115,8 @@ def test_per_word_results_with_what_was_read() -> None:
     assert missing.passed is False
 
 
-def test_nothing_found_is_its_own_reason(capsys, tmp_path: Path) -> None:
+def test_nothing_found_is_its_own_reason(capsys: pytest.CaptureFixture[str],
+                                         tmp_path: Path) -> None:
     blank = Image.new("RGB", (512, 384), (240, 240, 240))
     result = typography(blank, "OPEN LATE")
     assert result.passed is False and result.details["reason"] == "no_text_found"
@@ -125,7 +127,8 @@ def test_nothing_found_is_its_own_reason(capsys, tmp_path: Path) -> None:
     assert "no text found" in out
 
 
-def test_plain_line_shows_expected_read_cer_and_limit(capsys, tmp_path: Path) -> None:
+def test_plain_line_shows_expected_read_cer_and_limit(capsys: pytest.CaptureFixture[str],
+                                                      tmp_path: Path) -> None:
     path = tmp_path / "sign.png"
     poster(("OPEN LATF", 70)).save(path)
     code, out = check_cli(capsys, str(path), "--text", "OPEN LATE")
@@ -154,8 +157,8 @@ def test_look_alike_digits_and_letters_fail(painted: str, expected: str) -> None
 
 
 @pytest.mark.parametrize("reader", ["glyphs", "latin recogniser"])
-def test_accents_are_checked_on_the_glyph_or_reported_unverified(monkeypatch,
-                                                                 reader: str) -> None:
+def test_accents_are_checked_on_the_glyph_or_reported_unverified(
+        monkeypatch: pytest.MonkeyPatch, reader: str) -> None:
     if reader == "glyphs":
         monkeypatch.setattr(latin, "recognise", lambda crops: None)
     elif not latin.available():
