@@ -15,6 +15,7 @@ weak; the check then keeps the recogniser's reading.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,13 @@ class Glyph:
     """Last ink row of the body."""
     core_top: int
     core_bottom: int
+    left: int = 0
+    """First column of the glyph in its strip."""
+
+    @property
+    def centre(self) -> float:
+        """Middle column of the glyph in its strip."""
+        return self.left + self.bitmap.shape[1] / 2
 
     @property
     def width(self) -> int:
@@ -155,8 +163,31 @@ def cut_glyphs(gray: np.ndarray, box: TextBox) -> list[Glyph | None]:
         a, b = slot
         rows = np.where(core[:, a:b].any(axis=1))[0]
         glyphs.append(Glyph(ink[:, a:b], core_top + int(rows[0]), core_top + int(rows[-1]),
-                            core_top, core_bottom))
+                            core_top, core_bottom, a))
     return glyphs
+
+
+def monospaced(words: list[list[Glyph]]) -> bool:
+    """Whether glyphs sit at one pitch whatever their width (a typewriter or code font).
+
+    In such fonts O and 0 are equally wide, so width tells nothing about them.
+    """
+    pitches: list[float] = []
+    for word in words:
+        pitches.extend(b.centre - a.centre for a, b in itertools.pairwise(word))
+    if len(pitches) < 3:
+        return False
+    mean = sum(pitches) / len(pitches)
+    spread = max(abs(p - mean) for p in pitches) / max(mean, 1e-6)
+    return spread < 0.06
+
+
+def has_inner_mark(glyph: Glyph) -> bool:
+    """Whether a round glyph has ink in its middle (the dot or slash of a zero)."""
+    body = glyph.bitmap[glyph.top:glyph.bottom + 1]
+    height, width = body.shape
+    middle = body[int(height * 0.4):int(height * 0.6) + 1, int(width * 0.4):int(width * 0.6) + 1]
+    return bool(middle.any())
 
 
 def has_mark(glyph: Glyph) -> bool | None:

@@ -54,6 +54,17 @@ class SecondLook:
         return [g for k, g in enumerate(cut) if g is not None and k != skip
                 and k < len(written) and written[k] in chars]
 
+    def _monospaced(self, box: int) -> bool:
+        cut = self.glyphs_of(box)
+        words: list[list[glyphs.Glyph]] = []
+        k = 0
+        for word in self.boxes[box].text.split():
+            part = cut[k:k + len(word)]
+            k += len(word)
+            if all(g is not None for g in part):
+                words.append([g for g in part if g is not None])
+        return glyphs.monospaced(words)
+
     def _glyph(self, pair: CharPair) -> glyphs.Glyph | None:
         if pair.read is None:
             return None
@@ -80,8 +91,13 @@ class SecondLook:
                 continue
             if pair.expected in ROUND:
                 box, index = pair.read.box, pair.read.glyph
-                digit = glyphs.round_is_digit(glyph, self._refs(box, index, "2346789"),
-                                              self._refs(box, index, "CDGOQ"), mixed)
+                if glyphs.has_inner_mark(glyph):
+                    digit: bool | None = True  # a dotted or slashed zero
+                elif self._monospaced(box):
+                    digit = None  # O and 0 are equally wide: width tells nothing
+                else:
+                    digit = glyphs.round_is_digit(glyph, self._refs(box, index, "2346789"),
+                                                  self._refs(box, index, "CDGOQ"), mixed)
                 self._settle(pair, digit, ROUND[pair.expected], ("0", "O"))
             elif pair.written in STROKE and mixed:
                 self._settle(pair, glyphs.stroke_is_digit(glyph), STROKE[pair.written],

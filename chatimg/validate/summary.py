@@ -14,7 +14,9 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def _typography(details: dict[str, Any]) -> str:
-    parts = [f"expected={details['expected']!r}", f"read={_short(details['read'])!r}"]
+    texts = details.get("texts") or []
+    expected = " | ".join(t["expected"] for t in texts) if len(texts) > 1 else details["expected"]
+    parts = [f"expected={expected!r}", f"read={_short(details['read'])!r}"]
     parts.append(f"cer={details['cer']:.3f} (max {details['max_cer']:g})")
     if details.get("reason") == "no_text_found":
         parts.append("no text found")

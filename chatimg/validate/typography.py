@@ -132,7 +132,7 @@ class TypographyValidator(Validator):
         texts = [t.strip() for t in given.texts if normalise(t)]
         if not texts:
             return self.result("not_applicable", None, reason="no expected text")
-        expected = " | ".join(texts)
+        expected = " ".join(texts)  # each text's own verdict is under "texts"
         try:
             reading = read(image)
             verdict, lines = _judge(reading, texts, given)
