@@ -49,7 +49,7 @@ class Glyph:
     @property
     def centre(self) -> float:
         """Middle column of the glyph in its strip."""
-        return self.left + self.bitmap.shape[1] / 2
+        return self.left + int(self.bitmap.shape[1]) / 2
 
     @property
     def width(self) -> int:
