@@ -71,6 +71,8 @@ class GenerationSpec(BaseModel):
     prefix or an image file, which ``Studio`` stores and replaces by its sha256)."""
     mask_asset: str | None = None
     """sha256 of the inpainting mask, white = repaint (on input as ``source_asset``)."""
+    clip_skip: int | None = Field(default=None, ge=1, le=12)
+    """Layers of the CLIP text encoder to skip from the end (diffusers pipelines)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> GenerationSpec:

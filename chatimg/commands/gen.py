@@ -38,6 +38,8 @@ def parse_size(text: str) -> tuple[int, int]:
 @click.option("--size", default=None, help="WIDTHxHEIGHT, e.g. 768x512.")
 @click.option("-n", "count", type=int, default=1, show_default=True, help="Images per model.")
 @click.option("--negative", default=None, help="Negative prompt.")
+@click.option("--clip-skip", type=int, default=None,
+              help="CLIP text-encoder layers to skip (diffusers).")
 @click.option("--from", "source", default=None, help="Source image: a file or an asset sha256.")
 @click.option("--strength", type=float, default=None, help="img2img strength in [0, 1].")
 @click.option("--mask", default=None, help="Mask image for inpainting (white = repaint).")
@@ -49,6 +51,9 @@ def parse_size(text: str) -> tuple[int, int]:
 @click.option("--budget", type=float, default=None,
               help="Most this message may cost in USD (routes with a budget rule pick by it).")
 @click.option("--draft", is_flag=True, help="Ask for the draft preset (routes: the fast model).")
+@click.option("-o", "--output", default=None,
+              help="Write the images out: a FILE for one image, a DIR for several "
+                   "(named <generation id>-<n>.png).")
 @json_option
 def gen(
     prompt: str, models: tuple[str, ...], seed: int | None, steps: int | None,
@@ -56,6 +61,7 @@ def gen(
     negative: str | None, source: str | None, strength: float | None, mask: str | None,
     upscale: float | None, conversation_id: str | None, new_conversation: bool,
     title: str | None, quiet: bool, budget: float | None, draft: bool, as_json: bool,
+    clip_skip: int | None, output: str | None,
 ) -> int:
     """Generate images for PROMPT. Several -m fan the prompt out to several models.
 
@@ -65,25 +71,36 @@ def gen(
 
     if conversation_id and new_conversation:
         raise InvalidRequestError("use either --conversation or --new, not both")
+    if output is not None:
+        from chatimg.image_files import check_target
+
+        check_target(output, max(1, count) * max(1, len(models)))
     width = height = None
     if size:
         width, height = parse_size(size)
     spec = GenerationSpec.build(
         seed=seed, steps=steps, guidance=guidance, scheduler=scheduler, width=width,
         height=height, count=count, negative_prompt=negative, source_asset=source,
-        strength=strength, mask_asset=mask, upscale=upscale,
+        strength=strength, mask_asset=mask, upscale=upscale, clip_skip=clip_skip,
     )
     hints = RouteHints(preset="draft" if draft else None, budget=budget)
     on_event = progress_printer(quiet)
     with open_studio() as studio:
         default = None
         if conversation_id:
+            conversation_id = studio.resolve_id("conversation", conversation_id)
             default = studio.get_conversation(conversation_id).default_model
         chosen = list(models) or [default or studio.settings.default_model]
         outcome = asyncio.run(
             _run(studio, prompt, chosen, spec, hints, conversation_id, title, on_event)
         )
-    print_outcome(outcome, as_json)
+    files: list[str] | None = None
+    if output is not None:
+        from chatimg.image_files import write_images
+
+        files = ([str(path) for path in write_images(list(outcome.generations), output)]
+                 if any(g.assets for g in outcome.generations) else [])
+    print_outcome(outcome, as_json, files)
     return 0 if outcome.any_succeeded else 1
 
 
@@ -104,8 +121,10 @@ def progress_printer(quiet: bool) -> EventCallback:
     return on_event
 
 
-def print_outcome(outcome: GenerateOutcome, as_json: bool) -> None:
-    """A sent message's generations: one line per image (or failure), or JSON with ``--json``."""
+def print_outcome(outcome: GenerateOutcome, as_json: bool,
+                  files: list[str] | None = None) -> None:
+    """A sent message's generations: one line per image (or failure), or JSON with ``--json``;
+    ``files`` are the images written out with ``-o``."""
     if as_json:
         print_json(
             {
@@ -134,6 +153,7 @@ def print_outcome(outcome: GenerateOutcome, as_json: bool) -> None:
                     }
                     for g in outcome.generations
                 ],
+                **({"files": files} if files is not None else {}),
             }
         )
         return
@@ -145,6 +165,8 @@ def print_outcome(outcome: GenerateOutcome, as_json: bool) -> None:
                 click.echo(f"{model}: {a.width}x{a.height} seed={a.seed} {a.path}")
         else:
             click.echo(f"{model}: {g.status}: {g.error}")
+    for written in files or ():
+        click.echo(f"wrote {written}")
 
 
 async def _run(studio: Studio, prompt: str, models: list[str], spec: GenerationSpec,

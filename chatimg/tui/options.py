@@ -61,6 +61,7 @@ ADVANCED_FIELDS: tuple[AdvancedField, ...] = (
     AdvancedField("steps", "steps", "default", "steps"),
     AdvancedField("guidance", "guidance", "default", "guidance"),
     AdvancedField("scheduler", "scheduler", "default", "scheduler"),
+    AdvancedField("clipskip", "clip skip", "default", "clip_skip"),
     AdvancedField("size", "size", "WxH"),
     AdvancedField("n", "count", "1"),
 )

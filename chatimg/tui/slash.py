@@ -209,6 +209,7 @@ SPECS: tuple[CommandSpec, ...] = (
     _setting("steps", "/steps N", "inference steps",
              lambda rest, names: _int(rest, "steps", 1, 500),
              lambda options, value: options.set_steps(value)),
+    number_setting("clipskip", "clip_skip", "CLIP layers to skip (diffusers)", int, 1, 12),
     _setting("size", "/size WxH", "image size in pixels",
              lambda rest, names: parse_size(rest),
              lambda options, value: options.set_size(value)),

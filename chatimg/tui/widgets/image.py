@@ -11,8 +11,10 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
+from rich.color import Color, ColorType
+from rich.color_triplet import ColorTriplet
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
@@ -72,23 +74,35 @@ def cell_box(width: int, height: int, cols: int, rows: int) -> tuple[int, int]:
 
 
 def halfcell_strips(image: PILImage) -> list[Strip]:
-    """Rows of ``▀`` cells: the upper pixel is the foreground, the lower the background."""
+    """Rows of ``▀`` cells: the upper pixel is the foreground, the lower the background.
+
+    Colours are built straight from the pixel bytes (no colour-string parsing): about 4x faster
+    than ``Style(color="rgb(...)")`` on photo-like images, where most cells differ.
+    """
     rgb = image.convert("RGB")
     width, height = rgb.size
-    pixels = rgb.load()
-    assert pixels is not None
-    styles: dict[tuple[Any, Any], Style] = {}
+    data = rgb.tobytes()
+    stride = width * 3
+    colors: dict[bytes, Color] = {}
+    styles: dict[bytes, Style] = {}
     strips: list[Strip] = []
+
+    def color(key: bytes) -> Color:
+        found = colors.get(key)
+        if found is None:
+            found = colors[key] = Color(f"#{key.hex()}", ColorType.TRUECOLOR,
+                                        triplet=ColorTriplet(key[0], key[1], key[2]))
+        return found
+
     for top in range(0, height, 2):
+        upper_row = data[top * stride : (top + 1) * stride]
+        lower_row = data[(top + 1) * stride : (top + 2) * stride] if top + 1 < height else upper_row
         segments: list[Segment] = []
-        for x in range(width):
-            upper = cast(tuple[int, int, int], pixels[x, top])
-            lower = cast(tuple[int, int, int], pixels[x, top + 1]) if top + 1 < height else upper
-            key = (upper, lower)
+        for x in range(0, stride, 3):
+            key = upper_row[x : x + 3] + lower_row[x : x + 3]
             style = styles.get(key)
             if style is None:
-                style = styles[key] = Style(color=f"rgb{tuple(upper)}",
-                                            bgcolor=f"rgb{tuple(lower)}")
+                style = styles[key] = Style.from_color(color(key[:3]), color(key[3:]))
             segments.append(Segment("▀", style))
         strips.append(Strip(Segment.simplify(segments), width))
     return strips
