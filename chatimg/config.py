@@ -152,6 +152,9 @@ class ValidationSection(BaseModel):
     typography_max_cer: float = 0.05
     """Typography passes when the character error rate is at most this (0.05: one wrong letter
     in a sign of up to 20 characters fails; OCR noise on longer text is tolerated)."""
+    typography_strict: bool = False
+    """Count text the prompt did not ask for (a tagline, small print) as typography errors;
+    by default it is reported as ``extra`` and does not fail the check."""
 
 
 class LimitsSection(BaseModel):
