@@ -47,12 +47,19 @@ def _catalog_entries() -> tuple[Settings, dict[str, ModelEntry]]:
     return settings, Catalog.from_settings(EngineContext(settings)).entries
 
 
-def resolve_target(entries: dict[str, ModelEntry], model: str, *, allow_new: bool) -> Target:
-    """A catalog name, the hub id of a catalog model, or (for ``pull``) any hub id."""
+def resolve_target(entries: dict[str, ModelEntry], model: str, *, allow_new: bool,
+                   revision: str | None = None) -> Target:
+    """A catalog name, the hub id of a catalog model, or (for ``pull``) any hub id.
+
+    A hub id names the catalog model with that source at that revision (unpinned: ``main``);
+    ``rm`` and ``update`` take any catalog model with that source, unpinned ones first.
+    """
     from chatimg.engines.diffusers_source import resolve_source
 
     if model not in entries:
-        same = [name for name, entry in entries.items() if entry.source == model]
+        same = [name for name, entry in entries.items() if entry.source == model
+                and (not allow_new or entry.revision == revision)]
+        same.sort(key=lambda name: entries[name].revision is not None)
         if same:
             model = same[0]
         elif allow_new and _HUB_ID.match(model):
@@ -179,7 +186,7 @@ def pull(model: str, revision: str | None, variant: str, progress_json: bool) ->
     from chatimg.engines.hub_pull import human_bytes
 
     settings, entries = _catalog_entries()
-    target = resolve_target(entries, model, allow_new=True)
+    target = resolve_target(entries, model, allow_new=True, revision=revision)
     if (revision and target.entry is not None and target.name in settings.models
             and target.revision and revision != target.revision):
         raise InvalidRequestError(
