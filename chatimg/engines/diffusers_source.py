@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import re
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,10 +52,7 @@ def resolve_source(source: str, revision: str | None = None) -> Source:
 
 def hub_cache_dir() -> Path:
     """The Hugging Face hub cache, found as ``huggingface_hub`` finds it (``HF_HUB_CACHE``,
-    ``HF_HOME``, ``XDG_CACHE_HOME``) without importing it unless it is already loaded."""
-    loaded = sys.modules.get("huggingface_hub.constants")
-    if loaded is not None:
-        return Path(loaded.HF_HUB_CACHE)
+    ``HF_HOME``, ``XDG_CACHE_HOME``) without importing it."""
 
     def expand(value: str) -> str:
         return os.path.expandvars(os.path.expanduser(value))
@@ -126,8 +122,13 @@ def missing_reason(source: Source, name: str | None = None) -> str | None:
         return None
     if source.kind == "file":
         return None if Path(source.location).is_file() else f"file {source.location} not found"
-    if hub_cached_file(source) is None:
+    index = hub_cached_file(source)
+    if index is None:
         return f"weights not cached ({download_hint(source, name)})"
+    from chatimg.engines.pipeline_files import pipeline_complete
+
+    if not pipeline_complete(Path(index).parent):
+        return f"download incomplete ({download_hint(source, name)})"
     return None
 
 

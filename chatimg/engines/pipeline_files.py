@@ -9,6 +9,7 @@ checkpoints at the repository root are never fetched.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -123,6 +124,35 @@ def snapshot_variant(folder: str | Path) -> str | None:
         if any(fp16_weights.match(n) for n in names) and not any(_PLAIN.match(n) for n in names):
             return "fp16"
     return None
+
+
+def pipeline_complete(folder: str | Path) -> bool:
+    """Whether a cached snapshot holds every file a pull would fetch (plain or fp16).
+
+    Uses the tree listing ``huggingface_hub`` caches beside the snapshots
+    (``trees/<commit>.json``); without one, every component folder must exist.
+    """
+    root = Path(folder)
+    try:
+        index = json.loads((root / "model_index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(index, dict):
+        return False
+    try:
+        tree = json.loads((root.parent.parent / "trees" / f"{root.name}.json")
+                          .read_text(encoding="utf-8"))
+        sizes = {str(path): int(info["size"]) for path, info in tree["files"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return all((root / component).is_dir() for component in components(index))
+    for variant in (None, "fp16"):
+        try:
+            wanted = select_files("", sizes, index, variant).files
+        except EngineUnavailableError:
+            return all((root / component).is_dir() for component in components(index))
+        if all((root / name).exists() for name in wanted):
+            return True
+    return False
 
 
 def _names(entries: Iterable[Path]) -> list[str]:

@@ -86,6 +86,10 @@ def test_killed_pull_resumes_without_fetching_finished_files(
             process.kill()
         release.set()
     assert not (snapshot(hub_env, commit) / UNET).exists()
+    listed = json.loads(chatimg("models", "--json", offline=True).stdout)
+    (half,) = [m for m in listed if m["name"] == REPO]
+    assert not half["available"] and half["reason"].startswith("download incomplete")
+    assert f"chatimg models pull {REPO}" in half["reason"]
 
     again = chatimg("models", "pull", REPO)
     assert again.returncode == 0, again.stderr

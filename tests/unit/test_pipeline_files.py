@@ -77,3 +77,23 @@ def test_snapshot_variant_is_fp16_only_when_plain_weights_are_absent(tmp_path: P
     assert snapshot_variant(tmp_path) == "fp16"
     (tmp_path / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"x")
     assert snapshot_variant(tmp_path) is None
+
+
+def test_a_snapshot_missing_weights_is_incomplete(tmp_path: Path) -> None:
+    import json
+
+    from chatimg.engines.pipeline_files import pipeline_complete
+
+    commit = "a" * 40
+    root = tmp_path / "snapshots" / commit
+    (root / "unet").mkdir(parents=True)
+    (root / "model_index.json").write_text(json.dumps({"unet": ["diffusers", "UNet"]}))
+    (root / "unet" / "config.json").write_text("{}")
+    (tmp_path / "trees").mkdir()
+    files = {"model_index.json": 30, "unet/config.json": 2,
+             "unet/diffusion_pytorch_model.safetensors": 9}
+    (tmp_path / "trees" / f"{commit}.json").write_text(json.dumps(
+        {"format_version": 1, "files": {k: {"size": v, "blob_id": "x"} for k, v in files.items()}}))
+    assert not pipeline_complete(root)  # interrupted before the UNet weights arrived
+    (root / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"123456789")
+    assert pipeline_complete(root)
