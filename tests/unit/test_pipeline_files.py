@@ -97,3 +97,13 @@ def test_a_snapshot_missing_weights_is_incomplete(tmp_path: Path) -> None:
     assert not pipeline_complete(root)  # interrupted before the UNet weights arrived
     (root / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"123456789")
     assert pipeline_complete(root)
+
+
+def test_progress_line_shows_bytes_speed_eta_and_files() -> None:
+    from chatimg.commands.model_weights import progress_line
+    from chatimg.engines.hub_pull import PullProgress
+
+    line = progress_line(PullProgress(1_300_000_000, 2_600_000_000, 5, 17, 35_000_000, 97.0,
+                                      "downloading"))
+    assert "50%" in line and "1.3 GB / 2.6 GB" in line and "35.0 MB/s" in line
+    assert "ETA 1:37" in line and "(5/17 files)" in line
