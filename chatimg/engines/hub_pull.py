@@ -94,7 +94,8 @@ def hub_error(exc: BaseException, repo_id: str, revision: str | None) -> ChatImg
         return InvalidRequestError(
             f"{repo_id} was not found on the hub (HTTP {status or 404})",
             f"check the id; if it is private, {LOGIN_HINT}")
-    if isinstance(exc, errors.EntryNotFoundError):
+    if isinstance(exc, (errors.EntryNotFoundError,
+                        getattr(errors, "RemoteEntryNotFoundError", errors.EntryNotFoundError))):
         return InvalidRequestError(f"{at} has no model_index.json: not a diffusers pipeline",
                                    "chatimg pulls diffusers pipelines")
     if isinstance(exc, errors.HfHubHTTPError):
@@ -133,9 +134,11 @@ def plan(repo_id: str, revision: str | None, variant: str | None
         # The HEAD of model_index.json resolves the revision and records it under refs/.
         index_path = hub.hf_hub_download(repo_id, "model_index.json", revision=revision)
         commit = Path(index_path).parent.name
+        from huggingface_hub.hf_api import RepoFile
+
         sizes = {item.path: int(item.size or 0)
                  for item in hub.HfApi().list_repo_tree(repo_id, recursive=True, revision=commit)
-                 if type(item).__name__ == "RepoFile"}
+                 if isinstance(item, RepoFile)}
     except ChatImgError:
         raise
     except Exception as exc:

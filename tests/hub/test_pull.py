@@ -150,6 +150,11 @@ def test_missing_and_gated_models_fail_in_one_line(hub: FakeHub, chatimg: Run,
     assert "vendor/gated is gated (HTTP 401)" in gated.stderr
     assert "hf auth login" in gated.stderr and "HF_TOKEN" in gated.stderr
 
+    hub.repo("tester/not-a-pipeline").add_commit({"config.json": b"{}"})
+    other = chatimg("models", "pull", "tester/not-a-pipeline")
+    assert other.returncode == 1 and other.stderr.count("\n") == 1
+    assert "has no model_index.json: not a diffusers pipeline" in other.stderr
+
     offline = chatimg("models", "pull", REPO, offline=True)
     assert offline.returncode == 1 and offline.stderr.count("\n") == 1
     assert "HF_HUB_OFFLINE" in offline.stderr
