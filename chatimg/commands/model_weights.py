@@ -11,6 +11,7 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -129,7 +130,8 @@ def progress_line(progress: PullProgress) -> str:
 
 
 def run_pull(target: Target, revision: str | None, variant: str | None,
-             printer: _Printer) -> PullResult:
+             printer: _Printer, on_plan: Callable[[str, Any], None] | None = None
+             ) -> PullResult:
     """Pull in a worker thread so Ctrl+C stops at once (finished files stay for next time)."""
     from chatimg.engines import hub_pull
 
@@ -139,7 +141,7 @@ def run_pull(target: Target, revision: str | None, variant: str | None,
     def work() -> None:
         try:
             outcome["result"] = hub_pull.pull(target.repo_id, revision, variant=variant,
-                                         on_progress=printer)
+                                         on_progress=printer, on_plan=on_plan)
         except BaseException as exc:  # handed to the main thread
             outcome["error"] = exc
 
@@ -193,10 +195,14 @@ def pull(model: str, revision: str | None, variant: str, progress_json: bool) ->
             f"{target.name} is pinned to revision {target.revision} in the config file",
             "change revision in its [models] table")
     wanted = revision or target.revision
+
+    def register(_commit: str, _files: Any) -> None:
+        """Known to the catalog as soon as the hub answered, so a half-done pull is listed."""
+        if target.entry is None or (revision and target.name not in settings.models):
+            pulled.remember(pulled.PulledModel(target.name, target.repo_id, wanted))
+
     result = run_pull(target, wanted, _variant(variant, settings, target.entry),
-                      _Printer(progress_json))
-    if target.entry is None or (revision and target.name not in settings.models):
-        pulled.remember(pulled.PulledModel(target.name, target.repo_id, wanted))
+                      _Printer(progress_json), register)
     _record({target.name: result.commit})
     if progress_json:
         sys.stdout.write(json.dumps({"phase": "pulled", "name": target.name,

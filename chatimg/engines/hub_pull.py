@@ -151,7 +151,8 @@ def plan(repo_id: str, revision: str | None, variant: str | None
 
 
 def pull(repo_id: str, revision: str | None = None, *, variant: str | None = None,
-         on_progress: ProgressCallback | None = None, interval: float = 0.25) -> PullResult:
+         on_progress: ProgressCallback | None = None, interval: float = 0.25,
+         on_plan: Callable[[str, PipelineFiles], None] | None = None) -> PullResult:
     """Fetch what the pipeline at ``repo_id@revision`` needs into the Hugging Face cache.
 
     Args:
@@ -160,6 +161,8 @@ def pull(repo_id: str, revision: str | None = None, *, variant: str | None = Non
         variant: ``fp16`` to fetch fp16 weights where the repo has them.
         on_progress: Called from a watcher thread about every ``interval`` seconds.
         interval: Seconds between progress reports.
+        on_plan: Called with the commit and the files once the hub said what to fetch (before
+            any weights are downloaded), e.g. to register the model.
 
     Raises:
         ChatImgError: one line for a missing or gated repository, a missing revision, no
@@ -173,6 +176,8 @@ def pull(repo_id: str, revision: str | None = None, *, variant: str | None = Non
     hub_logging.set_verbosity_error()
     hub.utils.disable_progress_bars()
     commit, chosen, _sizes = plan(repo_id, revision, variant)
+    if on_plan is not None:
+        on_plan(commit, chosen)
     snapshot = hub_repo_folder(repo_id) / "snapshots" / commit
     cleanup_partials(snapshot.parent.parent / "blobs")
     watcher = _Watcher(snapshot, chosen, report, interval)
