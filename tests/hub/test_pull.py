@@ -176,3 +176,33 @@ def test_pull_without_the_local_extra_names_it(hub_env: dict[str, str]) -> None:
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1
     assert "pip install 'chatimg[local]'" in done.stderr
+
+
+def test_fp16_variant_fetches_only_fp16_weights_and_loads(
+        hub: FakeHub, hub_env: dict[str, str], chatimg: Run, tiny_sd_path: Path,
+        tmp_path: Path) -> None:
+    import torch
+
+    from tests.fakehub import folder_files
+    from tests.tiny_diffusers import build_tiny_sd_pipeline
+
+    half = tmp_path / "fp16"
+    build_tiny_sd_pipeline().to(torch.float16).save_pretrained(
+        str(half), variant="fp16", safe_serialization=True)
+    files = tiny_repo_files(tiny_sd_path)
+    files.update({name: data for name, data in folder_files(half).items()
+                  if ".fp16." in name})
+    fp16 = {name for name in files if name.endswith(".fp16.safetensors")}
+    assert {UNET.replace(".safetensors", ".fp16.safetensors")} <= fp16
+    commit = hub.repo("tester/tiny-fp16").add_commit(files)
+    done = chatimg("models", "pull", "tester/tiny-fp16", "--variant", "fp16")
+    assert done.returncode == 0, done.stderr
+    assert " fp16 " in done.stdout
+    fetched = {name for method, _repo, name, _range in hub.log if method == "GET"}
+    assert fp16 <= fetched
+    assert not fetched & {name.replace(".fp16.", ".") for name in fp16}  # no full weights
+    made = chatimg("gen", "a tree", "-m", "tester/tiny-fp16", "--steps", "2", "--size",
+                   "64x64", "--json", "-q", offline=True)
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["generations"][0]["status"] == "succeeded"
+    assert snapshot(hub_env, commit, "tester/tiny-fp16").is_dir()
