@@ -80,6 +80,10 @@ class ModelEntry(BaseModel):
     """Default height in pixels."""
     description: str | None = None
     """A short description shown in the model picker."""
+    licence: str | None = None
+    """The weights' licence (hub models), shown by ``chatimg models`` and the picker."""
+    download_gb: float | None = None
+    """About how many GB ``chatimg models pull`` fetches (fp16 files where the repo has them)."""
 
 
 class RouteRule(BaseModel):
