@@ -173,7 +173,7 @@ def pull(repo_id: str, revision: str | None = None, *, variant: str | None = Non
     hub = import_hub()
     from huggingface_hub.utils import logging as hub_logging
 
-    hub_logging.set_verbosity_error()
+    hub_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     hub.utils.disable_progress_bars()
     commit, chosen, _sizes = plan(repo_id, revision, variant)
     if on_plan is not None:
