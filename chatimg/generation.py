@@ -70,6 +70,18 @@ EventCallback = Callable[[GenerationEvent], None]
 
 
 @dataclass(frozen=True)
+class GenerateOutcome:
+    """A sent message and its generations, as stored."""
+
+    message: domain.Message
+    generations: tuple[domain.Generation, ...]
+
+    @property
+    def any_succeeded(self) -> bool:
+        return any(g.status == "succeeded" for g in self.generations)
+
+
+@dataclass(frozen=True)
 class Ask:
     """One message's request: the spec, what travels beside it, and its decoded inputs."""
 
