@@ -77,8 +77,11 @@ async def test_rename_command_and_restore_scroll(make_app: Any) -> None:
         screen = await ready(pilot)
         for index in range(4):
             await type_and_send(pilot, f'"card {index}"')
-            await wait_until(pilot, lambda n=index: len(screen.thread.cards()) == n + 1
-                             and screen.running == 0, what="card")
+
+            def card_shown(n: int = index) -> bool:
+                return len(screen.thread.cards()) == n + 1 and screen.running == 0
+
+            await wait_until(pilot, card_shown, what="card")
         await type_and_send(pilot, "/rename Four cards")
         await wait_until(pilot, lambda: _titles(screen) == ["Four cards"], what="renamed")
         assert screen.composer.prompt.text == ""
