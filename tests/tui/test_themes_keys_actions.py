@@ -38,9 +38,9 @@ async def test_user_theme_broken_file_and_persistence(make_app: Any, home: Path,
     notes: list[str] = []
     original = app.notify
 
-    def notify(message: str, **kw: Any) -> Any:
+    def notify(message: str, **kw: Any) -> None:
         notes.append(message)
-        return original(message, **kw)
+        original(message, **kw)
 
     app.notify = notify
     async with app.run_test(size=SIZE) as pilot:

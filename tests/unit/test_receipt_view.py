@@ -25,11 +25,11 @@ def _generation(**changes: object) -> domain.Generation:
     values: dict[str, object] = dict(
         id="01GEN", message_id="01MSG", requested_model="auto", resolved_model="sdxl",
         engine_kind="diffusers", model_id="stabilityai/sdxl", model_version="abc123",
-        params={"seed": 40, "steps": 30, "guidance": 5.0, "source_asset": "f" * 64},
+        asked={"seed": 40, "steps": 30, "guidance": 5.0, "source_asset": "f" * 64},
         status="succeeded", error=None, route_reason="auto: default → sdxl",
         fallback_of="01OLDER", queued_at=NOW, started_at=NOW, finished_at=NOW,
         latency_ms=2345.0, cost_usd=0.0, cost_estimated=True,
-        receipt={"engine": {"scheduler": {"class": "EulerDiscreteScheduler"}}},
+        receipt_data={"engine": {"scheduler": {"class": "EulerDiscreteScheduler"}}},
         assets=assets, validations=checks,
     )
     values.update(changes)
