@@ -6,8 +6,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from chatimg.studio import Studio
 
 pytest_plugins = ["tests.tiny_diffusers"]
 
@@ -39,7 +43,7 @@ def config_file(home: Path) -> Path:
 
 
 @pytest.fixture
-def studio(home: Path) -> Iterator[object]:
+def studio(home: Path) -> Iterator[Studio]:
     """A Studio on SQLite in the test home, migrated to head."""
     from chatimg.studio import Studio
 

@@ -150,14 +150,15 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 self._error(404, "RevisionNotFound", "Invalid rev id: " + revision)
                 return
             files = repo.commits[commit]
+            body: object
             if marker == "/revision/":
                 body = {"id": repo_id, "sha": commit, "private": False,
                         "gated": "manual" if repo.gated else False,
                         "siblings": [{"rfilename": name} for name in sorted(files)]}
             else:
                 folders = sorted({name.rsplit("/", 1)[0] for name in files if "/" in name})
-                body = [{"type": "directory", "oid": "0" * 40, "size": 0, "path": f}
-                        for f in folders]
+                listing: list[dict[str, object]] = [
+                    {"type": "directory", "oid": "0" * 40, "size": 0, "path": f} for f in folders]
                 for name in sorted(files):
                     data = files[name]
                     item = {"type": "file", "oid": git_blob_id(data), "size": len(data),
@@ -165,7 +166,8 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                     if name.endswith(LFS_SUFFIXES):
                         item["lfs"] = {"oid": hashlib.sha256(data).hexdigest(),
                                        "size": len(data), "pointerSize": 134}
-                    body.append(item)  # type: ignore[arg-type]
+                    listing.append(item)
+                body = listing
             self._send(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
 
         def _resolve(self, repo_id: str, revision: str, name: str, head: bool) -> None:
@@ -222,6 +224,7 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                         self.close_connection = True
                         self.connection.shutdown(2)
                         return
+                    assert stall is not None  # not cut, so a stall was asked for
                     hub.stalled.set()
                     stall.wait(60)  # bounded: released by the test (or gives up)
                     self.wfile.write(body[half:])

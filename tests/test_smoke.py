@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from chatimg.studio import Studio
 
-def test_layout_generation_is_stored_and_listed(studio) -> None:
+
+def test_layout_generation_is_stored_and_listed(studio: Studio) -> None:
     outcome = asyncio.run(studio.generate('poster that says "HI"', ["layout"]))
     thread = studio.load_thread(outcome.message.conversation_id)
     (message,) = thread.messages

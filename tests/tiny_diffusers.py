@@ -80,7 +80,7 @@ def build_tiny_sd_pipeline(seed: int = 0) -> Any:
     )
 
     torch.manual_seed(seed)
-    unet = UNet2DConditionModel(
+    unet = UNet2DConditionModel(  # type: ignore[no-untyped-call]  # diffusers: untyped constructors
         block_out_channels=(32, 64), layers_per_block=1, sample_size=32,
         in_channels=4, out_channels=4, norm_num_groups=32,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
@@ -88,17 +88,17 @@ def build_tiny_sd_pipeline(seed: int = 0) -> Any:
         cross_attention_dim=TEXT_HIDDEN, attention_head_dim=(2, 4),
     )
     torch.manual_seed(seed + 1)
-    vae = AutoencoderKL(
+    vae = AutoencoderKL(  # type: ignore[no-untyped-call]  # diffusers: untyped constructors
         block_out_channels=(32, 64), in_channels=3, out_channels=3,
         down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
         up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
         latent_channels=4, norm_num_groups=32, sample_size=64,
     )
-    scheduler = EulerDiscreteScheduler(
+    scheduler = EulerDiscreteScheduler(  # type: ignore[no-untyped-call]  # diffusers: untyped constructors
         beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
         timestep_spacing="trailing", steps_offset=1,
     )
-    pipe: Any = StableDiffusionPipeline(
+    pipe: Any = StableDiffusionPipeline(  # type: ignore[no-untyped-call]  # diffusers: untyped constructors
         vae=vae, text_encoder=build_text_encoder(seed + 2), tokenizer=build_tokenizer(),
         unet=unet, scheduler=scheduler, safety_checker=None, feature_extractor=None,
         requires_safety_checker=False,
@@ -119,7 +119,7 @@ def build_tiny_upscaler_pipeline(seed: int = 0) -> Any:
     )
 
     torch.manual_seed(seed)
-    unet = UNet2DConditionModel(
+    unet = UNet2DConditionModel(  # type: ignore[no-untyped-call]  # diffusers: untyped constructors
         block_out_channels=(32, 64), layers_per_block=1, sample_size=32,
         in_channels=7, out_channels=4, norm_num_groups=32, num_class_embeds=1000,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
@@ -128,15 +128,15 @@ def build_tiny_upscaler_pipeline(seed: int = 0) -> Any:
     )
     torch.manual_seed(seed + 1)
     # Three blocks → the VAE upsamples by 4, as the x4 upscaler expects.
-    vae = AutoencoderKL(
+    vae = AutoencoderKL(  # type: ignore[no-untyped-call]  # diffusers: untyped constructors
         block_out_channels=(32, 32, 64), in_channels=3, out_channels=3,
         down_block_types=("DownEncoderBlock2D",) * 3,
         up_block_types=("UpDecoderBlock2D",) * 3,
         latent_channels=4, norm_num_groups=32, scaling_factor=0.08333,
     )
-    pipe: Any = StableDiffusionUpscalePipeline(
+    pipe: Any = StableDiffusionUpscalePipeline(  # type: ignore[no-untyped-call]  # diffusers: untyped constructors
         vae=vae, text_encoder=build_text_encoder(seed + 2), tokenizer=build_tokenizer(),
-        unet=unet, low_res_scheduler=DDPMScheduler(), scheduler=DDIMScheduler(),
+        unet=unet, low_res_scheduler=DDPMScheduler(), scheduler=DDIMScheduler(),  # type: ignore[no-untyped-call]  # diffusers: untyped constructors
         max_noise_level=350,
     )
     pipe.set_progress_bar_config(disable=True)

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from chatimg.cli import main
+from chatimg.studio import Studio
 from tests.compare.conftest import MODELS, fan_out
 
 
@@ -27,7 +28,7 @@ def _mean_abs_diff(a: Image.Image, b: Image.Image) -> float:
     return sum(abs(x - y) for x, y in zip(pixels_a, pixels_b, strict=True)) / len(pixels_a)
 
 
-async def test_contact_sheet_grid_holds_the_inputs(cstudio, tmp_path: Path, capsys) -> None:
+async def test_contact_sheet_grid_holds_the_inputs(cstudio: Studio, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = await fan_out(cstudio, MODELS, seed=5)
     more = await fan_out(cstudio, ["layout-a"], seed=9,
                          conversation_id=first.message.conversation_id)
@@ -66,8 +67,8 @@ async def test_contact_sheet_grid_holds_the_inputs(cstudio, tmp_path: Path, caps
     assert all(0 < pair["ssim"] < 1 for pair in data["similarity"]["pairs"])
 
 
-async def test_contact_sheet_shows_error_and_missing_cells(cstudio, tmp_path: Path,
-                                                           capsys) -> None:
+async def test_contact_sheet_shows_error_and_missing_cells(cstudio: Studio, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
     outcome = await fan_out(cstudio, ["layout-a", "layout-b", "no-such-model"])
     ok, gone, failed = outcome.generations
     Path(gone.assets[0].path).unlink()
@@ -86,7 +87,7 @@ async def test_contact_sheet_shows_error_and_missing_cells(cstudio, tmp_path: Pa
         assert 2 <= len(colours) < 200
 
 
-async def test_text_output_lists_shared_and_differing(cstudio, capsys) -> None:
+async def test_text_output_lists_shared_and_differing(cstudio: Studio, capsys: pytest.CaptureFixture[str]) -> None:
     outcome = await fan_out(cstudio, MODELS)
     code, stdout, _ = run_cli(["compare", *[g.id for g in outcome.generations]], capsys)
     assert code == 0
@@ -95,7 +96,7 @@ async def test_text_output_lists_shared_and_differing(cstudio, capsys) -> None:
     assert stdout.count("similar:") == 3
 
 
-async def test_unknown_ids_and_mixed_conversations_are_clear_errors(cstudio, capsys) -> None:
+async def test_unknown_ids_and_mixed_conversations_are_clear_errors(cstudio: Studio, capsys: pytest.CaptureFixture[str]) -> None:
     one = await fan_out(cstudio, ["layout-a"])
     two = await fan_out(cstudio, ["layout-b"])
     code, stdout, stderr = run_cli(["compare", one.generations[0].id, "bogus"], capsys)

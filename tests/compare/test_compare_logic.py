@@ -9,15 +9,14 @@ from PIL import Image, ImageDraw
 
 from chatimg.compare import (
     continue_params,
-    dhash_distance,
-    difference_image,
     load_comparison,
     load_image,
     similarity_scores,
-    ssim,
     winners_by_generation,
 )
 from chatimg.errors import InvalidRequestError, NotFoundError
+from chatimg.similarity import dhash_distance, difference_image, ssim
+from chatimg.studio import Studio
 from tests.compare.conftest import MODELS, fan_out
 
 
@@ -52,7 +51,7 @@ def test_difference_image_is_black_only_for_identical_images_and_resizes() -> No
     assert ssim(a, bigger) > 0.8
 
 
-async def test_same_model_and_seed_are_identical_other_seeds_are_not(cstudio) -> None:
+async def test_same_model_and_seed_are_identical_other_seeds_are_not(cstudio: Studio) -> None:
     first = await fan_out(cstudio, ["layout-a"], seed=11)
     conversation = first.message.conversation_id
     again = await fan_out(cstudio, ["layout-a"], seed=11, conversation_id=conversation)
@@ -68,7 +67,7 @@ async def test_same_model_and_seed_are_identical_other_seeds_are_not(cstudio) ->
     assert first_vs_other.ssim is not None and first_vs_other.ssim < 1.0
 
 
-async def test_parameter_table_separates_shared_and_differing(cstudio) -> None:
+async def test_parameter_table_separates_shared_and_differing(cstudio: Studio) -> None:
     outcome = await fan_out(cstudio, MODELS)
     comparison = load_comparison(cstudio, [g.id for g in outcome.generations])
     differing = {row.key: row.values for row in comparison.differing_rows()}
@@ -81,7 +80,7 @@ async def test_parameter_table_separates_shared_and_differing(cstudio) -> None:
     assert "latency" in shared  # pinned by the fixture
 
 
-async def test_unknown_ids_mixed_conversations_and_counts_are_refused(cstudio) -> None:
+async def test_unknown_ids_mixed_conversations_and_counts_are_refused(cstudio: Studio) -> None:
     one = await fan_out(cstudio, ["layout-a", "layout-b"])
     two = await fan_out(cstudio, ["layout-a"])
     ids = [g.id for g in one.generations]
@@ -95,7 +94,7 @@ async def test_unknown_ids_mixed_conversations_and_counts_are_refused(cstudio) -
         load_comparison(cstudio, [ids[0], ids[0]])
 
 
-async def test_failed_and_missing_generations_are_items_not_crashes(cstudio) -> None:
+async def test_failed_and_missing_generations_are_items_not_crashes(cstudio: Studio) -> None:
     outcome = await fan_out(cstudio, ["layout-a", "layout-b", "no-such-model"])
     ok, gone, failed = outcome.generations
     Path(gone.assets[0].path).unlink()
@@ -108,7 +107,7 @@ async def test_failed_and_missing_generations_are_items_not_crashes(cstudio) -> 
     assert [s.short() for s in scores] == ["n/a", "n/a", "n/a"]
 
 
-async def test_continue_params_and_winner_counts(cstudio) -> None:
+async def test_continue_params_and_winner_counts(cstudio: Studio) -> None:
     outcome = await fan_out(cstudio, MODELS, seed=42)
     generation = outcome.generations[1]
     result = continue_params(generation)
@@ -124,7 +123,7 @@ async def test_continue_params_and_winner_counts(cstudio) -> None:
     assert winners_by_generation(thread) == {ids[1]: 2, ids[0]: 1}
 
 
-async def test_message_compare_ids_takes_a_fanned_out_message(cstudio) -> None:
+async def test_message_compare_ids_takes_a_fanned_out_message(cstudio: Studio) -> None:
     from chatimg.compare import message_compare_ids
 
     outcome = await fan_out(cstudio, [*MODELS, "layout", "no-such-model"])

@@ -8,11 +8,12 @@ import pytest
 
 from chatimg.compare import load_comparison, similarity_scores
 from chatimg.compare_sheet import cell_labels, header_lines
+from chatimg.studio import Studio
 from tests.compare.conftest import PROMPT, fan_out
 from tests.compare.test_compare_cli import run_cli
 
 
-async def test_same_prompt_is_listed_once_as_shared(cstudio, capsys) -> None:
+async def test_same_prompt_is_listed_once_as_shared(cstudio: Studio, capsys: pytest.CaptureFixture[str]) -> None:
     outcome = await fan_out(cstudio, ["layout-a", "layout-b"])
     ids = [g.id for g in outcome.generations]
     code, stdout, stderr = run_cli(["compare", *ids], capsys)
@@ -25,7 +26,7 @@ async def test_same_prompt_is_listed_once_as_shared(cstudio, capsys) -> None:
     assert all("prompt" not in text for lines in cell_labels(comparison) for text, _ in lines)
 
 
-async def test_different_prompts_are_listed_per_generation(cstudio, capsys) -> None:
+async def test_different_prompts_are_listed_per_generation(cstudio: Studio, capsys: pytest.CaptureFixture[str]) -> None:
     first = await fan_out(cstudio, ["layout-a"])
     second = await fan_out(cstudio, ["layout-a"], prompt='a "BYE"   sign in blue',
                            conversation_id=first.message.conversation_id)
@@ -49,7 +50,7 @@ async def test_different_prompts_are_listed_per_generation(cstudio, capsys) -> N
 
 
 @pytest.mark.parametrize("include", [False, True])
-async def test_prompt_row_only_when_asked(cstudio, include: bool) -> None:
+async def test_prompt_row_only_when_asked(cstudio: Studio, include: bool) -> None:
     outcome = await fan_out(cstudio, ["layout-a", "layout-c"])
     comparison = load_comparison(cstudio, [g.id for g in outcome.generations])
     keys = [row.key for row in comparison.shared_rows(include_prompt=include)]

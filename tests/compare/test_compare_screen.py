@@ -32,7 +32,7 @@ def _text(widget: Widget) -> str:
     return str(widget.render())
 
 
-async def test_three_models_show_three_panes_with_labels_and_highlights(cstudio) -> None:
+async def test_three_models_show_three_panes_with_labels_and_highlights(cstudio: Studio) -> None:
     outcome = await fan_out(cstudio, MODELS)
     app = CompareApp(cstudio, [g.id for g in outcome.generations])
     async with app.run_test(size=SIZE) as pilot:
@@ -64,7 +64,7 @@ async def test_three_models_show_three_panes_with_labels_and_highlights(cstudio)
         assert similarity.count("SSIM") == 3 and "dHash" in similarity
 
 
-async def test_difference_mode_black_for_same_seed_not_for_other_seed(cstudio) -> None:
+async def test_difference_mode_black_for_same_seed_not_for_other_seed(cstudio: Studio) -> None:
     first = await fan_out(cstudio, ["layout-a"], seed=3)
     conversation = first.message.conversation_id
     same = await fan_out(cstudio, ["layout-a"], seed=3, conversation_id=conversation)
@@ -92,7 +92,7 @@ async def test_difference_mode_black_for_same_seed_not_for_other_seed(cstudio) -
         assert screen.difference is None and app.screen is screen
 
 
-async def test_picking_a_winner_is_stored_and_survives_restart(cstudio) -> None:
+async def test_picking_a_winner_is_stored_and_survives_restart(cstudio: Studio) -> None:
     outcome = await fan_out(cstudio, MODELS)
     ids = [g.id for g in outcome.generations]
     app = CompareApp(cstudio, ids)
@@ -117,7 +117,7 @@ async def test_picking_a_winner_is_stored_and_survives_restart(cstudio) -> None:
         reopened.close()
 
 
-async def test_continue_from_this_one_returns_model_seed_and_params(cstudio) -> None:
+async def test_continue_from_this_one_returns_model_seed_and_params(cstudio: Studio) -> None:
     outcome = await fan_out(cstudio, MODELS, seed=77)
     ids = [g.id for g in outcome.generations]
     app = CompareApp(cstudio, ids)
@@ -132,7 +132,7 @@ async def test_continue_from_this_one_returns_model_seed_and_params(cstudio) -> 
     assert (params["width"], params["height"], params["seed"]) == (96, 128, 77)
 
 
-async def test_sizes_failure_and_missing_file_are_shown_without_crash(cstudio) -> None:
+async def test_sizes_failure_and_missing_file_are_shown_without_crash(cstudio: Studio) -> None:
     outcome = await fan_out(cstudio, ["layout-a", "layout-b", "layout-c", "no-such-model"])
     ok, wide, gone, failed = outcome.generations
     Path(gone.assets[0].path).unlink()

@@ -7,11 +7,13 @@ image renderer, and no timestamps or ids on screen.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from chatimg.studio import Studio
 from tests.compare.conftest import MODELS, CompareApp, add_check, fan_out
 
 
-def test_compare_three_models_snapshot(cstudio, snap_compare) -> None:
+def test_compare_three_models_snapshot(cstudio: Studio, snap_compare: Any) -> None:
     outcome = asyncio.run(fan_out(cstudio, MODELS, seed=5))
     for generation, score in zip(outcome.generations, (0.91, 0.88, 0.3), strict=True):
         add_check(cstudio, generation, score)

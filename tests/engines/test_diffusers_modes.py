@@ -10,6 +10,7 @@ from typing import Any
 from PIL import Image
 
 from chatimg.spec import GenerationSpec
+from chatimg.studio import GenerationEvent
 from tests.engines.conftest import open_studio
 from tests.tiny_diffusers import write_tiny_model_config
 
@@ -89,10 +90,15 @@ async def test_x4_upscaler_quadruples_the_source(tiny_config: Path, tiny_upscale
         assert listing.info is not None and listing.info.capabilities.upscale
         assert not listing.info.capabilities.txt2img
         seen: list[int] = []
+
+        def on_event(e: GenerationEvent) -> None:
+            if e.progress and e.progress.total:
+                seen.append(e.progress.step)
+
         outcome = await studio.generate(
             "", ["tiny-x4"], GenerationSpec.build(seed=1, source=str(source), upscale=4),
             validate=False,
-            on_event=lambda e: e.progress and e.progress.total and seen.append(e.progress.step),
+            on_event=on_event,
         )
         (generation,) = outcome.generations
         assert generation.status == "succeeded", generation.error

@@ -15,10 +15,18 @@ from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, urlsplit
 
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
 SECRET = "sk-test-SECRET-4f9a8b7c6d5e"
+
+
+def alpha(image: Image, xy: tuple[int, int]) -> int:
+    """The alpha value of one pixel of an RGBA image."""
+    return cast(tuple[int, ...], image.getpixel(xy))[3]
 
 
 def png(width: int = 64, height: int = 64, colour: tuple[int, int, int] = (200, 60, 40)) -> bytes:
@@ -70,10 +78,10 @@ class Recorded:
         found = []
         for part in message.iter_parts():
             found.append(Part(
-                name=part.get_param("name", header="content-disposition"),
+                name=cast(str, part.get_param("name", header="content-disposition")),
                 filename=part.get_filename(),
                 content_type=part.get_content_type() if part.get("content-type") else None,
-                data=part.get_payload(decode=True) or b"",
+                data=cast(bytes, part.get_payload(decode=True) or b""),
             ))
         return found
 
@@ -160,7 +168,7 @@ class FakeServer:
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
+        host, port = cast(tuple[str, int], self.httpd.server_address[:2])
         return f"http://{host}:{port}"
 
     def start(self) -> FakeServer:

@@ -6,18 +6,21 @@ import asyncio
 import base64
 import json
 import time
+from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from chatimg.spec import GenerationSpec
-from tests.remote.conftest import KEYS, assert_no_secret
-from tests.remote.fakeserver import Reply, png
+from tests.remote.conftest import KEYS, StudioFactory, assert_no_secret
+from tests.remote.fakeserver import FakeServer, Reply, png
 from tests.remote.test_ideogram import ideogram_reply
 from tests.remote.test_selfhosted import A1111_MODELS, a1111_reply
 
 
-async def test_fan_out_of_four_remote_models_runs_concurrently(remote_env, make_studio, home,
-                                                               caplog) -> None:
+async def test_fan_out_of_four_remote_models_runs_concurrently(remote_env: FakeServer, make_studio: StudioFactory, home: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
     server = remote_env
     image = base64.b64encode(png()).decode()
     slow = 1.0
@@ -44,7 +47,7 @@ async def test_fan_out_of_four_remote_models_runs_concurrently(remote_env, make_
     assert_no_secret(home, caplog)
 
 
-def models_json(runner: CliRunner) -> dict[str, dict]:
+def models_json(runner: CliRunner) -> dict[str, dict[str, Any]]:
     from chatimg.cli import cli
 
     result = runner.invoke(cli, ["models", "--json"], catch_exceptions=False)
@@ -52,7 +55,7 @@ def models_json(runner: CliRunner) -> dict[str, dict]:
     return {item["name"]: item for item in json.loads(result.output)}
 
 
-def test_models_json_shows_remote_availability(monkeypatch, config_file) -> None:
+def test_models_json_shows_remote_availability(monkeypatch: pytest.MonkeyPatch, config_file: Path) -> None:
     config_file.write_text(
         '[models.comfy]\nengine = "comfyui"\nmodel = "sd15.safetensors"\n'
         '[models.forge]\nengine = "a1111"\nbase_url = "http://gpu-box:7860"\n'
@@ -87,7 +90,7 @@ def test_models_json_shows_remote_availability(monkeypatch, config_file) -> None
     assert KEYS["IDEOGRAM_API_KEY"] not in json.dumps(listed)
 
 
-def test_cli_gen_fans_out_remote_models(remote_env) -> None:
+def test_cli_gen_fans_out_remote_models(remote_env: FakeServer) -> None:
     from chatimg.cli import cli
 
     server = remote_env

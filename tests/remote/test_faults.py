@@ -8,12 +8,15 @@ import asyncio
 import base64
 import threading
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from chatimg.engines.base import CancelToken
 from chatimg.spec import GenerationSpec
-from tests.remote.conftest import KEYS, assert_no_secret
+from chatimg.studio import Studio
+from tests.remote.conftest import KEYS, StudioFactory, assert_no_secret
 from tests.remote.fakeserver import SECRET, FakeServer, Recorded, Reply, png
 from tests.remote.test_ideogram import ideogram_reply
 
@@ -24,7 +27,8 @@ def ok_openai() -> Reply:
     return Reply(200, {"created": 1, "data": [{"b64_json": base64.b64encode(png()).decode()}]})
 
 
-async def run(studio, model: str = "gpt-image-2", **params):
+async def run(studio: Studio, model: str = "gpt-image-2", **params: Any) -> Any:
+    """The one generation made for a test prompt (Any: tests read its optional fields directly)."""
     outcome = await asyncio.wait_for(
         studio.generate("a test prompt", [model], GenerationSpec.build(**params)), 20)
     return outcome.generations[0]
@@ -32,7 +36,7 @@ async def run(studio, model: str = "gpt-image-2", **params):
 
 @pytest.mark.parametrize("headers", [{"Retry-After": "0"}, {"retry-after-ms": "10"}, {}],
                          ids=["retry-after", "retry-after-ms", "no-header"])
-async def test_429_then_success(remote_env, make_studio, home, caplog, headers) -> None:
+async def test_429_then_success(remote_env: FakeServer, make_studio: StudioFactory, home: Path, caplog: pytest.LogCaptureFixture, headers: dict[str, str]) -> None:
     server = remote_env
     server.route("POST", GEN, Reply(429, {"error": {"message": "Rate limit reached",
                                                     "type": "requests"}}, headers), ok_openai())
@@ -43,7 +47,7 @@ async def test_429_then_success(remote_env, make_studio, home, caplog, headers) 
     assert_no_secret(home, caplog)
 
 
-async def test_429_with_long_retry_after_fails_fast(remote_env, make_studio) -> None:
+async def test_429_with_long_retry_after_fails_fast(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     server.route("POST", GEN, Reply(429, {"error": {"message": "slow down"}},
                                     {"Retry-After": "3600"}))
@@ -57,7 +61,7 @@ async def test_429_with_long_retry_after_fails_fast(remote_env, make_studio) -> 
     assert len(server.hits("POST", GEN)) == 1
 
 
-async def test_ideogram_inflight_429_retries_then_succeeds(remote_env, make_studio) -> None:
+async def test_ideogram_inflight_429_retries_then_succeeds(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     server.route("POST", "/generate",
                  Reply(429, {"error": "Too many images in flight", "reject_reason":
@@ -68,7 +72,7 @@ async def test_ideogram_inflight_429_retries_then_succeeds(remote_env, make_stud
     assert generation.status == "succeeded", generation.error
 
 
-async def test_500_then_success_and_persistent_500(remote_env, make_studio) -> None:
+async def test_500_then_success_and_persistent_500(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     server.route("POST", GEN, Reply(500, {"error": {"message": "internal"}}), ok_openai())
     studio = await make_studio()
@@ -81,7 +85,7 @@ async def test_500_then_success_and_persistent_500(remote_env, make_studio) -> N
     assert "attempts)" in failed.error and len(server.hits("POST", GEN)) >= 3
 
 
-async def test_timeout(remote_env, make_studio) -> None:
+async def test_timeout(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     server.route("POST", GEN, Reply(200, b"{}", delay=5))
     studio = await make_studio(network={"read_timeout": 0.3, "max_retries": 1})
@@ -92,7 +96,7 @@ async def test_timeout(remote_env, make_studio) -> None:
     assert "did not answer in time (read timeout)" in generation.error
 
 
-async def test_dropped_connection(remote_env, make_studio) -> None:
+async def test_dropped_connection(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     server.route("POST", GEN, Reply(drop=True), ok_openai())
     studio = await make_studio()
@@ -102,7 +106,7 @@ async def test_dropped_connection(remote_env, make_studio) -> None:
     assert failed.status == "failed" and "connection failed" in failed.error
 
 
-async def test_unreachable_server(make_studio, monkeypatch) -> None:
+async def test_unreachable_server(make_studio: StudioFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     closed = FakeServer()
     url = closed.url
     closed.httpd.server_close()
@@ -117,7 +121,7 @@ async def test_unreachable_server(make_studio, monkeypatch) -> None:
                                   b'{"data": [{"b64_json": "%%%not base64"}]}', b"[]"],
                          ids=["malformed", "data-not-list", "item-not-object", "bad-base64",
                               "top-level-list"])
-async def test_bad_bodies(remote_env, make_studio, body) -> None:
+async def test_bad_bodies(remote_env: FakeServer, make_studio: StudioFactory, body: bytes) -> None:
     server = remote_env
     server.route("POST", GEN, Reply(200, body, {"Content-Type": "application/json"}))
     studio = await make_studio()
@@ -128,7 +132,7 @@ async def test_bad_bodies(remote_env, make_studio, body) -> None:
                                                      "not an object", "not valid base64"))
 
 
-async def test_expired_image_url(remote_env, make_studio) -> None:
+async def test_expired_image_url(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     server.route("POST", "/generate", Reply(200, {"created": "2026-11-26T10:00:00Z", "data": [
         {"url": f"{server.url}/api/images/ephemeral/gone.png?exp=1", "prompt": "p",
@@ -141,7 +145,7 @@ async def test_expired_image_url(remote_env, make_studio) -> None:
 
 
 @pytest.mark.parametrize("how", ["url", "b64"])
-async def test_truncated_image(remote_env, make_studio, how) -> None:
+async def test_truncated_image(remote_env: FakeServer, make_studio: StudioFactory, how: str) -> None:
     server = remote_env
     cut = png(256, 256)[:-40]
     if how == "url":
@@ -156,7 +160,7 @@ async def test_truncated_image(remote_env, make_studio, how) -> None:
     assert "truncated" in generation.error or "unreadable" in generation.error
 
 
-async def test_401_with_key_echoed_back(remote_env, make_studio, home, caplog) -> None:
+async def test_401_with_key_echoed_back(remote_env: FakeServer, make_studio: StudioFactory, home: Path, caplog: pytest.LogCaptureFixture) -> None:
     server = remote_env
     server.route("POST", "/generate", Reply(401, {
         "error": f"Invalid Api-Key {KEYS['IDEOGRAM_API_KEY']}"}))
@@ -168,8 +172,8 @@ async def test_401_with_key_echoed_back(remote_env, make_studio, home, caplog) -
     assert_no_secret(home, caplog, generation.error)
 
 
-async def test_hostile_text_is_scrubbed_from_receipts(remote_env, make_studio, home,
-                                                      caplog) -> None:
+async def test_hostile_text_is_scrubbed_from_receipts(remote_env: FakeServer, make_studio: StudioFactory, home: Path,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
     server = remote_env
     server.route("POST", "/generate", ideogram_reply(server, [
         {"prompt": f"revised with {KEYS['IDEOGRAM_API_KEY']} inside"}]))
@@ -180,7 +184,7 @@ async def test_hostile_text_is_scrubbed_from_receipts(remote_env, make_studio, h
     assert_no_secret(home, caplog)
 
 
-async def test_missing_key_is_a_clear_failure(server, make_studio, monkeypatch) -> None:
+async def test_missing_key_is_a_clear_failure(server: FakeServer, make_studio: StudioFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IDEOGRAM_BASE_URL", server.url)
     studio = await make_studio()
     generation = await run(studio, "ideogram-v2")
@@ -189,7 +193,7 @@ async def test_missing_key_is_a_clear_failure(server, make_studio, monkeypatch) 
     assert not server.requests
 
 
-async def test_cancel_closes_the_request(remote_env, make_studio) -> None:
+async def test_cancel_closes_the_request(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     server.route("POST", GEN, Reply(200, b"{}", delay=10))
     studio = await make_studio(network={"read_timeout": 30})
@@ -204,7 +208,7 @@ async def test_cancel_closes_the_request(remote_env, make_studio) -> None:
     assert outcome.generations[0].status == "cancelled"
 
 
-async def test_ideogram_inflight_limit_counts_images(remote_env, make_studio) -> None:
+async def test_ideogram_inflight_limit_counts_images(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     reply = ideogram_reply(server, [{}, {}])
     lock = threading.Lock()
@@ -228,8 +232,8 @@ async def test_ideogram_inflight_limit_counts_images(remote_env, make_studio) ->
     assert SECRET not in str(outcome)
 
 
-async def test_key_echoed_in_every_field_never_stored(remote_env, make_studio, home,
-                                                      caplog) -> None:
+async def test_key_echoed_in_every_field_never_stored(remote_env: FakeServer, make_studio: StudioFactory, home: Path,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
     server = remote_env
     key = KEYS["GEMINI_API_KEY"]
     server.route("POST", "/v1beta/models/gemini-2.5-flash-image:generateContent", Reply(200, {
@@ -246,7 +250,7 @@ async def test_key_echoed_in_every_field_never_stored(remote_env, make_studio, h
     assert_no_secret(home, caplog)
 
 
-async def test_redirects_never_carry_the_key(remote_env, make_studio, home, caplog) -> None:
+async def test_redirects_never_carry_the_key(remote_env: FakeServer, make_studio: StudioFactory, home: Path, caplog: pytest.LogCaptureFixture) -> None:
     server = remote_env
     other = FakeServer().start()
     try:

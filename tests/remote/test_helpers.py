@@ -18,7 +18,7 @@ from chatimg.engines.ideogram import size_fields
 from chatimg.engines.masks import convert_mask
 from chatimg.engines.provider_errors import provider_text
 from chatimg.errors import InvalidRequestError
-from tests.remote.fakeserver import png
+from tests.remote.fakeserver import alpha, png
 
 
 @pytest.mark.parametrize(("model", "size", "expected"), [
@@ -31,7 +31,8 @@ from tests.remote.fakeserver import png
     ("V_3", (1000, 800), {"aspect_ratio": "5x4"}),
     ("V_3", (None, None), {}),
 ])
-def test_ideogram_size_mapping(model, size, expected) -> None:
+def test_ideogram_size_mapping(model: str, size: tuple[int | None, int | None],
+                               expected: dict[str, str]) -> None:
     assert size_fields(model, *size) == expected
 
 
@@ -40,7 +41,8 @@ def test_retry_after_forms() -> None:
     assert retry_after_seconds(httpx.Headers({"retry-after": "3"})) == 3.0
     assert retry_after_seconds(httpx.Headers({"retry-after-ms": "x", "retry-after": "1"})) == 1.0
     later = formatdate(time.time() + 30, usegmt=True)
-    assert 25 < retry_after_seconds(httpx.Headers({"retry-after": later})) <= 31
+    waited = retry_after_seconds(httpx.Headers({"retry-after": later}))
+    assert waited is not None and 25 < waited <= 31
     assert retry_after_seconds(httpx.Headers({"retry-after": "soon"})) is None
     assert retry_after_seconds(httpx.Headers({"retry-after": "-5"})) is None
     assert retry_after_seconds(httpx.Headers()) is None
@@ -66,7 +68,7 @@ def test_retry_after_forms() -> None:
      "ckpt_name: 'x.safetensors' not in []"),
     (b"[" * 100000 + b"]" * 100000, "[" * 300 + "…"),  # too deep for json: shown raw, cut
 ])
-def test_provider_text(body, expected) -> None:
+def test_provider_text(body: bytes, expected: str) -> None:
     assert provider_text(body) == expected
 
 
@@ -105,7 +107,7 @@ def test_mask_conventions() -> None:
     assert white.size == black.size == clear.size == (32, 32)
     assert (white.getpixel((2, 2)), white.getpixel((30, 2))) == (255, 0)
     assert (black.getpixel((2, 2)), black.getpixel((30, 2))) == (0, 255)
-    assert (clear.getpixel((2, 2))[3], clear.getpixel((30, 2))[3]) == (0, 255)
+    assert (alpha(clear, (2, 2)), alpha(clear, (30, 2))) == (0, 255)
 
 
 async def test_in_flight_limit_is_weighted() -> None:
@@ -121,7 +123,7 @@ async def test_in_flight_limit_is_weighted() -> None:
     assert limit.used == 4
 
 
-async def test_injected_mock_transport(monkeypatch) -> None:
+async def test_injected_mock_transport(monkeypatch: pytest.MonkeyPatch) -> None:
     """Engines use whatever client the context's factory makes (hidden-server style)."""
     import base64
 

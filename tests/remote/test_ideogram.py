@@ -5,18 +5,19 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from chatimg.errors import InvalidRequestError
 from chatimg.spec import GenerationSpec
-from tests.remote.conftest import KEYS, assert_no_secret
+from tests.remote.conftest import KEYS, StudioFactory, assert_no_secret
 from tests.remote.fakeserver import FakeServer, Recorded, Reply, png
 
 KEY = KEYS["IDEOGRAM_API_KEY"]
 
 
-def ideogram_reply(server: FakeServer, items: list[dict]) -> Reply:
+def ideogram_reply(server: FakeServer, items: list[dict[str, Any]]) -> Reply:
     """A GenerateImageResponse whose image links point at the fake server."""
     data = []
     for index, item in enumerate(items):
@@ -48,7 +49,7 @@ def source_files(tmp_path: Path) -> tuple[Path, Path]:
     return source, mask_path
 
 
-async def test_legacy_generate_round_trip(remote_env, make_studio, home, caplog) -> None:
+async def test_legacy_generate_round_trip(remote_env: FakeServer, make_studio: StudioFactory, home: Path, caplog: pytest.LogCaptureFixture) -> None:
     server = remote_env
     server.route("POST", "/generate", ideogram_reply(server, [
         {"seed": 42, "prompt": "A poster that says HELLO, bold type"}, {"seed": 43}]))
@@ -74,7 +75,7 @@ async def test_legacy_generate_round_trip(remote_env, make_studio, home, caplog)
     assert_no_secret(home, caplog, generation.error)
 
 
-async def test_sizes_map_to_nearest_aspect_ratio(remote_env, make_studio) -> None:
+async def test_sizes_map_to_nearest_aspect_ratio(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     server.route("POST", "/generate", ideogram_reply(server, [{}]))
     studio = await make_studio()
@@ -93,7 +94,7 @@ async def test_sizes_map_to_nearest_aspect_ratio(remote_env, make_studio) -> Non
     assert "negative prompt" in refused.generations[0].error
 
 
-async def test_v3_generate_is_multipart_with_speed(remote_env, make_studio) -> None:
+async def test_v3_generate_is_multipart_with_speed(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     server.route("POST", "/v1/ideogram-v3/generate", ideogram_reply(server, [{"seed": 7}]))
     studio = await make_studio()
@@ -114,7 +115,7 @@ async def test_v3_generate_is_multipart_with_speed(remote_env, make_studio) -> N
     assert generation.receipt_data["engine"]["rendering_speed"] == "QUALITY"
 
 
-async def test_safety_filtered_image_is_recorded_and_costed(remote_env, make_studio) -> None:
+async def test_safety_filtered_image_is_recorded_and_costed(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     server.route("POST", "/generate", ideogram_reply(server, [{}, {"safe": False}]))
     studio = await make_studio()
@@ -132,7 +133,7 @@ async def test_safety_filtered_image_is_recorded_and_costed(remote_env, make_stu
     assert blocked.cost_usd == pytest.approx(0.08)
 
 
-async def test_remix_sends_image_request_json_and_file(remote_env, make_studio, tmp_path) -> None:
+async def test_remix_sends_image_request_json_and_file(remote_env: FakeServer, make_studio: StudioFactory, tmp_path: Path) -> None:
     server = remote_env
     server.route("POST", "/remix", ideogram_reply(server, [{}]))
     source, _ = source_files(tmp_path)
@@ -149,7 +150,7 @@ async def test_remix_sends_image_request_json_and_file(remote_env, make_studio, 
     assert form["image_file"].filename and form["image_file"].data == source.read_bytes()
 
 
-async def test_edit_sends_flat_fields_and_black_mask(remote_env, make_studio, tmp_path) -> None:
+async def test_edit_sends_flat_fields_and_black_mask(remote_env: FakeServer, make_studio: StudioFactory, tmp_path: Path) -> None:
     from PIL import Image
 
     server = remote_env
@@ -168,7 +169,7 @@ async def test_edit_sends_flat_fields_and_black_mask(remote_env, make_studio, tm
     assert sent_mask.getpixel((5, 5)) == 0 and sent_mask.getpixel((60, 5)) == 255
 
 
-async def test_upscale_and_describe(remote_env, make_studio, tmp_path) -> None:
+async def test_upscale_and_describe(remote_env: FakeServer, make_studio: StudioFactory, tmp_path: Path) -> None:
     server = remote_env
     server.route("POST", "/upscale", ideogram_reply(server, [{}]))
     server.route("POST", "/describe", Reply(200, {"descriptions": [{"text": "A blue square."}]}))
@@ -189,7 +190,7 @@ async def test_upscale_and_describe(remote_env, make_studio, tmp_path) -> None:
     assert sent.headers["api-key"] == KEY
 
 
-async def test_v3_remix_and_failures(remote_env, make_studio, tmp_path) -> None:
+async def test_v3_remix_and_failures(remote_env: FakeServer, make_studio: StudioFactory, tmp_path: Path) -> None:
     server = remote_env
     server.route("POST", "/v1/ideogram-v3/remix", ideogram_reply(server, [{}]))
     source, _ = source_files(tmp_path)

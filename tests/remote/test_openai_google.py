@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
+
+import pytest
 
 from chatimg.spec import GenerationSpec
-from tests.remote.conftest import KEYS, assert_no_secret
-from tests.remote.fakeserver import Reply, png
+from tests.remote.conftest import KEYS, StudioFactory, assert_no_secret
+from tests.remote.fakeserver import FakeServer, Reply, alpha, png
 from tests.remote.test_ideogram import source_files
 
 
@@ -15,7 +18,7 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-async def test_openai_generation_round_trip(remote_env, make_studio, home, caplog) -> None:
+async def test_openai_generation_round_trip(remote_env: FakeServer, make_studio: StudioFactory, home: Path, caplog: pytest.LogCaptureFixture) -> None:
     server = remote_env
     server.route("GET", "/files/second.png", Reply(200, png(32, 32), {"Content-Type": "image/png"}))
     server.route("POST", "/v1/images/generations", Reply(200, {
@@ -42,8 +45,8 @@ async def test_openai_generation_round_trip(remote_env, make_studio, home, caplo
     assert_no_secret(home, caplog)
 
 
-async def test_openai_edit_sends_image_parts_and_transparent_mask(remote_env, make_studio,
-                                                                  tmp_path) -> None:
+async def test_openai_edit_sends_image_parts_and_transparent_mask(remote_env: FakeServer, make_studio: StudioFactory,
+                                                                  tmp_path: Path) -> None:
     from PIL import Image
 
     server = remote_env
@@ -62,10 +65,10 @@ async def test_openai_edit_sends_image_parts_and_transparent_mask(remote_env, ma
     assert "response_format" not in form
     sent_mask = Image.open(io.BytesIO(form["mask"].data))
     assert sent_mask.mode == "RGBA"
-    assert sent_mask.getpixel((5, 5))[3] == 0 and sent_mask.getpixel((60, 5))[3] == 255
+    assert alpha(sent_mask, (5, 5)) == 0 and alpha(sent_mask, (60, 5)) == 255
 
 
-async def test_openai_compatible_server_without_key(server, make_studio, monkeypatch) -> None:
+async def test_openai_compatible_server_without_key(server: FakeServer, make_studio: StudioFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     server.route("POST", "/api/images/generations",
                  Reply(200, {"created": 1, "data": [{"b64_json": b64(png())}]}))
     studio = await make_studio(models={"local-flux": {
@@ -79,8 +82,8 @@ async def test_openai_compatible_server_without_key(server, make_studio, monkeyp
     assert sent.json()["size"] == "768x512" and sent.json()["model"] == "flux-dev"
 
 
-async def test_gemini_generate_content_round_trip(remote_env, make_studio, home, caplog,
-                                                  tmp_path) -> None:
+async def test_gemini_generate_content_round_trip(remote_env: FakeServer, make_studio: StudioFactory, home: Path, caplog: pytest.LogCaptureFixture,
+                                                  tmp_path: Path) -> None:
     server = remote_env
     path = "/v1beta/models/gemini-2.5-flash-image:generateContent"
     server.route("POST", path, Reply(200, {
@@ -115,7 +118,7 @@ async def test_gemini_generate_content_round_trip(remote_env, make_studio, home,
     assert_no_secret(home, caplog)
 
 
-async def test_gemini_error_envelope_and_safety(remote_env, make_studio) -> None:
+async def test_gemini_error_envelope_and_safety(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     path = "/v1beta/models/gemini-2.5-flash-image:generateContent"
     server.route("POST", path, Reply(400, {"error": {
@@ -130,7 +133,7 @@ async def test_gemini_error_envelope_and_safety(remote_env, make_studio) -> None
     assert blocked.status == "failed" and "safety filter" in blocked.error
 
 
-async def test_imagen_predict_round_trip(remote_env, make_studio) -> None:
+async def test_imagen_predict_round_trip(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     path = "/v1beta/models/imagen-4.0-fast-generate-001:predict"
     server.route("POST", path, Reply(200, {"predictions": [
@@ -148,7 +151,7 @@ async def test_imagen_predict_round_trip(remote_env, make_studio) -> None:
     assert "2026-08-17" in studio.engine("imagen-4").info.note
 
 
-async def test_retired_imagen_404_says_why(remote_env, make_studio) -> None:
+async def test_retired_imagen_404_says_why(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     server.route("POST", "/v1beta/models/imagen-4.0-generate-001:predict", Reply(404, {
         "error": {"code": 404, "message": "models/imagen-4.0-generate-001 is not found",

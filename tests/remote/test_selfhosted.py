@@ -7,10 +7,14 @@ import base64
 import io
 import json
 import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from chatimg.engines.base import CancelToken
 from chatimg.spec import GenerationSpec
-from tests.remote.conftest import KEYS, assert_no_secret
+from tests.remote.conftest import KEYS, StudioFactory, assert_no_secret
 from tests.remote.fakeserver import FakeServer, Recorded, Reply, png
 from tests.remote.test_ideogram import source_files
 
@@ -48,7 +52,7 @@ def comfy_routes(server: FakeServer, *, polls_before_done: int = 1, error: bool 
     server.route("POST", "/queue", Reply(200, b""))
 
 
-async def test_comfyui_txt2img_fills_the_workflow(remote_env, make_studio) -> None:
+async def test_comfyui_txt2img_fills_the_workflow(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     comfy_routes(server, polls_before_done=2)
     studio = await make_studio(models=COMFY_MODELS)
@@ -73,8 +77,8 @@ async def test_comfyui_txt2img_fills_the_workflow(remote_env, make_studio) -> No
     assert generation.assets[0].seed == 1234
 
 
-async def test_comfyui_img2img_uploads_and_uses_checkpoint_list(remote_env, make_studio,
-                                                                tmp_path) -> None:
+async def test_comfyui_img2img_uploads_and_uses_checkpoint_list(remote_env: FakeServer, make_studio: StudioFactory,
+                                                                tmp_path: Path) -> None:
     server = remote_env
     comfy_routes(server)
     server.route("GET", "/object_info/CheckpointLoaderSimple", Reply(200, {
@@ -101,7 +105,7 @@ async def test_comfyui_img2img_uploads_and_uses_checkpoint_list(remote_env, make
     assert graph["12"]["inputs"]["image"].startswith("chatimg-mask")
 
 
-async def test_comfyui_error_and_cancel(remote_env, make_studio) -> None:
+async def test_comfyui_error_and_cancel(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     comfy_routes(server, error=True)
     studio = await make_studio(models=COMFY_MODELS)
@@ -129,7 +133,7 @@ def a1111_reply(count: int = 1, seed: int = 777) -> Reply:
                        "parameters": {}, "info": json.dumps(info)})
 
 
-async def test_a1111_txt2img_round_trip(remote_env, make_studio, home, caplog) -> None:
+async def test_a1111_txt2img_round_trip(remote_env: FakeServer, make_studio: StudioFactory, home: Path, caplog: pytest.LogCaptureFixture) -> None:
     server = remote_env
     server.route("POST", "/sdapi/v1/txt2img", a1111_reply(2, seed=777))
     studio = await make_studio(models=A1111_MODELS)
@@ -151,8 +155,8 @@ async def test_a1111_txt2img_round_trip(remote_env, make_studio, home, caplog) -
     assert_no_secret(home, caplog)
 
 
-async def test_a1111_img2img_with_mask_and_progress(remote_env, make_studio, tmp_path,
-                                                    monkeypatch) -> None:
+async def test_a1111_img2img_with_mask_and_progress(remote_env: FakeServer, make_studio: StudioFactory, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from PIL import Image
 
     from chatimg.engines import a1111
@@ -176,7 +180,7 @@ async def test_a1111_img2img_with_mask_and_progress(remote_env, make_studio, tmp
     server.route("POST", "/sdapi/v1/img2img", img2img)
     source, mask = source_files(tmp_path)
     studio = await make_studio(models=A1111_MODELS)
-    events = []
+    events: list[Any] = []
     outcome = await studio.generate("a garden", ["forge-sd"], GenerationSpec.build(
         source=str(source), mask=str(mask), strength=0.55, seed=11),
         on_event=events.append)
@@ -190,7 +194,7 @@ async def test_a1111_img2img_with_mask_and_progress(remote_env, make_studio, tmp
     assert steps and steps[0].step == 4
 
 
-async def test_a1111_cancel_interrupts(remote_env, make_studio) -> None:
+async def test_a1111_cancel_interrupts(remote_env: FakeServer, make_studio: StudioFactory) -> None:
     server = remote_env
     server.route("POST", "/sdapi/v1/txt2img", Reply(200, b"{}", delay=10))
     server.route("POST", "/sdapi/v1/interrupt", Reply(200, b""))

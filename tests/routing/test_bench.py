@@ -48,7 +48,7 @@ class ReportParser(HTMLParser):
 
 @pytest.mark.slow
 def test_bench_default_prompt_set_layout_and_tiny_diffusers(
-    capsys, config_file: Path, tiny_sd_path: Path, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], config_file: Path, tiny_sd_path: Path, tmp_path: Path
 ) -> None:
     # Small images keep OCR quick; the layout entry overrides the built-in one's size.
     config_file.write_text('[models.layout]\nengine = "layout"\nwidth = 320\nheight = 256\n')
@@ -110,7 +110,7 @@ def _subset(folder: Path, n: int) -> Path:
 
 @pytest.mark.slow
 def test_changed_model_files_mark_it_unvalidated_until_a_bench_passes(
-    capsys, config_file: Path, tiny_sd_path: Path, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], config_file: Path, tiny_sd_path: Path, tmp_path: Path
 ) -> None:
     folder = tmp_path / "model"
     shutil.copytree(tiny_sd_path, folder)

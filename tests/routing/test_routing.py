@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,15 +56,16 @@ fallback = ["typo"]
 """
 
 
-def show_json(capsys: pytest.CaptureFixture[str], conversation_id: str) -> dict:
+def show_json(capsys: pytest.CaptureFixture[str], conversation_id: str) -> dict[str, Any]:
     from chatimg.cli import main
 
     capsys.readouterr()
     main(["show", conversation_id, "--json"])
-    return json.loads(capsys.readouterr().out)
+    shown: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return shown
 
 
-async def test_auto_sends_quoted_text_to_the_typography_model(make_studio, capsys) -> None:
+async def test_auto_sends_quoted_text_to_the_typography_model(make_studio: Callable[..., Any], capsys: pytest.CaptureFixture[str]) -> None:
     studio = make_studio(AUTO)
     quoted = await studio.generate('a poster that says "OPEN LATE"', ["auto"])
     plain = await studio.generate("a red apple on a table", ["auto"])
@@ -82,7 +85,7 @@ async def test_auto_sends_quoted_text_to_the_typography_model(make_studio, capsy
     assert f"route: {first.route_reason}" in capsys.readouterr().out
 
 
-async def test_builtin_auto_without_config(make_studio) -> None:
+async def test_builtin_auto_without_config(make_studio: Callable[..., Any]) -> None:
     studio = make_studio('default_model = "fast"\n' + MODELS)
     quoted = await studio.generate('a sign "HI THERE"', ["auto"])
     plain = await studio.generate("a calm sea", ["auto"])
@@ -90,7 +93,7 @@ async def test_builtin_auto_without_config(make_studio) -> None:
     assert plain.generations[0].resolved_model == "fast"
 
 
-async def test_draft_preset_goes_to_the_fast_model(make_studio) -> None:
+async def test_draft_preset_goes_to_the_fast_model(make_studio: Callable[..., Any]) -> None:
     studio = make_studio(AUTO.replace('default = "fast"', 'default = "pricey"'))
     outcome = await studio.generate("a calm sea", ["auto"],
                                     hints=RouteHints(preset="draft"))
@@ -98,7 +101,7 @@ async def test_draft_preset_goes_to_the_fast_model(make_studio) -> None:
     assert "draft" in outcome.generations[0].route_reason
 
 
-async def test_a_500_falls_back_and_both_attempts_are_linked(make_studio, capsys) -> None:
+async def test_a_500_falls_back_and_both_attempts_are_linked(make_studio: Callable[..., Any], capsys: pytest.CaptureFixture[str]) -> None:
     studio = make_studio(MODELS + """
 [routes.safe]
 default = "flaky"
@@ -117,7 +120,7 @@ fallback = ["fast"]
     assert stored[1]["fallback_of"] == stored[0]["id"]
 
 
-async def test_missing_capability_falls_back(make_studio, tmp_path: Path) -> None:
+async def test_missing_capability_falls_back(make_studio: Callable[..., Any], tmp_path: Path) -> None:
     from chatimg.engines.layout import render
 
     source = tmp_path / "source.png"
@@ -135,7 +138,7 @@ fallback = ["painter"]
     assert done.fallback_of == refused.id
 
 
-async def test_a_mask_routes_to_an_inpaint_model(make_studio, tmp_path: Path) -> None:
+async def test_a_mask_routes_to_an_inpaint_model(make_studio: Callable[..., Any], tmp_path: Path) -> None:
     from PIL import Image
 
     from chatimg.engines.layout import render
@@ -150,7 +153,7 @@ async def test_a_mask_routes_to_an_inpaint_model(make_studio, tmp_path: Path) ->
     assert "inpaint" in outcome.generations[0].route_reason
 
 
-async def test_budget_picks_the_cheapest_model_that_fits(make_studio) -> None:
+async def test_budget_picks_the_cheapest_model_that_fits(make_studio: Callable[..., Any]) -> None:
     studio = make_studio(MODELS + """
 [routes.thrifty]
 rules = [{ when = "budget", models = ["pricey", "painter", "typo"] }]
@@ -170,7 +173,7 @@ default = "pricey"
     assert unbounded.generations[0].resolved_model == "pricey"
 
 
-async def test_failed_validation_can_fall_back(make_studio) -> None:
+async def test_failed_validation_can_fall_back(make_studio: Callable[..., Any]) -> None:
     studio = make_studio(MODELS + """
 [validation]
 enabled = ["blank"]
@@ -186,7 +189,7 @@ fallback_on_validation = true
     assert fast.fallback_of == dark.id and "failed validation" in fast.route_reason
 
 
-async def test_estimate_cost_includes_fan_out(make_studio) -> None:
+async def test_estimate_cost_includes_fan_out(make_studio: Callable[..., Any]) -> None:
     studio = make_studio(AUTO)
     params = GenerationSpec.build(count=2)
     assert studio.estimate_cost(["fast", "pricey"], params) == pytest.approx(0.18)
@@ -196,13 +199,13 @@ async def test_estimate_cost_includes_fan_out(make_studio) -> None:
     assert studio.estimate_cost(["nope"], params) is None
 
 
-async def test_unknown_policy_model_is_a_clear_error(make_studio) -> None:
+async def test_unknown_policy_model_is_a_clear_error(make_studio: Callable[..., Any]) -> None:
     studio = make_studio(MODELS + '[routes.bad]\ndefault = "ghost"\n')
     outcome = await studio.generate("a calm sea", ["bad"])
     assert "unknown model 'ghost'" in outcome.generations[0].error
 
 
-async def test_openai_compatible_server_500_falls_back(make_studio, monkeypatch) -> None:
+async def test_openai_compatible_server_500_falls_back(make_studio: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
     import httpx
 
     calls: list[str] = []
@@ -242,7 +245,7 @@ fallback = ["fast"]
     [("busy", "429"), ("slow", "timed out"), ("filtered", "safety filter")],
 )
 async def test_timeouts_rate_limits_and_safety_blocks_fall_back(
-    make_studio, path: str, error: str
+    make_studio: Callable[..., Any], path: str, error: str
 ) -> None:
     studio = make_studio(MODELS + f"""
 [models.shaky]

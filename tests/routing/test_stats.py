@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -11,7 +13,7 @@ from tests.routing.test_routing import MODELS
 
 
 async def test_leaderboard_counts_images_failures_typography_cost_and_wins(
-    make_studio, capsys: pytest.CaptureFixture[str]
+    make_studio: Callable[..., Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     studio = make_studio(MODELS)
     fanned = await studio.generate('a poster that says "OPEN LATE"', ["typo", "fast"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from sqlmodel import SQLModel
 from chatimg.store.database import Database
 
 
-def _drift(database: Database) -> list:
+def _drift(database: Database) -> list[Any]:
     import chatimg.store.tables  # noqa: F401
 
     prefixes = ("message_fts", "ix_message_text_fts")
@@ -30,7 +31,8 @@ def _drift(database: Database) -> list:
                 ),
             },
         )
-        return compare_metadata(context, SQLModel.metadata)
+        drift: list[Any] = compare_metadata(context, SQLModel.metadata)
+        return drift
 
 
 def test_empty_database_upgrades_to_head_with_no_drift(database_url: str) -> None:
@@ -108,7 +110,7 @@ def test_rows_written_at_the_initial_revision_survive_every_upgrade(database_url
     database.dispose()
 
 
-def test_app_start_upgrades_an_old_database(home, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_app_start_upgrades_an_old_database(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from chatimg.studio import Studio
 
     database = Database()

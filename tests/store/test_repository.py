@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -13,7 +14,7 @@ from chatimg.studio import Studio
 
 
 @pytest.fixture
-def any_studio(database_url: str):
+def any_studio(database_url: str) -> Iterator[Studio]:
     studio = Studio.open(load_settings(database_url=database_url))
     yield studio
     studio.close()

@@ -26,7 +26,7 @@ def poster() -> Image.Image:
     """A layout poster (gradient, shapes, text) at a card's pixel size."""
     from chatimg.engines.layout import render
 
-    image = render('a poster that says "SUMMER SALE" in red and blue', 7, 512, 512)
+    image: Image.Image = render('a poster that says "SUMMER SALE" in red and blue', 7, 512, 512)
     return image.convert("RGB").resize((240, 240), Image.Resampling.LANCZOS)
 
 

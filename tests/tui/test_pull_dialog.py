@@ -70,7 +70,7 @@ async def test_picker_pulls_a_downloadable_model_with_progress(
         def status() -> bool:
             with contextlib.suppress(NoMatches):
                 seen.append(str(dialog.query_one("#pull-status").render()))
-            return screen.options.model == "tiny-hub"
+            return bool(screen.options.model == "tiny-hub")
 
         await wait_until(pilot, status, timeout=240, what="pulled and picked")
         assert app.screen is screen

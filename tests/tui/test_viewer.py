@@ -37,6 +37,12 @@ async def _frame(pilot: Any, screen: ViewerScreen, after: int) -> None:
     await wait_until(pilot, lambda: screen.canvas.frames > after, what="a new frame")
 
 
+def _rounded(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    """A crop box rounded to whole pixels."""
+    left, top, right, bottom = box
+    return round(left), round(top), round(right), round(bottom)
+
+
 def _mean_diff(a: Image.Image, b: Image.Image) -> float:
     return sum(ImageStat.Stat(ImageChops.difference(a.convert("RGB"), b.convert("RGB"))).mean) / 3
 
@@ -99,7 +105,7 @@ async def test_zoom_one_to_one_and_pan(make_app: Any) -> None:
         assert view is not None and view.label == "1:1"
         source = _source(screen)
         # 1:1 is exact: each pixel of the image is one half cell
-        box = tuple(round(v) for v in view.crop_box())
+        box = _rounded(view.crop_box())
         assert _mean_diff(strips_to_image(screen.canvas.strips), source.crop(box)) == 0
         centred = box
         frames = screen.canvas.frames
@@ -113,7 +119,7 @@ async def test_zoom_one_to_one_and_pan(make_app: Any) -> None:
             await pilot.press(key)
             if screen.viewport != before:
                 await _frame(pilot, screen, frames)
-        box = tuple(round(v) for v in screen.viewport.crop_box())  # type: ignore[union-attr]
+        box = _rounded(screen.viewport.crop_box())  # type: ignore[union-attr]
         assert box[0] == 0 and box[0] < centred[0] and box[1] == centred[1]
         assert _mean_diff(strips_to_image(screen.canvas.strips), source.crop(box)) == 0
         frames = screen.canvas.frames

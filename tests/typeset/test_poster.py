@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ from tests.typeset.conftest import near, row_runs
 RED = COLOURS["red"]
 
 
-def layout_engine():  # type: ignore[no-untyped-def]
+def layout_engine() -> Any:
     return Catalog.from_settings(EngineContext(Settings())).engine("layout")
 
 

@@ -17,6 +17,7 @@ from chatimg.errors import InvalidRequestError
 from chatimg.imaging import encode_png
 from chatimg.repair import Repair, repair_text
 from chatimg.repair.align import line_fixes
+from chatimg.studio import Studio
 from chatimg.typeset import render_poster
 from chatimg.validate import run_checks
 
@@ -83,13 +84,14 @@ def _store_misspelled_generation(studio: Any) -> tuple[str, str, Image.Image]:
     return generation.id, message.id, image
 
 
-async def test_studio_fix_text_makes_a_linked_generation_that_passes(studio) -> None:
+async def test_studio_fix_text_makes_a_linked_generation_that_passes(studio: Studio) -> None:
     source_id, message_id, image = _store_misspelled_generation(studio)
     source = studio.get_generation(source_id)
     outcome = await studio.fix_text(source_id)
     (repaired,) = outcome.generations
     assert repaired.status == "succeeded" and repaired.resolved_model == "fixtext"
     assert repaired.params["source_asset"] == source.assets[0].sha256
+    assert repaired.route_reason is not None and repaired.receipt is not None
     assert repaired.route_reason.startswith(f"text repair of {source_id}")
     assert "'SALF' -> 'SALE'" in repaired.route_reason
     checks = {v.name: v for v in repaired.validations}
@@ -115,7 +117,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     return code, captured.out, captured.err
 
 
-def test_chatimg_fixtext_command(studio, capsys) -> None:
+def test_chatimg_fixtext_command(studio: Studio, capsys: pytest.CaptureFixture[str]) -> None:
     source_id, _, _ = _store_misspelled_generation(studio)
     code, out, err = run_cli(capsys, "fixtext", source_id, "--json")
     assert code == 0, err

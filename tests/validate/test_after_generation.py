@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
-from chatimg.studio import GenerationEvent
+from chatimg.studio import GenerationEvent, Studio
 
 
-async def test_validations_are_stored_and_shown(studio, capsys) -> None:
+async def test_validations_are_stored_and_shown(studio: Studio, capsys: pytest.CaptureFixture[str]) -> None:
     outcome = await studio.generate('a poster that says "OPEN LATE"', ["layout"])
     (generation,) = outcome.generations
     checks = {v.name: v for v in generation.validations}
@@ -31,12 +31,12 @@ async def test_validations_are_stored_and_shown(studio, capsys) -> None:
     assert "check typography: pass" in capsys.readouterr().out
 
 
-async def test_no_quoted_text_stores_no_typography_row(studio) -> None:
+async def test_no_quoted_text_stores_no_typography_row(studio: Studio) -> None:
     outcome = await studio.generate("a calm teal sea", ["layout"])
     assert {v.name for v in outcome.generations[0].validations} == {"blank", "size"}
 
 
-async def test_finished_comes_before_validation_starts(studio, monkeypatch) -> None:
+async def test_finished_comes_before_validation_starts(studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
     import chatimg.validate as validate
 
     order: list[str] = []
@@ -63,7 +63,7 @@ async def test_finished_comes_before_validation_starts(studio, monkeypatch) -> N
 
 
 @pytest.mark.parametrize("enabled", [[], ["blank"]])
-async def test_enabled_validators_are_configurable(studio, enabled: list[str]) -> None:
+async def test_enabled_validators_are_configurable(studio: Studio, enabled: list[str]) -> None:
     studio.settings.validation.enabled = enabled
     outcome = await studio.generate('a sign "HELLO"', ["layout"])
     assert [v.name for v in outcome.generations[0].validations] == enabled

@@ -29,7 +29,7 @@ def poster(tmp_path: Path) -> Path:
     return path
 
 
-def test_check_json_reports_every_check(capsys, poster: Path) -> None:
+def test_check_json_reports_every_check(capsys: pytest.CaptureFixture[str], poster: Path) -> None:
     code, out, _ = run(capsys, str(poster), "--text", "OPEN LATE", "--json")
     assert code == 0
     (entry,) = json.loads(out)
@@ -45,7 +45,7 @@ def test_check_json_reports_every_check(capsys, poster: Path) -> None:
     assert checks["size"]["passed"] is None  # no requested size for a foreign file
 
 
-def test_a_failed_check_exits_3(capsys, poster: Path) -> None:
+def test_a_failed_check_exits_3(capsys: pytest.CaptureFixture[str], poster: Path) -> None:
     code, out, _ = run(capsys, str(poster), "--text", "CLOSED EARLY")
     assert code == 3
     line = next(line for line in out.splitlines() if "typography" in line)
@@ -53,7 +53,7 @@ def test_a_failed_check_exits_3(capsys, poster: Path) -> None:
     assert "cer=1.000 (max 0.05)" in line and "CLOSED missing" in line
 
 
-def test_unreadable_image_is_one_line_error(capsys, poster: Path, tmp_path: Path) -> None:
+def test_unreadable_image_is_one_line_error(capsys: pytest.CaptureFixture[str], poster: Path, tmp_path: Path) -> None:
     bogus = tmp_path / "notes.png"
     bogus.write_text("not an image")
     code, out, err = run(capsys, str(poster), str(bogus))
@@ -63,7 +63,7 @@ def test_unreadable_image_is_one_line_error(capsys, poster: Path, tmp_path: Path
     assert code == 1 and err.startswith("chatimg: error:") and len(err.strip().splitlines()) == 1
 
 
-def test_check_reads_the_prompt_chatimg_embedded(capsys) -> None:
+def test_check_reads_the_prompt_chatimg_embedded(capsys: pytest.CaptureFixture[str]) -> None:
     from chatimg.cli import main as cli_main
 
     capsys.readouterr()

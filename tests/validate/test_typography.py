@@ -7,12 +7,12 @@ from PIL import Image
 
 from chatimg.engines.layout import render
 from chatimg.validate import ocr, run_checks
-from chatimg.validate.base import CheckInput
+from chatimg.validate.base import CheckInput, CheckResult
 from chatimg.validate.registry import BUILTIN_VALIDATORS, load_validators
 from chatimg.validate.text import error_rates, normalise
 
 
-def typography(image: Image.Image, expected: str | None):
+def typography(image: Image.Image, expected: str | None) -> CheckResult:
     (result,) = run_checks(image, expected_text=expected, names=["typography"])
     return result
 
