@@ -22,7 +22,8 @@ run: install
 	$(VENV)/bin/chatimg
 
 test: install-dev
-	bash .ci/with-postgres.sh $(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	bash .ci/with-postgres.sh $(PY) -m pytest -n 2 --dist loadgroup \
+	    --cov=chatimg --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 # The real-terminal test (tests/tui/test_xterm.py) runs xterm as a VT340 under Xvfb: CI installs
 # them here when it runs as root with apt-get; elsewhere that test skips when they are missing.

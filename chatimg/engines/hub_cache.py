@@ -122,4 +122,8 @@ def remove_model(name: str, entries: Mapping[str, ModelEntry]) -> Removal:
         for partial in (folder / "blobs").glob("*.incomplete"):
             freed += partial.stat().st_size
             partial.unlink(missing_ok=True)
+        snapshots = folder / "snapshots"
+        if not (snapshots.is_dir() and any(snapshots.iterdir())):
+            # no revision is left, so the refs and notes of this repo serve no model
+            shutil.rmtree(folder, ignore_errors=True)
     return Removal(name, repo_id, commits, freed, kept)
