@@ -130,11 +130,12 @@ async def reproduce(engine: Engine, model: str, receipt: Receipt, ask: Ask,
         options = {k: v for k, v in options.items() if k in engine.Options.model_fields}
     request = engine.validate_request(engine.request(
         receipt.run_spec, source_image=ask.source_image, mask=ask.mask, options=options))
-    if model == receipt.model.name:  # an engine that keeps this version runs it
-        request = replace(request, version=receipt.model.version)
-    result = await engine.generate(request, progress, cancel)
     info = engine.info
-    version = result.model_version or (request.version if request.version else info.version)
+    version = info.version
+    if model == receipt.model.name and receipt.model.version in info.kept_versions:
+        version = receipt.model.version  # an earlier version this engine still runs
+        request = replace(request, version=version)
+    result = await engine.generate(request, progress, cancel)
     return [
         None if image.safety_filtered else prepare(
             image.data, image.image,

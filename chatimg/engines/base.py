@@ -73,6 +73,8 @@ class ModelInfo:
     """Recommended defaults: ``steps``, ``guidance``, ``width``, ``height``, ``scheduler``."""
     note: str | None = None
     """Shown in ``chatimg models`` (e.g. a retirement notice)."""
+    kept_versions: tuple[str, ...] = ()
+    """Earlier versions this engine can still run, so their receipts replay byte for byte."""
 
 
 class EngineOptions(BaseModel):

@@ -49,6 +49,7 @@ class LayoutEngine(Engine):
             engine=self.kind,
             model_id="builtin/layout",
             version=f"layout-{VERSION}",
+            kept_versions=(legacy.VERSION,),
             capabilities=Capabilities(
                 txt2img=True, seed=True, max_width=4096, max_height=4096, max_count=8,
                 deterministic=True,
