@@ -2,7 +2,7 @@
 
 Two posters are made with the CLI; ``chatimg`` then opens in ``xterm -ti vt340`` under Xvfb
 with ``CHATIMG_IMAGES`` unset, so it must detect Sixel by asking the terminal. Screenshots
-(``xwd -root``) must show the red-and-yellow poster's own pixels (PSNR against the stored
+(``xwd -root``) must show the red-and-orange poster's own pixels (PSNR against the stored
 image, and far more colours than xterm's 16), and after a mouse-wheel scroll the poster
 must have moved with the thread, clipped, with nothing of it left behind. ``.ci/run``
 installs xterm, xvfb, x11-apps and xdotool; in CI the test never skips.
@@ -63,7 +63,7 @@ def screenshot(display: str) -> Image.Image:
 
 
 def poster_box(shot: Image.Image, min_width: int) -> tuple[int, int, int, int] | None:
-    """The box of the red-and-yellow poster: the longest run of rows with at least
+    """The box of the red-and-orange poster: the longest run of rows with at least
     ``min_width`` warm pixels, and the columns warm in most of those rows."""
     pixels = np.asarray(shot, dtype=np.int32)
     red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
@@ -114,7 +114,7 @@ def make_posters(home: Path) -> Path:
 
     first = gen('a poster that says "FIRST" in blue and green', "--seed", "3")
     conversation = str(first["conversation_id"])
-    second = gen('a poster that says "XTERM" in red and yellow', "--seed", "7",
+    second = gen('a poster that says "XTERM" on red and orange', "--seed", "5",
                  "--conversation", conversation)
     state = home / "data" / "state.json"
     state.write_text(json.dumps({"conversation_id": conversation}), encoding="utf-8")
