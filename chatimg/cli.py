@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("chatimg.commands.check", "check", "Run the validators on image files."),
     "bench": ("chatimg.commands.bench", "bench", "Benchmark models on a prompt set."),
     "compare": ("chatimg.commands.compare", "compare", "Compare 2-4 generations; contact sheet."),
+    "doctor": ("chatimg.commands.doctor", "doctor", "Check the store; --repair, --gc."),
 }
 
 

@@ -161,21 +161,35 @@ class Studio:
         self._router: Router | None = None
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, migrate: bool = True) -> Studio:
+    def open(
+        cls, settings: Settings | None = None, *, migrate: bool = True, tidy: bool = True
+    ) -> Studio:
         """Build a Studio from settings (default: the config file and environment).
 
         Upgrades the database to the newest schema, marks generations a previous process left
-        running as ``interrupted`` and removes half-written asset files.
+        running as ``interrupted`` and removes half-written asset files (unless ``tidy`` is
+        False: ``chatimg doctor`` reports those instead).
         """
         settings = settings or load_settings()
         database = Database(settings.database_url)
         if migrate:
             database.ensure_current()
         studio = cls(settings, database, AssetStore(paths.assets_dir()))
-        if migrate:
-            studio.repo.mark_interrupted()
-            studio.assets.sweep_partials()
+        if migrate and tidy and database.writable:
+            studio.tidy_after_crashes()
         return studio
+
+    def tidy_after_crashes(self) -> None:
+        """Mark generations whose process died as ``interrupted`` and remove old temp files of
+        dead writers. Live processes' work is left alone; a failure here (a full disk) never
+        stops a start."""
+        from chatimg.errors import StoreError
+
+        try:
+            self.repo.mark_interrupted()
+        except StoreError:
+            pass
+        self.assets.sweep_partials()
 
     def close(self) -> None:
         self.db.dispose()
@@ -265,7 +279,11 @@ class Studio:
         )
 
     def load_thread(self, conversation_id: str) -> domain.Thread:
-        return self.repo.load_thread(conversation_id)
+        """A conversation's messages and generations; images marked ``missing`` or ``damaged``
+        (wrong size) when their file is so."""
+        from chatimg.doctor import with_file_states
+
+        return with_file_states(self.repo.load_thread(conversation_id))
 
     def search(self, text: str, limit: int = 50) -> list[domain.SearchHit]:
         return self.repo.search(text, limit)
@@ -441,6 +459,8 @@ class Studio:
                 route_reason=reason, fallback_of=previous,
             )
             ids.append(generation_id)
+            if outcome == "succeeded" and not validate:
+                self.repo.update_generation(generation_id, checks_state=None)
             if outcome == "succeeded" and validate:
                 passed = await self._validate(generation_id, request, emit, model)
                 if not passed and plan.fallback_on_validation and position + 1 < len(plan.chain):
@@ -592,8 +612,10 @@ class Studio:
                 f"safety filter: the provider withheld all {filtered} image(s)"
                 if filtered else "the engine returned no images"
             )
+        checks = "pending" if status == "succeeded" and self.settings.validation.enabled else None
         self.repo.finish_generation(
             generation_id, files, status=status, error=error, finished_at=utcnow(),
+            checks_state=checks,
             latency_ms=round(latency_ms, 3), cost_usd=cost, cost_estimated=estimated,
             receipt=receipt, model_version=result.model_version or info.version,
         )
@@ -613,8 +635,8 @@ class Studio:
         results = await asyncio.to_thread(
             validate_generation, generation, request, self.settings
         )
+        self.repo.add_validations(results, completes=generation_id)
         if results:
-            self.repo.add_validations(results)
             emit(GenerationEvent("validated", generation_id, model,
                                  generation=self.repo.get_generation(generation_id)))
         return all(result.passed for result in results)

@@ -17,6 +17,7 @@ from chatimg.errors import NotFoundError
 from chatimg.ids import new_id
 from chatimg.store.assets import StoredFile
 from chatimg.store.database import Database
+from chatimg.store.owner import Owner, current_owner, is_alive
 from chatimg.store.tables import (
     AssetRow,
     ConversationRow,
@@ -271,6 +272,8 @@ class Repository:
             route_reason=route_reason, fallback_of=fallback_of, queued_at=utcnow(),
             cost_usd=cost_usd, receipt={},
         )
+        owner = current_owner()
+        row.owner_host, row.owner_pid, row.owner_start = owner.host, owner.pid, owner.start
         if status in ("failed", "cancelled"):
             row.finished_at = row.queued_at
         with self.db.write() as session:
@@ -318,17 +321,20 @@ class Repository:
                 setattr(row, name, value)
             session.add(row)
 
-    @staticmethod
-    def _ensure_asset(session: Session, stored: StoredFile) -> None:
-        if session.get(AssetRow, stored.sha256) is None:
-            session.add(
-                AssetRow(
-                    sha256=stored.sha256, mime=stored.mime, width=stored.width,
-                    height=stored.height, bytes=stored.bytes, path=stored.path,
-                    created_at=utcnow(),
-                )
-            )
-            session.flush()
+    def _ensure_asset(self, session: Session, stored: StoredFile) -> None:
+        """Insert the asset row unless present; safe when other processes insert it too."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql if self.db.backend == "postgresql" else sqlite
+        values = {
+            "sha256": stored.sha256, "mime": stored.mime, "width": stored.width,
+            "height": stored.height, "bytes": stored.bytes, "path": stored.path,
+            "created_at": utcnow(),
+        }
+        session.execute(
+            dialect.insert(AssetRow).values(**values)
+            .on_conflict_do_nothing(index_elements=["sha256"])
+        )
 
     def record_asset(self, stored: StoredFile) -> None:
         """Make sure an asset row exists for a stored file."""
@@ -381,13 +387,63 @@ class Repository:
             session.execute(sa.delete(PickRow).where(col(PickRow.winner_id) == generation_id))
             session.delete(row)
 
+    def mark_damaged(self, generation_ids: Sequence[str], sha256: str) -> None:
+        """Say on each generation that its image ``sha256`` is missing or damaged."""
+        if not generation_ids:
+            return
+        with self.db.write() as session:
+            session.execute(
+                sa.update(GenerationRow).where(col(GenerationRow.id).in_(list(generation_ids)))
+                .values(error=f"image {sha256[:12]} is missing or damaged: restore it with "
+                              "chatimg doctor --repair --from-bundle FILE")
+            )
+
+    def clear_damage(self, generation_ids: Sequence[str], sha256: str) -> None:
+        """Undo :meth:`mark_damaged` once the image is restored."""
+        if not generation_ids:
+            return
+        with self.db.write() as session:
+            session.execute(
+                sa.update(GenerationRow).where(col(GenerationRow.id).in_(list(generation_ids)))
+                .where(col(GenerationRow.error).startswith(f"image {sha256[:12]} is missing"))
+                .values(error=None)
+            )
+
+    def stuck_generations(self) -> list[str]:
+        """Ids of queued or running generations whose process is gone (on this host).
+
+        Rows from before owners were recorded count as stuck; rows whose owner runs on another
+        host are left alone (their liveness cannot be told from here).
+        """
+        query = select(
+            GenerationRow.id, GenerationRow.owner_host, GenerationRow.owner_pid,
+            GenerationRow.owner_start,
+        ).where(col(GenerationRow.status).in_(["queued", "running"]))
+        with self.db.read() as session:
+            rows = session.exec(query).all()
+        stuck = []
+        for generation_id, host, pid, start in rows:
+            if host is None or pid is None or is_alive(Owner(host, pid, start or 0)) is False:
+                stuck.append(generation_id)
+        return stuck
+
     def mark_interrupted(self) -> int:
-        """Generations left queued or running by a previous process become ``interrupted``."""
+        """Generations whose process died while they were queued or running become
+        ``interrupted``; a live process's generations are never touched.
+
+        Reads first and writes only when something is stuck, so a start on a full or busy
+        disk costs no write.
+        """
+        stuck = self.stuck_generations()
+        if not stuck:
+            return 0
         with self.db.write() as session:
             result = session.execute(
                 sa.update(GenerationRow)
+                .where(col(GenerationRow.id).in_(stuck))
                 .where(col(GenerationRow.status).in_(["queued", "running"]))
-                .values(status="interrupted", error="interrupted: chatimg stopped while it ran")
+                .values(status="interrupted", error="interrupted: chatimg stopped while it ran",
+                        finished_at=utcnow())
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -447,8 +503,17 @@ class Repository:
 
     # -- validations and picks -------------------------------------------------------------------
 
-    def add_validations(self, results: Sequence[domain.ValidationResult]) -> None:
+    def add_validations(
+        self, results: Sequence[domain.ValidationResult], *, completes: str | None = None
+    ) -> None:
+        """Store check results; ``completes`` names a generation whose checks are now done
+        (recorded in the same transaction, so a crash never leaves half a set marked done)."""
         with self.db.write() as session:
+            if completes is not None:
+                session.execute(
+                    sa.update(GenerationRow).where(col(GenerationRow.id) == completes)
+                    .values(checks_state="done")
+                )
             for result in results:
                 session.add(
                     ValidationRow(

@@ -112,6 +112,15 @@ class GenerationRow(SQLModel, table=True):
     receipt: dict[str, Any] = Field(
         default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False)
     )
+    owner_host: str | None = Field(default=None, max_length=255)
+    """The host of the process that runs (or ran) it; with pid and start, tells a live run."""
+    owner_pid: int | None = None
+    owner_start: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, nullable=True)
+    )
+    """The owner process's start time in clock ticks since boot (0 when unknown)."""
+    checks_state: str | None = Field(default=None, max_length=20)
+    """``pending`` from success until the checks are stored, then ``done``; None: no checks."""
 
 
 class AssetRow(SQLModel, table=True):
