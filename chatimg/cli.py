@@ -75,7 +75,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         result: Any = cli.main(args=argv, prog_name="chatimg", standalone_mode=False)
     except ChatImgError as exc:
-        click.echo(f"chatimg: error: {exc.one_line()}", err=True)
+        from chatimg.safetext import shown
+
+        click.echo(f"chatimg: error: {shown(exc.one_line())}", err=True)
         sys.exit(1)
     except click.exceptions.Abort:
         click.echo("chatimg: aborted", err=True)

@@ -57,3 +57,16 @@ def shown(text: str, *, keep_newlines: bool = False) -> str:
 def is_safe(text: str) -> bool:
     """Whether ``text`` holds no character :func:`shown` would escape (newlines included)."""
     return _UNSAFE.search(text) is None
+
+
+def json_escaped(text: str) -> str:
+    """JSON text with the characters :func:`shown` escapes written as ``\\uXXXX`` escapes.
+
+    ``json.dumps(..., ensure_ascii=False)`` already escapes C0 controls but writes DEL, C1 and
+    the bidirectional and invisible characters raw; this keeps the JSON equal in value and
+    safe to print.
+    """
+    # Inside strings json.dumps escapes newlines and tabs; outside they are indentation.
+    if not _UNSAFE_KEEP_LINES.search(text):
+        return text
+    return _UNSAFE_KEEP_LINES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from chatimg.commands.common import json_option, open_studio, print_json, when
+from chatimg.safetext import shown
 
 
 @click.command()
@@ -22,7 +23,7 @@ def ls(limit: int | None, query: str | None, as_json: bool) -> None:
         click.echo("no conversations yet: try `chatimg gen \"a poster that says \\\"HELLO\\\"\"`")
         return
     for c in conversations:
-        title = c.title or "(untitled)"
+        title = shown(c.title) or "(untitled)"
         click.echo(f"{c.id}  {when(c.updated_at)}  {c.message_count:>4} msg  {title}")
 
 
@@ -31,27 +32,32 @@ def ls(limit: int | None, query: str | None, as_json: bool) -> None:
 @json_option
 def show(conversation_id: str, as_json: bool) -> None:
     """Show a conversation: messages, generations, images and checks."""
+    from chatimg.doctor import with_file_states
+
     with open_studio() as studio:
-        thread = studio.load_thread(conversation_id)
+        thread = with_file_states(studio.load_thread(conversation_id), deep=True)
     if as_json:
         print_json(thread)
         return
     conv = thread.conversation
-    click.echo(f"{conv.title or '(untitled)'}  [{conv.id}]  {len(thread.messages)} messages")
+    click.echo(f"{shown(conv.title) or '(untitled)'}  [{conv.id}]  {len(thread.messages)} messages")
     for message in thread.messages:
         branch = f" (branch of {message.parent_id})" if message.parent_id else ""
-        click.echo(f"\n{when(message.created_at)}  {message.role}{branch}: {message.text}")
+        text = shown(message.text, keep_newlines=True)
+        click.echo(f"\n{when(message.created_at)}  {message.role}{branch}: {text}")
         for g in message.generations:
             model = g.resolved_model or g.requested_model
             cost = f"${g.cost_usd:.3f}" if g.cost_usd is not None else "-"
             latency = f"{g.latency_ms:.0f} ms" if g.latency_ms is not None else "-"
             click.echo(f"  [{g.status}] {model}  {latency}  {cost}  {g.id}")
             if g.route_reason:
-                click.echo(f"     route: {g.route_reason}")
+                click.echo(f"     route: {shown(g.route_reason)}")
             if g.error:
-                click.echo(f"     error: {g.error}")
+                click.echo(f"     error: {shown(g.error)}")
             for asset in g.assets:
-                click.echo(f"     {asset.width}x{asset.height} seed={asset.seed} {asset.path}")
+                mark = f" [{asset.state.upper()}: run chatimg doctor]" if asset.state else ""
+                click.echo(f"     {asset.width}x{asset.height} seed={asset.seed} "
+                           f"{shown(asset.path)}{mark}")
             for check in g.validations:
                 mark = "pass" if check.passed else "FAIL"
                 click.echo(f"     check {check.name}: {mark} {check.score}")
@@ -69,10 +75,11 @@ def search(text: str, limit: int, as_json: bool) -> None:
         print_json(hits)
         return
     if not hits:
-        click.echo(f"nothing matches {text!r}")
+        click.echo(f"nothing matches '{shown(text)}'")
         return
     for hit in hits:
-        click.echo(f"{hit.conversation_id}  {hit.conversation_title[:30]:<30}  {hit.snippet}")
+        title = shown(hit.conversation_title)[:30]
+        click.echo(f"{hit.conversation_id}  {title:<30}  {shown(hit.snippet)}")
 
 
 @click.command()
@@ -88,12 +95,28 @@ def rename(conversation_id: str, title: str) -> None:
 @click.command()
 @click.argument("conversation_id")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def rm(conversation_id: str, yes: bool) -> None:
-    """Delete a conversation (its image files stay in the asset store)."""
+@click.option("--keep-files/--reclaim-files", default=None,
+              help="Keep (or delete) the images only this conversation used "
+                   "(default: ask; with --yes, delete).")
+def rm(conversation_id: str, yes: bool, keep_files: bool | None) -> None:
+    """Delete a conversation, and (when you agree) the images nothing else uses."""
+    from chatimg.repair import conversation_assets, reclaim_assets
+
     with open_studio() as studio:
         conversation = studio.get_conversation(conversation_id)
-        if not yes and not click.confirm(f"Delete {conversation.title or conversation_id!r}?"):
+        name = shown(conversation.title) or conversation_id
+        if not yes and not click.confirm(f"Delete '{name}'?"):
             click.echo("kept")
             return
+        hashes = conversation_assets(studio, conversation_id)
         studio.delete_conversation(conversation_id)
-    click.echo(f"deleted {conversation_id}")
+        click.echo(f"deleted {conversation_id}")
+        if not hashes or keep_files:
+            return
+        if keep_files is None and not yes and not click.confirm(
+            f"Also delete the images only it used (up to {len(hashes)})?", default=True
+        ):
+            return
+        removed, freed = reclaim_assets(studio, hashes)
+    if removed:
+        click.echo(f"reclaimed {removed} image(s), {freed / 1e6:.1f} MB")

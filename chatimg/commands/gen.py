@@ -10,6 +10,7 @@ import click
 
 from chatimg.commands.common import json_option, open_studio, print_json
 from chatimg.errors import InvalidRequestError
+from chatimg.safetext import shown
 
 _SIZE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
 
@@ -130,7 +131,7 @@ def gen(
                 for a in g.assets:
                     click.echo(f"{model}: {a.width}x{a.height} seed={a.seed} {a.path}")
             else:
-                click.echo(f"{model}: {g.status}: {g.error}")
+                click.echo(f"{model}: {g.status}: {shown(g.error or '')}")
     return 0 if outcome.any_succeeded else 1
 
 

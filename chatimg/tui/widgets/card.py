@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from chatimg import domain
+from chatimg.safetext import shown
 from chatimg.tui.widgets.image import CardImage
 
 STATUS_ICONS = {"queued": "…", "running": "⟳", "succeeded": "✓", "failed": "✗",
@@ -111,13 +112,17 @@ def detail_text(generation: domain.Generation | None, progress: CardProgress | N
         else:
             lines.append(Text("⟳ waiting…" if status == "queued" else "⟳ working…  esc cancels"))
     if generation is not None:
+        for asset in generation.assets:
+            if asset.state:
+                lines.append(Text(f"⚠ image {asset.index + 1} {asset.state}: run chatimg doctor",
+                                  style="bold red"))
         if generation.error:
-            reason = " ".join(generation.error.split())
+            reason = shown(" ".join(generation.error.split()))
             lines.append(Text(f"✗ {reason}", style="bold red"))
         if status in ("failed", "cancelled", "interrupted"):
             lines.append(Text("r retry · m run on another model", style="dim"))
         if generation.route_reason:
-            lines.append(Text(f"route: {generation.route_reason}", style="dim"))
+            lines.append(Text(f"route: {shown(generation.route_reason)}", style="dim"))
         if generation.validations:
             checks = Text()
             for result in generation.validations:

@@ -17,6 +17,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from chatimg import domain
+from chatimg.safetext import shown
 
 if TYPE_CHECKING:
     from chatimg.studio import Studio
@@ -26,7 +27,7 @@ LIMIT = 2000
 
 def conversation_option(conversation: domain.Conversation) -> Option:
     """One row: the title, and a dim count of messages."""
-    label = Text(conversation.title or "untitled", no_wrap=True, overflow="ellipsis")
+    label = Text(shown(conversation.title) or "untitled", no_wrap=True, overflow="ellipsis")
     if conversation.message_count:
         label.append(f"  {conversation.message_count}", style="dim")
     return Option(label, id=conversation.id)
