@@ -65,12 +65,16 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self.writable = True
         """False when the SQLite file or its folder cannot be written (opened read-only)."""
+        self.read_only_reason: str | None = None
+        """Why it was opened read-only: ``read-only`` or ``disk full``."""
         self.sqlite_path: Path | None = None
         if self.is_sqlite:
             database = parsed.database
             if database and database != ":memory:" and not database.startswith("file:"):
                 self.sqlite_path = Path(database)
-                self.writable = _prepare_sqlite_file(self.sqlite_path, explicit=url is not None)
+                self.read_only_reason = _prepare_sqlite_file(self.sqlite_path,
+                                                             explicit=url is not None)
+                self.writable = self.read_only_reason is None
             connect_args: dict[str, Any] = {
                 "check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000,
             }
@@ -112,6 +116,10 @@ class Database:
     def write(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on error."""
         if not self.writable:
+            if self.read_only_reason == "disk full":
+                raise StoreError(f"the disk holding {self.sqlite_path} is full",
+                                 "free some space; reading (ls, show, search, export) still "
+                                 "works")
             raise StoreError(f"{self.sqlite_path} is read-only: nothing can be changed",
                              "reading (ls, show, search, export) still works")
         with (
@@ -293,8 +301,14 @@ def _holds_images(assets: Path) -> bool:
     return False
 
 
-def _prepare_sqlite_file(path: Path, *, explicit: bool) -> bool:
-    """Check an SQLite file's place before opening it; return whether it can be written.
+#: Below this much free space the database opens read-only: SQLite could not even create the
+#: shared-memory file a WAL reader needs, and reading should still work on a full disk.
+MIN_FREE_BYTES = 1 << 20
+
+
+def _prepare_sqlite_file(path: Path, *, explicit: bool) -> str | None:
+    """Check an SQLite file's place before opening it; return why it must be opened read-only
+    (``read-only`` or ``disk full``), or None when it can be written.
 
     Raises:
         StoreError: the folder named by an explicit ``database_url`` does not exist, or the
@@ -325,8 +339,18 @@ def _prepare_sqlite_file(path: Path, *, explicit: bool) -> bool:
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         if not path.exists():
             raise StoreError(f"no database at {path}, and its folder is read-only")
-        return False
-    return True
+        return "read-only"
+    if path.exists() and _free_bytes(folder) < MIN_FREE_BYTES:
+        return "disk full"
+    return None
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        info = os.statvfs(folder)
+    except (OSError, AttributeError):  # no statvfs on Windows: assume room
+        return MIN_FREE_BYTES
+    return info.f_bavail * info.f_frsize
 
 
 def _read_only_creator(path: Path) -> Any:
