@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from chatimg import paths
 from chatimg.doctor import DoctorReport, Finding
 from chatimg.errors import ChatImgError
+from chatimg.store import runs
 from chatimg.store.tables import AssetRow
 
 if TYPE_CHECKING:
@@ -85,9 +86,9 @@ async def _restore(studio: Studio, finding: Finding, sources: dict[str, tuple[Pa
     if data is not None:
         studio.assets.put(data)
         report.repaired.append(f"restored {sha[:12]} ({target.name})")
-        studio.repo.clear_damage(finding.generations, sha)
+        runs.clear_damage(studio.db, finding.generations, sha)
         return
-    studio.repo.mark_damaged(finding.generations, sha)
+    runs.mark_damaged(studio.db, finding.generations, sha)
     report.unrepaired.append(
         f"image {sha[:12]} is {finding.kind.split('-')[0]} and could not be restored "
         "(give a bundle that holds it with --from-bundle)"

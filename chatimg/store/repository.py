@@ -15,9 +15,10 @@ from sqlmodel import Session, col, select
 from chatimg import domain
 from chatimg.errors import NotFoundError
 from chatimg.ids import new_id
+from chatimg.store import runs
 from chatimg.store.assets import StoredFile
 from chatimg.store.database import Database
-from chatimg.store.owner import Owner, current_owner, is_alive
+from chatimg.store.owner import current_owner
 from chatimg.store.tables import (
     AssetRow,
     ConversationRow,
@@ -387,65 +388,13 @@ class Repository:
             session.execute(sa.delete(PickRow).where(col(PickRow.winner_id) == generation_id))
             session.delete(row)
 
-    def mark_damaged(self, generation_ids: Sequence[str], sha256: str) -> None:
-        """Say on each generation that its image ``sha256`` is missing or damaged."""
-        if not generation_ids:
-            return
-        with self.db.write() as session:
-            session.execute(
-                sa.update(GenerationRow).where(col(GenerationRow.id).in_(list(generation_ids)))
-                .values(error=f"image {sha256[:12]} is missing or damaged: restore it with "
-                              "chatimg doctor --repair --from-bundle FILE")
-            )
-
-    def clear_damage(self, generation_ids: Sequence[str], sha256: str) -> None:
-        """Undo :meth:`mark_damaged` once the image is restored."""
-        if not generation_ids:
-            return
-        with self.db.write() as session:
-            session.execute(
-                sa.update(GenerationRow).where(col(GenerationRow.id).in_(list(generation_ids)))
-                .where(col(GenerationRow.error).startswith(f"image {sha256[:12]} is missing"))
-                .values(error=None)
-            )
-
     def stuck_generations(self) -> list[str]:
-        """Ids of queued or running generations whose process is gone (on this host).
-
-        Rows from before owners were recorded count as stuck; rows whose owner runs on another
-        host are left alone (their liveness cannot be told from here).
-        """
-        query = select(
-            GenerationRow.id, GenerationRow.owner_host, GenerationRow.owner_pid,
-            GenerationRow.owner_start,
-        ).where(col(GenerationRow.status).in_(["queued", "running"]))
-        with self.db.read() as session:
-            rows = session.exec(query).all()
-        stuck = []
-        for generation_id, host, pid, start in rows:
-            if host is None or pid is None or is_alive(Owner(host, pid, start or 0)) is False:
-                stuck.append(generation_id)
-        return stuck
+        """Ids of queued or running generations whose process is gone (``store.runs``)."""
+        return runs.stuck_generations(self.db)
 
     def mark_interrupted(self) -> int:
-        """Generations whose process died while they were queued or running become
-        ``interrupted``; a live process's generations are never touched.
-
-        Reads first and writes only when something is stuck, so a start on a full or busy
-        disk costs no write.
-        """
-        stuck = self.stuck_generations()
-        if not stuck:
-            return 0
-        with self.db.write() as session:
-            result = session.execute(
-                sa.update(GenerationRow)
-                .where(col(GenerationRow.id).in_(stuck))
-                .where(col(GenerationRow.status).in_(["queued", "running"]))
-                .values(status="interrupted", error="interrupted: chatimg stopped while it ran",
-                        finished_at=utcnow())
-            )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        """Mark generations whose process died as ``interrupted`` (``store.runs``)."""
+        return runs.mark_interrupted(self.db)
 
     def get_generations(self, generation_ids: Sequence[str]) -> list[domain.Generation]:
         """Generations by id, in the order given, with assets and validations."""
