@@ -56,6 +56,7 @@ class Finding:
 
     @property
     def is_problem(self) -> bool:
+        """Whether this is something wrong (not only reclaimable space)."""
         return self.kind in PROBLEM_KINDS
 
 
@@ -72,9 +73,11 @@ class DoctorReport:
     unrepaired: list[str] = field(default_factory=list)
 
     def problems(self) -> list[Finding]:
+        """Findings that make the store wrong (the command exits 1 while any remain)."""
         return [f for f in self.findings if f.is_problem]
 
     def garbage(self) -> list[Finding]:
+        """Findings that are only reclaimable space (``--gc``)."""
         return [f for f in self.findings if not f.is_problem]
 
     @property
@@ -83,6 +86,7 @@ class DoctorReport:
         return not self.problems()
 
     def as_dict(self) -> dict[str, Any]:
+        """The report for ``--json``."""
         return {
             "ok": self.ok, "checked": dict(self.checked),
             "problems": [asdict(f) for f in self.problems()],

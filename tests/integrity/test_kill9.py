@@ -66,6 +66,7 @@ def _running(database: Path) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # 20 killed CLI runs and their start-ups on a shared machine
 def test_kill_9_at_random_moments_then_repair_and_gc(
     cli: Any, home: Path, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

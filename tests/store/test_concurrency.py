@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,20 @@ LISTER = textwrap.dedent(
 )
 
 
+@pytest.fixture(autouse=True)
+def _no_stragglers() -> Iterator[None]:
+    """Whatever a failed test left running is killed (each process by its own handle)."""
+    yield
+    for process in _SPAWNED:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=60)
+    _SPAWNED.clear()
+
+
+_SPAWNED: list[subprocess.Popen[str]] = []
+
+
 def _env(home: Path, database_url: str) -> dict[str, str]:
     env = {**os.environ, "CHATIMG_HOME": str(home), "CHATIMG_DATABASE_URL": database_url}
     return env
@@ -80,6 +95,7 @@ def _start_together(
         )
         for n, job in enumerate(jobs)
     ]
+    _SPAWNED.extend(workers)
     deadline = time.monotonic() + 120
     while not all((tmp_path / f"go.w{n}").exists() for n in range(len(jobs))):
         assert time.monotonic() < deadline, "workers never started"
@@ -100,6 +116,7 @@ def _results(workers: list[subprocess.Popen[str]]) -> list[list[int]]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)  # 160 CLI runs on a shared 2-core machine
 def test_eight_writers_and_a_lister_lose_nothing(
     home: Path, tmp_path: Path, database_url: str
 ) -> None:
@@ -108,6 +125,7 @@ def test_eight_writers_and_a_lister_lose_nothing(
     lister = subprocess.Popen([sys.executable, "-c", LISTER, str(stop)],
                               env=_env(home, database_url), cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _SPAWNED.append(lister)
     jobs = [["gen", f'sign that says "W{n} {{i}}"', "-m", "layout", "--seed", "{i}", "-q"]
             for n in range(8)]
     workers = _start_together(home, database_url, tmp_path, jobs, rounds=20)
@@ -138,6 +156,7 @@ def test_eight_writers_and_a_lister_lose_nothing(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # 8 processes at once on a shared 2-core machine
 def test_eight_processes_store_the_same_image(
     home: Path, tmp_path: Path, database_url: str
 ) -> None:
@@ -158,6 +177,7 @@ def test_eight_processes_store_the_same_image(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # 8 processes at once on a shared 2-core machine
 def test_eight_simultaneous_first_starts_all_succeed(
     home: Path, tmp_path: Path, database_url: str
 ) -> None:

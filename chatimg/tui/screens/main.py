@@ -20,6 +20,7 @@ from textual.widgets import Footer
 
 from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
+from chatimg.safetext import shown
 from chatimg.studio import GenerationEvent, GenerationParams
 from chatimg.tui import slash
 from chatimg.tui.options import ComposerOptions
@@ -227,7 +228,8 @@ class MainScreen(Screen[None]):
         if target is None:
             self.notify("no conversation selected")
             return
-        title = next((c.title for c in self.sidebar.conversations if c.id == target), target)
+        title = shown(next((c.title for c in self.sidebar.conversations if c.id == target),
+                           target))
 
         def done(yes: bool | None) -> None:
             if not yes:
