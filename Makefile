@@ -14,6 +14,7 @@ install: $(PY)
 	$(PIP) install --quiet -e ".[ocr]"
 
 install-dev: $(PY)
+	bash .ci/install-fonts.sh
 	$(PIP) install --quiet "torch==2.13.0"
 	$(PIP) install --quiet -e ".[local,ocr,postgres,dev]"
 
@@ -25,7 +26,8 @@ test: install-dev
 
 lint: install-dev
 	$(PY) -m ruff check .
-	$(PY) -m mypy chatimg
+	$(PY) -m mypy chatimg tests
+	$(VENV)/bin/lint-imports
 
 bench: install-dev
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done

@@ -44,17 +44,18 @@ def main() -> None:
 
     from chatimg.compare import load_comparison, load_image, similarity_scores
     from chatimg.compare_sheet import draw_contact_sheet
-    from chatimg.studio import GenerationParams, Studio
+    from chatimg.spec import GenerationSpec
+    from chatimg.studio import Studio
 
     studio = Studio.open()
     first = asyncio.run(studio.generate('a "HELLO" poster', ["layout"],
-                                        GenerationParams(seed=1, width=SIZE, height=SIZE),
+                                        GenerationSpec.build(seed=1, width=SIZE, height=SIZE),
                                         validate=False))
     conversation = first.message.conversation_id
     ids = [first.generations[0].id]
     for seed in (2, 3, 4):
         more = asyncio.run(studio.generate('a "HELLO" poster', ["layout"],
-                                           GenerationParams(seed=seed, width=SIZE, height=SIZE),
+                                           GenerationSpec.build(seed=seed, width=SIZE, height=SIZE),
                                            conversation_id=conversation, validate=False))
         ids.append(more.generations[0].id)
     paths = [g.assets[0].path for g in studio.get_generations(ids)]

@@ -72,10 +72,10 @@ def _write_config(home: Path, threads: int, steps: int, folder_a: Path, folder_b
 
 def _studio_generation(studio: Any, loop: asyncio.AbstractEventLoop, model: str,
                        seed: int) -> Any:
-    from chatimg.studio import GenerationParams
+    from chatimg.spec import GenerationSpec
 
     outcome = loop.run_until_complete(
-        studio.generate(PROMPT, [model], GenerationParams(seed=seed), validate=False)
+        studio.generate(PROMPT, [model], GenerationSpec.build(seed=seed), validate=False)
     )
     (generation,) = outcome.generations
     if generation.status != "succeeded":
@@ -143,7 +143,7 @@ def main() -> None:
         studio = Studio.open()
         loop = asyncio.new_event_loop()
         first = _studio_generation(studio, loop, "bench", 1)  # cold load, excluded
-        cold_a = first.receipt["engine"]["fetch_seconds"]
+        cold_a = first.receipt_data["engine"]["fetch_seconds"]
         (entry,) = shared_cache(studio.context).entries()
         loaded = entry.pipe
 
@@ -184,13 +184,13 @@ def main() -> None:
         # 3. Switch back to a cached model.
         to_b = _studio_generation(studio, loop, "bench-b", 1)
         back = _studio_generation(studio, loop, "bench", 1)
-        cold_b = to_b.receipt["engine"]["fetch_seconds"]
-        hit = back.receipt["engine"]["fetch_seconds"]
+        cold_b = to_b.receipt_data["engine"]["fetch_seconds"]
+        hit = back.receipt_data["engine"]["fetch_seconds"]
         stats = shared_cache(studio.context).stats
         print("\n3. model switch A -> B -> A")
         print(f"   cold load A: {cold_a * 1000:8.1f} ms, cold load B: {cold_b * 1000:8.1f} ms")
         print(f"   back to A from cache: {hit * 1000:8.3f} ms "
-              f"({back.receipt['engine']['cache']}) = {100 * hit / cold_a:.4f}% of cold "
+              f"({back.receipt_data['engine']['cache']}) = {100 * hit / cold_a:.4f}% of cold "
               f"(target < 1%); loads={stats.loads} hits={stats.hits}")
         loop.close()
         studio.close()

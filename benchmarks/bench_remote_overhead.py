@@ -108,18 +108,19 @@ async def measure(url: str) -> None:
     import httpx
 
     from chatimg.config import load_settings
-    from chatimg.engines.base import CancelToken, EngineContext, GenerationRequest
+    from chatimg.engines.base import CancelToken, EngineContext, EngineRequest
     from chatimg.engines.catalog import Catalog
+    from chatimg.spec import GenerationSpec
 
     os.environ.update({"OPENAI_API_KEY": "bench-key-openai", "OPENAI_BASE_URL": url + "/v1",
                        "IDEOGRAM_API_KEY": "bench-key-ideogram", "IDEOGRAM_BASE_URL": url})
     settings = load_settings()
     catalog = Catalog.from_settings(EngineContext(settings))
-    request = GenerationRequest(prompt="a lighthouse at dusk", width=1024, height=1024, seed=1)
+    request = EngineRequest(GenerationSpec(prompt="a lighthouse at dusk", width=1024, height=1024, seed=1))
     bare = httpx.AsyncClient(timeout=30)
-    openai_body = {"model": "gpt-image-2", "prompt": request.prompt, "n": 1,
+    openai_body = {"model": "gpt-image-2", "prompt": request.spec.prompt, "n": 1,
                    "size": "1024x1024"}
-    ideogram_body = {"image_request": {"prompt": request.prompt, "model": "V_2_TURBO",
+    ideogram_body = {"image_request": {"prompt": request.spec.prompt, "model": "V_2_TURBO",
                                        "num_images": 1, "seed": 1,
                                        "resolution": "RESOLUTION_1024_1024"}}
 

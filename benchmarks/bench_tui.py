@@ -35,8 +35,9 @@ GENERATIONS = 500
 def seed_store(conversations: int, generations: int) -> str:
     """Fill the store in ``CHATIMG_HOME``; return the id of the conversation with the long thread."""
     from chatimg.engines.layout import render
+    from chatimg.imaging import encode_png
     from chatimg.store.tables import utcnow
-    from chatimg.studio import Studio, encode_png
+    from chatimg.studio import Studio
 
     studio = Studio.open()
     try:
@@ -231,7 +232,7 @@ async def input_latency(with_generation: bool) -> tuple[list[float], float, floa
                 await pilot.pause(0.01)
             timer.stop()
             load_stall = max(b - a for a, b in itertools.pairwise(ticks))
-            await send(5000)
+            await send(1000)
             card = screen.thread.cards()[-1]
             while card.progress is None or card.progress.step < 1:
                 await pilot.pause(0.005)

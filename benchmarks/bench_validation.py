@@ -22,7 +22,7 @@ import time
 
 def ocr_per_image(count: int) -> None:
     from chatimg.engines.layout import render
-    from chatimg.studio import encode_png
+    from chatimg.imaging import encode_png
     from chatimg.validate import ocr, run_checks
 
     load_start = time.perf_counter()
@@ -49,10 +49,11 @@ def ocr_per_image(count: int) -> None:
 
 
 async def background(count: int) -> None:
-    from chatimg.studio import GenerationParams, Studio
+    from chatimg.spec import GenerationSpec
+    from chatimg.studio import Studio
 
     studio = Studio.open()
-    params = GenerationParams(width=1024, height=1024, seed=1)
+    params = GenerationSpec.build(width=1024, height=1024, seed=1)
     to_finished: dict[bool, list[float]] = {True: [], False: []}
     to_validated: list[float] = []
     order: list[str] = []

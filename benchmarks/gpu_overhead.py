@@ -41,10 +41,10 @@ def _raw_call(pipe: Any, steps: int, size: int, seed: int) -> Any:
 
 
 def _studio_run(studio: Any, loop: asyncio.AbstractEventLoop, steps: int, seed: int) -> Any:
-    from chatimg.studio import GenerationParams
+    from chatimg.spec import GenerationSpec
 
     outcome = loop.run_until_complete(studio.generate(
-        PROMPT, ["turbo"], GenerationParams(seed=seed, steps=steps), validate=False))
+        PROMPT, ["turbo"], GenerationSpec.build(seed=seed, steps=steps), validate=False))
     (generation,) = outcome.generations
     if generation.status != "succeeded":
         raise SystemExit(f"Studio generation failed: {generation.error}")
@@ -123,8 +123,8 @@ def main() -> int:
         studio = Studio.open()
         loop = asyncio.new_event_loop()
         first = _studio_run(studio, loop, 1, 0)
-        print(f"chatimg cold load: {first.receipt['engine']['fetch_seconds']:.2f} s "
-              f"({first.receipt['engine']['device']}, {first.receipt['engine']['dtype']})")
+        print(f"chatimg cold load: {first.receipt_data['engine']['fetch_seconds']:.2f} s "
+              f"({first.receipt_data['engine']['device']}, {first.receipt_data['engine']['dtype']})")
         (entry,) = shared_cache(studio.context).entries()
         loaded = entry.pipe
 
@@ -143,7 +143,7 @@ def main() -> int:
                 clock = time.perf_counter()
                 generation = _studio_run(studio, loop, steps, seed)
                 studio_t.append(time.perf_counter() - clock)
-                engine_t.append(generation.receipt["engine"]["run_seconds"])
+                engine_t.append(generation.receipt_data["engine"]["run_seconds"])
             raw, full = statistics.median(raw_t), statistics.median(studio_t)
             inner = statistics.median(engine_t)
             print(f"\n{steps} step(s), median of {args.runs} interleaved runs:")

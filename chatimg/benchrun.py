@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from chatimg.errors import ChatImgError, InvalidRequestError
 from chatimg.ids import new_id
 from chatimg.resources import package_file
-from chatimg.store.bench import BenchStore
 from chatimg.store.tables import utcnow
 
 if TYPE_CHECKING:
@@ -215,7 +214,7 @@ async def run_bench(
     Raises:
         InvalidRequestError: no models, an unknown model, or seeds < 1.
     """
-    from chatimg.studio import GenerationParams
+    from chatimg.spec import GenerationSpec
 
     if not models:
         raise InvalidRequestError("name at least one model with -m")
@@ -241,7 +240,7 @@ async def run_bench(
         async with overall, gates[model]:
             try:
                 outcome = await studio.generate(
-                    prompt, [model], GenerationParams(seed=seed),
+                    prompt, [model], GenerationSpec(seed=seed),
                     conversation_id=conversation.id,
                 )
                 item = _item_from(model, index, prompt, seed, outcome.generations[-1], None)
@@ -261,7 +260,7 @@ async def run_bench(
         ran = [i.model_version for i in per_model[model] if i.model_version]
         summaries.append(summarise(model, per_model[model], ran[-1] if ran else versions[model]))
     run_id = new_id()
-    store = BenchStore(studio.db)
+    store = studio.repo.bench
     store.save_run(
         run_id, prompts_name=prompt_set.name, prompts_sha256=prompt_set.sha256,
         prompt_count=len(prompt_set.prompts), models=list(versions), seeds=seeds,

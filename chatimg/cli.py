@@ -23,6 +23,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "rename": ("chatimg.commands.conversations", "rename", "Rename a conversation."),
     "rm": ("chatimg.commands.conversations", "rm", "Delete a conversation."),
     "gen": ("chatimg.commands.gen", "gen", "Generate images from a prompt on one or more models."),
+    "vary": ("chatimg.commands.image_actions", "vary",
+             "A variation (image to image) of a generation's image."),
+    "upscale": ("chatimg.commands.image_actions", "upscale", "Upscale a generation's image."),
+    "edit": ("chatimg.commands.image_actions", "edit",
+             "Inpaint a generation's image with a mask."),
+    "describe": ("chatimg.commands.image_actions", "describe",
+                 "Describe a generation's image as a prompt."),
     "models": ("chatimg.commands.models", "models", "List models, capabilities and availability."),
     "db": ("chatimg.commands.db", "db", "Database migrations: upgrade, current, downgrade."),
     "export": ("chatimg.commands.bundle", "export", "Export a conversation as a bundle (zip)."),
@@ -32,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "bench": ("chatimg.commands.bench", "bench", "Benchmark models on a prompt set."),
     "compare": ("chatimg.commands.compare", "compare", "Compare 2-4 generations; contact sheet."),
     "doctor": ("chatimg.commands.doctor", "doctor", "Check the store; --repair, --gc."),
+    "fixtext": ("chatimg.commands.fixtext", "fixtext",
+                "Repair a generated image's misspelled text (new generation)."),
 }
 
 

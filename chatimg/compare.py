@@ -275,29 +275,18 @@ def similarity_scores(
 
 # -- results -----------------------------------------------------------------------------------
 
-_CONTINUE_KEYS = ("steps", "guidance", "scheduler", "width", "height", "negative_prompt",
-                  "strength", "upscale", "extra")
-
-
 def continue_params(generation: domain.Generation) -> dict[str, Any]:
     """What "continue from this one" hands the composer.
 
     Returns:
         ``{"generation_id": str, "model": str, "seed": int | None, "params": dict}`` where
-        ``params`` holds ``GenerationParams`` field names (steps, guidance, scheduler, width,
-        height, negative_prompt, strength, upscale, extra, source, mask) that were set.
+        ``params`` is the stored form of the spec that ran (``GenerationSpec.stored``).
     """
-    stored = generation.params
-    params = {key: stored[key] for key in _CONTINUE_KEYS if stored.get(key) is not None}
-    if stored.get("source_asset"):
-        params["source"] = stored["source_asset"]
-    if stored.get("mask_asset"):
-        params["mask"] = stored["mask_asset"]
     return {
         "generation_id": generation.id,
-        "model": generation.resolved_model or generation.requested_model,
+        "model": generation.model,
         "seed": generation_seed(generation),
-        "params": params,
+        "params": generation.ran.stored(),
     }
 
 

@@ -154,6 +154,15 @@ class ValidationSection(BaseModel):
     in a sign of up to 20 characters fails; OCR noise on longer text is tolerated)."""
 
 
+class LimitsSection(BaseModel):
+    """Bounds on what one request may ask for, so no input runs for minutes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_prompt_chars: int = Field(default=20_000, ge=1)
+    """Longest prompt accepted, in characters (real prompts are far shorter)."""
+
+
 class Settings(BaseSettings):
     """Everything chatimg can be told. Environment variables use the ``CHATIMG_`` prefix and
     ``__`` for nesting (``CHATIMG_NETWORK__READ_TIMEOUT=30``)."""
@@ -177,6 +186,7 @@ class Settings(BaseSettings):
     diffusers: DiffusersSection = Field(default_factory=DiffusersSection)
     network: NetworkSection = Field(default_factory=NetworkSection)
     validation: ValidationSection = Field(default_factory=ValidationSection)
+    limits: LimitsSection = Field(default_factory=LimitsSection)
     keymap: dict[str, str] = Field(default_factory=dict)
     """Binding id → keys, e.g. ``send = "ctrl+s"``."""
 
@@ -220,6 +230,17 @@ class Settings(BaseSettings):
 def _toml_error_location(exc: tomllib.TOMLDecodeError) -> str:
     match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
     return f"line {match.group(1)}" if match else "unknown line"
+
+
+def key_location(path: Path | None, loc: tuple[int | str, ...]) -> str:
+    """``FILE, line N`` for a key of a config file (just the file when the line is unknown)."""
+    if path is None:
+        return "config"
+    try:
+        line = _find_key_line(path.read_text(encoding="utf-8"), loc)
+    except OSError:
+        line = None
+    return f"{path}, line {line}" if line else str(path)
 
 
 def _find_key_line(text: str, loc: tuple[int | str, ...]) -> int | None:

@@ -4,7 +4,7 @@ It reads everything and changes nothing: the database's own integrity and foreig
 asset row's file (present, right size, right sha256), files no row names, leftover temp and
 staging files, generations stuck ``running`` whose process is gone, and succeeded generations
 whose checks never ran. Findings are either *problems* (something is wrong or lost; the command
-exits 1) or *garbage* (space that ``--gc`` can reclaim; not an error). ``chatimg.repair`` fixes
+exits 1) or *garbage* (space that ``--gc`` can reclaim; not an error). ``chatimg.restore`` fixes
 what can be fixed.
 """
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chatimg.spec import GenerationSpec, Receipt
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class ValidationResult:
 
 @dataclass(frozen=True)
 class Generation:
-    """One model run for one message."""
+    """One model run for one message: what was asked (``spec``) and what ran (``receipt``)."""
 
     id: str
     message_id: str
@@ -61,7 +65,8 @@ class Generation:
     engine_kind: str | None
     model_id: str | None
     model_version: str | None
-    params: dict[str, Any]
+    asked: dict[str, Any]
+    """The stored form of ``spec`` (the row's params column)."""
     status: str
     error: str | None
     route_reason: str | None
@@ -72,9 +77,40 @@ class Generation:
     latency_ms: float | None
     cost_usd: float | None
     cost_estimated: bool
-    receipt: dict[str, Any]
+    receipt_data: dict[str, Any]
+    """The stored form of ``receipt`` (empty until the run finished)."""
     assets: tuple[AssetRef, ...] = ()
     validations: tuple[ValidationResult, ...] = ()
+
+    @cached_property
+    def spec(self) -> GenerationSpec:
+        """What was asked (``None`` fields: the model's defaults)."""
+        from chatimg.spec import GenerationSpec
+
+        return GenerationSpec.from_stored(self.asked, lenient=True)
+
+    @cached_property
+    def receipt(self) -> Receipt | None:
+        """What ran, once the generation finished (None before, and for failures)."""
+        from chatimg.spec import Receipt
+
+        return Receipt.from_stored(self.receipt_data)
+
+    @property
+    def ran(self) -> GenerationSpec:
+        """The spec that ran (defaults filled, seed chosen), else the one asked."""
+        receipt = self.receipt
+        return receipt.run_spec if receipt is not None else self.spec
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """``ran`` as JSON, for display and ``--json``."""
+        return self.ran.stored()
+
+    @property
+    def model(self) -> str:
+        """The model that ran (or was asked for, when routing never picked one)."""
+        return self.resolved_model or self.requested_model
 
 
 @dataclass(frozen=True)
@@ -126,6 +162,11 @@ class SearchHit:
 
 def to_jsonable(value: Any) -> Any:
     """Records → JSON-ready dicts (datetimes as ISO strings, tuples as lists)."""
+    if isinstance(value, Generation):
+        data = {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
+        data["params"] = value.params
+        data["receipt"] = data.pop("receipt_data")
+        return data
     if hasattr(value, "__dataclass_fields__"):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):

@@ -73,3 +73,8 @@ def user_themes_dir() -> Path:
 def state_file() -> Path:
     """Small UI state (last conversation, scroll position, theme)."""
     return data_dir() / "state.json"
+
+
+def log_file() -> Path:
+    """The app's log (failed background tasks with their tracebacks)."""
+    return cache_dir() / "chatimg.log"

@@ -25,8 +25,9 @@ from chatimg.errors import ChatImgError, InvalidRequestError
 
 if TYPE_CHECKING:
     from chatimg.config import Settings
-    from chatimg.engines.base import GenerationRequest, ModelInfo
+    from chatimg.engines.base import ModelInfo
     from chatimg.engines.catalog import Catalog
+    from chatimg.spec import GenerationSpec, RouteHints
 
 AUTO = "auto"
 
@@ -73,7 +74,8 @@ class Router:
             return builtin_auto_policy(self.settings)
         return None
 
-    def plan(self, requested: str, request: GenerationRequest) -> RoutePlan:
+    def plan(self, requested: str, spec: GenerationSpec,
+             hints: RouteHints | None = None) -> RoutePlan:
         """The plan for ``requested`` (a model name, ``auto`` or a policy name).
 
         Raises:
@@ -86,7 +88,7 @@ class Router:
             raise InvalidRequestError(
                 f"unknown model {requested!r}", "`chatimg models` lists the models you can use"
             )
-        chosen, why = self._choose(requested, policy, request)
+        chosen, why = self._choose(requested, policy, spec, hints)
         self._check_known(requested, [chosen, *policy.fallback])
         chain = [chosen, *(m for m in policy.fallback if m != chosen)]
         chain = list(dict.fromkeys(chain))
@@ -100,27 +102,27 @@ class Router:
     # -- rules ------------------------------------------------------------------------------
 
     def _choose(
-        self, name: str, policy: RoutePolicy, request: GenerationRequest
+        self, name: str, policy: RoutePolicy, spec: GenerationSpec, hints: RouteHints | None
     ) -> tuple[str, str]:
         from chatimg.prompts import quoted_text
 
         for rule in policy.rules:
-            if rule.when == "quoted_text" and quoted_text(request.prompt) and rule.model:
+            if rule.when == "quoted_text" and quoted_text(spec.prompt) and rule.model:
                 return rule.model, "the prompt has quoted text"
-            draft = (request.extra or {}).get("preset") == "draft"
+            draft = hints is not None and (hints.preset or "").lower() == "draft"
             if rule.when == "draft" and draft and rule.model:
                 return rule.model, "draft preset"
-            if rule.when == "inpaint" and request.mask is not None:
+            if rule.when == "inpaint" and spec.mask_asset is not None:
                 model = rule.model or self._first_capable("inpaint")
                 if model:
                     return model, "the edit has a mask (needs inpaint)"
             if rule.when == "budget":
                 budget = rule.max_cost
                 if budget is None:
-                    budget = _number((request.extra or {}).get("budget"))
+                    budget = hints.budget if hints is not None else None
                 if budget is not None:
                     candidates = rule.models or _policy_models(policy)
-                    model, cost = self._cheapest(name, candidates, request, budget)
+                    model, cost = self._cheapest(name, candidates, spec, budget)
                     return model, f"budget ${budget:g}: cheapest that fits (${cost:g})"
             if rule.when == "always" and rule.model:
                 return rule.model, "always"
@@ -141,16 +143,16 @@ class Router:
         return None
 
     def _cheapest(
-        self, name: str, candidates: list[str], request: GenerationRequest, budget: float
+        self, name: str, candidates: list[str], spec: GenerationSpec, budget: float
     ) -> tuple[str, float]:
         fits: list[tuple[float, int, str]] = []
         for position, model in enumerate(dict.fromkeys(candidates)):
             info = self._info(model)
             if info is None or info.cost_per_image is None:
                 continue
-            if not getattr(info.capabilities, request.mode, False):
+            if not getattr(info.capabilities, spec.mode, False):
                 continue
-            cost = info.cost_per_image * max(1, request.count)
+            cost = info.cost_per_image * spec.count
             if cost <= budget + 1e-12:
                 fits.append((cost, position, model))
         if not fits:
@@ -175,24 +177,15 @@ def _policy_models(policy: RoutePolicy) -> list[str]:
     return [*named, policy.default, *policy.fallback]
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-
-
-def missing_capability(info: ModelInfo, request: GenerationRequest) -> str | None:
-    """What ``request`` needs that the model lacks (so a fallback may help), or None."""
+def missing_capability(info: ModelInfo, spec: GenerationSpec) -> str | None:
+    """What ``spec`` needs that the model lacks (so a fallback may help), or None."""
     caps = info.capabilities
-    if not getattr(caps, request.mode, False):
-        return request.mode
-    if request.negative_prompt and not caps.negative_prompt:
+    if not getattr(caps, spec.mode, False):
+        return spec.mode
+    if spec.negative_prompt and not caps.negative_prompt:
         return "negative_prompt"
-    if request.count > caps.max_count:
+    if spec.count > caps.max_count:
         return "count"
-    if (request.width or 0) > caps.max_width or (request.height or 0) > caps.max_height:
+    if (spec.width or 0) > caps.max_width or (spec.height or 0) > caps.max_height:
         return "size"
     return None

@@ -7,99 +7,28 @@ is persisted (the message first, then queued generations, then files, then rows)
 
 from __future__ import annotations
 
-import asyncio
-import io
-import platform
-import random
-import sys
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chatimg import __version__, domain, paths
+from chatimg import domain, paths
 from chatimg.config import Settings, load_settings
-from chatimg.engines.base import (
-    CancelToken,
-    EngineContext,
-    GeneratedImage,
-    GenerationRequest,
-    GenerationResult,
-    Progress,
-)
+from chatimg.engines.base import CancelToken, EngineContext, Progress
 from chatimg.engines.catalog import Catalog
-from chatimg.errors import (
-    CancelledError,
-    ChatImgError,
-    EngineRequestError,
-    InvalidRequestError,
-    NotFoundError,
-)
-from chatimg.pngmeta import embed_parameters
+from chatimg.errors import ChatImgError, ConfigError, InvalidRequestError, NotFoundError
+from chatimg.generation import Ask, EventCallback, GenerationEvent, GenerationRun, reproduce
+from chatimg.redaction import install_log_redaction, redact
+from chatimg.spec import GenerationSpec, RouteHints
 from chatimg.store.assets import AssetStore, StoredFile, describe_image
 from chatimg.store.database import Database
 from chatimg.store.repository import Repository
-from chatimg.store.tables import utcnow
 
 if TYPE_CHECKING:
     from chatimg.engines.base import Engine
     from chatimg.routing import Router
 
-
-@dataclass(frozen=True)
-class GenerationParams:
-    """What a person asks for besides the prompt. ``None`` means "the model's default"."""
-
-    seed: int | None = None
-    steps: int | None = None
-    guidance: float | None = None
-    scheduler: str | None = None
-    width: int | None = None
-    height: int | None = None
-    count: int = 1
-    negative_prompt: str | None = None
-    strength: float | None = None
-    source: str | None = None
-    """An asset sha256 (or unique prefix) or an image file path, for img2img/inpaint/upscale."""
-    mask: str | None = None
-    """An image file path or asset sha256 for inpainting."""
-    upscale: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "seed": self.seed, "steps": self.steps, "guidance": self.guidance,
-            "scheduler": self.scheduler, "width": self.width, "height": self.height,
-            "count": self.count, "negative_prompt": self.negative_prompt,
-            "strength": self.strength, "source": self.source, "mask": self.mask,
-            "upscale": self.upscale,
-        }
-        if self.extra:
-            values["extra"] = dict(self.extra)
-        return {key: value for key, value in values.items() if value is not None}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GenerationParams:
-        known = {key: data[key] for key in cls.__dataclass_fields__ if key in data}
-        return cls(**known)
-
-
-@dataclass(frozen=True)
-class GenerationEvent:
-    """Reported while a message's generations run (possibly from a worker thread).
-
-    ``kind`` is ``queued``, ``started``, ``progress``, ``finished`` or ``validated``.
-    """
-
-    kind: str
-    generation_id: str
-    model: str
-    progress: Progress | None = None
-    generation: domain.Generation | None = None
-
-
-EventCallback = Callable[[GenerationEvent], None]
+__all__ = ["GenerateOutcome", "GenerationEvent", "GenerationSpec", "RouteHints", "Studio"]
 
 
 @dataclass(frozen=True)
@@ -112,27 +41,6 @@ class GenerateOutcome:
     @property
     def any_succeeded(self) -> bool:
         return any(g.status == "succeeded" for g in self.generations)
-
-
-def _environment() -> dict[str, Any]:
-    return {
-        "chatimg": __version__,
-        "python": platform.python_version(),
-        "platform": sys.platform,
-        "machine": platform.machine(),
-    }
-
-
-def encode_png(image: Any) -> bytes:
-    """Encode a PIL image as PNG (deterministic: no timestamps).
-
-    zlib level 1: half the encode time of level 4 for a 512x512 diffusion-like image
-    (24 vs 48 ms here) for files about 12% larger; encoding is most of what storing an
-    image costs on a GPU machine.
-    """
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
 
 
 class Studio:
@@ -168,9 +76,11 @@ class Studio:
 
         Upgrades the database to the newest schema, marks generations a previous process left
         running as ``interrupted`` and removes half-written asset files (unless ``tidy`` is
-        False: ``chatimg doctor`` reports those instead).
+        False: ``chatimg doctor`` reports those instead). From then on, log records hide the
+        settings' keys (``chatimg.redaction.install_log_redaction``).
         """
         settings = settings or load_settings()
+        install_log_redaction(settings.secret_values)
         database = Database(settings.database_url)
         if migrate:
             database.ensure_current()
@@ -351,42 +261,35 @@ class Studio:
 
     # -- generation -----------------------------------------------------------------------------
 
-    def build_request(
-        self, prompt: str, params: GenerationParams
-    ) -> tuple[GenerationRequest, dict[str, Any]]:
-        """Turn a prompt and params into an engine request; resolve source and mask images.
+    def resolve_spec(self, spec: GenerationSpec) -> tuple[GenerationSpec, Ask]:
+        """Turn ``spec``'s image references (files, sha256 prefixes) into stored assets.
 
-        Returns the request and the params to store (asset hashes instead of paths).
+        Returns:
+            The spec with full sha256 references, and an ``Ask`` holding the decoded inputs.
+
+        Raises:
+            InvalidRequestError: a reference is neither a stored asset nor an image file.
         """
-        stored: dict[str, Any] = params.as_dict()
-        source_bytes = mask_bytes = None
-        if params.source:
-            source_bytes, source_file = self.resolve_image(params.source)
-            stored["source_asset"] = source_file.sha256
-            stored.pop("source", None)
-        if params.mask:
-            if not params.source:
-                raise InvalidRequestError("a mask needs a source image (--from)")
-            mask_bytes, mask_file = self.resolve_image(params.mask)
-            stored["mask_asset"] = mask_file.sha256
-            stored.pop("mask", None)
-        if params.upscale is not None and not params.source:
-            raise InvalidRequestError("upscaling needs a source image (--from)")
-        request = GenerationRequest(
-            prompt=prompt, negative_prompt=params.negative_prompt, seed=params.seed,
-            steps=params.steps, guidance=params.guidance, scheduler=params.scheduler,
-            width=params.width, height=params.height, count=params.count,
-            strength=params.strength, source_image=source_bytes, mask=mask_bytes,
-            upscale=params.upscale, extra=dict(params.extra),
-        )
-        return request, stored
+        changes: dict[str, Any] = {}
+        source = mask = None
+        if spec.source_asset:
+            source, stored = self.resolve_image(spec.source_asset)
+            changes["source_asset"] = stored.sha256
+        if spec.mask_asset:
+            mask, stored = self.resolve_image(spec.mask_asset)
+            changes["mask_asset"] = stored.sha256
+        spec = spec.model_copy(update=changes) if changes else spec
+        return spec, Ask(spec, source_image=source, mask=mask)
 
     async def generate(
         self,
         prompt: str,
         models: Sequence[str],
-        params: GenerationParams | None = None,
+        spec: GenerationSpec | None = None,
         *,
+        hints: RouteHints | None = None,
+        expected_text: Sequence[str] | None = None,
+        options: dict[str, Any] | None = None,
         conversation_id: str | None = None,
         title: str | None = None,
         parent_id: str | None = None,
@@ -394,385 +297,278 @@ class Studio:
         cancel: CancelToken | None = None,
         validate: bool = True,
     ) -> GenerateOutcome:
-        """Send a message: save it, then run it on every model in ``models`` concurrently.
+        """Send a message: save it, then run ``spec`` on every model in ``models`` at once.
 
-        A bad request is stored as a failed generation with its reason (the message is kept).
+        Args:
+            prompt: The message text (the spec's prompt).
+            models: Model names, ``auto`` or route policies; several fan the message out.
+            spec: Everything else that is asked (default: the models' defaults).
+            hints: For routing (preset, budget).
+            expected_text: For the typography check (default: the prompt's quoted text).
+            options: Engine options for this message (over the model's table).
+
+        Raises:
+            InvalidRequestError: an empty prompt, a bad value or image reference (nothing is
+                stored then). A model that cannot run the spec is stored as a failed generation
+                with its reason (the message is kept).
         """
-        params = params or GenerationParams()
-        models = list(models) or [self.settings.default_model]
-        cancel = cancel or CancelToken()
-        emit = on_event or (lambda event: None)
-        if not prompt.strip() and not params.source:
+        spec = (spec or GenerationSpec()).model_copy(update={"prompt": prompt})
+        spec = GenerationSpec.build(**spec.stored())  # the prompt is validated too
+        if not prompt.strip() and not spec.source_asset:
             raise InvalidRequestError("the prompt is empty")
+        limit = self.settings.limits.max_prompt_chars
+        if len(prompt) > limit:
+            raise InvalidRequestError(
+                f"the prompt has {len(prompt):,} characters; the limit is {limit:,}",
+                "raise [limits] max_prompt_chars in the config if you need more")
+        hints = hints or RouteHints()
+        spec, ask = self.resolve_spec(spec)
+        ask = replace(ask, hints=hints, options=options,
+                      expected_text=tuple(expected_text) if expected_text else None)
+        models = list(models) or [self.settings.default_model]
+        self._check_model_tables(models)
         if conversation_id is None:
-            conversation = self.create_conversation(title or _title_from(prompt), models[0])
-            conversation_id = conversation.id
+            conversation_id = self.create_conversation(title or _title_from(prompt),
+                                                       models[0]).id
         else:
             self.repo.get_conversation(conversation_id)
         message = self.repo.add_message(
             conversation_id, prompt, parent_id=parent_id, model=models[0],
-            params={**params.as_dict(), "models": models},
+            params={**spec.stored(), **hints.stored(), "models": models},
         )
-        try:
-            request, stored_params = self.build_request(prompt, params)
-        except ChatImgError as exc:
-            failed = [
-                self.repo.create_generation(
-                    message.id, model, params.as_dict(), status="failed", error=exc.one_line()
-                )
-                for model in models
-            ]
-            for generation in failed:
-                emit(GenerationEvent("finished", generation.id, generation.requested_model,
-                                     generation=generation))
-            return GenerateOutcome(message, tuple(failed))
-        tasks = [
-            self._run_model(message.id, model, request, stored_params, emit, cancel, validate)
-            for model in models
-        ]
-        ids = await asyncio.gather(*tasks)
-        generations = self.repo.get_generations([gid for chain in ids for gid in chain])
+        run = GenerationRun(self.settings, self.repo, self.assets, self.engine, self.router,
+                            self.scrub, on_event or (lambda event: None),
+                            cancel or CancelToken())
+        generations = await run.run(message.id, models, ask, validate)
         return GenerateOutcome(message, tuple(generations))
 
-    async def _run_model(
-        self, message_id: str, requested: str, request: GenerationRequest,
-        stored_params: dict[str, Any], emit: EventCallback, cancel: CancelToken, validate: bool,
-    ) -> list[str]:
-        """Route ``requested`` and run the chain until one succeeds; return generation ids."""
-        try:
-            plan = self.router.plan(requested, request)
-        except ChatImgError as exc:
-            generation = self.repo.create_generation(
-                message_id, requested, stored_params, status="failed", error=exc.one_line()
-            )
-            emit(GenerationEvent("finished", generation.id, requested, generation=generation))
-            return [generation.id]
-        ids: list[str] = []
-        previous: str | None = None
-        why_previous = ""
-        for position, model in enumerate(plan.chain):
-            reason = plan.reason if position == 0 else plan.fallback_reasons.get(model)
-            if position and reason:
-                reason = f"{reason}: {plan.chain[position - 1]} {why_previous}"
-            generation_id, outcome = await self._run_one(
-                message_id, requested, model, request, stored_params, emit, cancel,
-                route_reason=reason, fallback_of=previous,
-            )
-            ids.append(generation_id)
-            if outcome == "succeeded" and not validate:
-                self.repo.update_generation(generation_id, checks_state=None)
-            if outcome == "succeeded" and validate:
-                passed = await self._validate(generation_id, request, emit, model)
-                if not passed and plan.fallback_on_validation and position + 1 < len(plan.chain):
-                    previous, why_previous = generation_id, "failed validation"
-                    continue
-            if outcome in ("succeeded", "cancelled", "invalid"):
-                break
-            previous = generation_id
-            error = self.repo.get_generation(generation_id).error or outcome
-            why_previous = f"failed ({error[:160]})"
-        return ids
-
-    async def _run_one(
-        self, message_id: str, requested: str, model: str, request: GenerationRequest,
-        stored_params: dict[str, Any], emit: EventCallback, cancel: CancelToken,
-        *, route_reason: str | None = None, fallback_of: str | None = None,
-    ) -> tuple[str, str]:
-        """Run one model once. Returns (generation id, outcome) where outcome is
-        ``succeeded``, ``failed`` (a fallback may help), ``invalid`` or ``cancelled``."""
-        try:
-            engine = self.engine(model)
-            info = engine.info
-        except ChatImgError as exc:
-            generation = self.repo.create_generation(
-                message_id, requested, stored_params, resolved_model=model, status="failed",
-                error=exc.one_line(), route_reason=route_reason, fallback_of=fallback_of,
-            )
-            emit(GenerationEvent("finished", generation.id, model, generation=generation))
-            return generation.id, "failed"
-        generation = self.repo.create_generation(
-            message_id, requested, stored_params, resolved_model=model, engine_kind=info.engine,
-            model_id=info.model_id, model_version=info.version, route_reason=route_reason,
-            fallback_of=fallback_of,
-        )
-        gid = generation.id
-        emit(GenerationEvent("queued", gid, model))
-        try:
-            availability = engine.availability()
-            if not availability.available:
-                raise EngineRequestError(
-                    f"{model} is unavailable: {availability.reason}", reason="unavailable",
-                    retryable=True,
-                )
-            checked = engine.validate_request(request)
-            if info.capabilities.seed and checked.seed is None:
-                checked = replace(checked, seed=random.SystemRandom().randrange(2**32))
-        except ChatImgError as exc:
-            outcome = "invalid" if isinstance(exc, InvalidRequestError) else "failed"
-            if outcome == "invalid":
-                from chatimg.routing import missing_capability
-
-                if missing_capability(info, request):  # another model in the chain may do it
-                    outcome = "failed"
-            self._fail(gid, exc, emit, model, status="failed")
-            return gid, outcome
-        resolved = _resolved_params(checked, stored_params)
-        started = utcnow()
-        self.repo.update_generation(gid, status="running", started_at=started, params=resolved)
-        emit(GenerationEvent("started", gid, model))
-
-        def on_progress(report: Progress) -> None:
-            emit(GenerationEvent("progress", gid, model, progress=report))
-
-        clock = time.perf_counter()
-        try:
-            if cancel.cancelled:
-                raise CancelledError("cancelled before it started")
-            result = await engine.generate(checked, on_progress, cancel)
-        except CancelledError as exc:
-            self._fail(gid, exc, emit, model, status="cancelled")
-            return gid, "cancelled"
-        except ChatImgError as exc:
-            self._fail(gid, exc, emit, model, status="failed")
-            return gid, "failed"
-        except Exception as exc:  # an engine bug must not take the app down
-            self._fail(gid, EngineRequestError(f"{type(exc).__name__}: {exc}"), emit, model,
-                       status="failed")
-            return gid, "failed"
-        latency_ms = (time.perf_counter() - clock) * 1000
-        try:
-            await asyncio.to_thread(
-                self._store_result, gid, model, info, checked, resolved, result, latency_ms
-            )
-        except ChatImgError as exc:
-            self._fail(gid, exc, emit, model, status="failed")
-            return gid, "failed"
-        finished = self.repo.get_generation(gid)
-        emit(GenerationEvent("finished", gid, model, generation=finished))
-        return gid, finished.status if finished.status == "succeeded" else "failed"
-
-    def _fail(
-        self, generation_id: str, exc: ChatImgError, emit: EventCallback, model: str, *,
-        status: str,
-    ) -> None:
-        self.repo.update_generation(
-            generation_id, status=status, error=self.scrub(exc.one_line()),
-            finished_at=utcnow(),
-        )
-        generation = self.repo.get_generation(generation_id)
-        emit(GenerationEvent("finished", generation_id, model, generation=generation))
+    def _check_model_tables(self, models: Sequence[str]) -> None:
+        """A model whose config table is wrong stops the send before anything is stored."""
+        for model in models:
+            if model in self.catalog.entries:
+                try:
+                    self.engine(model)
+                except ConfigError:
+                    raise
+                except ChatImgError:  # stored as that model's failed generation
+                    pass
 
     def scrub(self, text: str) -> str:
-        """Remove any known API key from ``text``."""
-        for secret in self.settings.secret_values():
-            if secret:
-                text = text.replace(secret, "***")
-        return text
-
-    def _store_result(
-        self, generation_id: str, model: str, info: Any, request: GenerationRequest,
-        resolved: dict[str, Any], result: GenerationResult, latency_ms: float,
-    ) -> None:
-        """Encode and store images (files first), then the rows, in one transaction."""
-        files: list[tuple[StoredFile, int | None, str | None]] = []
-        filtered = 0
-        image_info: list[dict[str, Any]] = []
-        for image in result.images:
-            if image.safety_filtered:
-                filtered += 1
-                image_info.append({"safety_filtered": True, "seed": image.seed, **image.info})
-                continue
-            data = _image_bytes(image)
-            embedded = embed_parameters(data, _png_parameters(model, info, request, image))
-            stored = self.assets.put(embedded)
-            files.append((stored, image.seed, image.revised_prompt))
-            image_info.append({"sha256": stored.sha256, "seed": image.seed, **image.info})
-        count = len(result.images)
-        if result.cost_usd is not None:
-            cost, estimated = result.cost_usd, False
-        elif info.cost_per_image is not None:
-            cost, estimated = round(info.cost_per_image * count, 6), True
-        else:
-            cost, estimated = None, True
-        receipt = {
-            "model": {"name": model, "engine": info.engine, "model_id": info.model_id,
-                      "version": result.model_version or info.version},
-            "request": resolved,
-            "engine": result.receipt,
-            "images": image_info,
-            "deterministic": info.capabilities.deterministic and info.capabilities.seed,
-            "environment": {**_environment(), **result.receipt.get("environment", {})},
-        }
-        if not receipt["deterministic"]:
-            receipt["note"] = "non-deterministic provider"
-        status, error = "succeeded", None
-        if not files:
-            status = "failed"
-            error = (
-                f"safety filter: the provider withheld all {filtered} image(s)"
-                if filtered else "the engine returned no images"
-            )
-        checks = "pending" if status == "succeeded" and self.settings.validation.enabled else None
-        self.repo.finish_generation(
-            generation_id, files, status=status, error=error, finished_at=utcnow(),
-            checks_state=checks,
-            latency_ms=round(latency_ms, 3), cost_usd=cost, cost_estimated=estimated,
-            receipt=receipt, model_version=result.model_version or info.version,
-        )
-
-    async def _validate(
-        self, generation_id: str, request: GenerationRequest, emit: EventCallback, model: str
-    ) -> bool:
-        """Run the configured validators on a finished generation; return whether all passed."""
-        enabled = self.settings.validation.enabled
-        if not enabled:
-            return True
-        try:
-            from chatimg.validate import validate_generation
-        except ImportError:
-            return True
-        generation = self.repo.get_generation(generation_id)
-        results = await asyncio.to_thread(
-            validate_generation, generation, request, self.settings
-        )
-        self.repo.add_validations(results, completes=generation_id)
-        if results:
-            emit(GenerationEvent("validated", generation_id, model,
-                                 generation=self.repo.get_generation(generation_id)))
-        return all(result.passed for result in results)
+        """Remove any known API key from ``text`` (``chatimg.redaction.redact``)."""
+        return redact(text, self.settings.secret_values())
 
     def estimate_cost(
-        self, models: Sequence[str], params: GenerationParams | None = None, prompt: str = ""
+        self, models: Sequence[str], spec: GenerationSpec | None = None,
+        hints: RouteHints | None = None,
     ) -> float | None:
-        """The expected cost in USD of sending a message to ``models`` (fan-out included).
+        """The expected cost in USD of sending ``spec`` to ``models`` (fan-out included).
 
         Each requested name is routed as it would be (``auto`` and policies too) and its first
         choice priced at ``cost_per_image x count``. None when any price is unknown or a route
         cannot be planned; no image is read and nothing is stored.
         """
-        params = params or GenerationParams()
-        request = GenerationRequest(
-            prompt=prompt, count=max(1, params.count), width=params.width, height=params.height,
-            source_image=b"" if params.source else None, mask=b"" if params.mask else None,
-            upscale=params.upscale, extra=dict(params.extra),
-        )
+        spec = spec or GenerationSpec()
         total = 0.0
         for requested in list(models) or [self.settings.default_model]:
             try:
-                chosen = self.router.plan(requested, request).chain[0]
+                chosen = self.router.plan(requested, spec, hints).chain[0]
                 price = self.engine(chosen).info.cost_per_image
             except ChatImgError:
                 return None
             if price is None:
                 return None
-            total += price * request.count
+            total += price * spec.count
         return round(total, 6)
 
-    # -- receipts -------------------------------------------------------------------------------
+    # -- actions on a stored image (the TUI's card actions and the CLI's commands) ---------------
 
-    def request_from_receipt(self, generation: domain.Generation) -> tuple[str, GenerationRequest]:
-        """The model and exact request a stored generation ran with (for replay and re-run)."""
-        receipt = generation.receipt
-        stored = receipt.get("request") or generation.params
-        if not stored:
-            raise NotFoundError(f"generation {generation.id} has no receipt to replay")
-        source = mask = None
-        if stored.get("source_asset"):
-            source = self._asset_bytes(stored["source_asset"])
-        if stored.get("mask_asset"):
-            mask = self._asset_bytes(stored["mask_asset"])
-        # Engines may record settings replay needs (e.g. diffusers' torch thread count).
-        replay_hints = (receipt.get("engine") or {}).get("replay") or {}
-        request = GenerationRequest(
-            prompt=stored.get("prompt", ""), negative_prompt=stored.get("negative_prompt"),
-            seed=stored.get("seed"), steps=stored.get("steps"), guidance=stored.get("guidance"),
-            scheduler=stored.get("scheduler"), width=stored.get("width"),
-            height=stored.get("height"), count=stored.get("count", 1),
-            strength=stored.get("strength"), source_image=source, mask=mask,
-            upscale=stored.get("upscale"),
-            extra={**replay_hints, **dict(stored.get("extra") or {})},
+    def image_of(self, generation_id: str, image: int = 0
+                 ) -> tuple[domain.Generation, domain.Message, domain.AssetRef]:
+        """A generation, its message and its ``image``-th image (one-line errors otherwise)."""
+        generation = self.repo.get_generation(generation_id)
+        if not generation.assets:
+            raise InvalidRequestError(f"generation {generation_id[:12]} has no image")
+        if not 0 <= image < len(generation.assets):
+            raise InvalidRequestError(
+                f"generation {generation_id[:12]} has {len(generation.assets)} image(s); "
+                f"there is no image {image + 1}"
+            )
+        return generation, self.repo.get_message(generation.message_id), generation.assets[image]
+
+    async def _from_image(self, generation_id: str, image: int, model: str | None,
+                          prompt: str | None, on_event: EventCallback | None,
+                          cancel: CancelToken | None, **changes: Any) -> GenerateOutcome:
+        generation, message, asset = self.image_of(generation_id, image)
+        spec = GenerationSpec.build(source_asset=asset.sha256, **changes)
+        return await self.generate(
+            prompt or message.text, [model or generation.model], spec,
+            conversation_id=message.conversation_id, parent_id=message.id,
+            on_event=on_event, cancel=cancel,
         )
-        model = (receipt.get("model") or {}).get("name") or generation.resolved_model
-        return model or generation.requested_model, request
 
-    def _asset_bytes(self, sha256: str) -> bytes:
-        asset = self.repo.get_asset(sha256)
-        try:
-            return Path(asset.path).read_bytes()
-        except OSError:
-            raise NotFoundError(f"asset {sha256[:12]} file is missing") from None
+    async def vary(self, generation_id: str, *, image: int = 0, strength: float = 0.6,
+                   model: str | None = None, on_event: EventCallback | None = None,
+                   cancel: CancelToken | None = None) -> GenerateOutcome:
+        """A variation (img2img) of one image of a generation, as a new message in its thread.
 
-    async def regenerate(
-        self, generation_id: str, *, model: str | None = None,
-        on_event: EventCallback | None = None, cancel: CancelToken | None = None,
-    ) -> tuple[str, GenerationResult]:
-        """Run a stored generation's exact request again without storing anything.
+        Raises:
+            InvalidRequestError: no such image, or a bad strength.
+        """
+        if not 0.0 < strength <= 1.0:
+            raise InvalidRequestError(f"strength must be in (0, 1], not {strength}")
+        return await self._from_image(generation_id, image, model, None, on_event, cancel,
+                                      strength=strength)
 
-        Returns the model used and the engine result (images as engine output).
+    async def upscale(self, generation_id: str, *, image: int = 0, factor: float = 2.0,
+                      model: str | None = None, on_event: EventCallback | None = None,
+                      cancel: CancelToken | None = None) -> GenerateOutcome:
+        """An upscale of one image of a generation, as a new message in its thread."""
+        if not 1.0 < factor <= 8.0:
+            raise InvalidRequestError(f"the upscale factor must be in (1, 8], not {factor}")
+        return await self._from_image(generation_id, image, model, None, on_event, cancel,
+                                      upscale=factor)
+
+    async def edit(self, generation_id: str, mask: str, *, image: int = 0,
+                   prompt: str | None = None, model: str | None = None,
+                   on_event: EventCallback | None = None,
+                   cancel: CancelToken | None = None) -> GenerateOutcome:
+        """Inpaint one image of a generation with ``mask`` (a file path or asset sha256; white =
+        repaint), as a new message in its thread (``prompt`` replaces the message's text)."""
+        return await self._from_image(generation_id, image, model, prompt, on_event, cancel,
+                                      mask_asset=mask)
+
+    async def rerun(self, generation_id: str, *, new_seed: bool = False,
+                    model: str | None = None, on_event: EventCallback | None = None,
+                    cancel: CancelToken | None = None) -> GenerateOutcome:
+        """Send a generation's message again with the spec that ran (same seed unless
+        ``new_seed``), on ``model`` or its own model, as a reply to its message (like vary,
+        upscale and edit, so a retry stays linked to what it retries: the app's retry key)."""
+        generation = self.repo.get_generation(generation_id)
+        message = self.repo.get_message(generation.message_id)
+        spec = generation.ran
+        if new_seed:
+            spec = spec.model_copy(update={"seed": None})
+        return await self.generate(
+            message.text, [model or generation.model], spec,
+            conversation_id=message.conversation_id, parent_id=message.id,
+            on_event=on_event, cancel=cancel,
+        )
+
+    async def describe_image(self, generation_id: str, model: str, *, image: int = 0) -> str:
+        """A prompt describing one image of a generation, from ``model``."""
+        _, _, asset = self.image_of(generation_id, image)
+        return await self.describe(asset.sha256, model)
+
+
+    async def regenerate(self, generation_id: str, *, model: str | None = None,
+                         on_event: EventCallback | None = None,
+                         cancel: CancelToken | None = None) -> tuple[str, list[bytes | None]]:
+        """Run a stored generation's receipt again, storing nothing.
+
+        Returns:
+            The model used and the bytes chatimg would store for each image.
+
+        Raises:
+            NotFoundError: the generation has no receipt (it never finished).
         """
         generation = self.repo.get_generation(generation_id)
-        stored_model, request = self.request_from_receipt(generation)
-        name = model or stored_model
-        engine = self.engine(name)
-        checked = engine.validate_request(request)
+        receipt = generation.receipt
+        if receipt is None:
+            raise NotFoundError(f"generation {generation_id} has no receipt to replay")
+        _, ask = self.resolve_spec(receipt.run_spec)
+        name = model or receipt.model.name
         emit = on_event or (lambda event: None)
 
         def on_progress(report: Progress) -> None:
             emit(GenerationEvent("progress", generation_id, name, progress=report))
 
-        result = await engine.generate(checked, on_progress, cancel or CancelToken())
-        return name, result
+        images = await reproduce(self.engine(name), name, receipt, ask, on_progress,
+                                 cancel or CancelToken())
+        return name, images
 
-    def encoded_images(self, model: str, request: GenerationRequest,
-                       result: GenerationResult) -> list[bytes | None]:
-        """The bytes chatimg would store for each image of ``result`` (None when filtered)."""
-        info = self.engine(model).info
-        out: list[bytes | None] = []
-        for image in result.images:
-            if image.safety_filtered:
-                out.append(None)
-                continue
-            out.append(embed_parameters(_image_bytes(image),
-                                        _png_parameters(model, info, request, image)))
-        return out
+    # -- text repair ----------------------------------------------------------------------------
 
+    async def fix_text(
+        self, generation_id: str, image_index: int = 0, *, cancel: CancelToken | None = None,
+    ) -> domain.Generation:
+        """Repair the misspelled text of one image of a generation, as a new generation.
+
+        The new generation (model ``fixtext``) sits in a new message answering the source's,
+        with ``source_asset`` = the original image and a route reason saying what was
+        rewritten; its receipt holds the patches, and the checks run on it as on any image.
+
+        Raises:
+            InvalidRequestError: no such image, no quoted text to repair against, no text found,
+                or the text already reads right.
+            EngineUnavailableError: OCR is not installed.
+        """
+        import asyncio
+        import time
+
+        from chatimg.generation import environment
+        from chatimg.imaging import encode_png
+        from chatimg.pngmeta import embed_parameters
+        from chatimg.prompts import quoted_text
+        from chatimg.repair import VERSION as REPAIR_VERSION
+        from chatimg.repair import repair_text
+        from chatimg.spec import Receipt, ReceiptImage, ReceiptModel
+        from chatimg.store.tables import utcnow
+        from chatimg.validate import load_image, validate_images
+
+        source, message, asset = self.image_of(generation_id, image_index)
+        checked = next((v for v in source.validations if v.name == "typography"
+                        and v.asset_sha256 == asset.sha256), None)
+        expected = str((checked.details.get("expected") if checked else None)
+                       or " ".join(quoted_text(source.ran.prompt or message.text)))
+        if not expected.strip():
+            raise InvalidRequestError(f"generation {generation_id[:12]} asked for no quoted text",
+                                      "text repair writes the prompt's quoted text")
+        started, clock = utcnow(), time.perf_counter()
+        original = load_image(self.resolve_image(asset.sha256)[0])
+        repaired = await asyncio.to_thread(repair_text, original, expected,
+                                           cancel=cancel or CancelToken())
+        latency_ms = (time.perf_counter() - clock) * 1000
+        spec = GenerationSpec.build(prompt=message.text, source_asset=asset.sha256,
+                                    width=original.width, height=original.height,
+                                    seed=asset.seed)
+        what = "; ".join(f"{p.read!r} -> {p.written!r}" for p in repaired.patches)
+        version = f"fixtext-{REPAIR_VERSION}"
+        reply = self.repo.add_message(
+            message.conversation_id, message.text, parent_id=message.id, model="fixtext",
+            params={**spec.stored(), "fixtext_of": generation_id, "image_index": image_index,
+                    "models": ["fixtext"]},
+        )
+        generation = self.repo.create_generation(
+            reply.id, "fixtext", spec.stored(), resolved_model="fixtext", engine_kind="repair",
+            model_id="builtin/fixtext", model_version=version, status="running",
+            route_reason=f"text repair of {generation_id} image {image_index}: {what}",
+        )
+        data = embed_parameters(encode_png(repaired.image), {
+            "model": "fixtext", "version": version, "prompt": message.text,
+            "source_asset": asset.sha256, "repair": what})
+        stored = await asyncio.to_thread(self.assets.put, data)
+        receipt = Receipt(
+            model=ReceiptModel(name="fixtext", engine="repair", model_id="builtin/fixtext",
+                               version=version),
+            run_spec=spec,
+            engine={"repair_of": generation_id, "image_index": image_index,
+                    "expected_text": expected,
+                    "patches": [patch.as_dict() for patch in repaired.patches]},
+            images=(ReceiptImage(sha256=stored.sha256, seed=asset.seed),),
+            environment=environment(), deterministic=False,
+            note=f"text repair of {generation_id}",
+        )
+        finished = self.repo.finish_generation(
+            generation.id, [(stored, asset.seed, None)], status="succeeded", started_at=started,
+            finished_at=utcnow(), latency_ms=round(latency_ms, 3), cost_usd=0.0,
+            cost_estimated=False, receipt=receipt.stored(), model_version=version,
+            checks_state="pending" if self.settings.validation.enabled else None,
+        )
+        results = await asyncio.to_thread(validate_images, finished, [repaired.image],
+                                          (expected,), self.settings)
+        self.repo.add_validations(results, completes=generation.id)
+        return self.repo.get_generation(generation.id)
 
 def _title_from(prompt: str) -> str:
     words = " ".join(prompt.split())
     return words[:60] + ("…" if len(words) > 60 else "")
-
-
-def _image_bytes(image: GeneratedImage) -> bytes:
-    if image.data is not None:
-        describe_image(image.data)
-        return image.data
-    if image.image is not None:
-        return encode_png(image.image)
-    raise EngineRequestError("the engine returned an empty image", reason="bad_response")
-
-
-def _resolved_params(request: GenerationRequest, stored: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "prompt": request.prompt, "negative_prompt": request.negative_prompt,
-        "seed": request.seed, "steps": request.steps, "guidance": request.guidance,
-        "scheduler": request.scheduler, "width": request.width, "height": request.height,
-        "count": request.count, "strength": request.strength, "upscale": request.upscale,
-    }
-    if request.extra:
-        values["extra"] = dict(request.extra)
-    for key in ("source_asset", "mask_asset"):
-        if key in stored:
-            values[key] = stored[key]
-    return {key: value for key, value in values.items() if value is not None}
-
-
-def _png_parameters(model: str, info: Any, request: GenerationRequest,
-                    image: GeneratedImage) -> dict[str, Any]:
-    values = {
-        "model": model, "model_id": info.model_id, "version": info.version,
-        "prompt": request.prompt, "negative_prompt": request.negative_prompt,
-        "seed": image.seed, "steps": request.steps, "guidance": request.guidance,
-        "scheduler": request.scheduler, "width": request.width, "height": request.height,
-        "strength": request.strength,
-    }
-    return {key: value for key, value in values.items() if value is not None}

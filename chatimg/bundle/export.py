@@ -1,8 +1,8 @@
 """Export a conversation as a bundle: ``manifest.json``, ``index.html`` and ``assets/``.
 
 Images are stored in the zip as they are (PNG, JPEG and WebP are already compressed); the
-manifest and gallery are deflated. The rows are read once, in one transaction, with Core
-selects (no ORM records), and the zip is written to a temporary file next to the target and
+manifest and gallery are deflated. The rows are read once, in one transaction
+(``Repository.bundles``), and the zip is written to a temporary file next to the target and
 renamed into place when complete, so a failed export leaves nothing behind.
 
 Every image is checked against its row as it is copied: size, and (unless ``verify=False``)
@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatimg import __version__
-from chatimg.bundle.dump import dump_conversation
 from chatimg.bundle.gallery import render_index
-from chatimg.bundle.manifest import INDEX_NAME, MANIFEST_NAME, build_manifest
+from chatimg.bundle.manifest import INDEX_NAME, MANIFEST_NAME, asset_entry_name, build_manifest
 from chatimg.bundle.zipwriter import ZipWriter
 from chatimg.errors import StoreError
 from chatimg.store.assets import write_error
@@ -78,7 +77,7 @@ def export_conversation(
     target = Path(path).expanduser()
     when = exported_at or utcnow()
     stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
-    dump = dump_conversation(studio.db, conversation_id)
+    dump = studio.repo.bundles.dump(conversation_id)
     secrets = studio.settings.secret_values()
     report = progress or (lambda done, total: None)
     assets = dump["assets"]
@@ -99,7 +98,8 @@ def export_conversation(
             archive.add(INDEX_NAME, index_bytes, deflate_level=_TEXT_LEVEL)
             root = str(studio.assets.root)
             for done, asset in enumerate(assets, start=1):
-                archive.add(asset["path"], _read_asset(root, asset, verify))
+                archive.add(asset_entry_name(asset["sha256"], asset["mime"]),
+                            _read_asset(root, asset, verify))
                 report(done, len(assets))
             archive.close()
             handle.flush()

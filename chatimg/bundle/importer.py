@@ -22,23 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, col, select
-
-from chatimg.bundle.manifest import generation_order, message_order, parse_time
+from chatimg.bundle.manifest import generation_order, message_order
 from chatimg.bundle.reader import CheckedBundle, Limits, read_bundle
 from chatimg.errors import BundleInvalidError, ChatImgError, StoreError
 from chatimg.ids import new_id
 from chatimg.store.assets import AssetStore
-from chatimg.store.tables import (
-    AssetRow,
-    ConversationRow,
-    GenerationAssetRow,
-    GenerationRow,
-    MessageRow,
-    PickRow,
-    ValidationRow,
-    utcnow,
-)
+from chatimg.store.bundle_rows import RowsExistError
 
 if TYPE_CHECKING:
     from chatimg.studio import Studio
@@ -81,12 +70,16 @@ def import_bundle(studio: Studio, path: Path | str, as_copy: bool = False,
     """
     checked = read_bundle(path, limits)
     manifest = _with_new_ids(checked.manifest) if as_copy else checked.manifest
-    _check_conflicts(studio, manifest, as_copy)
+    thread = _thread_rows(manifest)
+    clash = studio.repo.bundles.find_clash(thread)
+    if clash is not None:
+        raise _refusal(clash, as_copy)
     placed = _place_assets(studio.assets, checked, manifest)
     try:
-        with studio.db.write() as session:
-            _check_conflicts_in(session, manifest, as_copy)
-            _insert_rows(session, manifest)
+        studio.repo.bundles.insert(thread)
+    except RowsExistError as exc:  # stored meanwhile, by another process
+        remove_placed(placed)
+        raise _refusal(exc, as_copy) from None
     except BaseException:
         remove_placed(placed)
         raise
@@ -104,31 +97,17 @@ def import_bundle(studio: Studio, path: Path | str, as_copy: bool = False,
 # -- conflicts and copies ----------------------------------------------------------------------
 
 
-def _check_conflicts(studio: Studio, manifest: dict[str, Any], as_copy: bool) -> None:
-    with studio.db.read() as session:
-        _check_conflicts_in(session, manifest, as_copy)
-
-
-def _check_conflicts_in(session: Session, manifest: dict[str, Any], as_copy: bool) -> None:
-    conversation_id = manifest["conversation"]["id"]
-    if session.get(ConversationRow, conversation_id) is not None:
-        raise BundleInvalidError(
-            f"conversation {conversation_id} already exists; nothing was imported",
+def _refusal(clash: RowsExistError, as_copy: bool) -> BundleInvalidError:
+    if clash.table == "conversation":
+        return BundleInvalidError(
+            f"conversation {clash.row_id} already exists; nothing was imported",
             "import it with --as-copy to add a copy with new ids",
         )
-    for table, items in ((MessageRow, manifest["messages"]),
-                         (GenerationRow, manifest["generations"]),
-                         (PickRow, manifest["picks"])):
-        ids = [item["id"] for item in items]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            clash = session.exec(select(table.id).where(col(table.id).in_(chunk)).limit(1)).first()
-            if clash is not None:
-                raise BundleInvalidError(
-                    f"{table.__tablename__} {clash} from the bundle already exists in another"
-                    " conversation; nothing was imported",
-                    None if as_copy else "import it with --as-copy to add a copy with new ids",
-                )
+    return BundleInvalidError(
+        f"{clash.table} {clash.row_id} from the bundle already exists in another"
+        " conversation; nothing was imported",
+        None if as_copy else "import it with --as-copy to add a copy with new ids",
+    )
 
 
 def _with_new_ids(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -173,13 +152,17 @@ def _with_new_ids(manifest: dict[str, Any]) -> dict[str, Any]:
 def _place_assets(store: AssetStore, checked: CheckedBundle,
                   manifest: dict[str, Any]) -> list[Path]:
     """Stage every image, then move it into the store; return what this created (new files and
-    folders, in order), so a failure afterwards can remove exactly that."""
+    folders, in order), so a failure afterwards can remove exactly that.
+
+    A file already in the store is trusted only when its bytes hash to the asset's sha256; a
+    damaged one (even of the same size) is replaced by the bundle's verified copy, and is not
+    listed, so a failed import never removes an image the store had before.
+    """
     pending = []
     for asset in manifest["assets"]:
         relative = store.relative_path(asset["sha256"], asset["mime"])
-        target = store.path_of(relative)
-        if not (target.is_file() and target.stat().st_size == asset["bytes"]):
-            pending.append((asset, target))
+        if not store.holds(relative, asset["sha256"], asset["bytes"]):
+            pending.append((asset, store.path_of(relative)))
     if not pending:
         return []
     parent = store.root.parent
@@ -195,8 +178,10 @@ def _place_assets(store: AssetStore, checked: CheckedBundle,
                       for a, target in pending]
         for source, target in staged:
             _make_dirs(target.parent, placed)
+            existed = target.exists()
             os.replace(source, target)
-            placed.append(target)
+            if not existed:
+                placed.append(target)
         for directory in {target.parent for _, target in staged}:
             _fsync_dir(directory)
     except BaseException as exc:
@@ -266,62 +251,14 @@ def _fsync_dir(directory: Path) -> None:
 # -- rows ------------------------------------------------------------------------------------
 
 
-def _time(value: str | None, where: str) -> Any:
-    return None if value is None else parse_time(value, where)
-
-
-def _insert_rows(session: Session, manifest: dict[str, Any]) -> None:
-    conv = manifest["conversation"]
-    session.add(ConversationRow(
-        id=conv["id"], title=conv["title"], default_model=conv["default_model"],
-        created_at=parse_time(conv["created_at"], "conversation"),
-        updated_at=parse_time(conv["updated_at"], "conversation"),
-    ))
-    session.flush()
-    for m in message_order(manifest):
-        session.add(MessageRow(
-            id=m["id"], conversation_id=m["conversation_id"], parent_id=m["parent_id"],
-            role=m["role"], text=m["text"], model=m["model"], params=m["params"],
-            created_at=parse_time(m["created_at"], "message"),
-        ))
-    session.flush()
-    now = utcnow()
-    for asset in manifest["assets"]:
-        if session.get(AssetRow, asset["sha256"]) is None:
-            session.add(AssetRow(
-                sha256=asset["sha256"], mime=asset["mime"], width=asset["width"],
-                height=asset["height"], bytes=asset["bytes"],
-                path=AssetStore.relative_path(asset["sha256"], asset["mime"]), created_at=now,
-            ))
-    session.flush()
-    for g in generation_order(manifest):
-        session.add(GenerationRow(
-            id=g["id"], message_id=g["message_id"], requested_model=g["requested_model"],
-            resolved_model=g["resolved_model"], engine_kind=g["engine_kind"],
-            model_id=g["model_id"], model_version=g["model_version"], params=g["params"],
-            status=g["status"], error=g["error"], route_reason=g["route_reason"],
-            fallback_of=g["fallback_of"], queued_at=_time(g["queued_at"], "generation"),
-            started_at=_time(g["started_at"], "generation"),
-            finished_at=_time(g["finished_at"], "generation"), latency_ms=g["latency_ms"],
-            cost_usd=g["cost_usd"], cost_estimated=g["cost_estimated"], receipt=g["receipt"],
-        ))
-    session.flush()
-    for g in manifest["generations"]:
-        for image in g["images"]:
-            session.add(GenerationAssetRow(
-                generation_id=g["id"], index=image["index"], asset_sha256=image["sha256"],
-                seed=image["seed"], revised_prompt=image["revised_prompt"],
-            ))
-    for v in manifest["validations"]:
-        session.add(ValidationRow(
-            asset_sha256=v["asset_sha256"], generation_id=v["generation_id"],
-            check_name=v["name"], check_version=v["version"], passed=v["passed"],
-            score=v["score"], details=v["details"], created_at=now,
-        ))
-    for p in manifest["picks"]:
-        session.add(PickRow(
-            id=p["id"], conversation_id=p["conversation_id"],
-            generation_ids=list(p["generation_ids"]), winner_id=p["winner_id"],
-            picked_by=p["picked_by"], created_at=parse_time(p["created_at"], "pick"),
-        ))
-    session.flush()
+def _thread_rows(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest in the order rows can be inserted, each asset with its store path."""
+    return {
+        "conversation": manifest["conversation"],
+        "messages": message_order(manifest),
+        "generations": generation_order(manifest),
+        "assets": [{**a, "store_path": AssetStore.relative_path(a["sha256"], a["mime"])}
+                   for a in manifest["assets"]],
+        "validations": manifest["validations"],
+        "picks": manifest["picks"],
+    }

@@ -2,7 +2,8 @@
 
 ``manifest.json`` describes a whole conversation (messages with their branches, generations with
 their receipts, assets, validations and picks). Its JSON Schema ships next to this module as
-``manifest.schema.json``. Every check here raises ``BundleInvalidError`` with one line.
+``manifest.schema.json``; ``chatimg.bundle.model`` is the same contract as typed Python objects.
+Every check here raises ``BundleInvalidError`` with one line.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any, NoReturn
 
 from chatimg.errors import BundleInvalidError
 from chatimg.ids import is_valid_id
+from chatimg.redaction import redact_json
 from chatimg.store.assets import MIME_EXTENSIONS
+from chatimg.store.bundle_rows import FIELDS, RawJSON
 
 FORMAT = "chatimg.bundle"
 #: The newest bundle version this chatimg reads and the one it writes.
@@ -27,19 +30,6 @@ VERSION = 1
 MANIFEST_NAME = "manifest.json"
 INDEX_NAME = "index.html"
 SCHEMA_FILE = Path(__file__).with_name("manifest.schema.json")
-
-#: Key names whose values are credentials wherever they appear (compared after dropping case,
-#: ``-``, ``_`` and spaces).
-_SECRET_KEYS = {"apikey", "authorization", "xgoogapikey", "xapikey", "password", "passwd",
-                "passphrase", "secret", "token", "accesstoken", "bearer", "auth", "cookie",
-                "setcookie"}
-_REDACTED = "***"
-#: A member name containing one of the words that every credential-like name contains once
-#: flattened: a cheap first check on the flattened JSON text (values are not followed by ``:``).
-_CREDENTIAL_NAMES = [
-    re.compile(word + r'[^"\\]{0,80}"\s*:')
-    for word in ("key", "auth", "token", "secret", "passw", "passp", "bearer", "cookie")
-]
 
 
 @lru_cache(maxsize=1)
@@ -54,46 +44,9 @@ def asset_entry_name(sha256: str, mime: str) -> str:
     return f"assets/{sha256}.{MIME_EXTENSIONS.get(mime, 'bin')}"
 
 
-@lru_cache(maxsize=4096)
-def _is_credential_name(name: str) -> bool:
-    flat = re.sub(r"[-_\s]", "", name).lower()
-    return flat in _SECRET_KEYS or flat.endswith(("apikey", "token", "password", "secret"))
-
-
-def _hide_credentials(value: Any) -> Any:
-    """``value`` with credential-named members hidden; containers are copied only if changed."""
-    if isinstance(value, dict):
-        out: dict[str, Any] | None = None
-        for key, item in value.items():
-            if item is not None and isinstance(key, str) and _is_credential_name(key):
-                hidden: Any = _REDACTED
-            elif isinstance(item, dict | list):
-                hidden = _hide_credentials(item)
-            else:
-                continue
-            if hidden is not item:
-                out = out if out is not None else dict(value)
-                out[key] = hidden
-        return value if out is None else out
-    if isinstance(value, list):
-        items = [_hide_credentials(item) if isinstance(item, dict | list) else item
-                 for item in value]
-        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-    return value
-
-
-def _replace_secrets(text: str, secrets: Iterable[str]) -> str:
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        for form in {json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(secret)[1:-1]}:
-            text = text.replace(form, _REDACTED)
-    return text
-
-
 def _with_raw_receipts(manifest: dict[str, Any]) -> tuple[dict[str, Any], Callable[[str], str]]:
     """Receipts kept as JSON text (``RawJSON``) swapped for placeholders, and a function that
     puts the texts back into the serialized manifest."""
-    from chatimg.bundle.dump import RawJSON
-
     raws: list[str] = []
     nonce = os.urandom(8).hex()
     generations = []
@@ -110,31 +63,10 @@ def _with_raw_receipts(manifest: dict[str, Any]) -> tuple[dict[str, Any], Callab
             lambda text: pattern.sub(lambda m: raws[int(m.group(1))], text))
 
 
-def redact_to_text(value: Any, secrets: Iterable[str]) -> tuple[Any, str]:
-    """JSON-ready ``value`` with every known secret and credential-named member hidden, and its
-    JSON text (so callers need not serialize it again).
-
-    Members named like credentials (``Authorization``, ``api_key``, ``x-goog-api-key``,
-    ``password``, ...) are hidden wherever they are; known secret values are replaced inside any
-    string. Both are checked on the serialized text first, so the common case (nothing to hide)
-    costs one serialization and a few substring scans. Receipts given as ``RawJSON`` text are
-    spliced in as they are; in the returned value they stay text unless something was hidden.
-    """
-    placeheld, splice = _with_raw_receipts(value) if isinstance(value, dict) else (value, str)
-    text = splice(json.dumps(placeheld, ensure_ascii=False))
-    flat = text.lower().replace("-", "").replace("_", "").replace(" ", "")
-    if any(pattern.search(flat) for pattern in _CREDENTIAL_NAMES):
-        value = _hide_credentials(json.loads(text))
-        text = json.dumps(value, ensure_ascii=False)
-    replaced = _replace_secrets(text, secrets)
-    if replaced == text:
-        return value, text
-    return json.loads(replaced), replaced
-
-
-def redact(value: Any, secrets: Iterable[str]) -> Any:
-    """A copy of JSON-ready ``value`` with secrets hidden (see ``redact_to_text``)."""
-    return redact_to_text(value, secrets)[0]
+def _asset_entry(asset: dict[str, Any]) -> dict[str, Any]:
+    entry = {key: asset[key] for key in FIELDS["asset"]}
+    return {"sha256": entry.pop("sha256"),
+            "path": asset_entry_name(asset["sha256"], asset["mime"]), **entry}
 
 
 def build_manifest(
@@ -144,16 +76,18 @@ def build_manifest(
     exported_at: datetime,
     secrets: Iterable[str] = (),
 ) -> tuple[dict[str, Any], str]:
-    """The manifest of a conversation, as a dict and as JSON text.
+    """The manifest of a conversation, as a dict and as JSON text, with secrets hidden.
 
     Args:
-        dump: The conversation's rows, from ``chatimg.bundle.dump.dump_conversation``.
+        dump: The conversation's rows, from ``Repository.bundles.dump``.
         app_version: chatimg's version.
         exported_at: When the export ran.
-        secrets: Key values to hide wherever they might appear (receipts, errors, params).
+        secrets: Key values to hide wherever they might appear (receipts, errors, params);
+            credential-named members are hidden too (``chatimg.redaction``).
 
     Returns:
-        A JSON-ready dict that validates against ``schema()``, and its JSON text.
+        A JSON-ready dict that validates against ``schema()``, and its JSON text. Receipts
+        may stay ``RawJSON`` text in the dict when nothing in the manifest had to be hidden.
     """
     aware = exported_at if exported_at.tzinfo else exported_at.replace(tzinfo=UTC)
     manifest = {
@@ -164,13 +98,13 @@ def build_manifest(
         "conversation": dump["conversation"],
         "messages": dump["messages"],
         "generations": dump["generations"],
-        "assets": [{key: a[key] for key in ("sha256", "path", "mime", "width", "height", "bytes")}
-                   for a in dump["assets"]],
+        "assets": [_asset_entry(a) for a in dump["assets"]],
         "validations": dump["validations"],
         "picks": dump["picks"],
     }
-    value, text = redact_to_text(manifest, secrets)
-    return value, text
+    placeheld, splice = _with_raw_receipts(manifest)
+    value, text = redact_json(placeheld, secrets, splice=splice)
+    return (manifest if value is placeheld else value), text
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def compare_images(stored: bytes, replayed: bytes) -> tuple[float | None, str | 
 
 def _deterministic(generation: domain.Generation, studio: Studio, model: str) -> bool:
     receipt = generation.receipt
-    if receipt.get("deterministic") is False or receipt.get("note") == "non-deterministic provider":
+    if receipt is not None and not receipt.deterministic:
         return False
     with contextlib.suppress(ChatImgError):
         caps = studio.engine(model).info.capabilities
@@ -172,11 +172,7 @@ async def _replay_one(studio: Studio, number: int, g: domain.Generation, model: 
                       threshold: float) -> list[ImageOutcome]:
     stored_model = g.resolved_model or g.requested_model
     try:
-        receipt_model, request = studio.request_from_receipt(g)
-        name = model or receipt_model
-        checked = studio.engine(name).validate_request(request)
-        name, result = await studio.regenerate(g.id, model=name)
-        encoded = studio.encoded_images(name, checked, result)
+        name, encoded = await studio.regenerate(g.id, model=model)
     except ChatImgError as exc:
         return [ImageOutcome(number, g.id, stored_model, model or stored_model, None, "error",
                              note=studio.scrub(exc.one_line()))]

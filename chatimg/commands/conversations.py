@@ -100,7 +100,7 @@ def rename(conversation_id: str, title: str) -> None:
                    "(default: ask; with --yes, delete).")
 def rm(conversation_id: str, yes: bool, keep_files: bool | None) -> None:
     """Delete a conversation, and (when you agree) the images nothing else uses."""
-    from chatimg.repair import conversation_assets, reclaim_assets
+    from chatimg.restore import conversation_assets, reclaim_assets
 
     with open_studio() as studio:
         conversation = studio.get_conversation(conversation_id)

@@ -37,7 +37,7 @@ def doctor(repair: bool, gc: bool, bundles: tuple[Path, ...], grace: float | Non
     problem.
     """
     from chatimg.doctor import DEFAULT_GRACE_S, examine, format_report
-    from chatimg.repair import collect_garbage
+    from chatimg.restore import collect_garbage
     from chatimg.studio import Studio
 
     grace_s = DEFAULT_GRACE_S if grace is None else grace
@@ -64,7 +64,7 @@ def doctor(repair: bool, gc: bool, bundles: tuple[Path, ...], grace: float | Non
 
 
 async def _repair(studio: Studio, report: DoctorReport, bundles: list[Path]) -> None:
-    from chatimg.repair import repair
+    from chatimg.restore import repair
 
     try:
         await repair(studio, report, bundles)

@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from chatimg.commands.common import json_option, open_studio, print_json
 from chatimg.errors import InvalidRequestError
 from chatimg.safetext import shown
+
+if TYPE_CHECKING:
+    from chatimg.generation import EventCallback
+    from chatimg.spec import GenerationSpec, RouteHints
+    from chatimg.studio import GenerateOutcome, GenerationEvent, Studio
 
 _SIZE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
 
@@ -33,6 +39,8 @@ def parse_size(text: str) -> tuple[int, int]:
 @click.option("--size", default=None, help="WIDTHxHEIGHT, e.g. 768x512.")
 @click.option("-n", "count", type=int, default=1, show_default=True, help="Images per model.")
 @click.option("--negative", default=None, help="Negative prompt.")
+@click.option("--clip-skip", type=int, default=None,
+              help="CLIP text-encoder layers to skip (diffusers).")
 @click.option("--from", "source", default=None, help="Source image: a file or an asset sha256.")
 @click.option("--strength", type=float, default=None, help="img2img strength in [0, 1].")
 @click.option("--mask", default=None, help="Mask image for inpainting (white = repaint).")
@@ -51,32 +59,44 @@ def gen(
     negative: str | None, source: str | None, strength: float | None, mask: str | None,
     upscale: float | None, conversation_id: str | None, new_conversation: bool,
     title: str | None, quiet: bool, budget: float | None, draft: bool, as_json: bool,
+    clip_skip: int | None,
 ) -> int:
     """Generate images for PROMPT. Several -m fan the prompt out to several models.
 
     Exits 0 when at least one generation succeeded.
     """
-    from chatimg.studio import GenerationEvent, GenerationParams
+    from chatimg.studio import GenerationSpec, RouteHints
 
     if conversation_id and new_conversation:
         raise InvalidRequestError("use either --conversation or --new, not both")
     width = height = None
     if size:
         width, height = parse_size(size)
-    params = GenerationParams(
+    spec = GenerationSpec.build(
         seed=seed, steps=steps, guidance=guidance, scheduler=scheduler, width=width,
-        height=height, count=count, negative_prompt=negative, source=source,
-        strength=strength, mask=mask, upscale=upscale,
-        extra={
-            key: value
-            for key, value in (("budget", budget), ("preset", "draft" if draft else None))
-            if value is not None
-        },
+        height=height, count=count, negative_prompt=negative, source_asset=source,
+        strength=strength, mask_asset=mask, upscale=upscale, clip_skip=clip_skip,
     )
-    show_progress = not quiet and sys.stderr.isatty()
+    hints = RouteHints(preset="draft" if draft else None, budget=budget)
+    on_event = progress_printer(quiet)
+    with open_studio() as studio:
+        default = None
+        if conversation_id:
+            default = studio.get_conversation(conversation_id).default_model
+        chosen = list(models) or [default or studio.settings.default_model]
+        outcome = asyncio.run(
+            _run(studio, prompt, chosen, spec, hints, conversation_id, title, on_event)
+        )
+    print_outcome(outcome, as_json)
+    return 0 if outcome.any_succeeded else 1
+
+
+def progress_printer(quiet: bool) -> EventCallback:
+    """Step progress and final states on stderr (only on a terminal, and not with ``-q``)."""
+    show = not quiet and sys.stderr.isatty()
 
     def on_event(event: GenerationEvent) -> None:
-        if not show_progress:
+        if not show:
             return
         if event.kind == "progress" and event.progress is not None:
             p = event.progress
@@ -85,14 +105,11 @@ def gen(
         elif event.kind == "finished" and event.generation is not None:
             click.echo(f"\r{event.model}: {event.generation.status}          ", err=True)
 
-    with open_studio() as studio:
-        default = None
-        if conversation_id:
-            default = studio.get_conversation(conversation_id).default_model
-        chosen = list(models) or [default or studio.settings.default_model]
-        outcome = asyncio.run(
-            _run(studio, prompt, chosen, params, conversation_id, title, on_event)
-        )
+    return on_event
+
+
+def print_outcome(outcome: GenerateOutcome, as_json: bool) -> None:
+    """A sent message's generations: one line per image (or failure), or JSON with ``--json``."""
     if as_json:
         print_json(
             {
@@ -123,22 +140,23 @@ def gen(
                 ],
             }
         )
-    else:
-        click.echo(f"conversation {outcome.message.conversation_id}")
-        for g in outcome.generations:
-            model = g.resolved_model or g.requested_model
-            if g.status == "succeeded":
-                for a in g.assets:
-                    click.echo(f"{model}: {a.width}x{a.height} seed={a.seed} {a.path}")
-            else:
-                click.echo(f"{model}: {g.status}: {shown(g.error or '')}")
-    return 0 if outcome.any_succeeded else 1
+        return
+    click.echo(f"conversation {outcome.message.conversation_id}")
+    for g in outcome.generations:
+        model = g.resolved_model or g.requested_model
+        if g.status == "succeeded":
+            for a in g.assets:
+                click.echo(f"{model}: {a.width}x{a.height} seed={a.seed} {a.path}")
+        else:
+            click.echo(f"{model}: {g.status}: {shown(g.error or '')}")
 
 
-async def _run(studio, prompt, models, params, conversation_id, title, on_event):  # type: ignore[no-untyped-def]
+async def _run(studio: Studio, prompt: str, models: list[str], spec: GenerationSpec,
+               hints: RouteHints, conversation_id: str | None, title: str | None,
+               on_event: EventCallback) -> GenerateOutcome:
     try:
         return await studio.generate(
-            prompt, models, params, conversation_id=conversation_id, title=title,
+            prompt, models, spec, hints=hints, conversation_id=conversation_id, title=title,
             on_event=on_event,
         )
     finally:

@@ -17,22 +17,18 @@ if TYPE_CHECKING:
 
 def version_states(listings: Sequence[Listing]) -> dict[str, VersionState]:
     """Each listed model's version state; empty when the database cannot be opened."""
-    from chatimg.store.bench import BenchStore
-
     versions = {item.name: item.info.version for item in listings if item.info}
     try:
         with open_studio() as studio:
-            return BenchStore(studio.db).version_states(versions)
+            return studio.repo.bench.version_states(versions)
     except ChatImgError:
         return {}
 
 
 def print_stats(as_json: bool) -> None:
     """Print the leaderboard, best typography first."""
-    from chatimg.store.bench import BenchStore
-
     with open_studio() as studio:
-        rows = BenchStore(studio.db).model_stats()
+        rows = studio.repo.bench.model_stats()
     rows.sort(key=lambda r: (r.typography_cer is None, r.typography_cer or 0.0, r.model))
     if as_json:
         print_json(rows)

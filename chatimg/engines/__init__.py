@@ -1,2 +1,2 @@
-"""Engines turn a ``GenerationRequest`` into images. ``base`` holds the contract, ``registry``
+"""Engines turn a ``EngineRequest`` into images. ``base`` holds the contract, ``registry``
 finds engine kinds through entry points, ``catalog`` lists the models people can pick."""

@@ -16,8 +16,9 @@ from typing import Any
 from chatimg.engines.base import (
     CancelToken,
     Capabilities,
+    EngineOptions,
+    EngineRequest,
     GeneratedImage,
-    GenerationRequest,
     GenerationResult,
     ModelInfo,
     Progress,
@@ -39,6 +40,15 @@ class A1111Engine(RemoteEngine):
     """A model on an AUTOMATIC1111 or Forge server (entry ``model``: a checkpoint title)."""
 
     kind = "a1111"
+
+
+    class Options(EngineOptions):
+        """Extra keys of an AUTOMATIC1111/Forge model's table."""
+
+        schedule_type: str | None = None
+        inpainting_fill: int | None = None
+        """0 fill, 1 original (default), 2 latent noise, 3 latent nothing."""
+        mask_blur: int | None = None
     provider = "a1111"
     display = "AUTOMATIC1111"
     base_url_env = "A1111_URL"
@@ -69,42 +79,43 @@ class A1111Engine(RemoteEngine):
                       **self.entry_defaults()},
         )
 
-    async def body(self, request: GenerationRequest) -> dict[str, Any]:
+    async def body(self, request: EngineRequest) -> dict[str, Any]:
         """The JSON body for txt2img or img2img."""
         body: dict[str, Any] = {
-            "prompt": request.prompt, "negative_prompt": request.negative_prompt or "",
-            "seed": -1 if request.seed is None else clamp_seed(request.seed, 2**32 - 1),
-            "batch_size": request.count, "n_iter": 1,
+            "prompt": request.spec.prompt, "negative_prompt": request.spec.negative_prompt or "",
+            "seed": -1 if request.spec.seed is None else clamp_seed(request.spec.seed, 2**32 - 1),
+            "batch_size": request.spec.count, "n_iter": 1,
             "send_images": True, "save_images": False,
         }
-        for key, value in (("steps", request.steps), ("cfg_scale", request.guidance),
-                           ("width", request.width), ("height", request.height),
-                           ("sampler_name", request.scheduler)):
+        for key, value in (("steps", request.spec.steps), ("cfg_scale", request.spec.guidance),
+                           ("width", request.spec.width), ("height", request.spec.height),
+                           ("sampler_name", request.spec.scheduler)):
             if value is not None:
                 body[key] = value
-        scheduler = self.option("schedule_type", request.extra)
+        scheduler = self.option("schedule_type", request)
         if scheduler:
             body["scheduler"] = scheduler
         if self.model_string:
             body["override_settings"] = {"sd_model_checkpoint": self.model_string}
         if request.source_image is not None:
             body["init_images"] = [_b64(request.source_image)]
-            body["denoising_strength"] = 0.75 if request.strength is None else request.strength
+            strength = request.spec.strength
+            body["denoising_strength"] = 0.75 if strength is None else strength
             if request.mask is not None:
                 mask = await asyncio.to_thread(convert_mask, request.mask, request.source_image,
                                                "white")
                 body["mask"] = _b64(mask)
                 body["inpainting_mask_invert"] = 0
-                body["inpainting_fill"] = int(self.option("inpainting_fill", request.extra, 1))
-                body["mask_blur"] = int(self.option("mask_blur", request.extra, 4))
+                body["inpainting_fill"] = int(self.option("inpainting_fill", request, 1))
+                body["mask_blur"] = int(self.option("mask_blur", request, 4))
         return body
 
-    async def generate(self, request: GenerationRequest, progress: ProgressCallback,
+    async def generate(self, request: EngineRequest, progress: ProgressCallback,
                        cancel: CancelToken) -> GenerationResult:
         client = self.client()
         path = "/sdapi/v1/img2img" if request.source_image is not None else "/sdapi/v1/txt2img"
         body = await self.body(request)
-        progress(Progress(0, request.steps or 0, "queued on AUTOMATIC1111"))
+        progress(Progress(0, request.spec.steps or 0, "queued on AUTOMATIC1111"))
         poller = asyncio.create_task(self._poll_progress(progress))
         try:
             reply = await client.request("POST", self.base_url() + path, cancel=cancel,
@@ -127,7 +138,7 @@ class A1111Engine(RemoteEngine):
         found_seeds = info.get("all_seeds")
         seeds: list[Any] = found_seeds if isinstance(found_seeds, list) else []
         images: list[GeneratedImage] = []
-        for index, encoded in enumerate(pictures[first:first + request.count]):
+        for index, encoded in enumerate(pictures[first:first + request.spec.count]):
             raw = await decode_image(encoded, "AUTOMATIC1111")
             seed = seeds[index] if index < len(seeds) else info.get("seed")
             images.append(GeneratedImage(

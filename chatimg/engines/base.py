@@ -9,6 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from chatimg.spec import CORE_FIELDS, GenerationSpec
+
 if TYPE_CHECKING:
     import httpx
     from PIL.Image import Image
@@ -71,49 +75,35 @@ class ModelInfo:
     """Shown in ``chatimg models`` (e.g. a retirement notice)."""
 
 
-@dataclass(frozen=True)
-class GenerationRequest:
-    """Everything a model is asked for. ``None`` means "the model's default"."""
+class EngineOptions(BaseModel):
+    """Per-engine options, declared by each engine class as ``Options`` and validated from the
+    model's ``[models.NAME]`` table (unknown keys are an error naming the file and key)."""
 
-    prompt: str
-    negative_prompt: str | None = None
-    seed: int | None = None
-    steps: int | None = None
-    guidance: float | None = None
-    scheduler: str | None = None
-    width: int | None = None
-    height: int | None = None
-    count: int = 1
-    strength: float | None = None
-    """img2img strength in [0, 1]."""
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True)
+class EngineRequest:
+    """What an engine runs: a resolved spec, its decoded inputs and the engine's options.
+
+    Routing hints and validation input never reach engines; nothing else varies a run.
+    """
+
+    spec: GenerationSpec
     source_image: bytes | None = None
-    """Encoded image for img2img, inpaint or upscale."""
+    """Encoded image for img2img, inpaint or upscale (the spec's ``source_asset``)."""
     mask: bytes | None = None
     """Encoded mask for inpaint: white (or, for providers that say so, transparent) = repaint."""
-    upscale: float | None = None
-    """Upscale factor; with ``source_image`` this asks for an upscale."""
-    extra: dict[str, Any] = field(default_factory=dict)
-    """Engine-specific options (e.g. Ideogram rendering speed)."""
+    options: EngineOptions = field(default_factory=EngineOptions)
+    """The engine's ``Options`` for this run (the model's table, with replay overrides)."""
 
     @property
     def mode(self) -> str:
         """``txt2img``, ``img2img``, ``inpaint`` or ``upscale``."""
-        if self.source_image is None:
-            return "txt2img"
-        if self.upscale:
-            return "upscale"
-        if self.mask is not None:
-            return "inpaint"
-        return "img2img"
+        return self.spec.mode
 
-    def with_defaults(self, defaults: dict[str, Any]) -> GenerationRequest:
-        """Fill unset fields from a model's defaults."""
-        changes = {
-            name: defaults[name]
-            for name in ("steps", "guidance", "scheduler", "width", "height")
-            if getattr(self, name) is None and defaults.get(name) is not None
-        }
-        return replace(self, **changes) if changes else self
+    def with_spec(self, spec: GenerationSpec) -> EngineRequest:
+        return replace(self, spec=spec)
 
 
 @dataclass
@@ -143,7 +133,9 @@ class GenerationResult:
     cost_usd: float | None = None
     """Billed cost if the provider reports it; else the Studio estimates from the catalog."""
     receipt: dict[str, Any] = field(default_factory=dict)
-    """Engine facts needed to reproduce or explain the run (scheduler, device, dtype, sizes)."""
+    """Engine facts that explain the run (pipeline, scheduler config, device, dtype, timings)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """Option values that shaped the output (replay passes them back, e.g. ``threads``)."""
 
 
 @dataclass(frozen=True)
@@ -217,23 +209,67 @@ class EngineContext:
 class Engine(abc.ABC):
     """One instance per model entry in the catalog.
 
-    Subclasses set ``kind`` and implement ``info``-building, ``availability`` and ``generate``.
-    Local engines that block (torch) set ``blocking = True`` and implement ``generate_blocking``;
-    the base ``generate`` then runs it in a worker thread so the caller's loop stays free.
+    Subclasses set ``kind``, declare their ``Options`` (a pydantic model of the extra keys their
+    ``[models.NAME]`` table may hold) and implement ``info``, ``availability`` and ``generate``.
+    Local engines that block (torch) set ``blocking = True`` and implement
+    ``generate_blocking``; the base ``generate`` then runs it in a worker thread so the caller's
+    loop stays free.
 
     Args:
         name: The catalog name of the model.
         entry: The model's catalog entry (``chatimg.config.ModelEntry``).
         context: Shared settings and clients.
+
+    Raises:
+        ConfigError: the entry holds an unknown or wrong option (names the file and key).
     """
 
     kind: ClassVar[str] = ""
     blocking: ClassVar[bool] = False
+    Options: ClassVar[type[EngineOptions]] = EngineOptions
+    extra_spec_fields: ClassVar[frozenset[str]] = frozenset()
+    """Spec fields beyond ``spec.CORE_FIELDS`` that this engine honours (e.g. ``clip_skip``)."""
 
     def __init__(self, name: str, entry: Any, context: EngineContext) -> None:
         self.name = name
         self.entry = entry
         self.context = context
+        self.options: EngineOptions = self.parse_options(getattr(entry, "model_extra", None))
+
+    def parse_options(self, values: dict[str, Any] | None) -> EngineOptions:
+        """Validate option values against ``Options``.
+
+        Raises:
+            ConfigError: one line naming the config file, the model's table and the key.
+        """
+        from chatimg.config import key_location
+        from chatimg.errors import ConfigError
+
+        try:
+            return self.Options.model_validate(values or {})
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            key = ".".join(str(part) for part in error.get("loc", ()))
+            path = getattr(self.context.settings, "config_path", None)
+            where = key_location(path, ("models", self.name, *error.get("loc", ())))
+            if error.get("type") == "extra_forbidden":
+                problem = f"unknown option {key!r} for a {self.kind} model"
+            else:
+                problem = f"{key}: {error.get('msg', 'invalid value')}"
+            known = ", ".join(self.Options.model_fields) or "none"
+            raise ConfigError(f"{where}: [models.{self.name}] {problem}",
+                              f"options of {self.kind} models: {known}") from None
+
+    def request(self, spec: GenerationSpec, *, source_image: bytes | None = None,
+                mask: bytes | None = None, options: dict[str, Any] | None = None
+                ) -> EngineRequest:
+        """An ``EngineRequest`` for ``spec`` with this model's options (``options`` override
+        them for one run, e.g. a receipt's on replay)."""
+        chosen = self.options
+        if options:
+            chosen = self.parse_options({**self.options.model_dump(exclude_unset=True),
+                                         **options})
+        return EngineRequest(spec, source_image=source_image, mask=mask, options=chosen)
 
     @property
     @abc.abstractmethod
@@ -244,7 +280,7 @@ class Engine(abc.ABC):
         """Whether it can run now (cheap: no network, no model loading)."""
         return Availability(True)
 
-    def validate_request(self, request: GenerationRequest) -> GenerationRequest:
+    def validate_request(self, request: EngineRequest) -> EngineRequest:
         """Check a request against the capabilities; return it with defaults filled.
 
         Raises:
@@ -254,42 +290,41 @@ class Engine(abc.ABC):
 
         info = self.info
         caps = info.capabilities
-        request = request.with_defaults(info.defaults)
-        mode = request.mode
+        spec = request.spec.with_defaults(info.defaults)
+        mode = spec.mode
         if not getattr(caps, mode):
             raise InvalidRequestError(f"{self.name} cannot do {mode}", "pick another model")
-        if request.count < 1 or request.count > caps.max_count:
+        if spec.count > caps.max_count:
             raise InvalidRequestError(
-                f"{self.name} makes 1 to {caps.max_count} images per request, not {request.count}"
+                f"{self.name} makes 1 to {caps.max_count} images per request, not {spec.count}"
             )
-        if request.steps is not None and request.steps < 1:
-            raise InvalidRequestError(f"steps must be at least 1, not {request.steps}")
-        if request.strength is not None and not 0.0 <= request.strength <= 1.0:
-            raise InvalidRequestError(f"strength must be between 0 and 1, not {request.strength}")
         for label, value, limit in (
-            ("width", request.width, caps.max_width),
-            ("height", request.height, caps.max_height),
+            ("width", spec.width, caps.max_width),
+            ("height", spec.height, caps.max_height),
         ):
             if value is None:
                 continue
-            if value < 8 or value > limit:
+            if value > limit:
                 raise InvalidRequestError(f"{label} must be 8 to {limit} pixels, not {value}")
             if caps.size_multiple > 1 and value % caps.size_multiple:
                 raise InvalidRequestError(
                     f"{label} {value} is not a multiple of {caps.size_multiple} for {self.name}"
                 )
-        if request.negative_prompt and not caps.negative_prompt:
+        for name in spec.stored().keys() - CORE_FIELDS - self.extra_spec_fields:
+            raise InvalidRequestError(f"{self.name} does not take {name.replace('_', ' ')}",
+                                      "leave it unset for this model")
+        if spec.negative_prompt and not caps.negative_prompt:
             raise InvalidRequestError(f"{self.name} does not take a negative prompt")
-        if request.scheduler and caps.schedulers and request.scheduler not in caps.schedulers:
+        if spec.scheduler and caps.schedulers and spec.scheduler not in caps.schedulers:
             raise InvalidRequestError(
-                f"unknown scheduler {request.scheduler!r} for {self.name}",
+                f"unknown scheduler {spec.scheduler!r} for {self.name}",
                 "valid: " + ", ".join(caps.schedulers),
             )
-        return request
+        return request.with_spec(spec)
 
     async def generate(
         self,
-        request: GenerationRequest,
+        request: EngineRequest,
         progress: ProgressCallback,
         cancel: CancelToken,
     ) -> GenerationResult:
@@ -314,7 +349,7 @@ class Engine(abc.ABC):
 
     def generate_blocking(
         self,
-        request: GenerationRequest,
+        request: EngineRequest,
         progress: ProgressCallback,
         cancel: CancelToken,
     ) -> GenerationResult:

@@ -24,8 +24,9 @@ from typing import Any
 from chatimg.engines.base import (
     CancelToken,
     Capabilities,
+    EngineOptions,
+    EngineRequest,
     GeneratedImage,
-    GenerationRequest,
     GenerationResult,
     ModelInfo,
     Progress,
@@ -83,6 +84,21 @@ class ComfyUIEngine(RemoteEngine):
     """A workflow on a ComfyUI server (entry ``model``: checkpoint file name)."""
 
     kind = "comfyui"
+
+
+    class Options(EngineOptions):
+        """Extra keys of a ComfyUI model's table."""
+
+        workflow: str | None = None
+        """An API-format workflow JSON file for txt2img (placeholders: see the README)."""
+        img2img_workflow: str | None = None
+        inpaint_workflow: str | None = None
+        txt2img_workflow: str | None = None
+        checkpoint: str | None = None
+        sampler: str | None = None
+        """KSampler sampler name (default ``euler``)."""
+        job_timeout: float | None = None
+        """Seconds to wait for one job (default 900)."""
     provider = "comfyui"
     display = "ComfyUI"
     base_url_env = "COMFYUI_URL"
@@ -159,7 +175,7 @@ class ComfyUIEngine(RemoteEngine):
         sub = found.get("subfolder")
         return f"{sub}/{name}" if isinstance(sub, str) and sub else name
 
-    async def generate(self, request: GenerationRequest, progress: ProgressCallback,
+    async def generate(self, request: EngineRequest, progress: ProgressCallback,
                        cancel: CancelToken) -> GenerationResult:
         client = self.client()
         mode = "img2img" if request.mode == "upscale" else request.mode
@@ -173,15 +189,15 @@ class ComfyUIEngine(RemoteEngine):
                                              "put a model in ComfyUI's models/checkpoints")
             checkpoint = found[0]
         values: dict[str, Any] = {
-            "prompt": request.prompt, "negative": request.negative_prompt or "",
-            "seed": clamp_seed(request.seed, 2**64 - 1) if request.seed is not None else 0,
-            "steps": request.steps or 20, "cfg": float(request.guidance or 7.0),
-            "width": request.width or 512, "height": request.height or 512,
-            "batch_size": request.count, "checkpoint": checkpoint,
-            "denoise": float(1.0 if mode == "txt2img" or request.strength is None
-                             else request.strength),
-            "sampler": self.option("sampler", request.extra, "euler"),
-            "scheduler": request.scheduler or self.option("scheduler", request.extra, "normal"),
+            "prompt": request.spec.prompt, "negative": request.spec.negative_prompt or "",
+            "seed": 0 if request.spec.seed is None else clamp_seed(request.spec.seed, 2**64 - 1),
+            "steps": request.spec.steps or 20, "cfg": float(request.spec.guidance or 7.0),
+            "width": request.spec.width or 512, "height": request.spec.height or 512,
+            "batch_size": request.spec.count, "checkpoint": checkpoint,
+            "denoise": float(1.0 if mode == "txt2img" or request.spec.strength is None
+                             else request.spec.strength),
+            "sampler": self.option("sampler", request, "euler"),
+            "scheduler": request.spec.scheduler or self.option("scheduler", request, "normal"),
         }
         if request.source_image is not None:
             values["image"] = await self._upload(request.source_image, "source", cancel)
@@ -226,7 +242,7 @@ class ComfyUIEngine(RemoteEngine):
             "scheduler": values["scheduler"], "placeholders": sorted(used),
         }))
 
-    async def _wait(self, prompt_id: str, request: GenerationRequest, progress: ProgressCallback,
+    async def _wait(self, prompt_id: str, request: EngineRequest, progress: ProgressCallback,
                     cancel: CancelToken) -> list[dict[str, Any]]:
         """Poll ``/history/{id}`` until the prompt finishes; return its output image refs."""
         client = self.client()

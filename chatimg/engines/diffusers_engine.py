@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import io
 import time
-from dataclasses import replace
 from typing import Any, ClassVar
+
+from pydantic import Field
 
 from chatimg.engines.base import (
     Availability,
     CancelToken,
     Capabilities,
     Engine,
+    EngineOptions,
+    EngineRequest,
     GeneratedImage,
-    GenerationRequest,
     GenerationResult,
     ModelInfo,
     Progress,
@@ -52,7 +54,23 @@ class DiffusersEngine(Engine):
     """A diffusers pipeline from a hub id, a local folder or a single-file checkpoint."""
 
     kind: ClassVar[str] = "diffusers"
+    extra_spec_fields: ClassVar[frozenset[str]] = frozenset({"clip_skip"})
     blocking: ClassVar[bool] = True
+
+
+    class Options(EngineOptions):
+        """Extra keys of a diffusers model's table."""
+
+        pipeline: str | None = None
+        """Pipeline class for single files (default: SD 1.x/2.x) or to override the folder's."""
+        task: str | None = None
+        """``upscale`` for x4 upscaler folders."""
+        config: str | None = None
+        """A config folder or hub id for single-file checkpoints."""
+        threads: int | None = Field(default=None, ge=1, le=1024)
+        """torch CPU threads for this model (default: ``[diffusers] threads``)."""
+
+    options: DiffusersEngine.Options
 
     def __init__(self, name: str, entry: Any, context: Any) -> None:
         super().__init__(name, entry, context)
@@ -66,14 +84,11 @@ class DiffusersEngine(Engine):
 
     # -- catalog facts (cheap) -----------------------------------------------------------------
 
-    def _extra(self, key: str) -> Any:
-        return (self.entry.model_extra or {}).get(key)
-
     @property
     def pipeline_class(self) -> str:
         """The pipeline class name from the entry or ``model_index.json`` ('' when unknown)."""
         if self._pipeline_class is None:
-            chosen = self._extra("pipeline")
+            chosen = self.options.pipeline
             if not chosen:
                 index = model_index(self.source)
                 chosen = (index or {}).get("_class_name") or ""
@@ -82,7 +97,7 @@ class DiffusersEngine(Engine):
 
     @property
     def is_upscaler(self) -> bool:
-        return self._extra("task") == "upscale" or "Upscale" in self.pipeline_class
+        return self.options.task == "upscale" or "Upscale" in self.pipeline_class
 
     @property
     def version(self) -> str | None:
@@ -122,13 +137,15 @@ class DiffusersEngine(Engine):
         reason = missing_reason(self.source)
         return Availability(reason is None, reason)
 
-    def validate_request(self, request: GenerationRequest) -> GenerationRequest:
+    def validate_request(self, request: EngineRequest) -> EngineRequest:
         request = super().validate_request(request)
         mode = request.mode
         if mode == "upscale":
-            if request.upscale not in (4, 4.0):
-                raise InvalidRequestError(f"{self.name} upscales by 4 only, not {request.upscale}")
-            request = replace(request, width=None, height=None)
+            if request.spec.upscale not in (4, 4.0):
+                raise InvalidRequestError(
+                    f"{self.name} upscales by 4 only, not {request.spec.upscale}")
+            request = request.with_spec(request.spec.model_copy(update={"width": None,
+                                                                         "height": None}))
         if mode in ("img2img", "inpaint", "upscale") and request.source_image is not None:
             source_size = _image_size(request.source_image, "source image")
             if request.mask is not None:
@@ -138,11 +155,12 @@ class DiffusersEngine(Engine):
                         f"mask is {mask_size[0]}x{mask_size[1]} but the source image is "
                         f"{source_size[0]}x{source_size[1]}", "use a mask the size of the image"
                     )
-        if (mode in ("img2img", "inpaint") and request.steps and request.strength is not None
-                and int(request.steps * request.strength) < 1):
+        steps, strength = request.spec.steps, request.spec.strength
+        if (mode in ("img2img", "inpaint") and steps and strength is not None
+                and int(steps * strength) < 1):
             raise InvalidRequestError(
-                f"steps x strength must be at least 1 (steps {request.steps}, "
-                f"strength {request.strength})", "raise --steps or --strength"
+                f"steps x strength must be at least 1 (steps {request.spec.steps}, "
+                f"strength {request.spec.strength})", "raise --steps or --strength"
             )
         return request
 
@@ -152,14 +170,15 @@ class DiffusersEngine(Engine):
         return f"{self.source.location}@{self.source.revision or ''}"
 
     def generate_blocking(
-        self, request: GenerationRequest, progress: ProgressCallback, cancel: CancelToken
+        self, request: EngineRequest, progress: ProgressCallback, cancel: CancelToken
     ) -> GenerationResult:
         from chatimg.engines import diffusers_runtime as runtime
 
         if cancel.cancelled:
             raise CancelledError("cancelled before it started")
         settings = self.context.settings.diffusers
-        cached = {key[0] for key in shared_cache(self.context).keys()}  # noqa: SIM118
+        cached = {key[0] for key in shared_cache(self.context).keys()  # noqa: SIM118
+                  if isinstance(key, tuple)}
         if self._cache_source() not in cached:
             progress(Progress(0, 0, "loading model"))  # the import and load take a while
         torch = runtime.import_torch()
@@ -178,20 +197,17 @@ class DiffusersEngine(Engine):
             cache.scheduler_names[self._cache_source()] = loaded.scheduler_names
             if loaded.version and not self._version:
                 self._version, self._version_known = loaded.version, True
-            threads = request.extra.get("torch_threads") or settings.threads
-            previous_threads = torch.get_num_threads()
-            if threads:
-                torch.set_num_threads(int(threads))
-            try:
-                pipe = runtime.pipeline_for(loaded, request.mode, self.name)
-                scheduler = runtime.fresh_scheduler(pipe, loaded, request.scheduler, self.name)
-                pipe.scheduler = scheduler
+            options = request.options
+            chosen = options.threads if isinstance(options, DiffusersEngine.Options) else None
+            threads = chosen or settings.threads or torch.get_num_threads()
+            pipe = runtime.pipeline_for(loaded, request.mode, self.name)
+            scheduler = runtime.fresh_scheduler(loaded, request.spec.scheduler, self.name)
+            # Per-run state is set for this run and restored after it, so a run's output
+            # depends only on its receipt, never on what ran before it in this process.
+            with runtime.run_state(torch, pipe, scheduler, threads):
                 clock = time.perf_counter()
                 images, info = self._call(runtime, pipe, request, progress, cancel)
                 used_threads = torch.get_num_threads()
-            finally:
-                if request.extra.get("torch_threads"):
-                    torch.set_num_threads(previous_threads)
         receipt = {
             "pipeline": type(pipe).__name__,
             "mode": request.mode,
@@ -205,52 +221,56 @@ class DiffusersEngine(Engine):
             "fetch_seconds": round(fetch_seconds, 6),
             "run_seconds": round(time.perf_counter() - clock, 4),
             "environment": runtime.library_versions(),
-            "replay": {"torch_threads": used_threads},
             **info,
         }
         return GenerationResult(images=images, model_version=loaded.version or self.version,
-                                receipt=receipt)
+                                receipt=receipt, options={"threads": used_threads})
 
     def _single_file_config(self) -> str | None:
-        value = self._extra("config")
-        return str(value) if value else None
+        return self.options.config or None
 
-    def _call(self, runtime: Any, pipe: Any, request: GenerationRequest,
+    def _call(self, runtime: Any, pipe: Any, request: EngineRequest,
               progress: ProgressCallback, cancel: CancelToken
               ) -> tuple[list[GeneratedImage], dict[str, Any]]:
         import torch
 
-        seed = int(request.seed or 0)
-        count = request.count
+        seed = int(request.spec.seed or 0)
+        count = request.spec.count
         generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(count)]
         kwargs: dict[str, Any] = {
-            "prompt": request.prompt,
+            "prompt": request.spec.prompt,
             "num_images_per_prompt": count,
             "generator": generators,
             "output_type": "pil",
         }
-        if request.steps is not None:
-            kwargs["num_inference_steps"] = request.steps
-        if request.guidance is not None:
-            kwargs["guidance_scale"] = request.guidance
-        if request.negative_prompt:
-            kwargs["negative_prompt"] = request.negative_prompt
+        if request.spec.steps is not None:
+            kwargs["num_inference_steps"] = request.spec.steps
+        if request.spec.guidance is not None:
+            kwargs["guidance_scale"] = request.spec.guidance
+        if request.spec.clip_skip is not None:
+            kwargs.update(_clip_skip_arguments(pipe, request.spec.prompt,
+                                               request.spec.clip_skip))
+        if request.spec.negative_prompt:
+            kwargs["negative_prompt"] = request.spec.negative_prompt
         mode = request.mode
         if mode in ("txt2img", "img2img", "inpaint"):
-            if request.width is not None:
-                kwargs["width"] = request.width
-            if request.height is not None:
-                kwargs["height"] = request.height
+            if request.spec.width is not None:
+                kwargs["width"] = request.spec.width
+            if request.spec.height is not None:
+                kwargs["height"] = request.spec.height
         if mode != "txt2img":
             kwargs["image"] = runtime.decode_image(request.source_image, "RGB")
-        if mode in ("img2img", "inpaint") and request.strength is not None:
-            kwargs["strength"] = request.strength
+        if mode in ("img2img", "inpaint") and request.spec.strength is not None:
+            kwargs["strength"] = request.spec.strength
         if mode == "inpaint":
             kwargs["mask_image"] = runtime.decode_image(request.mask, "L")
-        planned = request.steps or 0
+        planned = request.spec.steps or 0
 
         def report(step: int) -> None:
-            total = int(getattr(pipe, "_num_timesteps", 0) or planned)
+            try:
+                total = int(pipe.num_timesteps or planned)
+            except AttributeError:  # the x4 upscaler has no num_timesteps
+                total = planned
             progress(Progress(step, total, "denoising"))
             if cancel.cancelled:
                 raise _Stop
@@ -274,7 +294,7 @@ class DiffusersEngine(Engine):
         except torch.OutOfMemoryError:
             raise EngineRequestError(
                 f"{self.name}: out of {runtime_device(pipe)} memory at "
-                f"{request.width or '?'}x{request.height or '?'} x{count}",
+                f"{request.spec.width or '?'}x{request.spec.height or '?'} x{count}",
                 "try a smaller size or count, or lower [diffusers] memory_budget_gb",
                 reason="out_of_memory",
             ) from None
@@ -288,6 +308,30 @@ class DiffusersEngine(Engine):
             for i, (image, flagged) in enumerate(zip(output.images, flags, strict=False))
         ]
         return images, {"seeds": [seed + i for i in range(count)]}
+
+
+def _clip_skip_arguments(pipe: Any, prompt: str, clip_skip: int) -> dict[str, Any]:
+    """Pipeline arguments that skip the last ``clip_skip`` CLIP layers.
+
+    Pipelines with one CLIP encoder get the prompt embeddings from that layer through the final
+    layer norm (as diffusers does, without its reach into ``text_model``, which transformers 5
+    flattened); others take ``clip_skip`` themselves.
+    """
+    import torch
+
+    encoder, tokenizer = getattr(pipe, "text_encoder", None), getattr(pipe, "tokenizer", None)
+    if encoder is None or tokenizer is None or getattr(pipe, "text_encoder_2", None) is not None:
+        return {"clip_skip": clip_skip}
+    norm = getattr(getattr(encoder, "text_model", encoder), "final_layer_norm", None)
+    if norm is None:
+        return {"clip_skip": clip_skip}
+    tokens = tokenizer(prompt, padding="max_length", max_length=tokenizer.model_max_length,
+                       truncation=True, return_tensors="pt")
+    with torch.no_grad():
+        hidden = encoder(tokens.input_ids.to(encoder.device),
+                         output_hidden_states=True).hidden_states
+        embeds = norm(hidden[-(clip_skip + 1)])
+    return {"prompt": None, "prompt_embeds": embeds.to(dtype=encoder.dtype)}
 
 
 def runtime_device(pipe: Any) -> str:

@@ -6,10 +6,12 @@ are listed. Every expected failure becomes a one-line ``ChatImgError``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import io
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from chatimg.engines.diffusers_source import Source, download_hint, source_version
@@ -111,6 +113,7 @@ def load(name: str, source: Source, pipeline_class: str, device: str, dtype_name
     return LoadedPipeline(
         pipe=pipe, size_bytes=module_size_bytes(pipe), load_seconds=seconds, device=device,
         dtype=dtype_name, scheduler_config=dict(scheduler.config),
+        scheduler_class=type(scheduler),
         scheduler_names=scheduler_names(scheduler),
         version=source_version(source, compute_file_hash=True),
     )
@@ -132,17 +135,39 @@ def scheduler_names(scheduler: Any) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def fresh_scheduler(pipe: Any, loaded: LoadedPipeline, name: str | None, model: str) -> Any:
-    """A new scheduler (no state from earlier runs) of class ``name`` or the loaded one's."""
-    current = pipe.scheduler
-    if not name:
-        return type(current).from_config(loaded.scheduler_config)
-    for cls in [type(current), *getattr(current, "compatibles", ())]:
-        if cls.__name__ == name:
-            return cls.from_config(loaded.scheduler_config)
+def fresh_scheduler(loaded: LoadedPipeline, name: str | None, model: str) -> Any:
+    """A new scheduler (no state from earlier runs) of class ``name``, else of the class the
+    pipeline was loaded with, always from the config it was loaded with."""
+    default = loaded.scheduler_class
+    if not name or name == default.__name__:
+        return default.from_config(loaded.scheduler_config)
+    if name in loaded.scheduler_names:
+        import diffusers
+
+        chosen = getattr(diffusers, name, None)
+        if chosen is not None:
+            return chosen.from_config(loaded.scheduler_config)
     raise InvalidRequestError(
         f"unknown scheduler {name!r} for {model}", "valid: " + ", ".join(loaded.scheduler_names)
     )
+
+
+@contextlib.contextmanager
+def run_state(torch: Any, pipe: Any, scheduler: Any, threads: int) -> Iterator[None]:
+    """Set one run's scheduler and torch thread count, and restore both after it.
+
+    Pipelines derived with ``from_pipe`` share modules with the loaded one, so a scheduler left
+    on any of them would become the next run's default; the thread count changes float sums.
+    """
+    previous_scheduler = pipe.scheduler
+    previous_threads = torch.get_num_threads()
+    pipe.scheduler = scheduler
+    torch.set_num_threads(int(threads))
+    try:
+        yield
+    finally:
+        pipe.scheduler = previous_scheduler
+        torch.set_num_threads(previous_threads)
 
 
 def pipeline_for(loaded: LoadedPipeline, mode: str, model: str) -> Any:

@@ -14,8 +14,9 @@ from typing import Any
 from chatimg.engines.base import (
     CancelToken,
     Capabilities,
+    EngineOptions,
+    EngineRequest,
     GeneratedImage,
-    GenerationRequest,
     GenerationResult,
     ModelInfo,
     Progress,
@@ -74,6 +75,15 @@ class GeminiEngine(_GoogleEngine):
     """Gemini image models (``gemini-2.5-flash-image`` and successors)."""
 
     kind = "google"
+
+
+    class Options(EngineOptions):
+        """Extra keys of a Gemini model's table."""
+
+        modalities: str | None = None
+        """Response modalities, comma separated (default ``text,image``)."""
+        image_size: str | None = None
+        """``1K``, ``2K`` or ``4K`` where the model offers sizes."""
     default_model = "gemini-2.5-flash-image"
 
     @property
@@ -89,40 +99,40 @@ class GeminiEngine(_GoogleEngine):
             defaults=self.entry_defaults(),
         )
 
-    def body(self, request: GenerationRequest) -> dict[str, Any]:
+    def body(self, request: EngineRequest) -> dict[str, Any]:
         """The ``generateContent`` body for one image."""
-        parts: list[dict[str, Any]] = [{"text": request.prompt}]
+        parts: list[dict[str, Any]] = [{"text": request.spec.prompt}]
         if request.source_image is not None:
             parts.append({"inlineData": {
                 "mimeType": mime_of(request.source_image),
                 "data": base64.b64encode(request.source_image).decode("ascii"),
             }})
-        modalities = str(self.option("modalities", request.extra, "text,image"))
+        modalities = str(self.option("modalities", request, "text,image"))
         wanted = [m.strip().upper() for m in modalities.split(",") if m.strip()]
         config: dict[str, Any] = {"responseModalities": wanted or ["TEXT", "IMAGE"]}
         image_config: dict[str, Any] = {}
-        if request.width or request.height:
+        if request.spec.width or request.spec.height:
             image_config["aspectRatio"] = nearest_ratio(
-                request.width or request.height or 1, request.height or request.width or 1,
+                *_box(request.spec.width, request.spec.height),
                 GEMINI_RATIOS)  # type: ignore[arg-type]
-        size = self.option("image_size", request.extra)
+        size = self.option("image_size", request)
         if size is None and "2.5" not in self.model:
-            size = image_size_for(request.width, request.height)
+            size = image_size_for(request.spec.width, request.spec.height)
         if size:
             image_config["imageSize"] = str(size).upper()
         if image_config:
             config["imageConfig"] = image_config
         return {"contents": [{"role": "user", "parts": parts}], "generationConfig": config}
 
-    async def generate(self, request: GenerationRequest, progress: ProgressCallback,
+    async def generate(self, request: EngineRequest, progress: ProgressCallback,
                        cancel: CancelToken) -> GenerationResult:
         client = self.client()
         body = self.body(request)
-        progress(Progress(0, request.count, f"waiting for {self.model}"))
+        progress(Progress(0, request.spec.count, f"waiting for {self.model}"))
         replies = await gather_all([
             client.request("POST", self.endpoint("generateContent"), cancel=cancel,
                            json_body=body, what=self.model)
-            for _ in range(request.count)
+            for _ in range(request.spec.count)
         ])
         images: list[GeneratedImage] = []
         texts: list[str] = []
@@ -147,7 +157,7 @@ class GeminiEngine(_GoogleEngine):
             image.info.update(info)
         receipt = {"provider": "google", "endpoint": f"models/{self.model}:generateContent",
                    **info, "text": " ".join(texts)[:500] or None, "usage": usage or None}
-        progress(Progress(request.count, request.count, "done"))
+        progress(Progress(request.spec.count, request.spec.count, "done"))
         return self.scrubbed(GenerationResult(images=images, model_version=version or self.model,
                                 receipt=client.clean_data(receipt)))
 
@@ -193,6 +203,14 @@ class ImagenEngine(_GoogleEngine):
     """The Imagen ``:predict`` format, for Imagen-compatible endpoints."""
 
     kind = "imagen"
+
+
+    class Options(EngineOptions):
+        """Extra keys of an Imagen model's table (the ``:predict`` parameters)."""
+
+        image_size: str | None = None
+        person_generation: str | None = None
+        safety_setting: str | None = None
     default_model = "imagen-4.0-generate-001"
 
     @property
@@ -207,21 +225,21 @@ class ImagenEngine(_GoogleEngine):
             note=IMAGEN_RETIRED if "imagen" in self.model else None,
         )
 
-    def body(self, request: GenerationRequest) -> dict[str, Any]:
-        parameters: dict[str, Any] = {"sampleCount": request.count}
-        if request.width or request.height:
+    def body(self, request: EngineRequest) -> dict[str, Any]:
+        parameters: dict[str, Any] = {"sampleCount": request.spec.count}
+        if request.spec.width or request.spec.height:
             parameters["aspectRatio"] = nearest_ratio(
-                request.width or request.height or 1, request.height or request.width or 1,
+                *_box(request.spec.width, request.spec.height),
                 IMAGEN_RATIOS)  # type: ignore[arg-type]
         for name, key in (("image_size", "sampleImageSize"),
                           ("person_generation", "personGeneration"),
                           ("safety_setting", "safetySetting")):
-            value = self.option(name, request.extra)
+            value = self.option(name, request)
             if value is not None:
                 parameters[key] = value
-        return {"instances": [{"prompt": request.prompt}], "parameters": parameters}
+        return {"instances": [{"prompt": request.spec.prompt}], "parameters": parameters}
 
-    async def generate(self, request: GenerationRequest, progress: ProgressCallback,
+    async def generate(self, request: EngineRequest, progress: ProgressCallback,
                        cancel: CancelToken) -> GenerationResult:
         client = self.client()
         body = self.body(request)
@@ -255,8 +273,13 @@ class ImagenEngine(_GoogleEngine):
             elif item.get("raiFilteredReason"):
                 images.append(GeneratedImage(safety_filtered=True, info={
                     **info, "filter": client.clean(str(item["raiFilteredReason"]))[:200]}))
-        while len(images) < request.count:  # filtered images are simply missing
+        while len(images) < request.spec.count:  # filtered images are simply missing
             images.append(GeneratedImage(safety_filtered=True, info={**info, "filter": "missing"}))
         progress(Progress(1, 1, "done"))
         return self.scrubbed(GenerationResult(images=images, model_version=self.model, receipt={
             "provider": "google", "endpoint": f"models/{self.model}:predict", **info}))
+
+
+def _box(width: int | None, height: int | None) -> tuple[int, int]:
+    """(width, height) with a missing side taken from the other (for the aspect ratio)."""
+    return width or height or 1, height or width or 1

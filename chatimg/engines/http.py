@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from chatimg.engines.payloads import check_image
-from chatimg.engines.provider_errors import STATUS_REASONS, provider_text, scrub
+from chatimg.engines.provider_errors import STATUS_REASONS, provider_text
 from chatimg.errors import CancelledError, ChatImgError, EngineRequestError
+from chatimg.redaction import redact
 
 if TYPE_CHECKING:
     from chatimg.engines.base import CancelToken, EngineContext
@@ -220,12 +221,12 @@ class ProviderClient:
         return found
 
     def clean(self, text: str) -> str:
-        """``text`` with every known key removed."""
-        return scrub(text, self.secrets)
+        """``text`` with every known key removed (``chatimg.redaction.redact``)."""
+        return redact(text, self.secrets)
 
     def clean_data(self, value: Any) -> Any:
-        """A JSON-able value with every known key removed from its strings."""
-        return json.loads(self.clean(json.dumps(value)))
+        """A JSON-able value with every known key and credential-named member hidden."""
+        return redact(value, self.secrets)
 
     def limit(self) -> InFlightLimit:
         """This provider's in-flight limit on the running loop."""

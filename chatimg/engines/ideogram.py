@@ -15,8 +15,9 @@ from typing import Any
 from chatimg.engines.base import (
     CancelToken,
     Capabilities,
+    EngineOptions,
+    EngineRequest,
     GeneratedImage,
-    GenerationRequest,
     GenerationResult,
     ModelInfo,
     Progress,
@@ -113,6 +114,25 @@ class IdeogramEngine(RemoteEngine):
     base_url_env = "IDEOGRAM_BASE_URL"
     default_base_url = "https://api.ideogram.ai"
 
+
+    class Options(EngineOptions):
+        """Extra keys of an Ideogram model's table (see Ideogram's API reference)."""
+
+        speed: str | None = None
+        """3.0 rendering speed: TURBO, DEFAULT or QUALITY."""
+        magic_prompt: str | None = None
+        """AUTO, ON or OFF."""
+        style_type: str | None = None
+        color_palette: str | dict[str, Any] | None = None
+        """A preset name or a palette object."""
+        style_preset: str | None = None
+        """3.0 only."""
+        resemblance: int | None = None
+        """Upscale: how closely to follow the source (1-100)."""
+        detail: int | None = None
+        """Upscale: how much detail to add (1-100)."""
+        describe_model_version: str | None = None
+
     def __init__(self, name: str, entry: Any, context: Any) -> None:
         super().__init__(name, entry, context)
         model = self.model_string or "V_2"
@@ -150,50 +170,49 @@ class IdeogramEngine(RemoteEngine):
 
     # -- request building -------------------------------------------------------------------
 
-    def _common(self, request: GenerationRequest, legacy: bool) -> dict[str, Any]:
-        extra = request.extra
-        fields: dict[str, Any] = {"prompt": request.prompt, "num_images": request.count,
-                                  "seed": clamp_seed(request.seed)}
-        magic = self.option("magic_prompt", extra)
+    def _common(self, request: EngineRequest, legacy: bool) -> dict[str, Any]:
+        fields: dict[str, Any] = {"prompt": request.spec.prompt, "num_images": request.spec.count,
+                                  "seed": clamp_seed(request.spec.seed)}
+        magic = self.option("magic_prompt", request)
         if magic is not None:
             magic = str(magic).upper()
             if magic not in MAGIC:
                 raise InvalidRequestError(f"magic_prompt must be one of {', '.join(MAGIC)}")
             fields["magic_prompt_option" if legacy else "magic_prompt"] = magic
-        style = self.option("style_type", extra)
+        style = self.option("style_type", request)
         if style is not None and self.model not in ("V_1", "V_1_TURBO"):
             fields["style_type"] = str(style).upper()
-        if request.negative_prompt and self.model not in NO_NEGATIVE:
-            fields["negative_prompt"] = request.negative_prompt
-        palette = self.option("color_palette", extra)
+        if request.spec.negative_prompt and self.model not in NO_NEGATIVE:
+            fields["negative_prompt"] = request.spec.negative_prompt
+        palette = self.option("color_palette", request)
         if palette is not None and self.model in ("V_2", "V_2_TURBO", V3_MODEL):
             palette = {"name": str(palette).upper()} if isinstance(palette, str) else palette
             fields["color_palette"] = palette if legacy else json.dumps(palette)
-        preset = self.option("style_preset", extra)
+        preset = self.option("style_preset", request)
         if preset is not None and not legacy:
             fields["style_preset"] = str(preset).upper()
         return fields
 
-    def _speed(self, request: GenerationRequest) -> str:
-        speed = str(self.option("speed", request.extra, self.speed)).upper()
+    def _speed(self, request: EngineRequest) -> str:
+        speed = str(self.option("speed", request, self.speed)).upper()
         if speed not in V3_PRICES:
             raise InvalidRequestError(f"unknown Ideogram rendering speed {speed!r}",
                                       "use one of " + ", ".join(V3_PRICES))
         return speed
 
     @staticmethod
-    def _image_weight(request: GenerationRequest) -> int:
-        if request.strength is None:
+    def _image_weight(request: EngineRequest) -> int:
+        if request.spec.strength is None:
             return 50
-        return max(1, min(100, round((1.0 - request.strength) * 100)))
+        return max(1, min(100, round((1.0 - request.spec.strength) * 100)))
 
     async def _build(
-        self, request: GenerationRequest
+        self, request: EngineRequest
     ) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """(path, httpx body kwargs, receipt facts) for the request's mode."""
         mode = request.mode
         model = self.model
-        size = size_fields(model, request.width, request.height)
+        size = size_fields(model, request.spec.width, request.spec.height)
         facts: dict[str, Any] = {"mode": mode, "provider_model": model, **size}
         if mode == "txt2img" and model == V3_MODEL:
             speed = self._speed(request)
@@ -232,33 +251,34 @@ class IdeogramEngine(RemoteEngine):
             facts.pop("resolution", None)
             return "/edit", {"files": files}, facts
         # upscale
-        body = {"num_images": request.count, "seed": clamp_seed(request.seed)}
-        if request.prompt.strip():
-            body["prompt"] = request.prompt
+        body = {"num_images": request.spec.count, "seed": clamp_seed(request.spec.seed)}
+        if request.spec.prompt.strip():
+            body["prompt"] = request.spec.prompt
         for name in ("resemblance", "detail"):
-            value = self.option(name, request.extra)
+            value = self.option(name, request)
             if value is not None:
                 body[name] = int(value)
-        if "resemblance" not in body and request.strength is not None:
+        if "resemblance" not in body and request.spec.strength is not None:
             body["resemblance"] = self._image_weight(request)
-        magic = self.option("magic_prompt", request.extra)
+        magic = self.option("magic_prompt", request)
         if magic is not None:
             body["magic_prompt_option"] = str(magic).upper()
         body = {key: value for key, value in body.items() if value is not None}
-        facts = {"mode": mode, "provider_model": "upscale", "requested_factor": request.upscale}
+        facts = {"mode": mode, "provider_model": "upscale",
+                 "requested_factor": request.spec.upscale}
         files = [("image_request", (None, json.dumps(body))),
                  _file_part("image_file", source, "image")]
         return "/upscale", {"files": files}, facts
 
     # -- generation ---------------------------------------------------------------------------
 
-    async def generate(self, request: GenerationRequest, progress: ProgressCallback,
+    async def generate(self, request: EngineRequest, progress: ProgressCallback,
                        cancel: CancelToken) -> GenerationResult:
         client = self.client()
         path, body, facts = await self._build(request)
         progress(Progress(0, 0, f"waiting for Ideogram ({path})"))
         reply = await client.request("POST", self.base_url() + path, cancel=cancel,
-                                     weight=request.count, **body)
+                                     weight=request.spec.count, **body)
         data = await reply.parsed("Ideogram")
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(items, list) or not items:
@@ -275,7 +295,7 @@ class IdeogramEngine(RemoteEngine):
         progress(Progress(1, 1, "done"))
         return self.scrubbed(result)
 
-    async def _collect(self, items: list[Any], request: GenerationRequest,
+    async def _collect(self, items: list[Any], request: EngineRequest,
                        facts: dict[str, Any], cancel: CancelToken) -> list[GeneratedImage]:
         client = self.client()
         images: list[GeneratedImage] = []
@@ -299,7 +319,7 @@ class IdeogramEngine(RemoteEngine):
                     info[key] = client.clean(value)[:64]
             said = item.get("prompt")
             revised = None
-            if isinstance(said, str) and said != request.prompt:
+            if isinstance(said, str) and said != request.spec.prompt:
                 revised = client.clean(said)
             url = item.get("url")
             safe = item.get("is_image_safe")

@@ -14,8 +14,9 @@ from typing import Any
 from chatimg.engines.base import (
     CancelToken,
     Capabilities,
+    EngineOptions,
+    EngineRequest,
     GeneratedImage,
-    GenerationRequest,
     GenerationResult,
     ModelInfo,
     Progress,
@@ -93,6 +94,21 @@ class OpenAIImagesEngine(RemoteEngine):
     base_url_env = "OPENAI_BASE_URL"
     default_base_url = "https://api.openai.com/v1"
 
+
+    class Options(EngineOptions):
+        """Extra keys of an OpenAI Images model's table (passed through when set)."""
+
+        needs_key: bool | None = None
+        """Whether the server takes a key (default: only OpenAI itself)."""
+        quality: str | None = None
+        background: str | None = None
+        output_format: str | None = None
+        output_compression: int | None = None
+        moderation: str | None = None
+        style: str | None = None
+        input_fidelity: str | None = None
+        user: str | None = None
+
     @property
     def needs_key(self) -> bool:  # type: ignore[override]
         # a model entry with its own base_url may be a keyless self-hosted server; OpenAI
@@ -133,21 +149,21 @@ class OpenAIImagesEngine(RemoteEngine):
             return "not_found"
         return super().classify(status, text)
 
-    def _fields(self, request: GenerationRequest) -> dict[str, Any]:
-        fields: dict[str, Any] = {"model": self.model, "prompt": request.prompt,
-                                  "n": request.count}
-        size = size_for(self.model, request.width, request.height)
+    def _fields(self, request: EngineRequest) -> dict[str, Any]:
+        fields: dict[str, Any] = {"model": self.model, "prompt": request.spec.prompt,
+                                  "n": request.spec.count}
+        size = size_for(self.model, request.spec.width, request.spec.height)
         if size:
             fields["size"] = size
         for name in PASS_THROUGH:
-            value = self.option(name, request.extra)
+            value = self.option(name, request)
             if value is not None:
                 fields[name] = value
         if self.model.startswith("dall-e"):
             fields["response_format"] = "b64_json"
         return fields
 
-    async def generate(self, request: GenerationRequest, progress: ProgressCallback,
+    async def generate(self, request: EngineRequest, progress: ProgressCallback,
                        cancel: CancelToken) -> GenerationResult:
         client = self.client()
         fields = self._fields(request)

@@ -35,6 +35,8 @@ class LoadedPipeline:
     """The scheduler config the pipeline was loaded with (new schedulers start from it)."""
     scheduler_names: tuple[str, ...] = ()
     """Class names of the compatible schedulers."""
+    scheduler_class: Any = None
+    """The scheduler class the pipeline was loaded with (each run's default)."""
     version: str | None = None
 
 

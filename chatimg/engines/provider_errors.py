@@ -2,7 +2,8 @@
 
 Every provider wraps its error differently (Ideogram ``{"error": "..."}``, OpenAI and Google
 ``{"error": {"message", ...}}``, AUTOMATIC1111 ``{"detail": ...}``, ComfyUI ``{"error": {"type",
-"message", "details"}}``); ``provider_text`` reads them all and ``scrub`` removes known keys.
+"message", "details"}}``); ``provider_text`` reads them all (the client then hides known keys
+with ``chatimg.redaction``).
 """
 
 from __future__ import annotations
@@ -12,14 +13,6 @@ import re
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffd]+")
 _TAGS = re.compile(r"<[^>]{0,200}>")
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    """``text`` without any of ``secrets`` (replaced by ``***``)."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
 
 
 def provider_text(content: bytes, limit: int = 300) -> str:

@@ -12,7 +12,13 @@ import os
 from typing import Any, ClassVar
 
 from chatimg.config import KEY_ENV_VARS
-from chatimg.engines.base import Availability, Engine, EngineContext, GenerationResult
+from chatimg.engines.base import (
+    Availability,
+    Engine,
+    EngineContext,
+    EngineRequest,
+    GenerationResult,
+)
 from chatimg.engines.http import ProviderClient
 from chatimg.errors import NeedsKeyError
 
@@ -57,13 +63,11 @@ class RemoteEngine(Engine):
         entry_url = getattr(self.entry, "base_url", None)
         return bool(entry_url or os.environ.get(self.base_url_env or "-"))
 
-    def option(self, name: str, request_extra: dict[str, Any] | None = None,
+    def option(self, name: str, request: EngineRequest | None = None,
                default: Any = None) -> Any:
-        """An engine option: the request's ``extra`` wins over the model entry's extra fields."""
-        if request_extra and request_extra.get(name) is not None:
-            return request_extra[name]
-        extra = getattr(self.entry, "model_extra", None) or {}
-        value = extra.get(name)
+        """An engine option: this run's (``request.options``) or else the model's table."""
+        options = request.options if request is not None else self.options
+        value = getattr(options, name, None)
         return default if value is None else value
 
     @property

@@ -95,13 +95,18 @@ class AssetStore:
         """The absolute path of a stored file."""
         return self.root / relative
 
-    def put(self, data: bytes) -> StoredFile:
+    def put(self, data: bytes, *, described: tuple[str, int, int] | None = None) -> StoredFile:
         """Write ``data`` (encoded image bytes) unless already present; return what was stored.
 
         The file appears under its final name only once complete and flushed to disk, so a crash
         never leaves a half-written asset behind its real name.
+
+        Args:
+            data: Encoded image bytes.
+            described: (mime, width, height) when the caller already decoded the image;
+                otherwise the bytes are checked here.
         """
-        mime, width, height = describe_image(data)
+        mime, width, height = described or describe_image(data)
         sha = hashlib.sha256(data).hexdigest()
         relative = self.relative_path(sha, mime)
         target = self.root / relative

@@ -17,6 +17,8 @@ from chatimg.errors import NotFoundError
 from chatimg.ids import new_id
 from chatimg.store import runs
 from chatimg.store.assets import StoredFile
+from chatimg.store.bench import BenchStore
+from chatimg.store.bundle_rows import BundleRows
 from chatimg.store.database import Database
 from chatimg.store.owner import current_owner
 from chatimg.store.tables import (
@@ -27,6 +29,7 @@ from chatimg.store.tables import (
     MessageRow,
     PickRow,
     ValidationRow,
+    insert_asset,
     utcnow,
 )
 
@@ -63,7 +66,7 @@ def _generation(
         engine_kind=row.engine_kind,
         model_id=row.model_id,
         model_version=row.model_version,
-        params=dict(row.params or {}),
+        asked=dict(row.params or {}),
         status=row.status,
         error=row.error,
         route_reason=row.route_reason,
@@ -74,7 +77,7 @@ def _generation(
         latency_ms=row.latency_ms,
         cost_usd=row.cost_usd,
         cost_estimated=row.cost_estimated,
-        receipt=dict(row.receipt or {}),
+        receipt_data=dict(row.receipt or {}),
         assets=tuple(assets),
         validations=tuple(validations),
     )
@@ -133,6 +136,10 @@ class Repository:
     def __init__(self, database: Database, asset_root: Path) -> None:
         self.db = database
         self.asset_root = asset_root
+        self.bundles = BundleRows(database)
+        """Whole conversations in and out, in the bundle manifest's shape."""
+        self.bench = BenchStore(database)
+        """Bench runs, model versions and the leaderboard."""
 
     # -- conversations ----------------------------------------------------------------------
 
@@ -284,7 +291,17 @@ class Repository:
         return _generation(row)
 
     def update_generation(self, generation_id: str, **fields: Any) -> None:
-        """Set columns of a generation (status, timings, receipt, ...)."""
+        """Set columns of a generation (one UPDATE, no read)."""
+        with self.db.write() as session:
+            result = session.execute(
+                sa.update(GenerationRow).where(col(GenerationRow.id) == generation_id)
+                .values(**fields)
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                raise NotFoundError(f"no generation with id {generation_id!r}")
+
+    def end_generation(self, generation_id: str, **fields: Any) -> domain.Generation:
+        """Set a generation's final columns (failed, cancelled, ...); return it as written."""
         with self.db.write() as session:
             row = session.get(GenerationRow, generation_id)
             if row is None:
@@ -292,49 +309,52 @@ class Repository:
             for name, value in fields.items():
                 setattr(row, name, value)
             session.add(row)
+        return _generation(row)
 
     def finish_generation(
         self,
         generation_id: str,
         files: Sequence[tuple[StoredFile, int | None, str | None]],
         **fields: Any,
-    ) -> None:
-        """Record a successful generation: asset rows, links and the final columns, atomically.
+    ) -> domain.Generation:
+        """Record a finished generation: asset rows, links and the final columns, atomically.
 
         Args:
             generation_id: The generation.
             files: (stored file, seed used, revised prompt) per image, in order.
             **fields: Columns to set (status, finished_at, latency_ms, receipt, ...).
+
+        Returns:
+            The generation as written (nothing is read back).
         """
+        refs: list[domain.AssetRef] = []
         with self.db.write() as session:
             row = session.get(GenerationRow, generation_id)
             if row is None:
                 raise NotFoundError(f"no generation with id {generation_id!r}")
             for index, (stored, seed, revised) in enumerate(files):
                 self._ensure_asset(session, stored)
-                session.add(
-                    GenerationAssetRow(
-                        generation_id=generation_id, index=index, asset_sha256=stored.sha256,
-                        seed=seed, revised_prompt=revised,
-                    )
+                link = GenerationAssetRow(
+                    generation_id=generation_id, index=index, asset_sha256=stored.sha256,
+                    seed=seed, revised_prompt=revised,
                 )
+                session.add(link)
+                refs.append(domain.AssetRef(
+                    sha256=stored.sha256, path=str(self.asset_root / stored.path),
+                    mime=stored.mime, width=stored.width, height=stored.height,
+                    bytes=stored.bytes, index=index, seed=seed, revised_prompt=revised,
+                ))
             for name, value in fields.items():
                 setattr(row, name, value)
             session.add(row)
+        return _generation(row, refs)
 
-    def _ensure_asset(self, session: Session, stored: StoredFile) -> None:
+    @staticmethod
+    def _ensure_asset(session: Session, stored: StoredFile) -> None:
         """Insert the asset row unless present; safe when other processes insert it too."""
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect = postgresql if self.db.backend == "postgresql" else sqlite
-        values = {
-            "sha256": stored.sha256, "mime": stored.mime, "width": stored.width,
-            "height": stored.height, "bytes": stored.bytes, "path": stored.path,
-            "created_at": utcnow(),
-        }
-        session.execute(
-            dialect.insert(AssetRow).values(**values)
-            .on_conflict_do_nothing(index_elements=["sha256"])
+        insert_asset(
+            session, sha256=stored.sha256, mime=stored.mime, width=stored.width,
+            height=stored.height, bytes=stored.bytes, path=stored.path, created_at=utcnow(),
         )
 
     def record_asset(self, stored: StoredFile) -> None:

@@ -137,6 +137,24 @@ class AssetRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts(nullable=False))
 
 
+def insert_asset(session: Any, **values: Any) -> None:
+    """Insert an ``asset`` row unless one with that sha256 exists, in one statement.
+
+    Safe when another process inserts the same image at the same moment (``ON CONFLICT DO
+    NOTHING`` on SQLite and PostgreSQL), unlike a read followed by an insert.
+
+    Args:
+        session: An open write session.
+        **values: The row's columns (sha256, mime, width, height, bytes, path, created_at).
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(AssetRow).values(**values).on_conflict_do_nothing(index_elements=["sha256"])
+    )
+
+
 class GenerationAssetRow(SQLModel, table=True):
     """Links a generation to the images it produced, in order, with the seed actually used."""
 

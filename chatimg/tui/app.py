@@ -8,6 +8,7 @@ to file descriptor 2 off the screen, and runs ``ChatImgApp``.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -16,9 +17,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.worker import Worker, WorkerState
 
 from chatimg import paths
 from chatimg.tui.commands import ActionCommands, ConversationCommands, ModelCommands, ThemeCommands
+from chatimg.tui.failures import close_log, failure_line, log_failure, open_log
 from chatimg.tui.screens.help import HelpScreen, key_rows
 from chatimg.tui.screens.main import MainScreen
 from chatimg.tui.state import UiState, load_state, save_state
@@ -35,6 +38,8 @@ class ChatImgApp(App[None]):
         studio: An open ``Studio``.
         state_path: Where UI state is kept (default ``paths.state_file()``).
         theme_folders: Theme folders to load (default: built-ins, then the user's).
+        log_path: Where failed background tasks are logged with their tracebacks (default
+            ``paths.log_file()``).
     """
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
@@ -47,8 +52,10 @@ class ChatImgApp(App[None]):
     ]
 
     def __init__(self, studio: Studio, *, state_path: Path | None = None,
-                 theme_folders: list[Path] | None = None) -> None:
+                 theme_folders: list[Path] | None = None, log_path: Path | None = None) -> None:
         super().__init__()
+        self.log_path = log_path or paths.log_file()
+        self._log_handler: logging.Handler | None = None
         self.studio = studio
         self.state_path = state_path or paths.state_file()
         self.ui_state = load_state(self.state_path)
@@ -70,6 +77,7 @@ class ChatImgApp(App[None]):
         self.theme = wanted
 
     def on_mount(self) -> None:
+        self._log_handler = open_log(self.log_path)
         if self.studio.settings.keymap:
             self.set_keymap(dict(self.studio.settings.keymap))
         if self.theme_problems:
@@ -82,6 +90,17 @@ class ChatImgApp(App[None]):
     def on_unmount(self) -> None:
         for token in list(self.main_screen.tokens):
             token.cancel()
+        close_log(self._log_handler)
+        self._log_handler = None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed worker is reported: a one-line notification, and the
+        traceback in the log; the app keeps running."""
+        if event.state is not WorkerState.ERROR:
+            return
+        log_failure(event.worker)
+        where = self.log_path if self._log_handler is not None else None
+        self.notify(failure_line(event.worker, where), severity="error", timeout=8)
 
     def _theme_changed(self, theme: object) -> None:
         self.save_ui_state()
@@ -107,7 +126,7 @@ class ChatImgApp(App[None]):
 
         groups = [("app", self.BINDINGS), ("main", MainScreen.BINDINGS),
                   ("composer", PromptArea.BINDINGS), ("card", GenerationCard.BINDINGS)]
-        return key_rows(groups, self._keymap)
+        return key_rows(groups, dict(self.studio.settings.keymap or {}))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from chatimg.tui.screens.actions import card_action, card_or_latest
 from chatimg.tui.widgets.card import CARD_ACTIONS
 
 if TYPE_CHECKING:
@@ -88,20 +87,16 @@ class ActionCommands(_ListProvider):
         found: list[tuple[str, Callable[[], object], str]] = [
             ("composer: Choose model", screen.action_pick_model, "ctrl+o"),
             ("composer: Toggle advanced panel", screen.action_toggle_advanced, "ctrl+g"),
-            ("composer: Cycle preset", screen.composer.cycle_preset, "Draft/Balanced/Quality"),
+            ("composer: Cycle preset", screen.action_cycle_preset, "Draft/Balanced/Quality"),
             ("generation: Cancel running", screen.action_cancel, "esc"),
             ("app: Help", self.app.action_help, "f1"),  # type: ignore[attr-defined]
         ]
-        card = card_or_latest(screen)
-        if card is not None:
+        target = screen.selected_id if screen.selected_id in screen.generations else None
+        target = target or screen.image_target()
+        if target is not None:
             for action, key, _binding_id, title in CARD_ACTIONS:
-                found.append((title, partial(self._run, screen, card, action), f"key {key}"))
+                found.append((title, partial(screen.card_action, target, action), f"key {key}"))
         return found
-
-    @staticmethod
-    def _run(screen: MainScreen, card: object, action: str) -> None:
-        screen.run_worker(card_action(screen, card, action),  # type: ignore[arg-type]
-                          group="card-action", exit_on_error=False)
 
 
 class ThemeCommands(_ListProvider):

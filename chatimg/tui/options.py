@@ -1,16 +1,20 @@
 """What the composer will send with the next prompt: model(s), preset and advanced params.
 
-Pure data (no Textual): the composer edits a ``ComposerOptions`` and the main screen turns it
-into ``GenerationParams``. Presets (Draft / Balanced / Quality) scale a model's defaults.
+Pure data (no Textual), owned by the main screen: a pending ``GenerationSpec`` plus UI-only
+flags. Slash commands and the composer's messages change it through its ``set_*`` methods (the
+slash-command registry names which one each command uses), and the screen sends its spec.
+Presets (Draft / Balanced / Quality) scale a model's defaults.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from chatimg.studio import GenerationParams
-from chatimg.tui.slash import SlashCommand
+from chatimg.spec import GenerationSpec, RouteHints
+
+if TYPE_CHECKING:
+    from chatimg.tui.slash import SlashCommand
 
 PRESETS: tuple[str, ...] = ("Draft", "Balanced", "Quality")
 
@@ -38,23 +42,65 @@ def _round8(value: float) -> int:
     return max(64, int(value) // 8 * 8)
 
 
+@dataclass(frozen=True)
+class AdvancedField:
+    """One field of the advanced panel: a slash command's value shown as text."""
+
+    name: str
+    """The slash command that sets it (``/steps``), and the field's id."""
+    label: str
+    placeholder: str
+    spec_field: str | None = None
+    """The spec field it shows; None for the fields handled by name (seed, size, count)."""
+
+
+#: The advanced panel, in order. A plain numeric spec field needs one row here and one
+#: ``slash.number_setting`` command; the panel, defaults and display follow from them.
+ADVANCED_FIELDS: tuple[AdvancedField, ...] = (
+    AdvancedField("seed", "seed", "random"),
+    AdvancedField("steps", "steps", "default", "steps"),
+    AdvancedField("guidance", "guidance", "default", "guidance"),
+    AdvancedField("scheduler", "scheduler", "default", "scheduler"),
+    AdvancedField("clipskip", "clip skip", "default", "clip_skip"),
+    AdvancedField("size", "size", "WxH"),
+    AdvancedField("n", "count", "1"),
+)
+
+
+def _spec_field(name: str) -> property:
+    """A composer setting stored in the pending spec (setting it validates the value)."""
+
+    def get(self: ComposerOptions) -> Any:
+        return getattr(self.spec, name)
+
+    def set_(self: ComposerOptions, value: Any) -> None:
+        self.spec = self.spec.replace(**{name: value})
+
+    return property(get, set_, doc=f"The pending spec's ``{name}``.")
+
+
 @dataclass
 class ComposerOptions:
-    """The composer's pending settings. ``None`` means the model's default."""
+    """The composer's pending settings: a spec plus UI-only flags (preset, seed lock).
+
+    ``None`` in the spec means the model's default.
+    """
 
     model: str
     fanout: tuple[str, ...] = ()
     preset: str = "Balanced"
-    seed: int | None = None
     seed_locked: bool = False
-    steps: int | None = None
-    guidance: float | None = None
-    scheduler: str | None = None
-    width: int | None = None
-    height: int | None = None
-    count: int = 1
-    negative: str | None = None
+    spec: GenerationSpec = field(default_factory=GenerationSpec)
     model_defaults: dict[str, Any] = field(default_factory=dict)
+
+    seed = _spec_field("seed")
+    steps = _spec_field("steps")
+    guidance = _spec_field("guidance")
+    scheduler = _spec_field("scheduler")
+    width = _spec_field("width")
+    height = _spec_field("height")
+    count = _spec_field("count")
+    negative = _spec_field("negative_prompt")
 
     @property
     def models(self) -> list[str]:
@@ -62,67 +108,152 @@ class ComposerOptions:
         return list(self.fanout) if self.fanout else [self.model]
 
     def apply(self, command: SlashCommand) -> str | None:
-        """Apply a settings command; return a short confirmation, or ``None`` if not ours."""
-        name, value = command.name, command.value
-        if name == "model":
-            self.model, self.fanout = value, ()
-            return f"model → {value}"
-        if name == "fanout":
-            self.fanout = tuple(value)
-            return "fan-out → " + ", ".join(value)
-        if name == "seed":
-            self.seed, self.seed_locked = value, value is not None
-            return f"seed → {value}" if value is not None else "seed → random"
-        if name == "steps":
-            self.steps = value
-            return f"steps → {value}"
-        if name == "size":
-            self.width, self.height = value
-            return f"size → {value[0]}x{value[1]}"
-        if name == "n":
-            self.count = value
-            return f"images per message → {value}"
-        if name == "guidance":
-            self.guidance = value
-            return f"guidance → {value:g}"
-        if name == "scheduler":
-            self.scheduler = value
-            return f"scheduler → {value or 'default'}"
-        if name == "negative":
-            self.negative = value
-            return "negative prompt set" if value else "negative prompt cleared"
-        return None
+        """Apply a settings command; return a short confirmation, or ``None`` if not ours.
 
-    def params(self, **overrides: Any) -> GenerationParams:
-        """The ``GenerationParams`` for the next message (explicit values win over the preset)."""
+        What each command does is its ``setting`` in the slash-command registry.
+        """
+        from chatimg.tui.slash import SPEC_BY_NAME
+
+        spec = SPEC_BY_NAME.get(command.name)
+        if spec is None or spec.setting is None:
+            return None
+        return spec.setting(self, command.value)
+
+    def set_model(self, name: str) -> str:
+        """One model from the next message on (ends a fan-out)."""
+        self.model, self.fanout = name, ()
+        return f"model → {name}"
+
+    def set_fanout(self, names: tuple[str, ...]) -> str:
+        self.fanout = tuple(names)
+        return "fan-out → " + ", ".join(names)
+
+    def set_seed(self, seed: int | None) -> str:
+        """A fixed seed (locked), or ``None`` for a random one."""
+        self.seed, self.seed_locked = seed, seed is not None
+        return f"seed → {seed}" if seed is not None else "seed → random"
+
+    def set_seed_locked(self, locked: bool) -> str:
+        self.seed_locked = locked
+        return "seed locked" if locked else "seed unlocked"
+
+    def set_steps(self, steps: int | None) -> str:
+        self.steps = steps
+        return f"steps → {steps if steps is not None else 'default'}"
+
+    def set_size(self, size: tuple[int, int] | None) -> str:
+        width, height = size if size is not None else (None, None)
+        self.spec = self.spec.replace(width=width, height=height)
+        return f"size → {width}x{height}" if size is not None else "size → default"
+
+    def set_count(self, count: int) -> str:
+        self.count = count
+        return f"images per message → {count}"
+
+    def set_guidance(self, guidance: float | None) -> str:
+        self.guidance = guidance
+        return f"guidance → {guidance:g}" if guidance is not None else "guidance → default"
+
+    def set_scheduler(self, scheduler: str | None) -> str:
+        self.scheduler = scheduler
+        return f"scheduler → {scheduler or 'default'}"
+
+    def set_negative(self, negative: str | None) -> str:
+        self.negative = negative
+        return "negative prompt set" if negative else "negative prompt cleared"
+
+    def cycle_preset(self) -> str:
+        """Draft → Balanced → Quality → Draft."""
+        index = PRESETS.index(self.preset) if self.preset in PRESETS else 0
+        self.preset = PRESETS[(index + 1) % len(PRESETS)]
+        return f"preset → {self.preset}"
+
+    def set_field(self, name: str, value: Any) -> str:
+        """Set one spec field (``None``: the model's default); return a confirmation."""
+        self.spec = self.spec.replace(**{name: value})
+        shown = "default" if value is None else (f"{value:g}" if isinstance(value, float)
+                                                 else value)
+        return f"{name.replace('_', ' ')} → {shown}"
+
+    def apply_field(self, name: str, value: str) -> None:
+        """Apply an advanced-panel field as typed (``""`` goes back to the default).
+
+        Raises:
+            SlashError: the value cannot be used (the panel marks the field).
+        """
+        from chatimg.tui import slash
+
+        value = value.strip()
+        field_ = next((f for f in ADVANCED_FIELDS if f.name == name), None)
+        if name == "negative":
+            self.set_negative(value or None)
+        elif name == "seed":
+            self.set_seed(slash.parse_seed(value) if value else None)
+        elif value:
+            self.apply(slash.parse(f"/{name} {value}"))
+        elif name == "size":
+            self.set_size(None)
+        elif name == "n":
+            self.set_count(1)
+        elif field_ is not None and field_.spec_field:
+            self.set_field(field_.spec_field, None)
+
+    def advanced_values(self) -> dict[str, str]:
+        """What the advanced panel's fields show (``""`` = the default)."""
+        spec = self.spec
+        values = {"seed": "" if spec.seed is None else str(spec.seed),
+                  "size": f"{spec.width}x{spec.height}" if spec.width and spec.height else "",
+                  "n": "" if spec.count == 1 else str(spec.count),
+                  "negative": spec.negative_prompt or ""}
+        for field_ in ADVANCED_FIELDS:
+            if field_.spec_field:
+                value = getattr(spec, field_.spec_field)
+                values[field_.name] = ("" if value is None else
+                                       f"{value:g}" if isinstance(value, float) else str(value))
+        return values
+
+    def continue_from(self, model: str | None, spec: GenerationSpec) -> None:
+        """Take another image's settings (its model, seed and spec) for the next message."""
+        if model:
+            self.model, self.fanout = model, ()
+        self.spec = spec.model_copy(update={"prompt": "", "source_asset": None,
+                                            "mask_asset": None, "upscale": None,
+                                            "strength": None})
+        self.seed_locked = spec.seed is not None
+
+    def params(self, **overrides: Any) -> GenerationSpec:
+        """The spec for the next message (explicit values win over the preset)."""
         preset = preset_values(self.preset, self.model_defaults)
-        params = GenerationParams(
-            seed=self.seed if self.seed_locked else None,
-            steps=self.steps if self.steps is not None else preset["steps"],
-            guidance=self.guidance,
-            scheduler=self.scheduler,
-            width=self.width if self.width is not None else preset["width"],
-            height=self.height if self.height is not None else preset["height"],
-            count=self.count,
-            negative_prompt=self.negative,
-        )
-        return replace(params, **overrides) if overrides else params
+        spec = self.spec
+        values = {
+            "seed": spec.seed if self.seed_locked else None,
+            "steps": spec.steps if spec.steps is not None else preset["steps"],
+            "width": spec.width if spec.width is not None else preset["width"],
+            "height": spec.height if spec.height is not None else preset["height"],
+        }
+        spec = spec.model_copy(update=values)
+        return spec.replace(**overrides) if overrides else spec
+
+    def hints(self) -> RouteHints:
+        """What routing may read: the preset."""
+        return RouteHints(preset=self.preset.lower())
 
     def summary(self) -> str:
         """One line for the composer: what differs from the defaults."""
+        spec = self.spec
         parts = [self.preset]
-        if self.seed_locked and self.seed is not None:
-            parts.append(f"seed {self.seed}")
-        if self.steps is not None:
-            parts.append(f"{self.steps} steps")
-        if self.width and self.height:
-            parts.append(f"{self.width}x{self.height}")
-        if self.count != 1:
-            parts.append(f"n={self.count}")
-        if self.guidance is not None:
-            parts.append(f"cfg {self.guidance:g}")
-        if self.scheduler:
-            parts.append(self.scheduler)
-        if self.negative:
+        if self.seed_locked and spec.seed is not None:
+            parts.append(f"seed {spec.seed}")
+        if spec.steps is not None:
+            parts.append(f"{spec.steps} steps")
+        if spec.width and spec.height:
+            parts.append(f"{spec.width}x{spec.height}")
+        if spec.count != 1:
+            parts.append(f"n={spec.count}")
+        if spec.guidance is not None:
+            parts.append(f"cfg {spec.guidance:g}")
+        if spec.scheduler:
+            parts.append(spec.scheduler)
+        if spec.negative_prompt:
             parts.append("neg")
         return " · ".join(parts)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chatimg.errors import InvalidRequestError
+from chatimg.prompts import quoted_text
 from chatimg.validate.base import CheckInput, CheckResult, Validator
 from chatimg.validate.registry import load_validators, validator_targets
 
@@ -20,11 +21,11 @@ if TYPE_CHECKING:
 
     from chatimg import domain
     from chatimg.config import Settings
-    from chatimg.engines.base import GenerationRequest
+    from chatimg.spec import GenerationSpec
 
 __all__ = [
     "CheckInput", "CheckResult", "Validator", "expected_text_of", "load_image", "load_validators",
-    "run_checks", "validate_generation", "validator_targets",
+    "run_checks", "validate_images", "validator_targets",
 ]
 
 DEFAULT_NAMES = ["blank", "size", "typography"]
@@ -59,8 +60,6 @@ def load_image(source: bytes | str | Path | Image) -> Image:
 
 def expected_text_of(prompt: str | None) -> str | None:
     """The text a prompt asks to be written: its quoted strings joined by spaces."""
-    from chatimg.prompts import quoted_text
-
     texts = quoted_text(prompt or "")
     return " ".join(texts) if texts else None
 
@@ -110,38 +109,40 @@ def run_checks(
     return results
 
 
-def _requested_size(generation: domain.Generation) -> tuple[int, int] | None:
-    params: dict[str, Any] = generation.params or {}
-    width, height = params.get("width"), params.get("height")
-    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
-        if params.get("upscale"):
-            return None  # the size follows the source image
-        return width, height
+def _requested_size(spec: GenerationSpec) -> tuple[int, int] | None:
+    if spec.width and spec.height and not spec.upscale:  # an upscale follows its source's size
+        return spec.width, spec.height
     return None
 
 
-def validate_generation(
-    generation: domain.Generation, request: GenerationRequest, settings: Settings
+def validate_images(
+    generation: domain.Generation, images: Sequence[Image],
+    expected_text: Sequence[str] | None, settings: Settings,
 ) -> list[domain.ValidationResult]:
-    """Check every image of a finished generation with the enabled validators.
+    """Check a finished generation's decoded images with the enabled validators.
 
-    Returns only verdicts (passed or failed); skipped and not-applicable checks are not stored.
+    Args:
+        generation: The generation as stored (its assets line up with ``images``).
+        images: The decoded images, in order.
+        expected_text: The text the images should show; default: the prompt's quoted text.
+        settings: The enabled validators and thresholds.
+
+    Returns:
+        Only verdicts (passed or failed); skipped and not-applicable checks are not stored.
     """
     from chatimg import domain
 
     names = list(settings.validation.enabled)
-    if not names or not generation.assets:
+    if not names or not images:
         return []
-    extra = request.extra or {}
-    expected = extra.get("expected_text") or expected_text_of(request.prompt)
-    size = _requested_size(generation)
+    spec = generation.ran
+    texts = list(expected_text) if expected_text else quoted_text(spec.prompt)
+    expected = " ".join(texts) if texts else None
+    size = _requested_size(spec)
     stored: list[domain.ValidationResult] = []
-    for asset in generation.assets:
-        try:
-            results = run_checks(asset.path, expected_text=expected, requested_size=size,
-                                 names=names, settings=settings)
-        except InvalidRequestError:
-            continue
+    for asset, image in zip(generation.assets, images, strict=False):
+        results = run_checks(image, expected_text=expected, requested_size=size,
+                             names=names, settings=settings)
         stored.extend(
             domain.ValidationResult(
                 asset_sha256=asset.sha256, name=r.name, version=r.version,

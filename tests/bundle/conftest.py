@@ -61,25 +61,25 @@ def write_config(config_file: Path, tiny_path: Path | None, **tiny_extra: Any) -
 
 async def build_thread(studio: Any, with_tiny: bool = False) -> str:
     """A thread with several models, a branch, a failed generation, checks and a pick."""
-    from chatimg.studio import GenerationParams
+    from chatimg.spec import GenerationSpec
 
     first = await studio.generate(
         'a red poster that says "HELLO" <script>alert(1)</script> & more',
-        ["layout", "poster"], GenerationParams(seed=11, width=128, height=96), validate=False,
+        ["layout", "poster"], GenerationSpec.build(seed=11, width=128, height=96), validate=False,
     )
     cid = first.message.conversation_id
     second = await studio.generate(
         'a blue card that says "AGAIN"', ["layout"],
-        GenerationParams(seed=12, width=96, height=96, count=2), conversation_id=cid,
+        GenerationSpec.build(seed=12, width=96, height=96, count=2), conversation_id=cid,
         validate=False,
     )
     branch = await studio.generate(
         'a green sign that says "BRANCH"', ["poster", "no-such-model"],
-        GenerationParams(seed=13, width=64, height=64), conversation_id=cid,
+        GenerationSpec.build(seed=13, width=64, height=64), conversation_id=cid,
         parent_id=first.message.id, validate=False,
     )
     if with_tiny:
-        await studio.generate("a tiny cat", ["tiny"], GenerationParams(seed=5),
+        await studio.generate("a tiny cat", ["tiny"], GenerationSpec.build(seed=5),
                               conversation_id=cid, parent_id=second.message.id, validate=False)
     failed = [g for g in branch.generations if g.status == "failed"]
     assert failed, "the thread needs a failed generation"

@@ -209,6 +209,7 @@ def test_a_failing_transaction_takes_its_files_back(
     """Files first, then rows: when the rows fail, the new files (and folders) go again."""
     from chatimg.bundle import importer
     from chatimg.errors import StoreError
+    from chatimg.store import bundle_rows
     from chatimg.studio import Studio
 
     _, good = made_thread
@@ -218,13 +219,13 @@ def test_a_failing_transaction_takes_its_files_back(
     studio = Studio.open()
     studio.close()
     before = snapshot()
-    real = importer._insert_rows
+    real = bundle_rows.insert_rows
 
-    def half_then_fail(session: Any, manifest: dict[str, Any]) -> None:
-        real(session, manifest)
+    def half_then_fail(session: Any, thread: dict[str, Any]) -> None:
+        real(session, thread)
         raise StoreError("database error: disk full (simulated)")
 
-    monkeypatch.setattr(importer, "_insert_rows", half_then_fail)
+    monkeypatch.setattr(bundle_rows, "insert_rows", half_then_fail)
     studio = Studio.open()
     try:
         with pytest.raises(StoreError, match="simulated"):
@@ -232,7 +233,7 @@ def test_a_failing_transaction_takes_its_files_back(
     finally:
         studio.close()
     assert snapshot() == before
-    monkeypatch.setattr(importer, "_insert_rows", real)
+    monkeypatch.setattr(bundle_rows, "insert_rows", real)
     studio = Studio.open()
     try:
         report = importer.import_bundle(studio, tmp_path / "again.zip")

@@ -9,18 +9,19 @@ from typing import Any
 
 import pytest
 
-from chatimg.studio import GenerationParams, Studio
+from chatimg.spec import GenerationSpec
+from chatimg.studio import Studio
 from tests.bundle.conftest import write_config
 
 
 async def _thread(studio: Any) -> str:
     first = await studio.generate('a poster that says "REPLAY"', ["layout", "tiny"],
-                                  GenerationParams(seed=21), validate=False)
+                                  GenerationSpec.build(seed=21), validate=False)
     cid = first.message.conversation_id
-    await studio.generate("a small dog", ["poster", "no-such-model"], GenerationParams(seed=22),
+    await studio.generate("a small dog", ["poster", "no-such-model"], GenerationSpec.build(seed=22),
                           conversation_id=cid, validate=False)
     await studio.generate('a sign that says "TWO"', ["poster"],
-                          GenerationParams(seed=23, width=96, height=64, count=2),
+                          GenerationSpec.build(seed=23, width=96, height=64, count=2),
                           conversation_id=cid, validate=False)
     return str(cid)
 
@@ -79,11 +80,11 @@ def test_replay_on_another_model_and_non_deterministic_providers(
     try:
         outcome = asyncio.run(studio.generate(
             'a poster that says "HI"', ["layout", "poster"],
-            GenerationParams(seed=3, width=64, height=64), validate=False))
+            GenerationSpec.build(seed=3, width=64, height=64), validate=False))
         layout, poster = outcome.generations
         # Say the poster run came from a provider that does not promise the same bytes.
         studio.repo.update_generation(poster.id, receipt={
-            **poster.receipt, "deterministic": False, "note": "non-deterministic provider"})
+            **poster.receipt_data, "deterministic": False, "note": "non-deterministic provider"})
     finally:
         studio.close()
     cid = outcome.message.conversation_id

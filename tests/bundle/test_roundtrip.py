@@ -122,7 +122,7 @@ async def test_no_secret_enters_a_bundle(
         generation = studio.load_thread(cid).messages[0].generations[0]
         studio.repo.update_generation(
             generation.id,
-            receipt={**generation.receipt, "engine": {
+            receipt={**generation.receipt_data, "engine": {
                 "url": f"https://api.example/v1?key={ENV_SECRET}",
                 "headers": {"Authorization": f"Bearer {CONFIG_SECRET}", "Api-Key": "x1"},
             }},
@@ -147,7 +147,7 @@ async def test_no_secret_enters_a_bundle(
                                   "access_token", "Pass-Phrase", "pass word", "Set-Cookie",
                                   "client_secret", "bearer"])
 def test_credential_named_members_are_hidden_anywhere(name: str) -> None:
-    from chatimg.bundle.manifest import redact
+    from chatimg.redaction import redact
 
     value = {"id": "01M8KEY0000000000000000000", "receipt": {"engine": [{name: "v-123"}]},
              "keys": 3, "monkey": "banana", "text": "a key, a token"}

@@ -10,7 +10,7 @@ import pytest
 from textual.app import App
 
 from chatimg import domain
-from chatimg.studio import GenerateOutcome, GenerationParams, Studio
+from chatimg.studio import GenerateOutcome, GenerationSpec, Studio
 
 PROMPT = 'a "HI" sign in red'
 MODELS = ["layout-a", "layout-b", "layout-c"]
@@ -48,7 +48,7 @@ async def fan_out(
 ) -> GenerateOutcome:
     """Send ``prompt`` to ``models`` with a fixed seed; pin latencies so screens are stable."""
     outcome = await studio.generate(
-        prompt, models, GenerationParams(seed=seed), conversation_id=conversation_id,
+        prompt, models, GenerationSpec.build(seed=seed), conversation_id=conversation_id,
         validate=False,
     )
     for generation in outcome.generations:

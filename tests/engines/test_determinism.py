@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from chatimg.studio import GenerationParams
+from chatimg.spec import GenerationSpec
 
 
 async def _hashes(studio: Any, model: str, prompt: str, seed: int, **params: Any) -> list[str]:
-    outcome = await studio.generate(prompt, [model], GenerationParams(seed=seed, **params),
+    outcome = await studio.generate(prompt, [model], GenerationSpec.build(seed=seed, **params),
                                     validate=False)
     (generation,) = outcome.generations
     assert generation.status == "succeeded", generation.error
@@ -28,7 +28,7 @@ async def test_same_seed_same_bytes_other_seed_differs(tiny_studio: Any, model: 
 
 
 async def test_two_images_get_consecutive_seeds(tiny_studio: Any) -> None:
-    outcome = await tiny_studio.generate("a cat", ["tiny"], GenerationParams(seed=3, count=2),
+    outcome = await tiny_studio.generate("a cat", ["tiny"], GenerationSpec.build(seed=3, count=2),
                                          validate=False)
     (generation,) = outcome.generations
     assert generation.status == "succeeded", generation.error
@@ -38,26 +38,23 @@ async def test_two_images_get_consecutive_seeds(tiny_studio: Any) -> None:
 
 @pytest.mark.parametrize("model", ["layout", "tiny"])
 async def test_regenerate_from_receipt_is_bit_exact(tiny_studio: Any, model: str) -> None:
-    outcome = await tiny_studio.generate("a red fox", [model], GenerationParams(seed=11),
+    outcome = await tiny_studio.generate("a red fox", [model], GenerationSpec.build(seed=11),
                                          validate=False)
     (generation,) = outcome.generations
     assert generation.status == "succeeded", generation.error
     stored = [asset.sha256 for asset in generation.assets]
 
-    name, result = await tiny_studio.regenerate(generation.id)
-    _, request = tiny_studio.request_from_receipt(tiny_studio.get_generation(generation.id))
-    request = tiny_studio.engine(name).validate_request(request)
     import hashlib
 
-    again = [hashlib.sha256(data).hexdigest()
-             for data in tiny_studio.encoded_images(name, request, result) if data]
+    _, images = await tiny_studio.regenerate(generation.id)
+    again = [hashlib.sha256(data).hexdigest() for data in images if data]
     assert again == stored
 
 
 async def test_receipt_records_what_replay_needs(tiny_studio: Any) -> None:
-    outcome = await tiny_studio.generate("a cat", ["tiny"], GenerationParams(seed=5),
+    outcome = await tiny_studio.generate("a cat", ["tiny"], GenerationSpec.build(seed=5),
                                          validate=False)
-    receipt = outcome.generations[0].receipt
+    receipt = outcome.generations[0].receipt_data
     engine = receipt["engine"]
     assert engine["pipeline"] == "StableDiffusionPipeline"
     assert engine["scheduler"]["class"] == "EulerDiscreteScheduler"
@@ -77,11 +74,11 @@ async def test_cpu_runs_fp32_even_when_fp16_is_asked(tiny_config: Any, tiny_sd_p
                             device="cpu", **TINY_DEFAULTS)
     studio = open_studio()
     try:
-        outcome = await studio.generate("a cat", ["tiny-half"], GenerationParams(seed=1),
+        outcome = await studio.generate("a cat", ["tiny-half"], GenerationSpec.build(seed=1),
                                         validate=False)
         (generation,) = outcome.generations
         assert generation.status == "succeeded", generation.error
-        engine = generation.receipt["engine"]
+        engine = generation.receipt_data["engine"]
         assert (engine["device"], engine["dtype"]) == ("cpu", "float32")
         assert engine["torch_threads"] == 1  # [diffusers] threads = 1 in the test config
     finally:
@@ -95,22 +92,19 @@ async def test_replay_uses_the_recorded_thread_count(tiny_config: Any) -> None:
 
     studio = open_studio()  # [diffusers] threads = 1
     try:
-        outcome = await studio.generate("a cat", ["tiny"], GenerationParams(seed=9),
+        outcome = await studio.generate("a cat", ["tiny"], GenerationSpec.build(seed=9),
                                         validate=False)
         (generation,) = outcome.generations
-        assert generation.receipt["engine"]["torch_threads"] == 1
+        assert generation.receipt_data["engine"]["torch_threads"] == 1
     finally:
         studio.close()
     text = tiny_config.read_text(encoding="utf-8")
     tiny_config.write_text(text.replace("threads = 1", "threads = 2"), encoding="utf-8")
     studio = open_studio()
     try:
-        name, result = await studio.regenerate(generation.id)
-        assert result.receipt["torch_threads"] == 1
-        _, request = studio.request_from_receipt(studio.get_generation(generation.id))
-        request = studio.engine(name).validate_request(request)
-        again = [hashlib.sha256(data).hexdigest()
-                 for data in studio.encoded_images(name, request, result) if data]
+        assert studio.get_generation(generation.id).receipt.options == {"threads": 1}
+        _, images = await studio.regenerate(generation.id)
+        again = [hashlib.sha256(data).hexdigest() for data in images if data]
         assert again == [asset.sha256 for asset in generation.assets]
     finally:
         studio.close()

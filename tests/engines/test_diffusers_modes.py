@@ -9,13 +9,13 @@ from typing import Any
 
 from PIL import Image
 
-from chatimg.studio import GenerationParams
+from chatimg.spec import GenerationSpec
 from tests.engines.conftest import open_studio
 from tests.tiny_diffusers import write_tiny_model_config
 
 
 async def _run(studio: Any, prompt: str, model: str = "tiny", **params: Any) -> Any:
-    outcome = await studio.generate(prompt, [model], GenerationParams(**params), validate=False)
+    outcome = await studio.generate(prompt, [model], GenerationSpec.build(**params), validate=False)
     (generation,) = outcome.generations
     return generation
 
@@ -37,17 +37,17 @@ async def test_txt2img_img2img_inpaint_from_one_loaded_model(tiny_studio: Any,
     varied = await _run(tiny_studio, "a lighthouse at dusk", seed=1, source=source.sha256,
                         strength=0.5, steps=4)
     assert varied.status == "succeeded", varied.error
-    assert varied.receipt["engine"]["pipeline"] == "StableDiffusionImg2ImgPipeline"
-    assert varied.receipt["request"]["source_asset"] == source.sha256
+    assert varied.receipt_data["engine"]["pipeline"] == "StableDiffusionImg2ImgPipeline"
+    assert varied.receipt_data["request"]["source_asset"] == source.sha256
     assert varied.assets[0].sha256 != source.sha256
 
     mask = _mask_file(tmp_path / "mask.png", (64, 64))
     painted = await _run(tiny_studio, "a boat", seed=1, source=source.sha256, mask=str(mask),
                          strength=1.0)
     assert painted.status == "succeeded", painted.error
-    assert painted.receipt["engine"]["pipeline"] == "StableDiffusionInpaintPipeline"
-    assert "mask_asset" in painted.receipt["request"]
-    assert painted.receipt["engine"]["cache"] == "hit"  # one load for all three modes
+    assert painted.receipt_data["engine"]["pipeline"] == "StableDiffusionInpaintPipeline"
+    assert "mask_asset" in painted.receipt_data["request"]
+    assert painted.receipt_data["engine"]["cache"] == "hit"  # one load for all three modes
 
     from chatimg.engines.pipeline_cache import shared_cache
 
@@ -62,7 +62,7 @@ async def test_scheduler_by_name_changes_output(tiny_studio: Any) -> None:
     euler = await _run(tiny_studio, "a tree", seed=2, steps=3)
     ddim = await _run(tiny_studio, "a tree", seed=2, steps=3, scheduler="DDIMScheduler")
     assert euler.status == ddim.status == "succeeded", (euler.error, ddim.error)
-    assert ddim.receipt["engine"]["scheduler"]["class"] == "DDIMScheduler"
+    assert ddim.receipt_data["engine"]["scheduler"]["class"] == "DDIMScheduler"
     assert euler.assets[0].sha256 != ddim.assets[0].sha256
     # Once loaded, the model lists its schedulers.
     schedulers = tiny_studio.engine("tiny").info.capabilities.schedulers
@@ -90,14 +90,14 @@ async def test_x4_upscaler_quadruples_the_source(tiny_config: Path, tiny_upscale
         assert not listing.info.capabilities.txt2img
         seen: list[int] = []
         outcome = await studio.generate(
-            "", ["tiny-x4"], GenerationParams(seed=1, source=str(source), upscale=4),
+            "", ["tiny-x4"], GenerationSpec.build(seed=1, source=str(source), upscale=4),
             validate=False,
             on_event=lambda e: e.progress and e.progress.total and seen.append(e.progress.step),
         )
         (generation,) = outcome.generations
         assert generation.status == "succeeded", generation.error
         assert (generation.assets[0].width, generation.assets[0].height) == (128, 96)
-        assert generation.receipt["engine"]["pipeline"] == "StableDiffusionUpscalePipeline"
+        assert generation.receipt_data["engine"]["pipeline"] == "StableDiffusionUpscalePipeline"
         assert seen == [1, 2]
         data = Path(generation.assets[0].path).read_bytes()
         assert Image.open(io.BytesIO(data)).size == (128, 96)
@@ -124,7 +124,7 @@ async def test_x4_upscaler_cancel_through_legacy_callback(
                 cancel.cancel()
 
         outcome = await studio.generate(
-            "", ["tiny-x4"], GenerationParams(seed=1, source=str(source), upscale=4),
+            "", ["tiny-x4"], GenerationSpec.build(seed=1, source=str(source), upscale=4),
             validate=False, on_event=on_event, cancel=cancel,
         )
         assert outcome.generations[0].status == "cancelled"

@@ -6,16 +6,16 @@ from pathlib import Path
 from typing import Any
 
 from chatimg.engines.pipeline_cache import LoadedPipeline, PipelineCache, shared_cache
-from chatimg.studio import GenerationParams
+from chatimg.spec import GenerationSpec
 from tests.engines.conftest import TINY_DEFAULTS, open_studio
 from tests.tiny_diffusers import write_tiny_model_config
 
 
 async def _cache_state(studio: Any, model: str) -> str:
-    outcome = await studio.generate("a cat", [model], GenerationParams(seed=1), validate=False)
+    outcome = await studio.generate("a cat", [model], GenerationSpec.build(seed=1), validate=False)
     (generation,) = outcome.generations
     assert generation.status == "succeeded", generation.error
-    return str(generation.receipt["engine"]["cache"])
+    return str(generation.receipt_data["engine"]["cache"])
 
 
 async def test_switch_back_comes_from_cache(tiny_config: Path, tiny_copy: Path) -> None:
@@ -83,7 +83,7 @@ async def test_two_local_models_fan_out_together(tiny_config: Path, tiny_copy: P
     write_tiny_model_config(tiny_config, tiny_copy, name="tiny-b", **TINY_DEFAULTS)
     studio = open_studio()
     try:
-        outcome = await studio.generate("a cat", ["tiny", "tiny-b"], GenerationParams(seed=1),
+        outcome = await studio.generate("a cat", ["tiny", "tiny-b"], GenerationSpec.build(seed=1),
                                         validate=False)
         assert [g.status for g in outcome.generations] == ["succeeded", "succeeded"]
         # Same weights and seed: the same pixels, whichever ran first (the files differ only in

@@ -9,7 +9,7 @@ import time
 
 from click.testing import CliRunner
 
-from chatimg.studio import GenerationParams
+from chatimg.spec import GenerationSpec
 from tests.remote.conftest import KEYS, assert_no_secret
 from tests.remote.fakeserver import Reply, png
 from tests.remote.test_ideogram import ideogram_reply
@@ -34,12 +34,13 @@ async def test_fan_out_of_four_remote_models_runs_concurrently(remote_env, make_
     models = ["ideogram-v2-turbo", "gpt-image-2", "gemini-2.5-flash-image", "forge-sd"]
     started = time.monotonic()
     outcome = await asyncio.wait_for(studio.generate("a harbour at dawn", models,
-                                                     GenerationParams(seed=3)), 10)
+                                                     GenerationSpec.build(seed=3)), 10)
     elapsed = time.monotonic() - started
     assert [g.status for g in outcome.generations] == ["succeeded"] * 4, [
         g.error for g in outcome.generations]
     print(f"fan-out of 4 remote models, each answering after {slow} s: {elapsed:.2f} s")
-    assert elapsed < 1.8, f"fan-out took {elapsed:.2f} s: requests ran one after another"
+    # all four requests were in flight at once (one after another would peak at 1 or 2)
+    assert server.max_in_flight >= 4, f"peak {server.max_in_flight}: requests ran in turn"
     assert_no_secret(home, caplog)
 
 
@@ -107,5 +108,6 @@ def test_cli_gen_fans_out_remote_models(remote_env) -> None:
     generations = json.loads(result.output)["generations"]
     assert [g["status"] for g in generations] == ["succeeded"] * 3
     assert generations[0]["cost_usd"] == 0.025
-    assert elapsed < 1.9, f"chatimg gen with three remote models took {elapsed:.2f} s"
+    print(f"chatimg gen with three remote models: {elapsed:.2f} s")
+    assert server.max_in_flight >= 3, f"peak {server.max_in_flight}: requests ran in turn"
     assert KEYS["OPENAI_API_KEY"] not in result.output

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from chatimg.engines.base import CancelToken
-from chatimg.studio import GenerationParams
+from chatimg.spec import GenerationSpec
 from tests.remote.conftest import KEYS, assert_no_secret
 from tests.remote.fakeserver import SECRET, FakeServer, Recorded, Reply, png
 from tests.remote.test_ideogram import ideogram_reply
@@ -26,7 +26,7 @@ def ok_openai() -> Reply:
 
 async def run(studio, model: str = "gpt-image-2", **params):
     outcome = await asyncio.wait_for(
-        studio.generate("a test prompt", [model], GenerationParams(**params)), 20)
+        studio.generate("a test prompt", [model], GenerationSpec.build(**params)), 20)
     return outcome.generations[0]
 
 
@@ -222,7 +222,7 @@ async def test_ideogram_inflight_limit_counts_images(remote_env, make_studio) ->
     server.route("POST", "/generate", generate)
     studio = await make_studio(network={"max_in_flight": 2})
     outcome = await asyncio.wait_for(studio.generate(
-        "x", ["ideogram-v2-turbo", "ideogram-v2"], GenerationParams(count=2)), 20)
+        "x", ["ideogram-v2-turbo", "ideogram-v2"], GenerationSpec.build(count=2)), 20)
     assert [g.status for g in outcome.generations] == ["succeeded", "succeeded"]
     assert seen["most"] == 1  # two 2-image requests never overlap under a limit of 2
     assert SECRET not in str(outcome)

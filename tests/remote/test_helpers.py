@@ -126,8 +126,9 @@ async def test_injected_mock_transport(monkeypatch) -> None:
     import base64
 
     from chatimg.config import load_settings
-    from chatimg.engines.base import CancelToken, EngineContext, GenerationRequest
+    from chatimg.engines.base import CancelToken, EngineContext
     from chatimg.engines.catalog import Catalog
+    from chatimg.spec import GenerationSpec
 
     seen: list[httpx.Request] = []
 
@@ -141,7 +142,7 @@ async def test_injected_mock_transport(monkeypatch) -> None:
         transport=httpx.MockTransport(handler)))
     catalog = Catalog.from_settings(context)
     engine = catalog.engine("gpt-image-2")
-    result = await engine.generate(GenerationRequest(prompt="p"), lambda p: None, CancelToken())
+    result = await engine.generate(engine.request(GenerationSpec(prompt="p")), lambda p: None, CancelToken())
     await catalog.aclose()
     assert result.images[0].revised_prompt == "r"
     assert str(seen[0].url) == "https://api.openai.com/v1/images/generations"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chatimg.errors import InvalidRequestError
-from chatimg.studio import GenerationParams
+from chatimg.spec import GenerationSpec
 from tests.remote.conftest import KEYS, assert_no_secret
 from tests.remote.fakeserver import FakeServer, Recorded, Reply, png
 
@@ -55,7 +55,7 @@ async def test_legacy_generate_round_trip(remote_env, make_studio, home, caplog)
     studio = await make_studio()
     outcome = await studio.generate(
         'a poster that says "HELLO"', ["ideogram-v2-turbo"],
-        GenerationParams(seed=42, width=1280, height=720, count=2, negative_prompt="blurry"))
+        GenerationSpec.build(seed=42, width=1280, height=720, count=2, negative_prompt="blurry"))
     generation = outcome.generations[0]
     assert generation.status == "succeeded", generation.error
     [sent] = server.hits("POST", "/generate")
@@ -66,8 +66,8 @@ async def test_legacy_generate_round_trip(remote_env, make_studio, home, caplog)
         "seed": 42, "negative_prompt": "blurry", "resolution": "RESOLUTION_1280_720"}}
     assert [a.seed for a in generation.assets] == [42, 43]
     assert generation.assets[0].revised_prompt == "A poster that says HELLO, bold type"
-    assert generation.receipt["images"][0]["requested_resolution"] == "RESOLUTION_1280_720"
-    assert generation.receipt["note"] == "non-deterministic provider"
+    assert generation.receipt_data["images"][0]["requested_resolution"] == "RESOLUTION_1280_720"
+    assert generation.receipt_data["note"] == "non-deterministic provider"
     assert generation.cost_usd == pytest.approx(0.10)
     downloads = [r for r in server.requests if r.path.startswith("/api/images/")]
     assert len(downloads) == 2 and all("api-key" not in r.headers for r in downloads)
@@ -79,16 +79,16 @@ async def test_sizes_map_to_nearest_aspect_ratio(remote_env, make_studio) -> Non
     server.route("POST", "/generate", ideogram_reply(server, [{}]))
     studio = await make_studio()
     outcome = await studio.generate("a fox", ["ideogram-v2a"],
-                                    GenerationParams(width=1000, height=600))
+                                    GenerationSpec.build(width=1000, height=600))
     generation = outcome.generations[0]
     assert generation.status == "succeeded", generation.error
     body = server.hits("POST", "/generate")[0].json()["image_request"]
     assert body["model"] == "V_2A"
     assert body["aspect_ratio"] == "ASPECT_16_10" and "resolution" not in body
     assert "negative_prompt" not in body
-    assert generation.receipt["images"][0]["aspect_ratio"] == "ASPECT_16_10"
+    assert generation.receipt_data["images"][0]["aspect_ratio"] == "ASPECT_16_10"
     refused = await studio.generate("a fox", ["ideogram-v2a"],
-                                    GenerationParams(negative_prompt="blurry"))
+                                    GenerationSpec.build(negative_prompt="blurry"))
     assert refused.generations[0].status == "failed"
     assert "negative prompt" in refused.generations[0].error
 
@@ -99,7 +99,7 @@ async def test_v3_generate_is_multipart_with_speed(remote_env, make_studio) -> N
     studio = await make_studio()
     outcome = await studio.generate(
         "a lighthouse", ["ideogram-v3"],
-        GenerationParams(seed=7, width=1024, height=1024, extra={"speed": "quality"}))
+        GenerationSpec.build(seed=7, width=1024, height=1024), options={"speed": "quality"})
     generation = outcome.generations[0]
     assert generation.status == "succeeded", generation.error
     [sent] = server.hits("POST", "/v1/ideogram-v3/generate")
@@ -111,18 +111,18 @@ async def test_v3_generate_is_multipart_with_speed(remote_env, make_studio) -> N
         "rendering_speed": "QUALITY"}
     assert all(part.filename is None for part in form.values())
     assert generation.cost_usd == pytest.approx(0.09)
-    assert generation.receipt["engine"]["rendering_speed"] == "QUALITY"
+    assert generation.receipt_data["engine"]["rendering_speed"] == "QUALITY"
 
 
 async def test_safety_filtered_image_is_recorded_and_costed(remote_env, make_studio) -> None:
     server = remote_env
     server.route("POST", "/generate", ideogram_reply(server, [{}, {"safe": False}]))
     studio = await make_studio()
-    outcome = await studio.generate("a cat", ["ideogram-v2"], GenerationParams(count=2))
+    outcome = await studio.generate("a cat", ["ideogram-v2"], GenerationSpec.build(count=2))
     generation = outcome.generations[0]
     assert generation.status == "succeeded"
     assert len(generation.assets) == 1
-    assert [bool(i.get("safety_filtered")) for i in generation.receipt["images"]] == [False, True]
+    assert [bool(i.get("safety_filtered")) for i in generation.receipt_data["images"]] == [False, True]
     assert generation.cost_usd == pytest.approx(0.16)
 
     server.route("POST", "/generate", ideogram_reply(server, [{"safe": False}]))
@@ -137,7 +137,7 @@ async def test_remix_sends_image_request_json_and_file(remote_env, make_studio, 
     server.route("POST", "/remix", ideogram_reply(server, [{}]))
     source, _ = source_files(tmp_path)
     studio = await make_studio()
-    outcome = await studio.generate("make it autumn", ["ideogram-v2"], GenerationParams(
+    outcome = await studio.generate("make it autumn", ["ideogram-v2"], GenerationSpec.build(
         source=str(source), strength=0.7, seed=5))
     assert outcome.generations[0].status == "succeeded", outcome.generations[0].error
     [sent] = server.hits("POST", "/remix")
@@ -156,7 +156,7 @@ async def test_edit_sends_flat_fields_and_black_mask(remote_env, make_studio, tm
     server.route("POST", "/edit", ideogram_reply(server, [{}]))
     source, mask = source_files(tmp_path)
     studio = await make_studio()
-    outcome = await studio.generate("add a moon", ["ideogram-v2-turbo"], GenerationParams(
+    outcome = await studio.generate("add a moon", ["ideogram-v2-turbo"], GenerationSpec.build(
         source=str(source), mask=str(mask), seed=9))
     assert outcome.generations[0].status == "succeeded", outcome.generations[0].error
     form = server.hits("POST", "/edit")[0].form()
@@ -174,7 +174,7 @@ async def test_upscale_and_describe(remote_env, make_studio, tmp_path) -> None:
     server.route("POST", "/describe", Reply(200, {"descriptions": [{"text": "A blue square."}]}))
     source, _ = source_files(tmp_path)
     studio = await make_studio()
-    outcome = await studio.generate("crisper", ["ideogram-v2"], GenerationParams(
+    outcome = await studio.generate("crisper", ["ideogram-v2"], GenerationSpec.build(
         source=str(source), upscale=2.0))
     assert outcome.generations[0].status == "succeeded", outcome.generations[0].error
     form = server.hits("POST", "/upscale")[0].form()
@@ -194,7 +194,7 @@ async def test_v3_remix_and_failures(remote_env, make_studio, tmp_path) -> None:
     server.route("POST", "/v1/ideogram-v3/remix", ideogram_reply(server, [{}]))
     source, _ = source_files(tmp_path)
     studio = await make_studio()
-    outcome = await studio.generate("in winter", ["ideogram-v3-turbo"], GenerationParams(
+    outcome = await studio.generate("in winter", ["ideogram-v3-turbo"], GenerationSpec.build(
         source=str(source), strength=0.25, width=1920, height=1080))
     assert outcome.generations[0].status == "succeeded", outcome.generations[0].error
     form = server.hits("POST", "/v1/ideogram-v3/remix")[0].form()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import io
 
-from chatimg.studio import GenerationParams
+from chatimg.spec import GenerationSpec
 from tests.remote.conftest import KEYS, assert_no_secret
 from tests.remote.fakeserver import Reply, png
 from tests.remote.test_ideogram import source_files
@@ -25,8 +25,8 @@ async def test_openai_generation_round_trip(remote_env, make_studio, home, caplo
         "usage": {"input_tokens": 50, "output_tokens": 4000, "total_tokens": 4050},
         "size": "1536x1024", "quality": "high"}))
     studio = await make_studio()
-    outcome = await studio.generate("a red fox", ["gpt-image-2"], GenerationParams(
-        width=1500, height=1000, count=2, extra={"quality": "high"}))
+    outcome = await studio.generate("a red fox", ["gpt-image-2"], GenerationSpec.build(
+        width=1500, height=1000, count=2), options={"quality": "high"})
     generation = outcome.generations[0]
     assert generation.status == "succeeded", generation.error
     [sent] = server.hits("POST", "/v1/images/generations")
@@ -36,8 +36,8 @@ async def test_openai_generation_round_trip(remote_env, make_studio, home, caplo
                            "size": "1504x1008", "quality": "high"}
     assert len(generation.assets) == 2
     assert generation.assets[0].revised_prompt == "A red fox, watercolour"
-    assert generation.receipt["engine"]["usage"]["total_tokens"] == 4050
-    assert generation.receipt["note"] == "non-deterministic provider"
+    assert generation.receipt_data["engine"]["usage"]["total_tokens"] == 4050
+    assert generation.receipt_data["note"] == "non-deterministic provider"
     assert "authorization" not in server.hits("GET", "/files/second.png")[0].headers
     assert_no_secret(home, caplog)
 
@@ -50,7 +50,7 @@ async def test_openai_edit_sends_image_parts_and_transparent_mask(remote_env, ma
     server.route("POST", "/v1/images/edits", Reply(200, {"data": [{"b64_json": b64(png())}]}))
     source, mask = source_files(tmp_path)
     studio = await make_studio()
-    outcome = await studio.generate("add a hat", ["gpt-image-2"], GenerationParams(
+    outcome = await studio.generate("add a hat", ["gpt-image-2"], GenerationSpec.build(
         source=str(source), mask=str(mask)))
     assert outcome.generations[0].status == "succeeded", outcome.generations[0].error
     [sent] = server.hits("POST", "/v1/images/edits")
@@ -72,7 +72,7 @@ async def test_openai_compatible_server_without_key(server, make_studio, monkeyp
         "engine": "openai", "model": "flux-dev", "base_url": server.url + "/api"}})
     assert studio.engine("local-flux").availability().available
     outcome = await studio.generate("a bridge", ["local-flux"],
-                                    GenerationParams(width=768, height=512))
+                                    GenerationSpec.build(width=768, height=512))
     assert outcome.generations[0].status == "succeeded", outcome.generations[0].error
     sent = server.hits("POST", "/api/images/generations")[0]
     assert "authorization" not in sent.headers
@@ -92,7 +92,7 @@ async def test_gemini_generate_content_round_trip(remote_env, make_studio, home,
         "modelVersion": "gemini-2.5-flash-image-001"}))
     studio = await make_studio()
     outcome = await studio.generate("a lighthouse", ["gemini-2.5-flash-image"],
-                                    GenerationParams(width=1920, height=1080))
+                                    GenerationSpec.build(width=1920, height=1080))
     generation = outcome.generations[0]
     assert generation.status == "succeeded", generation.error
     [sent] = server.hits("POST", path)
@@ -102,12 +102,12 @@ async def test_gemini_generate_content_round_trip(remote_env, make_studio, home,
         "generationConfig": {"responseModalities": ["TEXT", "IMAGE"],
                              "imageConfig": {"aspectRatio": "16:9"}}}
     assert generation.model_version == "gemini-2.5-flash-image-001"
-    assert generation.receipt["note"] == "non-deterministic provider"
+    assert generation.receipt_data["note"] == "non-deterministic provider"
     assert generation.assets[0].seed is None
 
     source, _ = source_files(tmp_path)
     edited = await studio.generate("make it night", ["gemini-2.5-flash-image"],
-                                   GenerationParams(source=str(source)))
+                                   GenerationSpec.build(source=str(source)))
     assert edited.generations[0].status == "succeeded", edited.generations[0].error
     parts = server.hits("POST", path)[1].json()["contents"][0]["parts"]
     assert parts[1] == {"inlineData": {"mimeType": "image/png",
@@ -136,7 +136,7 @@ async def test_imagen_predict_round_trip(remote_env, make_studio) -> None:
     server.route("POST", path, Reply(200, {"predictions": [
         {"bytesBase64Encoded": b64(png()), "mimeType": "image/png"}]}))
     studio = await make_studio()
-    outcome = await studio.generate("a kettle", ["imagen-4-fast"], GenerationParams(
+    outcome = await studio.generate("a kettle", ["imagen-4-fast"], GenerationSpec.build(
         count=2, width=768, height=1024))
     generation = outcome.generations[0]
     assert generation.status == "succeeded", generation.error
@@ -144,7 +144,7 @@ async def test_imagen_predict_round_trip(remote_env, make_studio) -> None:
         "instances": [{"prompt": "a kettle"}],
         "parameters": {"sampleCount": 2, "aspectRatio": "3:4"}}
     assert len(generation.assets) == 1
-    assert [bool(i.get("safety_filtered")) for i in generation.receipt["images"]] == [False, True]
+    assert [bool(i.get("safety_filtered")) for i in generation.receipt_data["images"]] == [False, True]
     assert "2026-08-17" in studio.engine("imagen-4").info.note
 
 

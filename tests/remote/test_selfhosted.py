@@ -9,7 +9,7 @@ import json
 import threading
 
 from chatimg.engines.base import CancelToken
-from chatimg.studio import GenerationParams
+from chatimg.spec import GenerationSpec
 from tests.remote.conftest import KEYS, assert_no_secret
 from tests.remote.fakeserver import FakeServer, Recorded, Reply, png
 from tests.remote.test_ideogram import source_files
@@ -52,7 +52,7 @@ async def test_comfyui_txt2img_fills_the_workflow(remote_env, make_studio) -> No
     server = remote_env
     comfy_routes(server, polls_before_done=2)
     studio = await make_studio(models=COMFY_MODELS)
-    outcome = await studio.generate("a castle", ["comfy-sd"], GenerationParams(
+    outcome = await studio.generate("a castle", ["comfy-sd"], GenerationSpec.build(
         seed=1234, steps=12, guidance=6.5, width=640, height=384, negative_prompt="fog"))
     generation = outcome.generations[0]
     assert generation.status == "succeeded", generation.error
@@ -82,7 +82,7 @@ async def test_comfyui_img2img_uploads_and_uses_checkpoint_list(remote_env, make
             "ckpt_name": [["sdxl.safetensors", "other.safetensors"], {}]}}}}))
     source, mask = source_files(tmp_path)
     studio = await make_studio(models={"comfy-any": {"engine": "comfyui"}})
-    outcome = await studio.generate("watercolour", ["comfy-any"], GenerationParams(
+    outcome = await studio.generate("watercolour", ["comfy-any"], GenerationSpec.build(
         source=str(source), strength=0.4))
     assert outcome.generations[0].status == "succeeded", outcome.generations[0].error
     upload = server.hits("POST", "/upload/image")[0].form()
@@ -93,7 +93,7 @@ async def test_comfyui_img2img_uploads_and_uses_checkpoint_list(remote_env, make
     assert graph["3"]["inputs"]["denoise"] == 0.4
     assert graph["4"]["inputs"]["ckpt_name"] == "sdxl.safetensors"
 
-    inpaint = await studio.generate("a door", ["comfy-any"], GenerationParams(
+    inpaint = await studio.generate("a door", ["comfy-any"], GenerationSpec.build(
         source=str(source), mask=str(mask)))
     assert inpaint.generations[0].status == "succeeded", inpaint.generations[0].error
     graph = server.hits("POST", "/prompt")[1].json()["prompt"]
@@ -133,7 +133,7 @@ async def test_a1111_txt2img_round_trip(remote_env, make_studio, home, caplog) -
     server = remote_env
     server.route("POST", "/sdapi/v1/txt2img", a1111_reply(2, seed=777))
     studio = await make_studio(models=A1111_MODELS)
-    outcome = await studio.generate("a robot", ["forge-sd"], GenerationParams(
+    outcome = await studio.generate("a robot", ["forge-sd"], GenerationSpec.build(
         seed=777, steps=8, guidance=5.0, width=512, height=768, count=2,
         negative_prompt="text", scheduler="Euler a"))
     generation = outcome.generations[0]
@@ -177,7 +177,7 @@ async def test_a1111_img2img_with_mask_and_progress(remote_env, make_studio, tmp
     source, mask = source_files(tmp_path)
     studio = await make_studio(models=A1111_MODELS)
     events = []
-    outcome = await studio.generate("a garden", ["forge-sd"], GenerationParams(
+    outcome = await studio.generate("a garden", ["forge-sd"], GenerationSpec.build(
         source=str(source), mask=str(mask), strength=0.55, seed=11),
         on_event=events.append)
     assert outcome.generations[0].status == "succeeded", outcome.generations[0].error

@@ -20,8 +20,9 @@ from chatimg.engines.base import (
     CancelToken,
     Capabilities,
     Engine,
+    EngineOptions,
+    EngineRequest,
     GeneratedImage,
-    GenerationRequest,
     GenerationResult,
     ModelInfo,
     ProgressCallback,
@@ -37,26 +38,33 @@ class FakeRemoteEngine(Engine):
 
     kind = KIND
 
-    def _extra(self, key: str, default: Any = None) -> Any:
-        return (self.entry.model_extra or {}).get(key, default)
+    class Options(EngineOptions):
+        """What a fake model's table may say about it."""
+
+        img2img: bool = False
+        inpaint: bool = False
+        version: str = "fake-v1"
 
     @property
     def info(self) -> ModelInfo:
+        options = self.options
+        assert isinstance(options, FakeRemoteEngine.Options)
         return ModelInfo(
             name=self.name, engine=self.kind, model_id=self.entry.model or "fake-1",
-            version=self._extra("version", "fake-v1"),
+            version=options.version,
             capabilities=Capabilities(
-                txt2img=True, img2img=bool(self._extra("img2img", False)),
-                inpaint=bool(self._extra("inpaint", False)), seed=True, deterministic=False,
+                txt2img=True, img2img=options.img2img, inpaint=options.inpaint, seed=True,
+                deterministic=False,
             ),
             cost_per_image=self.entry.cost_per_image,
             defaults={"width": 64, "height": 64},
         )
 
-    async def generate(self, request: GenerationRequest, progress: ProgressCallback,
+    async def generate(self, request: EngineRequest, progress: ProgressCallback,
                        cancel: CancelToken) -> GenerationResult:
-        body = {"prompt": request.prompt, "seed": request.seed, "width": request.width,
-                "height": request.height}
+        spec = request.spec
+        body = {"prompt": spec.prompt, "seed": spec.seed, "width": spec.width,
+                "height": spec.height}
         try:
             response = await self.context.http().post(f"{self.entry.base_url}/generate",
                                                       json=body)
@@ -74,7 +82,7 @@ class FakeRemoteEngine(Engine):
                 reason="server_error", retryable=True,
             )
         data = base64.b64decode(response.json()["image"])
-        return GenerationResult(images=[GeneratedImage(data=data, seed=request.seed)])
+        return GenerationResult(images=[GeneratedImage(data=data, seed=request.spec.seed)])
 
 
 def fake_server(request: httpx.Request) -> httpx.Response:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chatimg.studio import GenerationParams
+from chatimg.spec import GenerationSpec, RouteHints
 
 MODELS = """
 [models.typo]
@@ -93,7 +93,7 @@ async def test_builtin_auto_without_config(make_studio) -> None:
 async def test_draft_preset_goes_to_the_fast_model(make_studio) -> None:
     studio = make_studio(AUTO.replace('default = "fast"', 'default = "pricey"'))
     outcome = await studio.generate("a calm sea", ["auto"],
-                                    GenerationParams(extra={"preset": "draft"}))
+                                    hints=RouteHints(preset="draft"))
     assert outcome.generations[0].resolved_model == "fast"
     assert "draft" in outcome.generations[0].route_reason
 
@@ -128,7 +128,7 @@ default = "fast"
 fallback = ["painter"]
 """)
     outcome = await studio.generate("make it red", ["edit"],
-                                    GenerationParams(source=str(source), strength=0.5))
+                                    GenerationSpec.build(source=str(source), strength=0.5))
     refused, done = outcome.generations
     assert refused.resolved_model == "fast" and "cannot do img2img" in refused.error
     assert done.resolved_model == "painter" and done.status == "succeeded"
@@ -145,7 +145,7 @@ async def test_a_mask_routes_to_an_inpaint_model(make_studio, tmp_path: Path) ->
     Image.new("L", (64, 64), 255).save(mask)
     studio = make_studio('default_model = "fast"\n' + MODELS)
     outcome = await studio.generate("a red door", ["auto"],
-                                    GenerationParams(source=str(source), mask=str(mask)))
+                                    GenerationSpec.build(source=str(source), mask=str(mask)))
     assert outcome.generations[0].resolved_model == "painter"
     assert "inpaint" in outcome.generations[0].route_reason
 
@@ -157,13 +157,13 @@ rules = [{ when = "budget", models = ["pricey", "painter", "typo"] }]
 default = "pricey"
 """)
     outcome = await studio.generate("a calm sea", ["thrifty"],
-                                    GenerationParams(count=2, extra={"budget": 0.12}))
+                                    GenerationSpec.build(count=2), hints=RouteHints(budget=0.12))
     chosen = outcome.generations[0]
     assert chosen.resolved_model == "typo"  # 2 x 0.03 fits; painter (0.10) fits but costs more
     assert "budget $0.12" in chosen.route_reason and "$0.06" in chosen.route_reason
     assert chosen.cost_usd == pytest.approx(0.06)
     squeezed = await studio.generate("a calm sea", ["thrifty"],
-                                     GenerationParams(count=2, extra={"budget": 0.05}))
+                                     GenerationSpec.build(count=2), hints=RouteHints(budget=0.05))
     (refused,) = squeezed.generations
     assert refused.status == "failed" and "no model fits the budget" in refused.error
     unbounded = await studio.generate("a calm sea", ["thrifty"])
@@ -188,10 +188,11 @@ fallback_on_validation = true
 
 async def test_estimate_cost_includes_fan_out(make_studio) -> None:
     studio = make_studio(AUTO)
-    params = GenerationParams(count=2)
+    params = GenerationSpec.build(count=2)
     assert studio.estimate_cost(["fast", "pricey"], params) == pytest.approx(0.18)
-    assert studio.estimate_cost(["auto"], params, prompt='a sign "HI"') == pytest.approx(0.06)
-    assert studio.estimate_cost(["auto"], params, prompt="a sea") == pytest.approx(0.02)
+    sign, sea = params.replace(prompt='a sign "HI"'), params.replace(prompt="a sea")
+    assert studio.estimate_cost(["auto"], sign) == pytest.approx(0.06)
+    assert studio.estimate_cost(["auto"], sea) == pytest.approx(0.02)
     assert studio.estimate_cost(["nope"], params) is None
 
 

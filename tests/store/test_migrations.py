@@ -100,7 +100,7 @@ def test_rows_written_at_the_initial_revision_survive_every_upgrade(database_url
     assert message.text == "a lighthouse at dusk"
     (generation,) = message.generations
     assert generation.status == "succeeded" and generation.latency_ms == 12.5
-    assert generation.receipt["request"]["seed"] == 3
+    assert generation.receipt_data["request"]["seed"] == 3
     assert generation.assets[0].sha256 == sha and generation.assets[0].seed == 3
     assert generation.validations[0].name == "blank"
     assert thread.picks[0].winner_id == gen

@@ -61,7 +61,7 @@ WRITER = textwrap.dedent(
 
     import numpy as np
     from PIL import Image
-    from chatimg.studio import encode_png
+    from chatimg.imaging import encode_png
     rng = np.random.default_rng(0)
     index = 0
     while True:

@@ -44,7 +44,7 @@ def test_branches_and_generations_round_trip(any_studio: Studio) -> None:
     assert thread.messages[1].parent_id == root.id
     generation = thread.messages[0].generations[0]
     assert generation.status == "succeeded"
-    assert generation.receipt["request"]["prompt"] == 'a badge that says "ONE"'
+    assert generation.receipt_data["request"]["prompt"] == 'a badge that says "ONE"'
     assert generation.assets[0].seed == generation.params["seed"]
 
 

@@ -10,7 +10,7 @@ import pytest
 from chatimg.engines.base import (
     CancelToken,
     Capabilities,
-    GenerationRequest,
+    EngineRequest,
     GenerationResult,
     ModelInfo,
     Progress,
@@ -21,7 +21,8 @@ from chatimg.errors import CancelledError, EngineRequestError
 
 
 class SlowEngine(LayoutEngine):
-    """The layout engine, but it takes ``steps`` x 50 ms and reports every step."""
+    """The layout engine, but it takes ``steps`` x 50 ms (10 s by default: long enough that
+    typing on a loaded test machine never outlasts it) and reports every step."""
 
     kind = "slow"
 
@@ -31,11 +32,11 @@ class SlowEngine(LayoutEngine):
         return ModelInfo(name=self.name, engine=self.kind, model_id="test/slow", version="1",
                          capabilities=base.capabilities, cost_per_image=0.0,
                          description="slow test engine",
-                         defaults={"width": 64, "height": 64, "steps": 60})
+                         defaults={"width": 64, "height": 64, "steps": 200})
 
-    def generate_blocking(self, request: GenerationRequest, progress: ProgressCallback,
+    def generate_blocking(self, request: EngineRequest, progress: ProgressCallback,
                           cancel: CancelToken) -> GenerationResult:
-        total = request.steps or 60
+        total = request.spec.steps or 200
         for step in range(total):
             if cancel.cancelled:
                 raise CancelledError("cancelled")
@@ -55,7 +56,7 @@ class FailingEngine(LayoutEngine):
                          capabilities=Capabilities(txt2img=True), cost_per_image=0.04,
                          description="always fails")
 
-    def generate_blocking(self, request: GenerationRequest, progress: ProgressCallback,
+    def generate_blocking(self, request: EngineRequest, progress: ProgressCallback,
                           cancel: CancelToken) -> GenerationResult:
         raise EngineRequestError("the server said no (HTTP 503)", reason="server")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +30,12 @@ async def test_cancel_slow_generation_while_typing(
         await pilot.press(*"next idea")
         assert screen.composer.prompt.text == "next idea"
         assert card.status == "running"
-        started = time.monotonic()
+        step_at_cancel = card.progress.step
         await pilot.press("escape")
-        await wait_until(pilot, lambda: card.status == "cancelled", timeout=1.0,
-                         what="cancelled within a second")
-        elapsed = time.monotonic() - started
-        assert elapsed < 1.0
+        await wait_until(pilot, lambda: card.status == "cancelled", timeout=10.0,
+                         what="cancelled")
+        # the engine stopped at its next step check, far from its 600 steps
+        assert card.progress is None or card.progress.step <= step_at_cancel + 20
         assert "cancelled" in str(card._meta.render())
         assert "retry" in str(card._detail.render())
         assert screen.composer.prompt.text == "next idea"

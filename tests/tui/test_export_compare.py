@@ -30,10 +30,8 @@ async def test_export_and_compare(make_app: Any, tmp_path: Path) -> None:
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is screen, what="back")
         # "continue from this one" on the compare screen loads model, seed and params
-        from chatimg.tui.screens import actions
-
-        actions.continue_from(screen, {"generation_id": "x", "model": "layout", "seed": 5,
-                                       "params": {"steps": 3, "width": 64, "height": 64}})
+        screen.continue_from({"generation_id": "x", "model": "layout", "seed": 5,
+                              "params": {"steps": 3, "width": 64, "height": 64}})
         assert (screen.options.seed, screen.options.seed_locked) == (5, True)
         assert (screen.options.steps, screen.options.width) == (3, 64)
         assert "continuing" in screen.composer.hint_text

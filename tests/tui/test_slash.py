@@ -96,3 +96,108 @@ def test_presets_scale_defaults() -> None:
     assert preset_values("Quality", defaults)["steps"] == 45
     assert preset_values("Balanced", defaults) == {"steps": None, "width": None, "height": None}
     assert preset_values("Draft", {}) == {"steps": None, "width": None, "height": None}
+
+
+class RecordingHost:
+    """A ``CommandHost`` that records which call each command reached, on a real options."""
+
+    def __init__(self) -> None:
+        self.options = ComposerOptions(model="layout")
+        self.calls: list[tuple[str, object]] = []
+
+    async def change_setting(self, command: slash.SlashCommand) -> str | None:
+        self.calls.append(("change_setting", self.options.apply(command)))
+        return None
+
+    async def vary_selected(self, strength: float) -> str | None:
+        self.calls.append(("vary_selected", strength))
+        return None
+
+    async def upscale_selected(self, factor: float) -> str | None:
+        self.calls.append(("upscale_selected", factor))
+        return None
+
+    async def edit_selected(self, mask: str) -> str | None:
+        self.calls.append(("edit_selected", mask))
+        return "mask file not found: " + mask
+
+    async def describe_selected(self) -> str | None:
+        self.calls.append(("describe_selected", None))
+        return None
+
+    async def rename_open(self, title: str) -> str | None:
+        self.calls.append(("rename_open", title))
+        return None
+
+    async def export_open(self, path: str | None) -> str | None:
+        self.calls.append(("export_open", path))
+        return None
+
+    async def set_theme(self, name: str) -> str | None:
+        self.calls.append(("set_theme", name))
+        return None
+
+    async def open_compare(self) -> str | None:
+        self.calls.append(("open_compare", None))
+        return None
+
+    async def show_help(self) -> str | None:
+        self.calls.append(("show_help", None))
+        return None
+
+
+@pytest.mark.parametrize(("text", "call"), [
+    ("/seed 7", ("change_setting", "seed → 7")),
+    ("/size 256x128", ("change_setting", "size → 256x128")),
+    ("/fanout layout slow", ("change_setting", "fan-out → layout, slow")),
+    ("/scheduler default", ("change_setting", "scheduler → default")),
+    ("/vary 0.3", ("vary_selected", 0.3)),
+    ("/upscale", ("upscale_selected", 2.0)),
+    ("/describe", ("describe_selected", None)),
+    ("/rename  Poster   ideas ", ("rename_open", "Poster ideas")),
+    ("/export out.zip", ("export_open", "out.zip")),
+    ("/theme chatimg-light", ("set_theme", "chatimg-light")),
+    ("/compare", ("open_compare", None)),
+    ("/help", ("show_help", None)),
+])
+async def test_each_command_runs_through_its_registry_entry(text: str, call: object) -> None:
+    host = RecordingHost()
+    command = slash.parse(text, MODELS, ("chatimg-light",))
+    assert await slash.run(command, host) is None
+    assert host.calls == [call]
+
+
+async def test_settings_change_the_hosts_options_and_errors_come_back() -> None:
+    host = RecordingHost()
+    await slash.run(slash.parse("/seed 9"), host)
+    await slash.run(slash.parse("/model slow", MODELS), host)
+    assert (host.options.seed, host.options.seed_locked, host.options.model) == (9, True, "slow")
+    assert await slash.run(slash.parse("/edit nope.png"), host) == "mask file not found: nope.png"
+
+
+def test_one_registry_feeds_parse_completion_and_help() -> None:
+    names = [spec.name for spec in slash.SPECS]
+    assert sorted(c.strip("/ ") for c in slash.complete("/")) == sorted(names)
+    assert [usage for usage, _ in slash.help_lines()] == [spec.usage for spec in slash.SPECS]
+    settings = {spec.name for spec in slash.SPECS if spec.setting is not None}
+    assert settings == {"model", "seed", "steps", "size", "n", "guidance", "scheduler",
+                        "negative", "fanout"}
+    options = ComposerOptions(model="layout")
+    assert options.apply(slash.SlashCommand("vary", 0.5)) is None  # not a setting
+
+
+def test_advanced_fields_apply_and_clear() -> None:
+    options = ComposerOptions(model="layout")
+    options.apply_field("size", "320x200")
+    options.apply_field("seed", "5")
+    options.apply_field("n", "3")
+    assert (options.width, options.height, options.seed, options.seed_locked,
+            options.count) == (320, 200, 5, True, 3)
+    assert options.advanced_values()["size"] == "320x200"
+    options.apply_field("size", "")
+    options.apply_field("seed", "")
+    options.apply_field("n", "")
+    assert (options.width, options.seed, options.seed_locked, options.count) == (
+        None, None, False, 1)
+    with pytest.raises(slash.SlashError, match="16 to 4096"):
+        options.apply_field("size", "8x8")

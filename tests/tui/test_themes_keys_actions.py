@@ -75,13 +75,13 @@ async def test_keymap_applies_and_help_lists_it(make_app: Any, config_file: Path
 
 
 async def test_card_actions(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from chatimg.tui.screens import actions
+    from chatimg.tui import viewer
     from chatimg.tui.screens.dialogs import ReceiptScreen
 
     app = make_app()
     copied: list[str] = []
     monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
-    monkeypatch.setattr(actions, "viewer_command", lambda path: ["false", path])
+    monkeypatch.setattr(viewer, "viewer_command", lambda path: ["false", path])
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await type_and_send(pilot, "/seed 1234")
@@ -117,14 +117,15 @@ async def test_card_actions(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 async def test_long_thread_is_windowed(make_app: Any) -> None:
-    from chatimg.studio import GenerationParams, Studio
+    from chatimg.spec import GenerationSpec
+    from chatimg.studio import Studio
     from chatimg.tui.state import UiState, save_state
     from chatimg.tui.widgets.thread import WINDOW, MessageBlock
 
     studio = Studio.open()
     conversation = studio.create_conversation("long", "layout")
     for index in range(WINDOW + 5):
-        await studio.generate(f'"{index}"', ["layout"], GenerationParams(width=32, height=32),
+        await studio.generate(f'"{index}"', ["layout"], GenerationSpec.build(width=32, height=32),
                               conversation_id=conversation.id, validate=False)
     studio.close()
     save_state(UiState(conversation_id=conversation.id))

@@ -21,14 +21,28 @@ def loaded_after(code: str) -> set[str]:
     return set(json.loads(out.splitlines()[-1]))
 
 
-@pytest.mark.parametrize(
-    "module",
-    ["chatimg.cli", "chatimg.studio", "chatimg.store", "chatimg.store.repository",
-     "chatimg.engines", "chatimg.engines.catalog", "chatimg.routing", "chatimg.config"],
-)
-def test_core_modules_import_neither_textual_nor_torch(module: str) -> None:
-    modules = loaded_after(f"import {module}")
-    assert not {m for m in modules if m.split(".")[0] in (*HEAVY, "textual")}
+def _every_module_below_the_tui() -> list[str]:
+    """Every module of the package except the TUI and the engines that load torch themselves."""
+    package = ROOT / "chatimg"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if "tui" in parts or parts[-1] in ("diffusers_runtime", "__main__"):
+            continue
+        found.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return found
+
+
+def test_no_module_below_the_tui_imports_textual_or_torch() -> None:
+    """Every package (bundle, validate, compare, bench included), imported in one process."""
+    modules = _every_module_below_the_tui()
+    assert len(modules) > 40 and "chatimg.bundle.importer" in modules
+    loaded = loaded_after("\n".join(f"import {module}" for module in modules))
+    heavy = {m for m in loaded if m.split(".")[0] in (*HEAVY, "textual", "textual_image")}
+    if heavy:  # name the module that pulls them in
+        culprits = [m for m in modules if {x.split(".")[0] for x in loaded_after(f"import {m}")}
+                    & {*HEAVY, "textual", "textual_image"}]
+        pytest.fail(f"{culprits} import {sorted(heavy)[:5]}")
 
 
 def test_help_imports_nothing_heavy(home: Path) -> None:

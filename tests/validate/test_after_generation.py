@@ -40,14 +40,15 @@ async def test_finished_comes_before_validation_starts(studio, monkeypatch) -> N
     import chatimg.validate as validate
 
     order: list[str] = []
-    real = validate.validate_generation
+    real = validate.validate_images
 
-    def spy(generation, request, settings):  # type: ignore[no-untyped-def]
+    def spy(generation, images, expected, settings):  # type: ignore[no-untyped-def]
         order.append("validation started")
         assert threading.current_thread() is not threading.main_thread()  # a worker thread
-        return real(generation, request, settings)
+        assert len(images) == len(generation.assets)  # the decoded images, not files
+        return real(generation, images, expected, settings)
 
-    monkeypatch.setattr(validate, "validate_generation", spy)
+    monkeypatch.setattr(validate, "validate_images", spy)
 
     def on_event(event: GenerationEvent) -> None:
         if event.kind in ("finished", "validated"):

@@ -1,7 +1,8 @@
 """The compare screen: 2 to 4 generations side by side, their differences and a winner.
 
 Open it with ``app.push_screen(CompareScreen(studio, generation_ids), callback)``; see the
-class docstring for what it returns.
+class docstring for what it returns. The rows load and the images decode in a thread worker
+(the screen says "loading…" meanwhile), never on the UI loop.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from textual.containers import Container, Grid, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Label, Static
+from textual.worker import Worker, WorkerState
 from textual_image.widget import HalfcellImage
 from textual_image.widget import Image as AutoImage
 
@@ -24,13 +26,14 @@ from chatimg.compare import (
     PairScore,
     ParamRow,
     continue_params,
-    difference_image,
     load_comparison,
     load_image,
     pair_score,
     similarity_scores,
 )
 from chatimg.errors import ChatImgError
+from chatimg.similarity import difference_image
+from chatimg.tui.failures import ForwardFailedWorkers
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -100,7 +103,7 @@ class ComparePane(Vertical, can_focus=True):
         self.query_one(".pane-title", Label).update(self.title_text())
 
 
-class CompareScreen(Screen[dict[str, Any] | None]):
+class CompareScreen(Screen[dict[str, Any] | None], ForwardFailedWorkers):
     """Generations of one conversation side by side (2x2 grid for four).
 
     Args:
@@ -109,9 +112,8 @@ class CompareScreen(Screen[dict[str, Any] | None]):
         renderer: ``"auto"`` (Sixel/Kitty/half-cell as the terminal allows) or ``"halfcell"``;
             default: follow the app's image mode (``chatimg.tui.widgets.image.image_mode``).
 
-    Raises:
-        ChatImgError: from the constructor when an id is unknown, the ids span several
-            conversations, or there are not 2 to 4 of them (show ``exc.one_line()``).
+    When an id is unknown, the ids span several conversations, or there are not 2 to 4 of
+    them, the screen shows the one-line reason as a notification and closes with ``None``.
 
     The screen is dismissed with ``None`` (closed) or, for "continue from this one", with::
 
@@ -170,9 +172,11 @@ class CompareScreen(Screen[dict[str, Any] | None]):
     ) -> None:
         super().__init__()
         self.studio = studio
-        self.comparison: Comparison = load_comparison(studio, list(generation_ids))
+        self.generation_ids = list(generation_ids)
+        self.comparison: Comparison | None = None
+        """The loaded comparison (``None`` while loading)."""
         self.renderer: Renderer = renderer or _default_renderer()
-        self.images: list[Image | None] = [load_image(i) for i in self.comparison.items]
+        self.images: list[Image | None] = []
         self.scores: dict[frozenset[str], PairScore] = {}
         self.difference: Image | None = None
         """The difference image on show in difference mode (``None`` otherwise)."""
@@ -182,23 +186,63 @@ class CompareScreen(Screen[dict[str, Any] | None]):
     # -- layout ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        comparison = self.comparison
         with Vertical(id="compare-header"):
-            yield Static(self._shared_text(), markup=False, id="compare-shared")
+            yield Static("loading the comparison…", markup=False, id="compare-shared")
             yield Static("similarity: computing…", markup=False, id="compare-similarity")
-        differing = comparison.differing_rows()
-        with Grid(id="compare-panes"):
-            for index, item in enumerate(comparison.items):
-                yield ComparePane(item, index + 1, differing, index, self.images[index],
-                                  self.renderer)
+        yield Grid(id="compare-panes")
         with Container(id="compare-difference"):
             yield Static("", id="difference-placeholder")
         yield Footer()
 
     def on_mount(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="compare-load",
+          name="compare-load")
+    def _load(self) -> None:
+        """Load the rows and decode the images, show them, then compute the similarity."""
+        try:
+            comparison = load_comparison(self.studio, self.generation_ids)
+        except ChatImgError as exc:
+            self.app.call_from_thread(self._not_loaded, exc.one_line())
+            return
+        images = [load_image(item) for item in comparison.items]
+        # Textual's stub infers Never for a coroutine callback; it awaits it (panes mounted).
+        self.app.call_from_thread(self._loaded, comparison, images)  # type: ignore[arg-type]
+        scores = similarity_scores(comparison, images)
+        self.app.call_from_thread(self._scores_ready, scores)
+
+    def _not_loaded(self, reason: str) -> None:
+        self.notify(reason, severity="error")
+        self.dismiss(None)
+
+    async def _loaded(self, comparison: Comparison, images: list[Image | None]) -> None:
+        self.comparison, self.images = comparison, images
+        self.query_one("#compare-shared", Static).update(self._shared_text())
+        differing = comparison.differing_rows()
+        await self.query_one("#compare-panes", Grid).mount_all(
+            ComparePane(item, index + 1, differing, index, images[index], self.renderer)
+            for index, item in enumerate(comparison.items)
+        )
         self._apply_grid()
         self.panes()[0].focus()
-        self._compute_scores()
+        self.refresh_bindings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name == "compare-load" and event.state is WorkerState.ERROR:
+            self.query_one("#compare-shared", Static).update(
+                "could not load the comparison · esc goes back")
+
+    @property
+    def shown(self) -> Comparison:
+        """The loaded comparison (the keys wait for it: see ``check_action``)."""
+        if self.comparison is None:
+            raise RuntimeError("the comparison has not loaded yet")
+        return self.comparison
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only "back" works until the comparison has loaded."""
+        return self.comparison is not None or action == "back"
 
     def panes(self) -> list[ComparePane]:
         """The panes in display order."""
@@ -211,31 +255,26 @@ class CompareScreen(Screen[dict[str, Any] | None]):
         return focused if isinstance(focused, ComparePane) else self.panes()[0]
 
     def _columns(self) -> int:
-        count = len(self.comparison.items)
+        count = len(self.shown.items)
         return 2 if count == 4 else count
 
     def _apply_grid(self) -> None:
         grid = self.query_one("#compare-panes", Grid)
         zoomed = grid.has_class("zoomed")
         columns = 1 if zoomed else self._columns()
-        rows = 1 if zoomed else (len(self.comparison.items) + columns - 1) // columns
+        rows = 1 if zoomed else (len(self.shown.items) + columns - 1) // columns
         grid.styles.grid_size_columns = columns
         grid.styles.grid_size_rows = rows
 
     def _shared_text(self) -> str:
         shared = " · ".join(
             f"{row.label} {row.values[0]}"
-            for row in self.comparison.shared_rows() if row.values[0] != "-"
+            for row in self.shown.shared_rows() if row.values[0] != "-"
         )
-        count = len(self.comparison.items)
+        count = len(self.shown.items)
         return f"Compare {count} generations · same: {shared or '(nothing)'}"
 
     # -- similarity -----------------------------------------------------------------------------
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="compare-scores")
-    def _compute_scores(self) -> None:
-        scores = similarity_scores(self.comparison, self.images)
-        self.app.call_from_thread(self._scores_ready, scores)
 
     def _scores_ready(self, scores: list[PairScore]) -> None:
         for score in scores:
@@ -243,7 +282,7 @@ class CompareScreen(Screen[dict[str, Any] | None]):
         self._refresh_similarity()
 
     def _number(self, generation_id: str) -> int:
-        return self.comparison.index_of(generation_id) + 1
+        return self.shown.index_of(generation_id) + 1
 
     def _refresh_similarity(self) -> None:
         label = self.query_one("#compare-similarity", Static)
@@ -351,8 +390,8 @@ class CompareScreen(Screen[dict[str, Any] | None]):
             self.focused_pane().focus()
             return
         first, second = self.difference_targets()
-        a = self.images[self.comparison.index_of(first.item.id)]
-        b = self.images[self.comparison.index_of(second.item.id)]
+        a = self.images[self.shown.index_of(first.item.id)]
+        b = self.images[self.shown.index_of(second.item.id)]
         if a is None or b is None:
             self.notify("Difference needs two images; one of these has none", severity="warning")
             return
@@ -370,7 +409,7 @@ class CompareScreen(Screen[dict[str, Any] | None]):
         """Store the focused pane's generation as this comparison's winner."""
         current = self.focused_pane()
         try:
-            self.studio.add_pick(self.comparison.generation_ids, current.item.id)
+            self.studio.add_pick(self.shown.generation_ids, current.item.id)
         except ChatImgError as exc:
             self.notify(exc.one_line(), severity="error")
             return

@@ -1,15 +1,21 @@
-"""The help screen: every key (after the user's keymap) and every slash command."""
+"""The help screen: every key (after the user's keymap) and every slash command.
+
+The tables are Rich tables (for their column layout); their muted columns take the theme's
+``$foreground-muted`` over the dialog's ``$panel``, resolved when the screen opens.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
+from rich.style import Style as RichStyle
 from rich.table import Table
-from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
+from textual.style import Style
 from textual.widgets import Label, Static
 
 from chatimg.tui.slash import help_lines
@@ -42,11 +48,12 @@ class HelpScreen(ModalScreen[None]):
         self.rows = rows
 
     def compose(self):  # type: ignore[no-untyped-def]
+        muted: RichStyle = Style.parse("$foreground-muted on $panel").rich_style
         keys = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
-        keys.add_column("area", style="dim", no_wrap=True)
+        keys.add_column("area", style=muted, no_wrap=True)
         keys.add_column("keys", style="bold", no_wrap=True)
         keys.add_column("does")
-        keys.add_column("keymap id", style="dim", no_wrap=True)
+        keys.add_column("keymap id", style=muted, no_wrap=True)
         for area, key, description, binding_id in self.rows:
             keys.add_row(area, key, description, binding_id)
         commands = Table(box=None, show_header=True, header_style="bold", expand=True,
@@ -59,10 +66,11 @@ class HelpScreen(ModalScreen[None]):
             yield Label("chatimg — keys and commands", classes="dialog-title")
             with VerticalScroll(id="help-body"):
                 yield Static(keys)
-                yield Static(Text(""))
+                yield Static("")
                 yield Static(commands)
-                yield Static(Text("\nRemap keys in config.toml: [keymap] card.regenerate = \"g\"",
-                                  style="dim"))
+                yield Static(Content.styled(
+                    "\nRemap keys in config.toml: [keymap] card.regenerate = \"g\"",
+                    "$foreground-muted"))
 
     def action_close(self) -> None:
         self.dismiss(None)

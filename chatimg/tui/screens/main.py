@@ -1,54 +1,44 @@
-"""The main screen: sidebar, thread and composer; sends prompts and runs generations.
+"""The main screen: sidebar, thread and composer. It owns the state; widgets only announce.
 
-Generations run in async workers (``Studio.generate`` moves blocking engines to threads).
-Events may arrive from worker threads, so the callback only posts a message (thread-safe);
-progress messages for the same generation replace each other in the queue (coalesced).
+Everything that touches the store or an engine is one ``Studio`` call in a worker. Events may
+arrive from worker threads, so the callback only posts a message (thread-safe); progress
+messages for the same generation replace each other in the queue (coalesced). A worker that
+fails reaches the app's one failure handler (``chatimg.tui.failures``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from dataclasses import dataclass
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
+from chatimg import domain
 from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
+from chatimg.generation import EventCallback
 from chatimg.safetext import shown
-from chatimg.studio import GenerationEvent, GenerationParams
+from chatimg.spec import GenerationSpec
+from chatimg.studio import GenerateOutcome
 from chatimg.tui import slash
+from chatimg.tui.failures import ForwardFailedWorkers
 from chatimg.tui.options import ComposerOptions
-from chatimg.tui.screens import actions
+from chatimg.tui.screens.card_actions import CardActions
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen
 from chatimg.tui.screens.model_picker import ModelPicker
-from chatimg.tui.widgets.card import CardAction, CardProgress, GenerationCard
+from chatimg.tui.widgets.card import GenerationCard
 from chatimg.tui.widgets.composer import Composer
-from chatimg.tui.widgets.sidebar import Sidebar
-from chatimg.tui.widgets.thread import MessageBlock, ThreadView
+from chatimg.tui.widgets.sidebar import LIMIT, Sidebar
+from chatimg.tui.widgets.thread import ThreadView
 
 if TYPE_CHECKING:
     from chatimg.engines.catalog import Listing
     from chatimg.studio import Studio
-
-
-@dataclass
-class GenerationUpdate(Message):
-    """A ``GenerationEvent`` for the card of ``block``."""
-
-    event: GenerationEvent
-    block: MessageBlock
-
-    def can_replace(self, message: Message) -> bool:
-        return (isinstance(message, GenerationUpdate) and message.event.kind == "progress"
-                and self.event.kind == "progress"
-                and message.event.generation_id == self.event.generation_id)
-
 
 def title_from(prompt: str) -> str:
     """A conversation title from its first prompt."""
@@ -56,7 +46,7 @@ def title_from(prompt: str) -> str:
     return words[:60] + ("…" if len(words) > 60 else "")
 
 
-class MainScreen(Screen[None]):
+class MainScreen(CardActions, ForwardFailedWorkers):
     """Sidebar | thread over composer."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -78,7 +68,12 @@ class MainScreen(Screen[None]):
         self.tokens: set[CancelToken] = set()
         self.listings: list[Listing] = []
         self.picked: list[str] = []
-        self.selected_card: GenerationCard | None = None
+        self.selected_id: str | None = None
+        """The generation whose card was focused last (the target of /vary, /describe ...)."""
+        self.generations: dict[str, domain.Generation] = {}
+        """The latest stored state of every generation shown, by id."""
+        self.prompts: dict[str, str] = {}
+        """The prompt of every generation shown, by generation id."""
         self.restore_scroll: float | None = None
         self.thread_loaded = False
         self.initial: tuple[str | None, float | None] = (None, None)
@@ -86,10 +81,10 @@ class MainScreen(Screen[None]):
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Horizontal(id="body"):
-            yield Sidebar(self.studio, id="sidebar")
+            yield Sidebar(id="sidebar")
             with Vertical(id="main"):
                 yield ThreadView(id="thread")
-                yield Composer(self.options, id="composer")
+                yield Composer(self.options.models, self.options.preset, id="composer")
         yield Footer()
 
     @property
@@ -104,17 +99,13 @@ class MainScreen(Screen[None]):
     def sidebar(self) -> Sidebar:
         return self.query_one(Sidebar)
 
-    @property
-    def running(self) -> int:
-        """How many sends are still running."""
-        return len(self.tokens)
-
     def on_mount(self) -> None:
         self.composer.models = list(self.studio.catalog.names())
         self.composer.themes = sorted(self.app.available_themes)
         self.composer.prompt.focus()
         self.open_conversation(*self.initial)
-        self.run_worker(self._load_listings, thread=True, group="listings", exit_on_error=False)
+        self.run_worker(self._load_listings, thread=True, group="listings", name="listings",
+                        exit_on_error=False)
 
     def _load_listings(self) -> None:
         listings = self.studio.catalog.listings()
@@ -127,40 +118,107 @@ class MainScreen(Screen[None]):
                 screen.set_listings(listings)
         self._model_defaults()
 
+    # -- composer options -------------------------------------------------------------------
+
     def _model_defaults(self) -> None:
         for listing in self.listings:
             if listing.name == self.options.model and listing.info is not None:
                 self.options.model_defaults = dict(listing.info.defaults)
-        self._update_estimate()
+        self.options_changed()
 
-    def _update_estimate(self) -> None:
-        estimate = getattr(self.studio, "estimate_cost", None)
-        text = ""
-        if estimate is not None:
-            with contextlib.suppress(Exception):
-                value = estimate(self.options.models, self.options.params())
-                value = getattr(value, "total", value)
-                if value is not None:
-                    text = f"est. ${float(value):.3f}"
-        self.composer.estimate = text
-        self.composer.refresh_options()
+    def options_changed(self) -> None:
+        """Show the options (chips, estimate, advanced fields) after they changed."""
+        estimate = ""
+        with contextlib.suppress(ChatImgError):
+            value = self.studio.estimate_cost(self.options.models, self.options.params())
+            if value is not None:
+                estimate = f"est. ${float(value):.3f}"
+        self.composer.show_options(self.options.models, self.options.preset, estimate,
+                                   self.options.advanced_values(), self.options.seed_locked)
+
+    async def action_toggle_advanced(self) -> None:
+        await self.composer.toggle_advanced(self.options.advanced_values(),
+                                            self.options.seed_locked)
+
+    def action_cycle_preset(self) -> None:
+        self.composer.show_info(self.options.cycle_preset() + "  ·  " + self.options.summary())
+        self.options_changed()
+
+    def on_composer_cycle_preset(self, event: Composer.CyclePreset) -> None:
+        self.action_cycle_preset()
+
+    def on_composer_seed_lock(self, event: Composer.SeedLock) -> None:
+        self.options.set_seed_locked(event.locked)
+        self.options_changed()
+
+    def on_composer_field_changed(self, event: Composer.FieldChanged) -> None:
+        try:
+            self.options.apply_field(event.name, event.value)
+        except slash.SlashError as exc:
+            self.composer.mark_field(event.name, str(exc))
+            return
+        self.composer.mark_field(event.name, None)
+        self.composer.show_info(self.options.summary())
+        self.options_changed()
+
+    def action_pick_model(self) -> None:
+        self.app.push_screen(ModelPicker(self.listings, self.options.model), self.set_model)
+
+    def on_composer_open_picker(self, event: Composer.OpenPicker) -> None:
+        self.action_pick_model()
+
+    def set_model(self, name: str | None) -> None:
+        """Use ``name`` from the next message on."""
+        if not name:
+            return
+        self.options.set_model(name)
+        self._model_defaults()
+        self.composer.show_info(f"model → {name} (from the next message)")
+        self.composer.prompt.focus()
+
+    def continue_from(self, result: dict[str, Any] | None) -> None:
+        """The compare screen's "continue from this one": load its model, seed and params.
+
+        Whatever the result, the thread is reloaded so new picks show on the cards.
+        """
+        if self.conversation_id:
+            self.open_conversation(self.conversation_id, self.thread.scroll_y)
+        if not result:
+            return
+        model = result.get("model")
+        spec = GenerationSpec.from_stored({**(result.get("params") or {}),
+                                           "seed": result.get("seed")}, lenient=True)
+        self.options.continue_from(model if model in self.composer.models else None, spec)
+        self._model_defaults()
+        self.composer.show_info("continuing from the picked image · " + self.options.summary())
 
     # -- conversations ----------------------------------------------------------------------
 
+    def on_sidebar_filter(self, event: Sidebar.Filter) -> None:
+        self.run_worker(lambda: self._load_conversations(event.query), thread=True,
+                        exclusive=True, group="sidebar", name="sidebar-load",
+                        exit_on_error=False)
+
+    def _load_conversations(self, query: str) -> None:
+        conversations = self.studio.list_conversations(limit=LIMIT, query=query or None)
+        self.app.call_from_thread(self.sidebar.show, query, conversations)
+
+    def reload_sidebar(self) -> None:
+        """Reload the conversation list (with the filter as typed)."""
+        self.sidebar.reload()
+
     def open_conversation(self, conversation_id: str | None, scroll_y: float | None = None) -> None:
-        """Show a conversation (``None``: a new, empty one). Loads in a thread worker."""
+        """Show a conversation (``None``: a new, empty one). Loads in a worker."""
         self.conversation_id = conversation_id
         self.restore_scroll = scroll_y
         self.sidebar.set_current(conversation_id)
         self.picked.clear()
-        self.selected_card = None
+        self.selected_id = None
         self.thread_loaded = False
         self.run_worker(self._load_thread(conversation_id), exclusive=True, group="thread",
-                        exit_on_error=False)
+                        name="thread-load", exit_on_error=False)
 
     async def _load_thread(self, conversation_id: str | None) -> None:
-        import asyncio
-
         thread = None
         if conversation_id is not None:
             try:
@@ -168,18 +226,23 @@ class MainScreen(Screen[None]):
             except ChatImgError as exc:
                 self.notify(exc.one_line(), severity="warning")
                 self.conversation_id = None
+        self.generations.clear()
+        self.prompts.clear()
+        for message in thread.messages if thread is not None else ():
+            for generation in message.generations:
+                self.remember(generation, message.text)
         await self.thread.show_thread(thread, self.restore_scroll)
         self.restore_scroll = None
         if thread is not None and thread.conversation.default_model:
             last = thread.messages[-1].model if thread.messages else None
             model = last or thread.conversation.default_model
             if model in self.composer.models:
-                self.options.model, self.options.fanout = model, ()
+                self.options.set_model(model)
                 self._model_defaults()
         self.thread_loaded = True
-        self._remember()
+        self._remember_ui()
 
-    def _remember(self) -> None:
+    def _remember_ui(self) -> None:
         save = getattr(self.app, "save_ui_state", None)
         if save is not None:
             save()
@@ -215,13 +278,15 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(AskScreen("Rename conversation", current), done)
 
-    def rename(self, conversation_id: str, title: str) -> None:
+    def rename(self, conversation_id: str, title: str) -> str | None:
+        """Rename a conversation; the error line, or ``None``."""
         try:
             self.studio.rename_conversation(conversation_id, title)
         except ChatImgError as exc:
             self.composer.show_error(exc.one_line())
-            return
-        self.sidebar.reload()
+            return exc.one_line()
+        self.reload_sidebar()
+        return None
 
     def action_delete_conversation(self) -> None:
         target = self._target_conversation()
@@ -241,33 +306,41 @@ class MainScreen(Screen[None]):
                 return
             if target == self.conversation_id:
                 self.open_conversation(None)
-            self.sidebar.reload()
+            self.reload_sidebar()
             self.notify(f"deleted “{title}”")
 
         self.app.push_screen(ConfirmScreen(f"Delete “{title}” and its messages?"), done)
 
-    # -- composer ---------------------------------------------------------------------------
+    # -- CommandHost: slash commands that are not about a card --------------------------------
 
-    async def action_toggle_advanced(self) -> None:
-        await self.composer.toggle_advanced()
+    async def change_setting(self, command: slash.SlashCommand) -> str | None:
+        confirmation = self.options.apply(command) or ""
+        if command.name == "model":
+            self._model_defaults()
+        else:
+            self.options_changed()
+        self.composer.clear()
+        self.composer.show_info(confirmation + "  ·  " + self.options.summary())
+        return None
 
-    def action_pick_model(self) -> None:
-        self.app.push_screen(ModelPicker(self.listings, self.options.model), self.set_model)
+    async def rename_open(self, title: str) -> str | None:
+        if self.conversation_id is None:
+            return "send a prompt first: there is no conversation to rename"
+        error = self.rename(self.conversation_id, title)
+        if error is None:
+            self.composer.show_info(f"renamed to “{title}”")
+        return error
 
-    def on_composer_open_picker(self, event: Composer.OpenPicker) -> None:
-        self.action_pick_model()
+    async def set_theme(self, name: str) -> str | None:
+        self.app.theme = name
+        self.composer.show_info(f"theme → {name}")
+        return None
 
-    def on_composer_options_changed(self, event: Composer.OptionsChanged) -> None:
-        self._update_estimate()
+    async def show_help(self) -> str | None:
+        self.app.action_help()  # type: ignore[attr-defined]
+        return None
 
-    def set_model(self, name: str | None) -> None:
-        """Use ``name`` from the next message on."""
-        if not name:
-            return
-        self.options.model, self.options.fanout = name, ()
-        self._model_defaults()
-        self.composer.show_info(f"model → {name} (from the next message)")
-        self.composer.prompt.focus()
+    # -- sending ----------------------------------------------------------------------------
 
     async def on_composer_send(self, event: Composer.Send) -> None:
         text = event.text
@@ -277,56 +350,17 @@ class MainScreen(Screen[None]):
             except slash.SlashError as exc:
                 self.composer.show_error(str(exc))
                 return
-            await self.run_command(command)
+            error = await slash.run(command, self)
+            if error:
+                self.composer.show_error(error)
+            elif self.composer.prompt.text == text:
+                self.composer.clear()
             return
         self.composer.clear()
         self.composer.show_info("")
-        await self.dispatch(text, self.options.models, self.options.params())
+        self.send_prompt(text, self.options.models, self.options.params())
 
-    async def run_command(self, command: slash.SlashCommand) -> None:
-        """Carry out a parsed slash command; errors show inline and keep the text."""
-        confirmation = self.options.apply(command)
-        if confirmation is not None:
-            if command.name == "model":
-                self._model_defaults()
-            self._update_estimate()
-            self.composer.clear()
-            self.composer.show_info(confirmation + "  ·  " + self.options.summary())
-            return
-        handler = getattr(self, f"command_{command.name}", None)
-        shared = actions.COMMANDS.get(command.name)
-        if handler is not None:
-            error = await handler(command.value)
-        elif shared is not None:
-            error = await shared(self, command.value)
-        else:
-            self.composer.show_error(f"/{command.name} is not available yet")
-            return
-        if error:
-            self.composer.show_error(error)
-        else:
-            self.composer.clear()
-
-    async def command_rename(self, title: str) -> str | None:
-        if self.conversation_id is None:
-            return "send a prompt first: there is no conversation to rename"
-        self.rename(self.conversation_id, title)
-        self.composer.show_info(f"renamed to “{title}”")
-        return None
-
-    async def command_theme(self, name: str) -> str | None:
-        self.app.theme = name
-        self.composer.show_info(f"theme → {name}")
-        return None
-
-    async def command_help(self, _: Any) -> str | None:
-        self.app.action_help()  # type: ignore[attr-defined]
-        return None
-
-    # -- generation -------------------------------------------------------------------------
-
-    async def dispatch(self, text: str, models: list[str], params: GenerationParams, *,
-                       parent_id: str | None = None) -> None:
+    def send_prompt(self, text: str, models: list[str], spec: GenerationSpec) -> None:
         """Send ``text`` to ``models``: a message block appears at once, cards as events come."""
         if self.conversation_id is None:
             try:
@@ -338,55 +372,17 @@ class MainScreen(Screen[None]):
                 return
             self.conversation_id = conversation.id
             self.thread.conversation_id = conversation.id
-            self._remember()
+            self._remember_ui()
+        conversation_id = self.conversation_id
         label = " + ".join(models) if len(models) > 1 else models[0]
-        block = await self.thread.add_pending(text, label)
-        token = CancelToken()
-        self.tokens.add(token)
-        self.run_worker(self._generate(text, models, params, block, token, parent_id),
-                        group="generate", exit_on_error=False)
+        hints = self.options.hints()
 
-    async def _generate(self, text: str, models: list[str], params: GenerationParams,
-                        block: MessageBlock, token: CancelToken, parent_id: str | None) -> None:
-        def on_event(event: GenerationEvent) -> None:
-            self.post_message(GenerationUpdate(event, block))
+        def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
+            return self.studio.generate(text, models, spec, hints=hints,
+                                        conversation_id=conversation_id, on_event=on_event,
+                                        cancel=cancel)
 
-        try:
-            outcome = await self.studio.generate(
-                text, models, params, conversation_id=self.conversation_id,
-                parent_id=parent_id, on_event=on_event, cancel=token)
-        except Exception as exc:  # the send failed: put the prompt back
-            reason = (exc.one_line() if isinstance(exc, ChatImgError)
-                      else f"{type(exc).__name__}: {exc}")
-            await block.remove()
-            self.composer.restore(text)
-            self.composer.show_error(reason)
-            return
-        finally:
-            self.tokens.discard(token)
-        block.message_id = outcome.message.id
-        for generation in outcome.generations:
-            card = block.card(generation.id) or block.add_card(
-                generation.id, generation.resolved_model or generation.requested_model)
-            card.update_generation(generation)
-        self.sidebar.reload()
-
-    def on_generation_update(self, message: GenerationUpdate) -> None:
-        event = message.event
-        block = message.block
-        card = block.card(event.generation_id)
-        if card is None:
-            if not block.is_attached:
-                return
-            card = block.add_card(event.generation_id, event.model, event.generation)
-        if event.kind == "progress" and event.progress is not None:
-            card.update_progress(CardProgress(event.progress.step, event.progress.total,
-                                              event.progress.message))
-        elif event.kind == "started":
-            card.set_status("running")
-            card.update_progress(CardProgress(0, 0, "running… esc cancels"))
-        elif event.generation is not None:
-            card.update_generation(event.generation)
+        self.start_send(text, label, call, restore=True)
 
     def action_cancel(self) -> None:
         if not self.tokens:
@@ -398,19 +394,14 @@ class MainScreen(Screen[None]):
             token.cancel()
         self.notify("cancelling…", timeout=2)
 
-    def on_card_action(self, message: CardAction) -> None:
-        self.selected_card = message.card
-        self.run_worker(actions.card_action(self, message.card, message.action),
-                        group="card-action", exit_on_error=False)
-
     def on_descendant_focus(self, event: Any) -> None:
         if isinstance(event.widget, GenerationCard):
-            self.selected_card = event.widget
+            self.selected_id = event.widget.generation_id
 
     def on_thread_view_scrolled(self, event: ThreadView.Scrolled) -> None:
         if self._save_timer is not None:
             self._save_timer.stop()
-        self._save_timer = self.set_timer(0.3, self._remember)
+        self._save_timer = self.set_timer(0.3, self._remember_ui)
 
     def scroll_position(self) -> float:
         return self.thread.last_scroll_y

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -27,21 +27,24 @@ def capability_words(listing: Listing) -> str:
     return " ".join(short for name, short in _CAPS if getattr(caps, name, False))
 
 
-def listing_text(listing: Listing, current: str | None) -> Text:
-    """One picker row."""
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append("● " if listing.name == current else "  ", style="bold")
-    text.append(f"{listing.name[:22]:<22}", style="bold" if listing.available else "dim")
-    text.append(f" {listing.engine[:10]:<10}", style="dim")
-    text.append(f" {capability_words(listing):<28}")
+def listing_text(listing: Listing, current: str | None) -> Content:
+    """One picker row (colours from the theme: ready in success, unavailable in error)."""
+    muted = "$foreground-muted"
     cost = listing.info.cost_per_image if listing.info else None
-    text.append(f" {'free' if cost == 0 else (f'${cost:.3f}' if cost is not None else '?'):>7}")
+    price = "free" if cost == 0 else (f"${cost:.3f}" if cost is not None else "?")
+    parts: list[str | tuple[str, str]] = [
+        ("● " if listing.name == current else "  ", "bold"),
+        (f"{listing.name[:22]:<22}", "bold" if listing.available else muted),
+        (f" {listing.engine[:10]:<10}", muted),
+        f" {capability_words(listing):<28}",
+        f" {price:>7}",
+    ]
     if listing.available:
-        text.append("  ✓ ready", style="green")
+        parts.append(("  ✓ ready", "$text-success"))
     else:
         reason = (listing.reason or "unavailable").split(" (")[0]
-        text.append(f"  ✗ {reason[:30]}", style="red")
-    return text
+        parts.append((f"  ✗ {reason[:30]}", "$text-error"))
+    return Content.assemble(*parts)
 
 
 def matches(listing: Listing, query: str) -> bool:

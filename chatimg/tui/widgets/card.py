@@ -1,13 +1,17 @@
-"""One card per generation: image, model badge, seed, size, latency, cost, status, checks."""
+"""One card per generation: image, model badge, seed, size, latency, cost, status, checks.
+
+A card only shows what the screen hands it and announces key presses (``CardAction``, carrying
+the generation id); the screen carries actions out. Colours come from theme variables.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
@@ -36,9 +40,10 @@ CARD_ACTIONS: tuple[tuple[str, str, str, str], ...] = (
 
 @dataclass
 class CardAction(Message):
-    """A person asked for ``action`` on ``card``; the screen carries it out."""
+    """A person asked for ``action`` (see ``CARD_ACTIONS``) on the card of ``generation_id``;
+    the screen carries it out."""
 
-    card: GenerationCard
+    generation_id: str
     action: str
 
 
@@ -57,12 +62,12 @@ def _money(value: float | None, estimated: bool) -> str:
     return f"${value:.3f}" + (" est." if estimated and value else "")
 
 
-def meta_text(generation: domain.Generation | None, model: str, status: str) -> Text:
+def meta_text(generation: domain.Generation | None, model: str, status: str) -> Content:
     """The card's header line."""
-    text = Text()
     name = (generation.resolved_model or generation.requested_model) if generation else model
-    text.append(f" {name} ", style="bold reverse")
-    text.append(f" {STATUS_ICONS.get(status, '?')} {status}", style=f"bold {_status_style(status)}")
+    text = Content.assemble((f" {name} ", "bold reverse"),
+                            (f" {STATUS_ICONS.get(status, '?')} {status}",
+                             f"bold {_status_style(status)}".strip()))
     if generation is None:
         return text
     parts: list[str] = []
@@ -87,56 +92,58 @@ def meta_text(generation: domain.Generation | None, model: str, status: str) -> 
     if len(generation.assets) > 1:
         parts.append(f"{len(generation.assets)} images")
     if parts:
-        text.append("  " + " · ".join(parts), style="dim")
+        text = text.append(Content.styled("  " + " · ".join(parts), "$foreground-muted"))
     return text
 
 
 def _status_style(status: str) -> str:
-    return {"succeeded": "green", "failed": "red", "cancelled": "yellow",
-            "interrupted": "yellow"}.get(status, "")
+    return {"succeeded": "$text-success", "failed": "$text-error",
+            "cancelled": "$text-warning", "interrupted": "$text-warning"}.get(status, "")
 
 
 def detail_text(generation: domain.Generation | None, progress: CardProgress | None,
-                picked: bool, status: str, wins: int = 0) -> Text:
+                picked: bool, status: str, wins: int = 0) -> Content:
     """Lines under the image: progress, error with retry hint, route, checks, pick mark."""
-    text = Text()
-    lines: list[Text] = []
+    lines: list[Content] = []
     if status in ("queued", "running"):
         if progress and progress.total:
             done = int(20 * progress.step / progress.total)
             bar = "▰" * done + "▱" * (20 - done)
             label = f"{bar} {progress.step}/{progress.total} {progress.message}"
-            lines.append(Text(label.rstrip()))
+            lines.append(Content(label.rstrip()))
         elif progress and progress.message:
-            lines.append(Text(f"⟳ {progress.message}"))
+            lines.append(Content(f"⟳ {progress.message}"))
         else:
-            lines.append(Text("⟳ waiting…" if status == "queued" else "⟳ working…  esc cancels"))
+            lines.append(Content("⟳ waiting…" if status == "queued"
+                                 else "⟳ working…  esc cancels"))
     if generation is not None:
         for asset in generation.assets:
             if asset.state:
-                lines.append(Text(f"⚠ image {asset.index + 1} {asset.state}: run chatimg doctor",
-                                  style="bold red"))
+                lines.append(Content.styled(
+                    f"⚠ image {asset.index + 1} {asset.state}: run chatimg doctor",
+                    "bold $text-error"))
         if generation.error:
             reason = shown(" ".join(generation.error.split()))
-            lines.append(Text(f"✗ {reason}", style="bold red"))
+            lines.append(Content.styled(f"✗ {reason}", "bold $text-error"))
         if status in ("failed", "cancelled", "interrupted"):
-            lines.append(Text("r retry · m run on another model", style="dim"))
+            lines.append(Content.styled("r retry · m run on another model", "$foreground-muted"))
         if generation.route_reason:
-            lines.append(Text(f"route: {shown(generation.route_reason)}", style="dim"))
+            lines.append(Content.styled(f"route: {shown(generation.route_reason)}",
+                                        "$foreground-muted"))
         if generation.validations:
-            checks = Text()
-            for result in generation.validations:
-                mark = "✓" if result.passed else "✗"
-                score = f" {result.score:.2f}" if result.score is not None else ""
-                checks.append(f"{mark} {result.name}{score}  ",
-                              style="green" if result.passed else "red")
-            lines.append(checks)
+            checks = [
+                (f"{'✓' if result.passed else '✗'} {result.name}"
+                 f"{f' {result.score:.2f}' if result.score is not None else ''}  ",
+                 "$text-success" if result.passed else "$text-error")
+                for result in generation.validations
+            ]
+            lines.append(Content.assemble(*checks))
     if wins:
         times = f" ×{wins}" if wins > 1 else ""
-        lines.append(Text(f"♛ compare winner{times}", style="bold"))
+        lines.append(Content.styled(f"♛ compare winner{times}", "bold"))
     if picked:
-        lines.append(Text("★ picked for compare", style="bold"))
-    return Text("\n").join(lines) if lines else text
+        lines.append(Content.styled("★ picked for compare", "bold"))
+    return Content("\n").join(lines)
 
 
 class GenerationCard(Vertical, can_focus=True):
@@ -226,4 +233,4 @@ class GenerationCard(Vertical, can_focus=True):
         self.mount(CardImage(asset), before=self._detail)
 
     def action_card(self, action: str) -> None:
-        self.post_message(CardAction(self, action))
+        self.post_message(CardAction(self.generation_id, action))

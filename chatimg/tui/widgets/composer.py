@@ -1,8 +1,9 @@
 """The composer: multi-line prompt, model chip, preset chip, slash-command hints, advanced panel.
 
 Enter sends; Shift+Enter or Ctrl+J inserts a newline; Tab completes a slash command. The
-composer only announces (``Composer.Send``); the screen decides what happens, and calls back
-``show_error`` (text kept) or ``clear`` (accepted).
+composer only announces (``Send``, ``OpenPicker``, ``CyclePreset``, ``SeedLock``,
+``FieldChanged``); the screen owns the options, decides what happens and calls back
+(``show_options``, ``show_error`` with the text kept, ``clear`` when accepted).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from chatimg.tui import slash
-from chatimg.tui.options import PRESETS, ComposerOptions
+from chatimg.tui.options import ADVANCED_FIELDS
 
 
 class PromptArea(TextArea):
@@ -59,19 +60,13 @@ class PromptArea(TextArea):
 class AdvancedPanel(Vertical):
     """Seed lock, steps, guidance, scheduler, size, negative prompt, count."""
 
-    FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (
-        ("seed", "seed", "random"), ("steps", "steps", "default"),
-        ("guidance", "guidance", "default"), ("scheduler", "scheduler", "default"),
-        ("size", "size", "WxH"), ("n", "count", "1"),
-    )
-
     def compose(self):  # type: ignore[no-untyped-def]
         with Horizontal(classes="adv-row"):
             yield Checkbox("lock seed", id="adv-lock", compact=True)
-            for name, label, placeholder in self.FIELDS:
-                yield Label(label, classes="adv-label")
-                yield Input(placeholder=placeholder, id=f"adv-{name}", compact=True,
-                            classes="adv-input")
+            for field in ADVANCED_FIELDS:
+                yield Label(field.label, classes="adv-label")
+                yield Input(placeholder=field.placeholder, id=f"adv-{field.name}",
+                            compact=True, classes="adv-input")
         with Horizontal(classes="adv-row"):
             yield Label("negative", classes="adv-label")
             yield Input(placeholder="what to avoid", id="adv-negative", compact=True)
@@ -91,15 +86,30 @@ class Composer(Vertical):
         """The model chip was pressed."""
 
     @dataclass
-    class OptionsChanged(Message):
-        """The advanced panel or preset changed the options."""
+    class CyclePreset(Message):
+        """The preset chip was pressed."""
 
-    def __init__(self, options: ComposerOptions, **kwargs: object) -> None:
+    @dataclass
+    class SeedLock(Message):
+        """The advanced panel's "lock seed" box changed."""
+
+        locked: bool
+
+    @dataclass
+    class FieldChanged(Message):
+        """An advanced-panel field (``seed``, ``steps``, ``size``, ...) now reads ``value``."""
+
+        name: str
+        value: str
+
+    def __init__(self, models: list[str], preset: str, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.options = options
+        self._chip_models = list(models)
+        self._preset = preset
         self.models: Collection[str] = ()
+        """Model names for completion."""
         self.themes: Collection[str] = ()
-        self.estimate = ""
+        """Theme names for completion."""
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("", id="composer-hint")
@@ -108,7 +118,7 @@ class Composer(Vertical):
                              compact=True, placeholder="Describe an image… (/ for commands)")
             with Vertical(id="chips"):
                 yield Button(self._chip_label(), id="model-chip", compact=True)
-                yield Button(self.options.preset, id="preset-chip", compact=True)
+                yield Button(self._preset, id="preset-chip", compact=True)
                 yield Static("", id="estimate")
 
     @property
@@ -116,18 +126,22 @@ class Composer(Vertical):
         return self.query_one(PromptArea)
 
     def _chip_label(self) -> str:
-        return "⧉ " + " + ".join(self.options.models)
+        return "⧉ " + " + ".join(self._chip_models)
 
-    def refresh_options(self) -> None:
-        """Redraw chips after the options changed."""
+    def show_options(self, models: list[str], preset: str, estimate: str,
+                     advanced: dict[str, str] | None = None, seed_locked: bool = False) -> None:
+        """Redraw chips (and the advanced panel's fields, when given) after the options changed."""
+        self._chip_models, self._preset = list(models), preset
         self.query_one("#model-chip", Button).label = self._chip_label()
-        self.query_one("#preset-chip", Button).label = self.options.preset
-        self.query_one("#estimate", Static).update(self.estimate)
+        self.query_one("#preset-chip", Button).label = preset
+        self.query_one("#estimate", Static).update(estimate)
+        if advanced is not None:
+            self.fill_advanced(advanced, seed_locked)
 
     def show_error(self, text: str) -> None:
         """An inline error above the prompt; the prompt text stays."""
         hint = self.query_one("#composer-hint", Static)
-        hint.update(Text(f"✗ {text}", style="bold"))
+        hint.update(Text(f"✗ {text}"))
         hint.set_class(True, "-error")
 
     def show_info(self, text: str) -> None:
@@ -141,11 +155,16 @@ class Composer(Vertical):
         return str(self.query_one("#composer-hint", Static).render())
 
     def clear(self) -> None:
-        self.prompt.load_text("")
+        """Empty the prompt (the hint line stays: it may say what just happened)."""
+        with self.prevent(TextArea.Changed):
+            self.prompt.load_text("")
+        self.prompt.completions = []
 
     def restore(self, text: str) -> None:
-        """Put text back after a failed send."""
-        self.prompt.load_text(text)
+        """Put text back after a failed send (the hint line stays for the reason)."""
+        with self.prevent(TextArea.Changed):
+            self.prompt.load_text(text)
+        self.prompt.completions = []
         self.prompt.move_cursor(self.prompt.document.end)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
@@ -173,75 +192,44 @@ class Composer(Vertical):
             self.post_message(self.OpenPicker())
         elif event.button.id == "preset-chip":
             event.stop()
-            self.cycle_preset()
+            self.post_message(self.CyclePreset())
 
-    def cycle_preset(self) -> None:
-        index = PRESETS.index(self.options.preset) if self.options.preset in PRESETS else 0
-        self.options.preset = PRESETS[(index + 1) % len(PRESETS)]
-        self.refresh_options()
-        self.post_message(self.OptionsChanged())
-
-    async def toggle_advanced(self) -> None:
+    async def toggle_advanced(self, values: dict[str, str], seed_locked: bool) -> None:
         """Show or hide the advanced panel (built on first use, to keep start-up light)."""
         found = self.query("#advanced")
         if not found:
             await self.mount(AdvancedPanel(id="advanced"))
-            self._fill_advanced()
+            self.fill_advanced(values, seed_locked)
             return
         panel = found.first()
         panel.display = not panel.display
         if panel.display:
-            self._fill_advanced()
+            self.fill_advanced(values, seed_locked)
 
-    def _fill_advanced(self) -> None:
-        o = self.options
-        values = {"seed": "" if o.seed is None else str(o.seed),
-                  "steps": "" if o.steps is None else str(o.steps),
-                  "guidance": "" if o.guidance is None else f"{o.guidance:g}",
-                  "scheduler": o.scheduler or "",
-                  "size": f"{o.width}x{o.height}" if o.width and o.height else "",
-                  "n": "" if o.count == 1 else str(o.count), "negative": o.negative or ""}
+    def fill_advanced(self, values: dict[str, str], seed_locked: bool) -> None:
+        """Show ``values`` in the advanced panel's fields (when it is open)."""
+        if not self.query("#advanced"):
+            return
         with self.prevent(Input.Changed, Checkbox.Changed):
             for name, value in values.items():
-                self.query_one(f"#adv-{name}", Input).value = value
-            self.query_one("#adv-lock", Checkbox).value = o.seed_locked
+                field = self.query_one(f"#adv-{name}", Input)
+                if field.value != value and not field.has_focus:
+                    field.value = value
+            self.query_one("#adv-lock", Checkbox).value = seed_locked
+
+    def mark_field(self, name: str, error: str | None) -> None:
+        """Mark an advanced-panel field invalid (with the reason above the prompt) or valid."""
+        field = self.query_one(f"#adv-{name}", Input)
+        field.set_class(error is not None, "-invalid")
+        if error is not None:
+            self.show_error(error)
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()
-        self.options.seed_locked = event.value
-        self.post_message(self.OptionsChanged())
+        self.post_message(self.SeedLock(event.value))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if not (event.input.id or "").startswith("adv-"):
             return
         event.stop()
-        name = (event.input.id or "")[4:]
-        value = event.value.strip()
-        try:
-            self._apply_field(name, value)
-        except slash.SlashError as exc:
-            event.input.set_class(True, "-invalid")
-            self.show_error(str(exc))
-            return
-        event.input.set_class(False, "-invalid")
-        self.show_info(self.options.summary())
-        self.post_message(self.OptionsChanged())
-
-    def _apply_field(self, name: str, value: str) -> None:
-        o = self.options
-        if name == "negative":
-            o.negative = value or None
-        elif name == "seed":
-            o.seed = slash.parse_seed(value) if value else None
-            o.seed_locked = o.seed is not None
-            with self.prevent(Checkbox.Changed):
-                self.query_one("#adv-lock", Checkbox).value = o.seed_locked
-        elif not value:
-            if name == "size":
-                o.width = o.height = None
-            elif name == "n":
-                o.count = 1
-            else:
-                setattr(o, name, None)
-        else:
-            o.apply(slash.parse(f"/{name} {value}"))
+        self.post_message(self.FieldChanged((event.input.id or "")[4:], event.value))

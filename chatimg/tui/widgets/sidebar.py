@@ -1,17 +1,16 @@
 """The conversation list: newest first, filtered as you type (titles and prompt text).
 
 An ``OptionList`` (one renderable per row, not one widget per row) keeps 1,000+ conversations
-fast; the store query runs in a thread worker so typing never waits on the database.
+fast. The sidebar only announces (``Filter`` as you type, ``Open``); the screen queries the store
+in a thread worker, so typing never waits on the database, and hands the rows to ``show``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from rich.text import Text
-from textual import work
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
@@ -19,17 +18,14 @@ from textual.widgets.option_list import Option
 from chatimg import domain
 from chatimg.safetext import shown
 
-if TYPE_CHECKING:
-    from chatimg.studio import Studio
-
 LIMIT = 2000
 
 
 def conversation_option(conversation: domain.Conversation) -> Option:
-    """One row: the title, and a dim count of messages."""
-    label = Text(shown(conversation.title) or "untitled", no_wrap=True, overflow="ellipsis")
+    """One row: the title, and a muted count of messages."""
+    label = Content(shown(conversation.title) or "untitled")
     if conversation.message_count:
-        label.append(f"  {conversation.message_count}", style="dim")
+        label = label.append(Content.styled(f"  {conversation.message_count}", "$foreground-muted"))
     return Option(label, id=conversation.id)
 
 
@@ -48,9 +44,14 @@ class Sidebar(Vertical):
 
         count: int
 
-    def __init__(self, studio: Studio, **kwargs: object) -> None:
+    @dataclass
+    class Filter(Message):
+        """Load the conversations matching ``query`` (all of them when it is empty)."""
+
+        query: str
+
+    def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.studio = studio
         self.conversations: list[domain.Conversation] = []
         self.current: str | None = None
         self.loaded_once = False
@@ -67,15 +68,11 @@ class Sidebar(Vertical):
         return self.query_one("#filter", Input).value
 
     def reload(self) -> None:
-        """Reload from the store with the current filter."""
-        self._load(self.query_text)
+        """Ask the screen to reload the list with the current filter."""
+        self.post_message(self.Filter(self.query_text))
 
-    @work(thread=True, exclusive=True, group="sidebar", exit_on_error=False)
-    def _load(self, query: str) -> None:
-        conversations = self.studio.list_conversations(limit=LIMIT, query=query or None)
-        self.app.call_from_thread(self._show, query, conversations)
-
-    def _show(self, query: str, conversations: list[domain.Conversation]) -> None:
+    def show(self, query: str, conversations: list[domain.Conversation]) -> None:
+        """Show the rows loaded for ``query`` (ignored when the filter has changed since)."""
         if query != self.query_text:
             return
         self.conversations = conversations
@@ -102,7 +99,7 @@ class Sidebar(Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
             event.stop()
-            self._load(event.value)
+            self.post_message(self.Filter(event.value))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":

@@ -16,6 +16,7 @@ from textual.widgets import Button, Static
 
 from chatimg import domain
 from chatimg.safetext import shown
+from chatimg.tui.failures import ForwardFailedWorkers
 from chatimg.tui.widgets.card import GenerationCard
 
 WINDOW = 30
@@ -65,7 +66,7 @@ class MessageBlock(Vertical):
         return card
 
 
-class ThreadView(VerticalScroll):
+class ThreadView(VerticalScroll, ForwardFailedWorkers):
     """Messages of the open conversation, newest at the bottom."""
 
     class Scrolled(Message):
@@ -193,12 +194,13 @@ class ThreadView(VerticalScroll):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if self.is_attached and not self.app._exit:
+        if self.is_attached and self.app.return_code is None:
             self.last_scroll_y = float(new)
             self.stick_to_end = new >= self.max_scroll_y - 1
             self.post_message(self.Scrolled())
         if new <= 0 < old and self.first_shown:
-            self.run_worker(self.show_earlier(), exclusive=True, group="earlier")
+            self.run_worker(self.show_earlier(), exclusive=True, group="earlier", name="earlier",
+                            exit_on_error=False)
 
     def watch_virtual_size(self, old: Any, new: Any) -> None:
         if self.stick_to_end and new.height != old.height:

@@ -28,7 +28,8 @@ def _stable_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def _seed_thread(prompts: list[tuple[str, str]], *, theme: str) -> None:
     """Store messages (prompt, model) with seed 7 and fixed latencies; open them on start."""
-    from chatimg.studio import GenerationParams, Studio
+    from chatimg.spec import GenerationSpec
+    from chatimg.studio import Studio
     from chatimg.tui.state import UiState, save_state
 
     studio = Studio.open()
@@ -36,7 +37,7 @@ def _seed_thread(prompts: list[tuple[str, str]], *, theme: str) -> None:
         conversation = studio.create_conversation("Poster ideas", prompts[0][1])
         for prompt, model in prompts:
             outcome = asyncio.run(studio.generate(
-                prompt, [model], GenerationParams(seed=7, width=256, height=256),
+                prompt, [model], GenerationSpec.build(seed=7, width=256, height=256),
                 conversation_id=conversation.id))
             for generation in outcome.generations:
                 studio.repo.update_generation(generation.id, latency_ms=42.0)

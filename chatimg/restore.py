@@ -110,14 +110,11 @@ def _from_bundle(sha: str, sources: dict[str, tuple[Path, str]]) -> bytes | None
 async def _from_receipt(studio: Studio, sha: str, generation_ids: Iterable[str]) -> bytes | None:
     """Regenerate the image from a generation's receipt; the bytes only if they match."""
     for generation_id in generation_ids:
-        generation = studio.repo.get_generation(generation_id)
-        if generation.receipt.get("deterministic") is not True:
+        receipt = studio.repo.get_generation(generation_id).receipt
+        if receipt is None or not receipt.deterministic:
             continue
         try:
-            model, request = studio.request_from_receipt(generation)
-            checked = studio.engine(model).validate_request(request)
-            name, result = await studio.regenerate(generation_id)
-            encoded = studio.encoded_images(name, checked, result)
+            _, encoded = await studio.regenerate(generation_id)
         except ChatImgError:
             continue
         for data in encoded:
@@ -127,14 +124,16 @@ async def _from_receipt(studio: Studio, sha: str, generation_ids: Iterable[str])
 
 
 async def _run_checks(studio: Studio, generation_id: str, report: DoctorReport) -> None:
+    """Run the enabled checks a crash left undone, on the stored images; mark them done."""
     import asyncio
 
-    from chatimg.validate import validate_generation
+    from chatimg.validate import load_image, validate_images
 
     generation = studio.repo.get_generation(generation_id)
     try:
-        _, request = studio.request_from_receipt(generation)
-        results = await asyncio.to_thread(validate_generation, generation, request,
+        images = [load_image(asset.path) for asset in sorted(generation.assets,
+                                                             key=lambda a: a.index)]
+        results = await asyncio.to_thread(validate_images, generation, images, None,
                                           studio.settings)
     except ChatImgError as exc:
         report.unrepaired.append(f"checks of {generation_id}: {exc.one_line()}")

@@ -1,0 +1,291 @@
+"""The main screen's actions on generations: card keys and the card-bound slash commands.
+
+``CardActions`` is the half of ``MainScreen`` that acts on stored generations: each action is
+one ``Studio`` call (``rerun``, ``vary``, ``upscale``, ``edit``, ``describe_image``,
+``delete_generation``) run in a worker, or a view-only step (copy, receipt, viewer, pick for
+compare). Cards only announce ``CardAction(generation_id, action)``; the state they act on
+(``generations``, ``picked``, ``selected_id``) belongs to the screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chatimg.domain import to_jsonable
+from chatimg.engines.base import CancelToken
+from chatimg.errors import ChatImgError
+from chatimg.generation import EventCallback
+from chatimg.studio import GenerateOutcome
+from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen, ReceiptScreen
+from chatimg.tui.screens.model_picker import ModelPicker
+from chatimg.tui.screens.sending import Sending
+from chatimg.tui.viewer import open_in_viewer
+from chatimg.tui.widgets.card import CardAction
+
+if TYPE_CHECKING:
+    from chatimg.engines.catalog import Listing
+    from chatimg.studio import Studio
+    from chatimg.tui.options import ComposerOptions
+
+NO_IMAGE = "select a card with an image first (tab to it)"
+
+
+class CardActions(Sending):
+    """Card actions and the card-bound ``CommandHost`` calls of the main screen."""
+
+    studio: Studio
+    options: ComposerOptions
+    conversation_id: str | None
+    listings: list[Listing]
+    picked: list[str]
+    selected_id: str | None
+
+    # -- provided by MainScreen ---------------------------------------------------------------
+
+    def continue_from(self, result: dict[str, Any] | None) -> None:
+        raise NotImplementedError
+
+    # -- card keys ----------------------------------------------------------------------------
+
+    def on_card_action(self, message: CardAction) -> None:
+        self.card_action(message.generation_id, message.action)
+
+    def card_action(self, generation_id: str, action: str) -> None:
+        """Carry out ``action`` (see ``CARD_ACTIONS``) on a shown generation."""
+        self.selected_id = generation_id
+        generation = self.generations.get(generation_id)
+        if generation is None:
+            self.notify("the card has no stored generation yet", severity="warning")
+            return
+        model = generation.resolved_model or generation.requested_model
+        asset = generation.assets[0] if generation.assets else None
+        if action in ("regenerate", "reseed"):
+            self.rerun(generation_id, new_seed=action == "reseed")
+        elif action == "other_model":
+            def chosen(name: str | None) -> None:
+                if name:
+                    self.rerun(generation_id, model=name)
+
+            self.app.push_screen(ModelPicker(self.listings, model, "Run on another model"),
+                                 chosen)
+        elif action in ("vary", "upscale", "edit", "open") and asset is None:
+            self.notify("this card has no image", severity="warning")
+        elif action == "vary":
+            self.vary(generation_id, 0.6)
+        elif action == "upscale":
+            self.upscale(generation_id, 2.0)
+        elif action == "edit":
+            def mask_given(path: str | None) -> None:
+                error = self.edit(generation_id, path) if path else None
+                if error:
+                    self.notify(error, severity="error")
+
+            self.app.push_screen(AskScreen("Mask image file", placeholder="path/to/mask.png"),
+                                 mask_given)
+        elif action == "copy_seed":
+            seed = asset.seed if asset and asset.seed is not None else generation.params.get(
+                "seed")
+            self.app.copy_to_clipboard(str(seed))
+            self.notify(f"copied seed {seed}")
+        elif action == "copy_params":
+            self.app.copy_to_clipboard(json.dumps(generation.params, sort_keys=True))
+            self.notify("copied params as JSON")
+        elif action == "open" and asset is not None:
+            self.run_worker(self._open_viewer(asset.path), group="viewer", name="viewer",
+                            exit_on_error=False)
+        elif action == "receipt":
+            body = json.dumps(to_jsonable(generation), indent=2, sort_keys=True)
+            self.app.push_screen(ReceiptScreen(f"Receipt · {model} · {generation.id}", body))
+        elif action == "pick":
+            self.toggle_pick(generation_id)
+        elif action == "delete":
+            self.app.push_screen(ConfirmScreen(f"Delete this {model} generation and its checks?"),
+                                 lambda yes: self.delete(generation_id) if yes else None)
+
+    def toggle_pick(self, generation_id: str) -> None:
+        """Pick a generation for compare, or drop it from the picks."""
+        if generation_id in self.picked:
+            self.picked.remove(generation_id)
+        else:
+            self.picked.append(generation_id)
+        card = self.thread.card(generation_id)
+        if card is not None:
+            card.set_picked(generation_id in self.picked)
+        self.notify(f"{len(self.picked)} picked — /compare to compare")
+
+    def delete(self, generation_id: str) -> None:
+        """Delete a generation (``Studio.delete_generation``) and its card."""
+        generation = self.generations.get(generation_id)
+        try:
+            self.studio.delete_generation(generation_id)
+        except ChatImgError as exc:
+            self.notify(exc.one_line(), severity="error")
+            return
+        if generation_id in self.picked:
+            self.picked.remove(generation_id)
+        self.generations.pop(generation_id, None)
+        card = self.thread.card(generation_id)
+        if card is not None:
+            card.remove()
+        model = (generation.resolved_model or generation.requested_model) if generation else ""
+        self.notify(f"deleted the {model} generation")
+
+    async def _open_viewer(self, path: str) -> None:
+        error = await asyncio.to_thread(open_in_viewer, path)
+        if error:
+            self.notify(f"could not open the image: {error}", severity="error")
+
+    # -- one Studio call each -----------------------------------------------------------------
+
+    def _label(self, generation_id: str, model: str | None = None) -> str:
+        generation = self.generations.get(generation_id)
+        if model is not None or generation is None:
+            return model or "…"
+        return generation.resolved_model or generation.requested_model
+
+    def rerun(self, generation_id: str, *, new_seed: bool = False,
+              model: str | None = None) -> None:
+        """``Studio.rerun``: the same message again (same seed unless ``new_seed``)."""
+        studio = self.studio
+
+        def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
+            return studio.rerun(generation_id, new_seed=new_seed, model=model,
+                                on_event=on_event, cancel=cancel)
+
+        self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id, model),
+                        call, restore=False, name="card-action")
+
+    def vary(self, generation_id: str, strength: float) -> None:
+        """``Studio.vary``: image-to-image from the generation's first image."""
+        studio = self.studio
+
+        def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
+            return studio.vary(generation_id, strength=strength, on_event=on_event,
+                               cancel=cancel)
+
+        self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id), call,
+                        restore=False, name="card-action")
+
+    def upscale(self, generation_id: str, factor: float) -> None:
+        """``Studio.upscale`` of the generation's first image."""
+        studio = self.studio
+
+        def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
+            return studio.upscale(generation_id, factor=factor, on_event=on_event,
+                                  cancel=cancel)
+
+        self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id), call,
+                        restore=False, name="card-action")
+
+    def edit(self, generation_id: str, mask: str) -> str | None:
+        """``Studio.edit`` (inpaint) with a mask file; an error line when the file is missing."""
+        path = Path(mask).expanduser()
+        if not path.is_file():
+            return f"mask file not found: {mask}"
+        studio = self.studio
+
+        def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
+            return studio.edit(generation_id, str(path), on_event=on_event, cancel=cancel)
+
+        self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id), call,
+                        restore=False, name="card-action")
+        return None
+
+    async def _describe(self, generation_id: str, model: str) -> None:
+        try:
+            text = await self.studio.describe_image(generation_id, model)
+        except ChatImgError as exc:
+            self.composer.show_error(exc.one_line())
+            return
+        self.composer.restore(text)
+        self.composer.show_info(f"description from {model} — edit and press Enter")
+
+    # -- CommandHost: the card-bound slash commands -------------------------------------------
+
+    def image_target(self) -> str | None:
+        """The selected generation when it has an image, else the newest one with an image."""
+        selected = self.generations.get(self.selected_id or "")
+        if selected is not None and selected.assets and \
+                self.thread.card(selected.id) is not None:
+            return selected.id
+        for card in reversed(self.thread.cards()):
+            generation = self.generations.get(card.generation_id)
+            if generation is not None and generation.assets:
+                return generation.id
+        return None
+
+    async def vary_selected(self, strength: float) -> str | None:
+        target = self.image_target()
+        if target is None:
+            return NO_IMAGE
+        self.vary(target, strength)
+        return None
+
+    async def upscale_selected(self, factor: float) -> str | None:
+        target = self.image_target()
+        if target is None:
+            return NO_IMAGE
+        self.upscale(target, factor)
+        return None
+
+    async def edit_selected(self, mask: str) -> str | None:
+        target = self.image_target()
+        return NO_IMAGE if target is None else self.edit(target, mask)
+
+    async def describe_selected(self) -> str | None:
+        target = self.image_target()
+        if target is None:
+            return NO_IMAGE
+        self.run_worker(self._describe(target, self.options.model), group="card-action",
+                        name="card-action", exit_on_error=False)
+        self.composer.show_info(f"asking {self.options.model} for a description…")
+        return None
+
+    async def export_open(self, path: str | None) -> str | None:
+        if self.conversation_id is None:
+            return "open a conversation to export"
+        target = Path(path).expanduser() if path else Path.cwd() / f"{self.conversation_id}.zip"
+        self.run_worker(self._export(self.conversation_id, target), group="export",
+                        name="export", exit_on_error=False)
+        self.composer.show_info(f"exporting to {target}…")
+        return None
+
+    async def _export(self, conversation_id: str, target: Path) -> None:
+        from chatimg.bundle import export_conversation
+
+        try:
+            written = await asyncio.to_thread(export_conversation, self.studio,
+                                              conversation_id, target)
+        except ChatImgError as exc:
+            self.notify(f"export failed: {exc.one_line()}", severity="error")
+            return
+        self.notify(f"exported to {written or target}")
+
+    async def open_compare(self) -> str | None:
+        """Compare the picked cards, else the selected card's fanned-out message, else the
+        newest message with two or more images."""
+        from chatimg.compare import message_compare_ids
+        from chatimg.tui.screens.compare import CompareScreen
+
+        ids = list(self.picked)[-4:]
+        if len(ids) < 2:
+            if self.conversation_id is None:
+                return "pick at least two cards first (p on a card)"
+            thread = await asyncio.to_thread(self.studio.load_thread, self.conversation_id)
+            messages = list(thread.messages)
+            selected = self.generations.get(self.selected_id or "")
+            if selected is not None:
+                messages = [m for m in messages if m.id == selected.message_id] or messages
+            fanned = [m for m in messages if len(m.generations) >= 2]
+            if not fanned:
+                return "pick at least two cards first (p on a card), or fan a prompt out (/fanout)"
+            try:
+                ids = message_compare_ids(fanned[-1])
+            except ChatImgError as exc:
+                return exc.one_line()
+        self.app.push_screen(CompareScreen(self.studio, ids), self.continue_from)
+        return None

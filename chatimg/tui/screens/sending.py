@@ -1,0 +1,144 @@
+"""The first half of the main screen: sending a message as one Studio call in a worker.
+
+``Sending.start_send`` shows a pending message block at once, runs the call in a worker and
+puts its events on the cards (posted as messages: events may come from worker threads, and
+progress for one generation coalesces in the queue).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+from textual.screen import Screen
+
+from chatimg import domain
+from chatimg.engines.base import CancelToken
+from chatimg.errors import ChatImgError
+from chatimg.generation import EventCallback
+from chatimg.studio import GenerateOutcome, GenerationEvent
+from chatimg.tui.widgets.card import CardProgress
+from chatimg.tui.widgets.thread import MessageBlock
+
+if TYPE_CHECKING:
+    from chatimg.tui.widgets.composer import Composer
+    from chatimg.tui.widgets.thread import ThreadView
+
+#: One Studio call that sends a message: given the event callback and the cancel token.
+SendCall = Callable[[EventCallback, CancelToken], Awaitable[GenerateOutcome]]
+
+
+@dataclass
+class GenerationUpdate(Message):
+    """A ``GenerationEvent`` for the card of ``block``."""
+
+    event: GenerationEvent
+    block: MessageBlock
+
+    def can_replace(self, message: Message) -> bool:
+        return (isinstance(message, GenerationUpdate) and message.event.kind == "progress"
+                and self.event.kind == "progress"
+                and message.event.generation_id == self.event.generation_id)
+
+
+class Sending(Screen[None]):
+    """Runs sends and keeps what they report (``tokens``, ``generations``, ``prompts``)."""
+
+    tokens: set[CancelToken]
+    generations: dict[str, domain.Generation]
+    """The latest stored state of every generation shown, by id."""
+    prompts: dict[str, str]
+    """The prompt of every generation shown, by generation id."""
+
+    @property
+    def thread(self) -> ThreadView:
+        raise NotImplementedError
+
+    @property
+    def composer(self) -> Composer:
+        raise NotImplementedError
+
+    def reload_sidebar(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def running(self) -> int:
+        """How many sends are still running."""
+        return len(self.tokens)
+
+    def remember(self, generation: domain.Generation, prompt: str | None = None) -> None:
+        """Keep the newest stored state of a generation (and its prompt)."""
+        self.generations[generation.id] = generation
+        if prompt is not None:
+            self.prompts[generation.id] = prompt
+
+    def start_send(self, text: str, label: str, call: SendCall, *, restore: bool,
+                   name: str = "generate") -> None:
+        """Run one Studio call that sends a message, with a pending block in the thread.
+
+        The cancel token is registered at once (so ``running`` counts it). When the call fails
+        before any generation was reported, the block goes and, for a typed prompt
+        (``restore``), the text comes back into the composer. Expected failures show one line
+        (inline for a prompt, as a notification otherwise); anything else fails the worker,
+        which reaches the app's failure handler.
+        """
+        token = CancelToken()
+        self.tokens.add(token)
+        self.run_worker(self._send(text, label, call, token, restore), group="generate",
+                        name=name, exit_on_error=False)
+
+    async def _send(self, text: str, label: str, call: SendCall, token: CancelToken,
+                    restore: bool) -> None:
+        try:
+            block = await self.thread.add_pending(text, label)
+            reported: list[str] = []
+
+            def on_event(event: GenerationEvent) -> None:
+                reported.append(event.generation_id)
+                self.post_message(GenerationUpdate(event, block))
+
+            try:
+                outcome = await call(on_event, token)
+            except Exception as exc:
+                if not reported:  # nothing was stored: take the block back
+                    await block.remove()
+                    if restore:
+                        self.composer.restore(text)
+                if not isinstance(exc, ChatImgError):
+                    raise
+                if restore:
+                    self.composer.show_error(exc.one_line())
+                else:
+                    self.notify(exc.one_line(), severity="error")
+                return
+        finally:
+            self.tokens.discard(token)
+        block.message_id = outcome.message.id
+        for generation in outcome.generations:
+            self.remember(generation, outcome.message.text)
+            card = block.card(generation.id) or block.add_card(
+                generation.id, generation.resolved_model or generation.requested_model)
+            card.update_generation(generation)
+        self.reload_sidebar()
+
+    def on_generation_update(self, message: GenerationUpdate) -> None:
+        event = message.event
+        block = message.block
+        if event.generation is not None:
+            self.remember(event.generation, block.text)
+        card = block.card(event.generation_id)
+        if card is None:
+            if not block.is_attached:
+                return
+            card = block.add_card(event.generation_id, event.model, event.generation)
+        if event.kind == "progress" and event.progress is not None:
+            card.update_progress(CardProgress(event.progress.step, event.progress.total,
+                                              event.progress.message))
+        elif event.kind == "started":
+            card.set_status("running")
+            card.update_progress(CardProgress(0, 0, "running… esc cancels"))
+        elif event.generation is not None:
+            card.update_generation(event.generation)
+

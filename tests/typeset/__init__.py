@@ -1,0 +1,1 @@
+"""Tests of the typesetter (chatimg.typeset) and text repair."""
