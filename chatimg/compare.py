@@ -101,18 +101,25 @@ class Comparison:
     conversation_id: str
     items: tuple[CompareItem, ...]
     rows: tuple[ParamRow, ...] = field(default=())
+    prompt: ParamRow | None = None
+    """Each generation's prompt (its message's text); listed first when asked for."""
 
     @property
     def generation_ids(self) -> list[str]:
         return [item.id for item in self.items]
 
-    def shared_rows(self) -> list[ParamRow]:
-        """Parameters every generation agrees on (shown once)."""
-        return [row for row in self.rows if not row.differs]
+    def _with_prompt(self, include_prompt: bool) -> tuple[ParamRow, ...]:
+        if include_prompt and self.prompt is not None:
+            return (self.prompt, *self.rows)
+        return self.rows
 
-    def differing_rows(self) -> list[ParamRow]:
-        """Parameters the generations disagree on (shown per pane, highlighted)."""
-        return [row for row in self.rows if row.differs]
+    def shared_rows(self, include_prompt: bool = False) -> list[ParamRow]:
+        """Parameters every generation agrees on (shown once); the prompt first if asked."""
+        return [row for row in self._with_prompt(include_prompt) if not row.differs]
+
+    def differing_rows(self, include_prompt: bool = False) -> list[ParamRow]:
+        """Parameters the generations disagree on (shown per pane); the prompt first if asked."""
+        return [row for row in self._with_prompt(include_prompt) if row.differs]
 
     def index_of(self, generation_id: str) -> int:
         return self.generation_ids.index(generation_id)
@@ -142,7 +149,18 @@ def load_comparison(studio: Studio, generation_ids: list[str] | tuple[str, ...])
             "pick generations of a single conversation (chatimg show ID lists them)",
         )
     items = tuple(_item(g) for g in generations)
-    return Comparison(distinct[0], items, tuple(param_rows([i.generation for i in items])))
+    texts: dict[str, str] = {}
+    for generation in generations:
+        if generation.message_id not in texts:
+            texts[generation.message_id] = studio.repo.get_message(generation.message_id).text
+    prompt = prompt_row([texts[g.message_id] for g in generations])
+    return Comparison(distinct[0], items, tuple(param_rows([i.generation for i in items])),
+                      prompt)
+
+
+def prompt_row(prompts: list[str]) -> ParamRow:
+    """The prompts of the compared generations as a row (whitespace runs count as one space)."""
+    return ParamRow("prompt", "prompt", tuple(" ".join(text.split()) or "-" for text in prompts))
 
 
 def _item(generation: domain.Generation) -> CompareItem:
@@ -324,10 +342,10 @@ def comparison_json(comparison: Comparison, scores: list[PairScore]) -> dict[str
              "path": str(item.image_path) if item.image_path else None}
             for item in comparison.items
         ],
-        "shared": {row.key: row.values[0] for row in comparison.shared_rows()},
+        "shared": {row.key: row.values[0] for row in comparison.shared_rows(True)},
         "differs": {
             row.key: dict(zip(comparison.generation_ids, row.values, strict=True))
-            for row in comparison.differing_rows()
+            for row in comparison.differing_rows(True)
         },
         "similarity": {
             "methods": SIMILARITY_METHODS,

@@ -90,7 +90,8 @@ def _fit(image: Image, side: int) -> Image:
 def header_lines(comparison: Comparison, scores: list[PairScore]) -> list[str]:
     """The header text: shared parameters once, then one similarity line per pair."""
     shared = " · ".join(
-        f"{row.label} {row.values[0]}" for row in comparison.shared_rows() if row.values[0] != "-"
+        f"{row.label} {row.values[0]}"
+        for row in comparison.shared_rows(include_prompt=True) if row.values[0] != "-"
     )
     lines = [f"chatimg compare · {len(comparison.items)} generations"]
     lines.append(f"same: {shared}" if shared else "same: (nothing)")
@@ -98,6 +99,18 @@ def header_lines(comparison: Comparison, scores: list[PairScore]) -> list[str]:
     for score in scores:
         lines.append(f"#{positions[score.a]} vs #{positions[score.b]}: {score.short()}")
     return lines
+
+
+def cell_labels(comparison: Comparison) -> list[list[tuple[str, bool]]]:
+    """Each cell's label lines as (text, highlighted): ``#n model``, then what differs
+    (the prompt first when the prompts differ)."""
+    differing = [row for row in comparison.differing_rows(include_prompt=True)
+                 if row.key != "model"]
+    return [
+        [(f"#{index + 1} {item.model}", False)]
+        + [(f"{row.label}: {row.values[index]}", True) for row in differing]
+        for index, item in enumerate(comparison.items)
+    ]
 
 
 def draw_contact_sheet(
@@ -126,15 +139,10 @@ def draw_contact_sheet(
     for line in header_lines(comparison, scores):
         header.extend(_wrap(line, font, width - 2 * MARGIN))
     header_h = len(header) * LINE_HEIGHT + GAP
-    differing = [row for row in comparison.differing_rows() if row.key != "model"]
-    label_lines = [
-        [(f"#{index + 1} {item.model}", TEXT)]
-        + [(f"{row.label}: {row.values[index]}", HIGHLIGHT) for row in differing]
-        for index, item in enumerate(comparison.items)
-    ]
     wrapped_labels = [
-        [(piece, colour) for text, colour in lines for piece in _wrap(text, font, cell)]
-        for lines in label_lines
+        [(piece, HIGHLIGHT if highlighted else TEXT)
+         for text, highlighted in lines for piece in _wrap(text, font, cell)]
+        for lines in cell_labels(comparison)
     ]
     label_h = max(len(lines) for lines in wrapped_labels) * LINE_HEIGHT + 8
     cell_h = cell + label_h

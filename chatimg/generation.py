@@ -264,7 +264,8 @@ class GenerationRun:
         except ChatImgError as exc:
             return self.end(gid, model, exc, "failed"), Outcome.FAILED, []
         self.emit(GenerationEvent("finished", gid, model, generation=generation))
-        outcome = Outcome.SUCCEEDED if generation.status == "succeeded" else Outcome.FAILED
+        outcome = {"succeeded": Outcome.SUCCEEDED, "cancelled": Outcome.CANCELLED}.get(
+            generation.status, Outcome.FAILED)
         return generation, outcome, images
 
     def checked_request(self, engine: Engine, info: ModelInfo, ask: Ask) -> EngineRequest:
@@ -337,7 +338,9 @@ class GenerationRun:
             note=None if deterministic else "non-deterministic provider",
         )
         status, error = "succeeded", None
-        if not files:
+        if result.cancelled and files:  # a cancel keeps what finished
+            status, error = "cancelled", f"cancelled — {len(files)} of {spec.count}"
+        elif not files:
             status = "failed"
             error = (f"safety filter: the provider withheld all {filtered} image(s)"
                      if filtered else "the engine returned no images")

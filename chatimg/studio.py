@@ -166,6 +166,10 @@ class Studio:
             return ordered[offset : offset + limit if limit else None]
         return self.repo.list_conversations(limit=limit, offset=offset)
 
+    def resolve_id(self, kind: str, text: str) -> str:
+        """The full ``conversation``/``message``/``generation`` id for an id or unique prefix."""
+        return self.repo.resolve_id(kind, text)
+
     def get_conversation(self, conversation_id: str) -> domain.Conversation:
         return self.repo.get_conversation(conversation_id)
 
@@ -363,22 +367,24 @@ class Studio:
     ) -> float | None:
         """The expected cost in USD of sending ``spec`` to ``models`` (fan-out included).
 
-        Each requested name is routed as it would be (``auto`` and policies too) and its first
-        choice priced at ``cost_per_image x count``. None when any price is unknown or a route
-        cannot be planned; no image is read and nothing is stored.
+        Each requested name is routed as it would be (``auto`` and policies too) and the first
+        model of its route that is available here priced at ``cost_per_image x count``; names
+        with no available model cost nothing. None when any price is unknown, a route cannot
+        be planned or no model can run; no image is read and nothing is stored.
         """
         spec = spec or GenerationSpec()
-        total = 0.0
+        total, priced = 0.0, False
         for requested in list(models) or [self.settings.default_model]:
-            try:
-                chosen = self.router.plan(requested, spec, hints).chain[0]
-                price = self.engine(chosen).info.cost_per_image
+            try:  # the first model of the route that can run here (unavailable ones cost 0)
+                chain = self.router.plan(requested, spec, hints).chain
+                chosen = next((m for m in chain if self.catalog.listing(m).available), None)
+                price = self.engine(chosen).info.cost_per_image if chosen else 0.0
             except ChatImgError:
                 return None
             if price is None:
                 return None
-            total += price * spec.count
-        return round(total, 6)
+            total, priced = total + price * spec.count, priced or chosen is not None
+        return round(total, 6) if priced else None
 
     # -- actions on a stored image (the TUI's card actions and the CLI's commands) ---------------
 

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from chatimg.commands.common import json_option, open_studio, print_json
+
+if TYPE_CHECKING:
+    from chatimg.benchrun import BenchReport, ProgressFn, PromptSet
+    from chatimg.studio import Studio
 
 
 @click.command()
@@ -65,7 +71,8 @@ def bench(prompts_file: str, models: tuple[str, ...], seeds: int, concurrency: i
     return 0 if all(s.passed for s in report.summaries) else 3
 
 
-async def _run(studio, prompt_set, models, seeds, concurrency, progress):  # type: ignore[no-untyped-def]
+async def _run(studio: Studio, prompt_set: PromptSet, models: Sequence[str], seeds: int,
+               concurrency: int, progress: ProgressFn | None) -> BenchReport:
     from chatimg.benchrun import run_bench
 
     try:

@@ -29,6 +29,7 @@ def export(conversation_id: str, output: Path | None, verify: bool, quiet: bool)
             click.echo(f"\rexporting images {done}/{total}", err=True, nl=done == total)
 
     with open_studio() as studio:
+        conversation_id = studio.resolve_id("conversation", conversation_id)
         target = output or Path(default_bundle_name(conversation_id))
         written = export_conversation(studio, conversation_id, target, progress, verify=verify)
     click.echo(str(written))
@@ -80,6 +81,8 @@ def replay(target: str, model: str | None, strict: bool, threshold: float | None
             click.echo(f"\r{text[:100]:<100}", err=True, nl=False)
 
     with open_studio() as studio:
+        if not Path(target).expanduser().is_file():
+            target = studio.resolve_id("conversation", target)
         report = asyncio.run(replay_target(
             studio, target, model=model, threshold=threshold or DEFAULT_THRESHOLD,
             progress=progress,

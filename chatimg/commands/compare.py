@@ -28,7 +28,8 @@ def compare(generation_ids: tuple[str, ...], out: Path | None, cell: int, as_jso
     if out is not None and out.suffix.lower() != ".png":
         raise InvalidRequestError(f"{out}: the contact sheet is a PNG; name it *.png")
     with open_studio() as studio:
-        comparison = load_comparison(studio, list(generation_ids))
+        ids = [studio.resolve_id("generation", text) for text in generation_ids]
+        comparison = load_comparison(studio, ids)
     images = [load_image(item) for item in comparison.items]
     scores = similarity_scores(comparison, images)
     sheet_info = None
@@ -52,14 +53,20 @@ def compare(generation_ids: tuple[str, ...], out: Path | None, cell: int, as_jso
             data["sheet"] = sheet_info
         print_json(data)
         return
-    shared = comparison.shared_rows()
+    shared = comparison.shared_rows(include_prompt=True)
     click.echo(f"conversation {comparison.conversation_id}")
     for index, item in enumerate(comparison.items, start=1):
         note = f"  ({item.note})" if item.note else ""
         click.echo(f"#{index} {item.id}  {item.model}{note}")
     if shared:
-        click.echo("same:    " + " · ".join(f"{r.label} {r.values[0]}" for r in shared))
-    for row in comparison.differing_rows():
+        click.echo("same:    " + " · ".join(
+            f"{r.label} {r.values[0]!r}" if r.key == "prompt" else f"{r.label} {r.values[0]}"
+            for r in shared))
+    for row in comparison.differing_rows(include_prompt=True):
+        if row.key == "prompt":
+            for i, value in enumerate(row.values, start=1):
+                click.echo(f"differs: prompt #{i}: {value}")
+            continue
         values = "  ".join(f"#{i} {v}" for i, v in enumerate(row.values, start=1))
         click.echo(f"differs: {row.label}: {values}")
     positions = {item.id: index for index, item in enumerate(comparison.items, start=1)}

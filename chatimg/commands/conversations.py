@@ -29,16 +29,27 @@ def ls(limit: int | None, query: str | None, as_json: bool) -> None:
 
 @click.command()
 @click.argument("conversation_id")
+@click.option("-r", "--receipts", is_flag=True,
+              help="Also print each generation's readable receipt (seed, steps, lineage...).")
 @json_option
-def show(conversation_id: str, as_json: bool) -> None:
-    """Show a conversation: messages, generations, images and checks."""
+def show(conversation_id: str, receipts: bool, as_json: bool) -> None:
+    """Show a conversation: messages, generations, images, checks and compare winners.
+
+    CONVERSATION_ID may be any unique prefix of the id. Each image file is hashed: one that is
+    missing or damaged is marked (``chatimg doctor`` repairs it).
+    """
     from chatimg.doctor import with_file_states
+    from chatimg.receipt_view import checks_by_image, receipt_rows, rows_as_text
 
     with open_studio() as studio:
-        thread = with_file_states(studio.load_thread(conversation_id), deep=True)
+        thread = with_file_states(
+            studio.load_thread(studio.resolve_id("conversation", conversation_id)), deep=True)
     if as_json:
         print_json(thread)
         return
+    wins: dict[str, int] = {}
+    for pick in thread.picks:
+        wins[pick.winner_id] = wins.get(pick.winner_id, 0) + 1
     conv = thread.conversation
     click.echo(f"{shown(conv.title) or '(untitled)'}  [{conv.id}]  {len(thread.messages)} messages")
     for message in thread.messages:
@@ -49,18 +60,25 @@ def show(conversation_id: str, as_json: bool) -> None:
             model = g.resolved_model or g.requested_model
             cost = f"${g.cost_usd:.3f}" if g.cost_usd is not None else "-"
             latency = f"{g.latency_ms:.0f} ms" if g.latency_ms is not None else "-"
-            click.echo(f"  [{g.status}] {model}  {latency}  {cost}  {g.id}")
+            won = wins.get(g.id, 0)
+            winner = f"  ♛ compare winner{f' ×{won}' if won > 1 else ''}" if won else ""
+            click.echo(f"  [{g.status}] {model}  {latency}  {cost}  {g.id}{winner}")
             if g.route_reason:
                 click.echo(f"     route: {shown(g.route_reason)}")
             if g.error:
                 click.echo(f"     error: {shown(g.error)}")
-            for asset in g.assets:
+            for number, asset in enumerate(g.assets, start=1):
                 mark = f" [{asset.state.upper()}: run chatimg doctor]" if asset.state else ""
-                click.echo(f"     {asset.width}x{asset.height} seed={asset.seed} "
-                           f"{shown(asset.path)}{mark}")
-            for check in g.validations:
-                mark = "pass" if check.passed else "FAIL"
-                click.echo(f"     check {check.name}: {mark} {check.score}")
+                click.echo(f"     image {number}: {asset.width}x{asset.height} seed={asset.seed}"
+                           f" {shown(asset.path)}{mark}")
+            for label, results in checks_by_image(g):
+                which = f"{label} " if len(g.assets) > 1 else ""
+                for check in results:
+                    mark = "pass" if check.passed else "FAIL"
+                    click.echo(f"     {which}check {check.name}: {mark} {check.score}")
+            if receipts:
+                for line in rows_as_text(receipt_rows(g, wins=won), indent="       "):
+                    click.echo(shown(line))
 
 
 @click.command()
@@ -88,6 +106,7 @@ def search(text: str, limit: int, as_json: bool) -> None:
 def rename(conversation_id: str, title: str) -> None:
     """Rename a conversation."""
     with open_studio() as studio:
+        conversation_id = studio.resolve_id("conversation", conversation_id)
         studio.rename_conversation(conversation_id, title)
     click.echo(f"renamed {conversation_id}")
 
@@ -103,6 +122,7 @@ def rm(conversation_id: str, yes: bool, keep_files: bool | None) -> None:
     from chatimg.restore import conversation_assets, reclaim_assets
 
     with open_studio() as studio:
+        conversation_id = studio.resolve_id("conversation", conversation_id)
         conversation = studio.get_conversation(conversation_id)
         name = shown(conversation.title) or conversation_id
         if not yes and not click.confirm(f"Delete '{name}'?"):

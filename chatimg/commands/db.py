@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
+if TYPE_CHECKING:
+    from chatimg.store.database import Database
 
-def _database():  # type: ignore[no-untyped-def]
+
+def _database() -> Database:
     from chatimg.config import load_settings
     from chatimg.store.database import Database
 

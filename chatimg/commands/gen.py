@@ -52,6 +52,9 @@ def parse_size(text: str) -> tuple[int, int]:
 @click.option("--budget", type=float, default=None,
               help="Most this message may cost in USD (routes with a budget rule pick by it).")
 @click.option("--draft", is_flag=True, help="Ask for the draft preset (routes: the fast model).")
+@click.option("-o", "--output", default=None,
+              help="Write the images out: a FILE for one image, a DIR for several "
+                   "(named <generation id>-<n>.png).")
 @json_option
 def gen(
     prompt: str, models: tuple[str, ...], seed: int | None, steps: int | None,
@@ -59,7 +62,7 @@ def gen(
     negative: str | None, source: str | None, strength: float | None, mask: str | None,
     upscale: float | None, conversation_id: str | None, new_conversation: bool,
     title: str | None, quiet: bool, budget: float | None, draft: bool, as_json: bool,
-    clip_skip: int | None,
+    clip_skip: int | None, output: str | None,
 ) -> int:
     """Generate images for PROMPT. Several -m fan the prompt out to several models.
 
@@ -69,6 +72,10 @@ def gen(
 
     if conversation_id and new_conversation:
         raise InvalidRequestError("use either --conversation or --new, not both")
+    if output is not None:
+        from chatimg.image_files import check_target
+
+        check_target(output, max(1, count) * max(1, len(models)))
     width = height = None
     if size:
         width, height = parse_size(size)
@@ -82,12 +89,19 @@ def gen(
     with open_studio() as studio:
         default = None
         if conversation_id:
+            conversation_id = studio.resolve_id("conversation", conversation_id)
             default = studio.get_conversation(conversation_id).default_model
         chosen = list(models) or [default or studio.settings.default_model]
         outcome = asyncio.run(
             _run(studio, prompt, chosen, spec, hints, conversation_id, title, on_event)
         )
-    print_outcome(outcome, as_json)
+    files: list[str] | None = None
+    if output is not None:
+        from chatimg.image_files import write_images
+
+        files = ([str(path) for path in write_images(list(outcome.generations), output)]
+                 if any(g.assets for g in outcome.generations) else [])
+    print_outcome(outcome, as_json, files)
     return 0 if outcome.any_succeeded else 1
 
 
@@ -108,8 +122,10 @@ def progress_printer(quiet: bool) -> EventCallback:
     return on_event
 
 
-def print_outcome(outcome: GenerateOutcome, as_json: bool) -> None:
-    """A sent message's generations: one line per image (or failure), or JSON with ``--json``."""
+def print_outcome(outcome: GenerateOutcome, as_json: bool,
+                  files: list[str] | None = None) -> None:
+    """A sent message's generations: one line per image (or failure), or JSON with ``--json``;
+    ``files`` are the images written out with ``-o``."""
     if as_json:
         print_json(
             {
@@ -138,6 +154,7 @@ def print_outcome(outcome: GenerateOutcome, as_json: bool) -> None:
                     }
                     for g in outcome.generations
                 ],
+                **({"files": files} if files is not None else {}),
             }
         )
         return
@@ -149,6 +166,8 @@ def print_outcome(outcome: GenerateOutcome, as_json: bool) -> None:
                 click.echo(f"{model}: {a.width}x{a.height} seed={a.seed} {a.path}")
         else:
             click.echo(f"{model}: {g.status}: {shown(g.error or '')}")
+    for written in files or ():
+        click.echo(f"wrote {written}")
 
 
 async def _run(studio: Studio, prompt: str, models: list[str], spec: GenerationSpec,

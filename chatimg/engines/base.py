@@ -136,6 +136,8 @@ class GenerationResult:
     """Engine facts that explain the run (pipeline, scheduler config, device, dtype, timings)."""
     options: dict[str, Any] = field(default_factory=dict)
     """Option values that shaped the output (replay passes them back, e.g. ``threads``)."""
+    cancelled: bool = False
+    """Cancelled part-way: ``images`` holds only those finished before the cancel."""
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ class DiffusersEngine(Engine):
         caps = Capabilities(
             txt2img=not upscaler, img2img=not upscaler, inpaint=not upscaler, upscale=upscaler,
             seed=True, negative_prompt=not flux, schedulers=schedulers, max_width=2048,
-            max_height=2048, max_count=4, size_multiple=8, deterministic=True,
+            max_height=2048, max_count=8, size_multiple=8, deterministic=True,
         )
         entry = self.entry
         defaults = {key: getattr(entry, key) for key in
@@ -206,7 +206,7 @@ class DiffusersEngine(Engine):
             # depends only on its receipt, never on what ran before it in this process.
             with runtime.run_state(torch, pipe, scheduler, threads):
                 clock = time.perf_counter()
-                images, info = self._call(runtime, pipe, request, progress, cancel)
+                images, info, stopped = self._call(runtime, pipe, request, progress, cancel)
                 used_threads = torch.get_num_threads()
         receipt = {
             "pipeline": type(pipe).__name__,
@@ -224,23 +224,30 @@ class DiffusersEngine(Engine):
             **info,
         }
         return GenerationResult(images=images, model_version=loaded.version or self.version,
-                                receipt=receipt, options={"threads": used_threads})
+                                receipt=receipt, options={"threads": used_threads},
+                                cancelled=stopped)
 
     def _single_file_config(self) -> str | None:
         return self.options.config or None
 
     def _call(self, runtime: Any, pipe: Any, request: EngineRequest,
               progress: ProgressCallback, cancel: CancelToken
-              ) -> tuple[list[GeneratedImage], dict[str, Any]]:
+              ) -> tuple[list[GeneratedImage], dict[str, Any], bool]:
+        """Run the pipeline once per image (seed, seed+1, ...), so a cancel keeps what finished.
+
+        Returns:
+            The images, receipt facts, and whether a cancel stopped it after some images.
+
+        Raises:
+            CancelledError: cancelled before the first image finished.
+        """
         import torch
 
         seed = int(request.spec.seed or 0)
         count = request.spec.count
-        generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(count)]
         kwargs: dict[str, Any] = {
             "prompt": request.spec.prompt,
-            "num_images_per_prompt": count,
-            "generator": generators,
+            "num_images_per_prompt": 1,
             "output_type": "pil",
         }
         if request.spec.steps is not None:
@@ -265,13 +272,15 @@ class DiffusersEngine(Engine):
         if mode == "inpaint":
             kwargs["mask_image"] = runtime.decode_image(request.mask, "L")
         planned = request.spec.steps or 0
+        done: list[int] = [0]  # images finished so far
 
         def report(step: int) -> None:
             try:
-                total = int(pipe.num_timesteps or planned)
+                per_image = int(pipe.num_timesteps or planned)
             except AttributeError:  # the x4 upscaler has no num_timesteps
-                total = planned
-            progress(Progress(step, total, "denoising"))
+                per_image = planned
+            label = f"denoising image {done[0] + 1} of {count}" if count > 1 else "denoising"
+            progress(Progress(done[0] * per_image + step, per_image * count, label))
             if cancel.cancelled:
                 raise _Stop
 
@@ -287,10 +296,32 @@ class DiffusersEngine(Engine):
             kwargs["callback_steps"] = 1
         if cancel.cancelled:  # e.g. during a long load
             raise CancelledError("cancelled before the first step")
+        images: list[GeneratedImage] = []
+        for index in range(count):
+            if index and cancel.cancelled:
+                break
+            kwargs["generator"] = torch.Generator("cpu").manual_seed(seed + index)
+            try:
+                output = self._run_pipe(pipe, kwargs, request, count)
+            except _Stop:
+                if not images:
+                    raise CancelledError("cancelled") from None
+                break
+            flags = getattr(output, "nsfw_content_detected", None) or [False]
+            image = output.images[0]
+            images.append(GeneratedImage(image=None if flags[0] else image, seed=seed + index,
+                                         safety_filtered=bool(flags[0])))
+            done[0] = index + 1
+        stopped = len(images) < count
+        return images, {"seeds": [seed + i for i in range(len(images))]}, stopped
+
+    def _run_pipe(self, pipe: Any, kwargs: dict[str, Any], request: EngineRequest,
+                  count: int) -> Any:
+        """One pipeline call; out-of-memory and bad arguments become one-line errors."""
+        import torch
+
         try:
-            output = pipe(**kwargs)
-        except _Stop:
-            raise CancelledError("cancelled") from None
+            return pipe(**kwargs)
         except torch.OutOfMemoryError:
             raise EngineRequestError(
                 f"{self.name}: out of {runtime_device(pipe)} memory at "
@@ -301,13 +332,6 @@ class DiffusersEngine(Engine):
         except (ValueError, TypeError) as exc:
             raise EngineRequestError(f"{self.name}: {' '.join(str(exc).split())}"[:300],
                                      reason="bad_request") from None
-        flags = getattr(output, "nsfw_content_detected", None) or [False] * len(output.images)
-        images = [
-            GeneratedImage(image=None if flagged else image, seed=seed + i,
-                           safety_filtered=bool(flagged))
-            for i, (image, flagged) in enumerate(zip(output.images, flags, strict=False))
-        ]
-        return images, {"seeds": [seed + i for i in range(count)]}
 
 
 def _clip_skip_arguments(pipe: Any, prompt: str, clip_skip: int) -> dict[str, Any]:

@@ -53,13 +53,13 @@ def _quiet_loading() -> None:
     try:
         from diffusers.utils import logging as diffusers_logging
 
-        diffusers_logging.disable_progress_bar()
+        diffusers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     except (ImportError, AttributeError):  # pragma: no cover - older diffusers
         pass
     try:
         from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     except (ImportError, AttributeError):  # pragma: no cover - older transformers
         pass
 
@@ -90,7 +90,7 @@ def load(name: str, source: Source, pipeline_class: str, device: str, dtype_name
                 kwargs["config"] = single_file_config
             pipe = cls.from_single_file(source.location, **kwargs)
         else:
-            pipe = diffusers.DiffusionPipeline.from_pretrained(
+            pipe = diffusers.DiffusionPipeline.from_pretrained(  # type: ignore[no-untyped-call]
                 source.location, revision=source.revision, local_files_only=True,
                 **{_dtype_keyword(): dtype},
             )

@@ -175,7 +175,7 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
 
 def backoff_delay(attempt: int) -> float:
     """Exponential backoff with jitter for retry number ``attempt`` (0-based)."""
-    ceiling = min(_BACKOFF_CAP, _BACKOFF_BASE * (2**attempt))
+    ceiling = min(_BACKOFF_CAP, _BACKOFF_BASE * 2.0**attempt)
     return ceiling * (0.5 + random.random() / 2)
 
 

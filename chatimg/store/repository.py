@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from chatimg import domain
-from chatimg.errors import NotFoundError
+from chatimg.errors import InvalidRequestError, NotFoundError
 from chatimg.ids import new_id
 from chatimg.store import runs
 from chatimg.store.assets import StoredFile
@@ -34,6 +34,13 @@ from chatimg.store.tables import (
 )
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+#: What ``Repository.resolve_id`` can look up: kind -> (table, hint when nothing matches).
+_ID_KINDS: dict[str, tuple[Any, str | None]] = {
+    "conversation": (ConversationRow, "list them with: chatimg ls"),
+    "message": (MessageRow, None),
+    "generation": (GenerationRow, None),
+}
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -217,6 +224,46 @@ class Repository:
         with self.db.write() as session:
             row = self._conversation_row(session, conversation_id)
             session.delete(row)
+
+    # -- ids ------------------------------------------------------------------------------------
+
+    def resolve_id(self, kind: str, text: str) -> str:
+        """The full id of a ``kind`` row from the id itself or any unique prefix (as git does).
+
+        Args:
+            kind: ``conversation``, ``message`` or ``generation``.
+            text: A full id or its first characters (any case).
+
+        Returns:
+            The full id.
+
+        Raises:
+            NotFoundError: nothing starts with ``text``.
+            InvalidRequestError: ``text`` is empty or more than one id starts with it.
+        """
+        table, hint = _ID_KINDS[kind]
+        wanted = text.strip()
+        if not wanted:
+            raise InvalidRequestError(f"a {kind} id is empty", hint)
+        column = col(table.id)
+        with self.db.read() as session:
+            if session.get(table, wanted) is not None:
+                return wanted
+            prefixes = {wanted, wanted.upper()}
+            rows = session.exec(
+                select(column).where(sa.or_(*(column.startswith(p, autoescape=True)
+                                              for p in prefixes)))
+                .order_by(column).limit(3)
+            ).all()
+        found = list(dict.fromkeys(rows))
+        if not found:
+            raise NotFoundError(f"no {kind} with id {wanted!r}", hint)
+        if len(found) > 1:
+            shown = ", ".join(found[:2]) + (", ..." if len(found) > 2 else "")
+            raise InvalidRequestError(
+                f"{kind} id prefix {wanted!r} is ambiguous: {shown}", "type more characters"
+            )
+        return str(found[0])
 
     # -- messages -----------------------------------------------------------------------------
 

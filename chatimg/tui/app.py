@@ -1,8 +1,9 @@
 """The Textual app: wiring only (themes, keymap, state, screens, palette providers).
 
-``main()`` builds the Studio, lets textual-image probe the terminal *before* Textual starts
-(its replies would otherwise be eaten by Textual's input thread), keeps C libraries' writes
-to file descriptor 2 off the screen, and runs ``ChatImgApp``.
+``main()`` builds the Studio, picks the image protocol (``CHATIMG_IMAGES``; probing the
+terminal *before* Textual starts, whose input thread would otherwise eat the replies), keeps
+C libraries' writes to file descriptor 2 off the screen, runs ``ChatImgApp`` and exits
+non-zero when the app stopped on an unhandled error.
 """
 
 from __future__ import annotations
@@ -173,16 +174,42 @@ def stderr_to_log() -> Iterator[Path | None]:
 
 
 def main() -> None:
-    """Open the Studio and run the app (``chatimg`` with no arguments)."""
+    """Open the Studio and run the app (``chatimg`` with no arguments).
+
+    Raises:
+        ConfigError: ``CHATIMG_IMAGES`` names no image mode.
+        SystemExit: With the app's non-zero return code when it stopped on an unhandled error
+            (Textual prints the traceback and would otherwise let the process exit with 0).
+    """
     from chatimg.studio import Studio
+    from chatimg.termimage import detect
+    from chatimg.tui.graphics import forget_transmissions
     from chatimg.tui.widgets.image import configure_images
 
-    # Probe the terminal for Sixel/Kitty now: Textual's input thread would steal the replies.
-    mode = os.environ.get("CHATIMG_IMAGES", "auto").strip().lower() or "auto"
-    configure_images(mode if mode in ("auto", "halfcell", "pixels") else "auto")
+    # Ask the terminal about graphics now: Textual's input thread would steal the replies.
+    configure_images(detect.requested(os.environ))
     studio = Studio.open()
+    log: Path | None = None
     try:
-        with stderr_to_log():
-            ChatImgApp(studio).run()
+        app = ChatImgApp(studio)
+        with stderr_to_log() as log:
+            app.run()
     finally:
         studio.close()
+        goodbye = forget_transmissions()
+        if goodbye and sys.__stdout__ is not None and sys.__stdout__.isatty():
+            sys.__stdout__.write(goodbye)
+            sys.__stdout__.flush()
+    if app.return_code:
+        _show_crash(log)
+        raise SystemExit(app.return_code)
+
+
+def _show_crash(log: Path | None) -> None:
+    """Put the traceback Textual wrote while fd 2 went to the log back on the terminal."""
+    if log is None:
+        return
+    with contextlib.suppress(OSError):
+        sys.stderr.write(log.read_text(encoding="utf-8", errors="replace"))
+        sys.stderr.write(f"chatimg: the app stopped on an unexpected error (also in {log})\n")
+        sys.stderr.flush()

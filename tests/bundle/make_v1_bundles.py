@@ -96,7 +96,7 @@ def _ok(outcome: Any) -> list[Any]:
 
 
 async def layout_thread(studio: Any, folder: Path) -> str:
-    from chatimg.studio import GenerationParams as P
+    from chatimg.spec import GenerationSpec as P
 
     first = await studio.generate('a red poster that says "HELLO"', ["layout", "poster"],
                                   P(seed=11, width=96, height=64))
@@ -112,7 +112,7 @@ async def layout_thread(studio: Any, folder: Path) -> str:
 
 
 async def diffusers_thread(studio: Any, folder: Path) -> str:
-    from chatimg.studio import GenerationParams as P
+    from chatimg.spec import GenerationSpec as P
 
     first = await studio.generate("a tiny cat", ["tiny", "layout"],
                                   P(seed=5, width=32, height=32))
@@ -136,7 +136,7 @@ async def diffusers_thread(studio: Any, folder: Path) -> str:
 
 
 async def ideogram_thread(studio: Any, folder: Path) -> str:
-    from chatimg.studio import GenerationParams as P
+    from chatimg.spec import GenerationSpec as P
 
     first = await studio.generate('a poster that says "HELLO"',
                                   ["ideogram-v2-turbo", "ideogram-v3"],
@@ -160,7 +160,7 @@ async def ideogram_thread(studio: Any, folder: Path) -> str:
 
 
 async def gemini_thread(studio: Any, folder: Path) -> str:
-    from chatimg.studio import GenerationParams as P
+    from chatimg.spec import GenerationSpec as P
 
     first = await studio.generate("a lighthouse", ["gemini-2.5-flash-image", "gemini-3.1-flash-image"],
                                   P(width=1920, height=1080))
@@ -173,7 +173,7 @@ async def gemini_thread(studio: Any, folder: Path) -> str:
 
 
 async def imagen_thread(studio: Any, folder: Path) -> str:
-    from chatimg.studio import GenerationParams as P
+    from chatimg.spec import GenerationSpec as P
 
     first = await studio.generate("a kettle", ["imagen-4-fast", "imagen-4-ultra"],
                                   P(count=2, width=768, height=1024, seed=4))
@@ -186,7 +186,7 @@ async def imagen_thread(studio: Any, folder: Path) -> str:
 
 
 async def openai_thread(studio: Any, folder: Path) -> str:
-    from chatimg.studio import GenerationParams as P
+    from chatimg.spec import GenerationSpec as P
 
     first = await studio.generate("a red fox", ["gpt-image-2", "gpt-image-mini"],
                                   P(width=1500, height=1000, count=2,
@@ -203,7 +203,7 @@ async def openai_thread(studio: Any, folder: Path) -> str:
 
 
 async def comfyui_thread(studio: Any, folder: Path) -> str:
-    from chatimg.studio import GenerationParams as P
+    from chatimg.spec import GenerationSpec as P
 
     first = await studio.generate("a castle", ["comfy-sd", "comfy-xl"],
                                   P(seed=1234, steps=12, guidance=6.5, width=640, height=384,
@@ -221,7 +221,7 @@ async def comfyui_thread(studio: Any, folder: Path) -> str:
 
 
 async def a1111_thread(studio: Any, folder: Path) -> str:
-    from chatimg.studio import GenerationParams as P
+    from chatimg.spec import GenerationSpec as P
 
     first = await studio.generate("a robot", ["forge-sd", "forge-xl"],
                                   P(seed=777, steps=8, guidance=5.0, width=512, height=768,

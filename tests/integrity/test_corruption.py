@@ -91,7 +91,7 @@ def test_repair_restores_a_non_deterministic_image_only_from_a_bundle(
     assert cli("export", made["conversation_id"], "-o", str(bundle)).code == 0
     generation_id = made["generations"][0]["id"]
     studio = Studio.open()
-    receipt = {**studio.get_generation(generation_id).receipt, "deterministic": False}
+    receipt = {**studio.get_generation(generation_id).receipt_data, "deterministic": False}
     studio.repo.update_generation(generation_id, receipt=receipt)
     studio.close()
     victim = asset_paths(made)[0]
@@ -141,3 +141,20 @@ def test_checks_that_never_ran_are_found_and_run(cli: Any, made: dict[str, Any])
     shown = json.loads(cli("show", made["conversation_id"], "--json").out)
     checks = shown["messages"][0]["generations"][0]["validations"]
     assert sorted(c["name"] for c in checks) == ["blank", "blank", "size", "size"]
+
+
+def test_import_replaces_a_same_size_damaged_image_with_the_bundles_copy(
+    cli: Any, made: dict[str, Any], tmp_path: Path
+) -> None:
+    bundle = tmp_path / "share.zip"
+    assert cli("export", made["conversation_id"], "-o", str(bundle)).code == 0
+    victim = asset_paths(made)[0]
+    size = victim.stat().st_size
+    _flip(victim)  # same size, other bytes
+    assert victim.stat().st_size == size and not _intact(victim)
+
+    imported = cli("import", str(bundle), "--as-copy", "--json")
+
+    assert imported.code == 0, imported.err
+    assert _intact(victim)
+    assert cli("doctor").code == 0

@@ -26,13 +26,13 @@ SLOW_CHECKS = textwrap.dedent(
     import sys, time
     import chatimg.validate as validate
 
-    real = validate.validate_generation
+    real = validate.validate_images
     def stalled(*args, **kwargs):
         results = real(*args, **kwargs)
         open(sys.argv[1], "w").write("checking")
         time.sleep(120)
         return results
-    validate.validate_generation = stalled
+    validate.validate_images = stalled
     from chatimg.cli import main
     main(["gen", 'a sign that says "CHECKS"', "-m", "layout", "-q", "--seed", sys.argv[2]])
     """

@@ -35,7 +35,7 @@ LIVE_WRITER = textwrap.dedent(
 
     assets_module.os.fsync = fsync_then_wait
     from PIL import Image
-    from chatimg.studio import encode_png
+    from chatimg.imaging import encode_png
     studio.assets.put(encode_png(Image.new("RGB", (32, 32), "red")))
     """
 )

@@ -46,12 +46,9 @@ HALFCELL_MAX_SIDE = 384
 
 
 def _default_renderer() -> Renderer:
-    """Follow the app's image mode (``chatimg.tui.widgets.image``): pixels → auto."""
-    try:
-        from chatimg.tui.widgets.image import image_mode
-    except ImportError:
-        return "auto"
-    return "auto" if image_mode() == "pixels" else "halfcell"
+    """Half cells: textual-image's own widgets ("auto") mis-draw Sixel colours in xterm and
+    write Kitty output past Textual, so panes use them only when asked for explicitly."""
+    return "halfcell"
 
 
 def _image_widget(image: Image, renderer: Renderer, classes: str) -> Widget:

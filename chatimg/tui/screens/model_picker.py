@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from chatimg.model_choice import models_for
+
 if TYPE_CHECKING:
     from chatimg.engines.catalog import Listing
 
@@ -58,7 +60,11 @@ def matches(listing: Listing, query: str) -> bool:
 
 
 class ModelPicker(ModalScreen[str | None]):
-    """Pick a model; returns its name (or ``None`` on Escape)."""
+    """Pick a model; returns its name (or ``None`` on Escape).
+
+    With ``filter_capability`` (``img2img``, ``inpaint``, ``upscale``, ``describe``) only the
+    models that can do it are listed, those available here first.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="picker.cancel"),
@@ -67,11 +73,12 @@ class ModelPicker(ModalScreen[str | None]):
     ]
 
     def __init__(self, listings: Sequence[Listing], current: str | None = None,
-                 title: str = "Choose a model") -> None:
+                 title: str = "Choose a model", filter_capability: str | None = None) -> None:
         super().__init__(classes="dialog-screen")
         self.listings = list(listings)
         self.current = current
         self.title_text = title
+        self.filter_capability = filter_capability
         self._pick_when_loaded = False
 
     def compose(self):  # type: ignore[no-untyped-def]
@@ -80,8 +87,10 @@ class ModelPicker(ModalScreen[str | None]):
             yield Input(placeholder="search models (name, engine, capability)…", id="model-search",
                         compact=True)
             yield OptionList(id="model-options", compact=True)
-            yield Label("enter picks · esc closes · unavailable models say why",
-                        classes="dim")
+            note = "enter picks · esc closes · unavailable models say why"
+            if self.filter_capability:
+                note = f"models that can do {self.filter_capability}, available first · {note}"
+            yield Label(note, classes="dim", id="picker-note")
 
     def on_mount(self) -> None:
         self._fill("")
@@ -96,7 +105,9 @@ class ModelPicker(ModalScreen[str | None]):
 
     def _fill(self, query: str) -> None:
         options = self.query_one("#model-options", OptionList)
-        shown = [listing for listing in self.listings if matches(listing, query)]
+        listings = (models_for(self.listings, self.filter_capability)
+                    if self.filter_capability else self.listings)
+        shown = [listing for listing in listings if matches(listing, query)]
         options.set_options(Option(listing_text(item, self.current), id=item.name)
                             for item in shown)
         if not self.listings:

@@ -1,68 +1,66 @@
-"""An image on a card: half-cell strips built once, or textual-image's Sixel/Kitty widget.
+"""An image on a card, drawn with Kitty graphics, Sixel, iTerm2 images or half-block cells.
 
-The mode is chosen once before the app runs (``configure_images``), after textual-image has
-probed the terminal. Half-cell output (``▀`` with truecolor foreground/background) is built
-from a thumbnail that is already the size of the cell box, and the strips are cached per
-(asset, box), so scrolling a long thread never rescales an image.
+The protocol is chosen once before the app runs (``configure_images``: ``CHATIMG_IMAGES``, the
+terminal's environment, then its answers to textual-image's queries). A card image loads its
+thumbnail and encodes it in a worker thread (``chatimg.tui.graphics.prepare``, cached per
+asset and box, so scrolling a long thread never rescales an image); painting only joins
+cached text. Every segment it yields carries a style, so Textual's line filters (``NO_COLOR``'s
+monochrome filter among them) can read it.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
-from rich.style import Style
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from chatimg.tui.thumbnails import fit, thumbnail
+from chatimg.termimage import PROTOCOLS, Protocol, detect, kitty
+from chatimg.tui import graphics
+from chatimg.tui.graphics import Prepared, halfcell_strips
+from chatimg.tui.thumbnails import fit
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
     from chatimg.domain import AssetRef
 
-_MODE = "halfcell"
-_CELL = (10, 20)
-_STRIPS: OrderedDict[tuple[str, int, int], list[Strip]] = OrderedDict()
-_STRIPS_LOCK = threading.Lock()
-STRIP_ITEMS = 512
+_PROTOCOL: Protocol = "halfcell"
+_CELL = detect.DEFAULT_CELL
+
+__all__ = ["CardImage", "PixelImage", "TerminalImage", "cached_strips", "cell_box",
+           "configure_images", "halfcell_strips", "image_mode"]
 
 
-def configure_images(mode: str = "auto") -> str:
-    """Pick how images are drawn; call before ``App.run()``.
+def configure_images(mode: str = "auto", env: dict[str, str] | None = None) -> Protocol:
+    """Pick how images are drawn; call before ``App.run()`` (terminal queries need stdin).
 
     Args:
-        mode: ``halfcell`` (always works, also in tmux), ``pixels`` (Sixel/Kitty through
-            textual-image when the terminal supports it) or ``auto`` (probe the terminal).
+        mode: ``kitty``, ``sixel``, ``iterm``, ``halfcell`` or ``auto`` (detect; ``pixels`` is
+            read as ``auto``).
+        env: The environment to detect from (default ``os.environ``).
 
     Returns:
-        The mode in use: ``halfcell`` or ``pixels``.
+        The protocol in use.
     """
-    global _MODE, _CELL
-    if mode == "auto":
-        mode = "halfcell"
-        try:
-            from textual_image import renderable
+    import os
 
-            if renderable.Image in (renderable.SixelImage, renderable.TGPImage):
-                from textual_image._terminal import get_cell_size
-
-                size = get_cell_size()
-                _CELL = (size.width or 10, size.height or 20)
-                mode = "pixels"
-        except Exception:  # no terminal, closed stdout: fall back to half cells
-            mode = "halfcell"
-    _MODE = "pixels" if mode == "pixels" else "halfcell"
-    return _MODE
+    global _PROTOCOL, _CELL
+    mode = "auto" if mode == "pixels" else mode
+    environment = dict(os.environ) if env is None else env
+    chosen = detect.choose(mode if mode in detect.MODES else "auto", environment,
+                           detect.probe_terminal)
+    _PROTOCOL = chosen if chosen in PROTOCOLS else "halfcell"
+    _CELL = detect.cell_size()
+    return _PROTOCOL
 
 
-def image_mode() -> str:
-    """The configured image mode."""
-    return _MODE
+def image_mode() -> Protocol:
+    """The protocol images are drawn with: ``kitty``, ``sixel``, ``iterm`` or ``halfcell``."""
+    return _PROTOCOL
 
 
 def cell_box(width: int, height: int, cols: int, rows: int) -> tuple[int, int]:
@@ -71,73 +69,46 @@ def cell_box(width: int, height: int, cols: int, rows: int) -> tuple[int, int]:
     return max(1, w), max(1, (h + 1) // 2)
 
 
-def halfcell_strips(image: PILImage) -> list[Strip]:
-    """Rows of ``▀`` cells: the upper pixel is the foreground, the lower the background."""
-    rgb = image.convert("RGB")
-    width, height = rgb.size
-    pixels = rgb.load()
-    assert pixels is not None
-    styles: dict[tuple[Any, Any], Style] = {}
-    strips: list[Strip] = []
-    for top in range(0, height, 2):
-        segments: list[Segment] = []
-        for x in range(width):
-            upper = cast(tuple[int, int, int], pixels[x, top])
-            lower = cast(tuple[int, int, int], pixels[x, top + 1]) if top + 1 < height else upper
-            key = (upper, lower)
-            style = styles.get(key)
-            if style is None:
-                style = styles[key] = Style(color=f"rgb{tuple(upper)}",
-                                            bgcolor=f"rgb{tuple(lower)}")
-            segments.append(Segment("▀", style))
-        strips.append(Strip(Segment.simplify(segments), width))
-    return strips
-
-
 def cached_strips(path: Path, sha256: str, cols: int, rows: int) -> list[Strip]:
     """Half-cell strips for an asset in a ``cols x rows`` box (built once, then cached)."""
-    key = (sha256, cols, rows)
-    with _STRIPS_LOCK:
-        found = _STRIPS.get(key)
-        if found is not None:
-            _STRIPS.move_to_end(key)
-            return found
-    strips = halfcell_strips(thumbnail(path, sha256, cols, rows * 2))
-    with _STRIPS_LOCK:
-        _STRIPS[key] = strips
-        while len(_STRIPS) > STRIP_ITEMS:
-            _STRIPS.popitem(last=False)
-    return strips
+    return graphics.prepare("halfcell", path, sha256, cols, rows, _CELL).halfcells
 
 
-class CardImage(Widget):
-    """A generation's image, sized to its cell box; loads its thumbnail off the UI loop."""
+class TerminalImage(Widget):
+    """An image in a fixed ``cols x rows`` cell box, in the configured protocol.
 
-    DEFAULT_CSS = """
-    CardImage { width: auto; height: auto; }
+    Subclasses say where the pixels come from (``prepare``, run in a worker thread). Under a
+    modal screen, and on the screen's last row for Sixel/iTerm2 (drawing there would scroll
+    the terminal), the image shows as half cells.
     """
 
-    def __init__(self, asset: AssetRef, cols: int = 32, rows: int = 12, **kwargs: Any) -> None:
+    DEFAULT_CSS = """
+    TerminalImage { width: auto; height: auto; }
+    """
+
+    def __init__(self, box: tuple[int, int], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.asset = asset
-        self.box = cell_box(asset.width, asset.height, cols, rows)
-        self.styles.width = self.box[0]
-        self.styles.height = self.box[1]
-        self._strips: list[Strip] | None = None
+        self.box = box
+        self.styles.width = box[0]
+        self.styles.height = box[1]
+        self.protocol: Protocol = _PROTOCOL
+        self._prepared: Prepared | None = None
         self._loading = False
         self._failed: str | None = None
+        self._overlaid = False
 
     @property
     def loaded(self) -> bool:
         """Whether the image (or its failure text) is ready to paint."""
-        return self._strips is not None or self._failed is not None or self._pixel_widget
+        return self._prepared is not None or self._failed is not None
 
-    _pixel_widget = False
+    def prepare(self) -> Prepared:
+        """Load, scale and encode the image (called in a worker thread).
 
-    def on_mount(self) -> None:
-        key = (self.asset.sha256, *self.box)
-        with _STRIPS_LOCK:
-            self._strips = _STRIPS.get(key) if _MODE == "halfcell" else None
+        Raises:
+            OSError: The image cannot be read.
+        """
+        raise NotImplementedError
 
     def _start_loading(self) -> None:
         if self._loading:
@@ -146,39 +117,139 @@ class CardImage(Widget):
         self.run_worker(self._load, thread=True, group="thumbnails", exit_on_error=False)
 
     def _load(self) -> None:
-        cols, rows = self.box
         try:
-            if _MODE == "pixels":
-                image = thumbnail(Path(self.asset.path), self.asset.sha256,
-                                  cols * _CELL[0], rows * _CELL[1])
-                self.app.call_from_thread(self._mount_pixels, image)
-                return
-            strips = cached_strips(Path(self.asset.path), self.asset.sha256, cols, rows)
+            prepared = self.prepare()
         except OSError as exc:
             self._failed = f"image unavailable: {exc.strerror or exc}"
             self.app.call_from_thread(self.refresh)
+        else:
+            self.app.call_from_thread(self._show, prepared)
+
+    def _show(self, prepared: Prepared) -> None:
+        if not self.is_attached:  # removed while it loaded
             return
-        self._strips = strips
-        self.app.call_from_thread(self.refresh)
+        if self._prepared is not None:
+            graphics.let_go(self._prepared)
+        self._prepared = prepared
+        graphics.hold(prepared)
+        self.refresh()
 
-    def _mount_pixels(self, image: PILImage) -> None:
-        from textual_image.widget import Image as AutoImage
-
-        widget = AutoImage(image)
-        widget.styles.width = self.box[0]
-        widget.styles.height = self.box[1]
-        self._pixel_widget = True
-        self.mount(widget)
+    def on_unmount(self) -> None:
+        if self._prepared is not None:
+            graphics.let_go(self._prepared)
 
     def render_line(self, y: int) -> Strip:
-        if self._pixel_widget:
-            return Strip.blank(self.size.width)
-        if self._strips is None:
+        style = self.rich_style
+        if self._prepared is None:
             if self._failed:
-                return Strip([Segment(self._failed[: self.size.width])]) if y == 0 else Strip.blank(
-                    self.size.width)
+                if y == 0:
+                    text = self._failed[: self.size.width]
+                    return Strip([Segment(text, style)], len(text))
+                return Strip.blank(self.size.width, style)
             self._start_loading()
-            return Strip.blank(self.size.width)
-        if y < len(self._strips):
-            return self._strips[y]
-        return Strip.blank(self.size.width)
+            return Strip.blank(self.size.width, style)
+        if y < len(self._prepared.halfcells):
+            return self._prepared.halfcells[y]
+        return Strip.blank(self.size.width, style)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        prepared = self._prepared
+        if prepared is None or prepared.protocol == "halfcell" or not self._drawable():
+            return super().render_lines(crop)
+        region = self.region
+        first, last = crop.x, crop.right
+        background = self.rich_style
+        if prepared.protocol == "kitty":
+            marks = len(kitty.diacritics())
+            if crop.bottom > marks or first >= marks:
+                return super().render_lines(crop)
+            return graphics.kitty_strips(prepared, first, last, crop.y, crop.bottom, background)
+        last_row = self.screen.size.height - 1
+        overlays = self._overlays(region)
+        if self._overlaid and not overlays:
+            self.refresh()  # a toast left: draw every row whole again
+        self._overlaid = bool(overlays)
+        strips = []
+        for row in range(crop.y, crop.bottom):
+            screen_y = region.y + row
+            if screen_y >= last_row:
+                strips.append(super().render_lines(Region(first, row, last - first, 1))[0])
+                continue
+            covered = sorted((over.x - region.x, over.right - region.x) for over in overlays
+                             if over.y <= screen_y < over.bottom)
+            strips.append(graphics.sequence_strip(prepared, row, first, last, region.x,
+                                                  screen_y, background, covered))
+        return strips
+
+    def _overlays(self, region: Region) -> list[Region]:
+        """Screen regions of toasts and tooltips over this image (drawn above it)."""
+        try:
+            found = self.screen.query("Toast, Tooltip")
+            return [widget.region for widget in found
+                    if widget.display and widget.region.overlaps(region)]
+        except Exception:  # no screen, or a widget that is going away
+            return []
+
+    def _drawable(self) -> bool:
+        """Pixels are drawn only on the active screen (under a modal, half cells show)."""
+        try:
+            return self.screen.is_active
+        except Exception:  # not on a screen (yet)
+            return False
+
+
+class CardImage(TerminalImage):
+    """A generation's image (an asset on disk), fitted into at most ``cols x rows`` cells.
+
+    Args:
+        asset: The image.
+        cols: Most cells across.
+        rows: Most cells down.
+    """
+
+    DEFAULT_CSS = """
+    CardImage { width: auto; height: auto; }
+    """
+
+    def __init__(self, asset: AssetRef, cols: int = 32, rows: int = 12, **kwargs: Any) -> None:
+        super().__init__(cell_box(asset.width, asset.height, cols, rows), **kwargs)
+        self.asset = asset
+
+    def on_mount(self) -> None:
+        prepared = graphics.cached(self.protocol, self.asset.sha256, *self.box, _CELL)
+        if prepared is not None:
+            self._show(prepared)
+
+    def prepare(self) -> Prepared:
+        return graphics.prepare(self.protocol, Path(self.asset.path), self.asset.sha256,
+                                *self.box, _CELL)
+
+
+class PixelImage(TerminalImage):
+    """An image made in memory (a zoom, a difference map), fitted into ``cols x rows`` cells.
+
+    Args:
+        image: The image (not modified).
+        key: What identifies it in the encoding cache (same key, same pixels).
+        cols: Most cells across.
+        rows: Most cells down.
+    """
+
+    DEFAULT_CSS = """
+    PixelImage { width: auto; height: auto; }
+    """
+
+    def __init__(self, image: PILImage, key: str, cols: int, rows: int, **kwargs: Any) -> None:
+        super().__init__(cell_box(image.width, image.height, cols, rows), **kwargs)
+        self.image = image
+        self.key = key
+
+    def prepare(self) -> Prepared:
+        from PIL import Image as PILImageModule
+
+        def scaled(width: int, height: int) -> PILImage:
+            rgb = self.image.convert("RGB")
+            return rgb.resize(fit(rgb.width, rgb.height, width, height),
+                              PILImageModule.Resampling.LANCZOS)
+
+        return graphics.prepare_image(self.protocol, self.key, *self.box, _CELL, scaled)

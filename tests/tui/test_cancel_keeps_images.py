@@ -1,0 +1,53 @@
+"""Issue 12, acceptance 6 in the app: Escape part-way through /n 8 keeps and shows what finished."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.tiny_diffusers import write_tiny_model_config
+from tests.tui.conftest import SIZE, ready, type_and_send, wait_until
+
+STEPS = 3
+
+
+@pytest.mark.slow
+async def test_escape_after_three_images_keeps_them(make_app: Any, config_file: Path,
+                                                   tiny_sd_path: Path) -> None:
+    from chatimg.tui.widgets.image import CardImage
+
+    with config_file.open("a", encoding="utf-8") as handle:
+        handle.write("\n[diffusers]\nthreads = 1\n\n")
+    write_tiny_model_config(config_file, tiny_sd_path, name="tiny", steps=STEPS, width=64,
+                            height=64, guidance=5.0)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await type_and_send(pilot, "/model tiny")
+        await wait_until(pilot, lambda: screen.options.model == "tiny", what="/model")
+        await type_and_send(pilot, "/n 8")
+        await wait_until(pilot, lambda: screen.options.count == 8, what="/n 8")
+        await type_and_send(pilot, "a cat")
+        await wait_until(pilot, lambda: len(screen.thread.cards()) == 1, what="card")
+        card = screen.thread.cards()[0]
+        # the fourth image has started: three are done
+        def fourth_started() -> bool:
+            if card.status not in ("queued", "running"):
+                return True  # finished or failed early: the asserts below say how
+            return card.progress is not None and card.progress.step > 3 * STEPS
+
+        await wait_until(pilot, fourth_started, timeout=300, what="image 4")
+        assert card.status == "running", (card.status, card.generation)
+        assert card.progress is not None and card.progress.total == 8 * STEPS
+        assert "image 4 of 8" in card.progress.message
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: card.status == "cancelled", timeout=30, what="cancel")
+        stored = app.studio.get_generation(card.generation_id)
+        kept = len(stored.assets)
+        assert 3 <= kept < 8  # the Escape lands while image 4 (or, on a slow machine, 5) runs
+        assert stored.error == f"cancelled — {kept} of 8"
+        assert f"cancelled — {kept} of 8" in str(card._detail.render())
+        await wait_until(pilot, lambda: bool(card.query(CardImage)), what="image shown")
+        assert card.query_one(CardImage).asset.sha256 == stored.assets[0].sha256
