@@ -11,6 +11,11 @@ PACKAGES=(
   fonts-symbola          # symbols and emoji (monochrome outlines)
   fonts-dancingscript    # script
   fonts-comic-neue       # handwritten (regular, bold, light)
+  # the typography check's labelled set (tests/validate/painter.py) also paints with these:
+  fonts-liberation2      # Liberation Sans/Serif: Arial and Times metrics
+  fonts-open-sans        # Open Sans: the humanist sans of many posters
+  fonts-bebas-neue       # Bebas Neue: condensed display capitals
+  fonts-lobster          # Lobster: bold script with ligatures
 )
 
 missing=()

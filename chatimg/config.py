@@ -80,6 +80,10 @@ class ModelEntry(BaseModel):
     """Default height in pixels."""
     description: str | None = None
     """A short description shown in the model picker."""
+    licence: str | None = None
+    """The weights' licence (hub models), shown by ``chatimg models`` and the picker."""
+    download_gb: float | None = None
+    """About how many GB ``chatimg models pull`` fetches (fp16 files where the repo has them)."""
 
 
 class RouteRule(BaseModel):
@@ -152,6 +156,9 @@ class ValidationSection(BaseModel):
     typography_max_cer: float = 0.05
     """Typography passes when the character error rate is at most this (0.05: one wrong letter
     in a sign of up to 20 characters fails; OCR noise on longer text is tolerated)."""
+    typography_strict: bool = False
+    """Count text the prompt did not ask for (a tagline, small print) as typography errors;
+    by default it is reported as ``extra`` and does not fail the check."""
 
 
 class LimitsSection(BaseModel):

@@ -95,14 +95,14 @@ _NOT_IN_PNG = ("count", "upscale", "source_asset", "mask_asset")
 
 
 def png_parameters(model: str, info: ModelInfo, spec: GenerationSpec,
-                   seed: int | None) -> dict[str, Any]:
+                   seed: int | None, version: str | None = None) -> dict[str, Any]:
     """What a stored PNG says about how it was made (the spec that ran, this image's seed).
 
     The key set is part of the stored bytes: a field that is unset adds nothing, so images of
     earlier versions are made again byte for byte.
     """
     values = {**spec.stored(), "model": model, "model_id": info.model_id,
-              "version": info.version, "seed": seed}
+              "version": version or info.version, "seed": seed}
     for key in _NOT_IN_PNG:
         values.pop(key, None)
     return {key: value for key, value in values.items() if value is not None}
@@ -118,11 +118,15 @@ async def reproduce(engine: Engine, model: str, receipt: Receipt, ask: Ask,
         options = {k: v for k, v in options.items() if k in engine.Options.model_fields}
     request = engine.validate_request(engine.request(
         receipt.run_spec, source_image=ask.source_image, mask=ask.mask, options=options))
+    if model == receipt.model.name:  # an engine that keeps this version runs it
+        request = replace(request, version=receipt.model.version)
     result = await engine.generate(request, progress, cancel)
     info = engine.info
+    version = result.model_version or (request.version if request.version else info.version)
     return [
         None if image.safety_filtered else prepare(
-            image.data, image.image, png_parameters(model, info, request.spec, image.seed)).data
+            image.data, image.image,
+            png_parameters(model, info, request.spec, image.seed, version)).data
         for image in result.images
     ]
 

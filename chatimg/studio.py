@@ -495,13 +495,15 @@ class Studio:
     # -- text repair ----------------------------------------------------------------------------
 
     async def fix_text(
-        self, generation_id: str, image_index: int = 0, *, cancel: CancelToken | None = None,
-    ) -> domain.Generation:
+        self, generation_id: str, image_index: int = 0, *,
+        on_event: EventCallback | None = None, cancel: CancelToken | None = None,
+    ) -> GenerateOutcome:
         """Repair the misspelled text of one image of a generation, as a new generation.
 
         The new generation (model ``fixtext``) sits in a new message answering the source's,
         with ``source_asset`` = the original image and a route reason saying what was
         rewritten; its receipt holds the patches, and the checks run on it as on any image.
+        Nothing is stored when there is nothing to repair.
 
         Raises:
             InvalidRequestError: no such image, no quoted text to repair against, no text found,
@@ -570,10 +572,14 @@ class Studio:
             cost_estimated=False, receipt=receipt.stored(), model_version=version,
             checks_state="pending" if self.settings.validation.enabled else None,
         )
+        emit = on_event or (lambda event: None)
+        emit(GenerationEvent("finished", generation.id, "fixtext", generation=finished))
         results = await asyncio.to_thread(validate_images, finished, [repaired.image],
                                           (expected,), self.settings)
         self.repo.add_validations(results, completes=generation.id)
-        return self.repo.get_generation(generation.id)
+        result = self.repo.get_generation(generation.id)
+        emit(GenerationEvent("validated", generation.id, "fixtext", generation=result))
+        return GenerateOutcome(reply, (result,))
 
 def _title_from(prompt: str) -> str:
     words = " ".join(prompt.split())

@@ -177,6 +177,7 @@ async def _replay_one(studio: Studio, number: int, g: domain.Generation, model: 
         return [ImageOutcome(number, g.id, stored_model, model or stored_model, None, "error",
                              note=studio.scrub(exc.one_line()))]
     deterministic = _deterministic(g, studio, name)
+    changed = _version_change(studio, g, name)
     stored = sorted(g.assets, key=lambda a: a.index)
     out: list[ImageOutcome] = []
     for index in range(max(len(stored), len(encoded))):
@@ -207,10 +208,26 @@ async def _replay_one(studio: Studio, number: int, g: domain.Generation, model: 
             out.append(verdict("non-deterministic", similarity,
                                "non-deterministic provider: not a failure"))
         elif similarity is not None and similarity >= threshold:
-            out.append(verdict("near", similarity, reason))
+            out.append(verdict("near", similarity, _joined(reason, changed)))
         else:
-            out.append(verdict("different", similarity, reason))
+            out.append(verdict("different", similarity, _joined(reason, changed)))
     return out
+
+
+def _version_change(studio: Studio, g: domain.Generation, name: str) -> str | None:
+    """``model version changed: A -> B`` when the model now reports another version."""
+    if name != (g.resolved_model or g.requested_model) or not g.model_version:
+        return None
+    try:
+        now = studio.engine(name).info.version
+    except ChatImgError:
+        return None
+    return f"model version changed: {g.model_version} -> {now}" if (
+        now and now != g.model_version) else None
+
+
+def _joined(*notes: str | None) -> str | None:
+    return "; ".join(note for note in notes if note) or None
 
 
 async def replay_target(

@@ -26,7 +26,7 @@ def fixtext(generation_id: str, image_number: int, as_json: bool) -> int:
     passes its checks, 3 when a check still fails, 1 when nothing could be repaired.
     """
     with open_studio() as studio:
-        repaired = asyncio.run(studio.fix_text(generation_id, image_number - 1))
+        (repaired,) = asyncio.run(studio.fix_text(generation_id, image_number - 1)).generations
     patches = repaired.receipt.engine.get("patches", []) if repaired.receipt else []
     failed = any(v.passed is False for v in repaired.validations)
     if as_json:

@@ -96,6 +96,9 @@ class EngineRequest:
     """Encoded mask for inpaint: white (or, for providers that say so, transparent) = repaint."""
     options: EngineOptions = field(default_factory=EngineOptions)
     """The engine's ``Options`` for this run (the model's table, with replay overrides)."""
+    version: str | None = None
+    """A model version to reproduce (replay of a receipt): engines that keep earlier versions
+    run that one; others run their own and replay reports the change."""
 
     @property
     def mode(self) -> str:

@@ -11,7 +11,8 @@ from chatimg.errors import ChatImgError, EngineUnavailableError, InvalidRequestE
 if TYPE_CHECKING:
     from chatimg.engines.base import Availability, Engine, EngineContext, ModelInfo
 
-#: Built-in models. Remote prices are the providers' published per-image prices (USD).
+#: Built-in models. Remote prices are the providers' published per-image prices (USD). Local
+#: models carry their hub id (``source``), licence and about how much ``models pull`` fetches.
 BUILTIN_MODELS: dict[str, dict[str, Any]] = {
     "layout": {
         "engine": "layout",
@@ -24,6 +25,7 @@ BUILTIN_MODELS: dict[str, dict[str, Any]] = {
         "steps": 1, "guidance": 0.0, "width": 512, "height": 512,
         "cost_per_image": 0.0,
         "description": "Stable Diffusion Turbo: 1-4 steps at 512x512",
+        "licence": "Stability AI Community License", "download_gb": 2.6,
     },
     "sdxl-turbo": {
         "engine": "diffusers",
@@ -31,6 +33,7 @@ BUILTIN_MODELS: dict[str, dict[str, Any]] = {
         "steps": 1, "guidance": 0.0, "width": 512, "height": 512,
         "cost_per_image": 0.0,
         "description": "SDXL Turbo: 1-4 steps at 512x512",
+        "licence": "sai-nc-community (non-commercial)", "download_gb": 6.9,
     },
     "sd-1.5": {
         "engine": "diffusers",
@@ -38,6 +41,7 @@ BUILTIN_MODELS: dict[str, dict[str, Any]] = {
         "steps": 30, "guidance": 7.5, "width": 512, "height": 512,
         "cost_per_image": 0.0,
         "description": "Stable Diffusion 1.5",
+        "licence": "creativeml-openrail-m", "download_gb": 2.7,
     },
     "sdxl": {
         "engine": "diffusers",
@@ -45,6 +49,15 @@ BUILTIN_MODELS: dict[str, dict[str, Any]] = {
         "steps": 30, "guidance": 5.0, "width": 1024, "height": 1024,
         "cost_per_image": 0.0,
         "description": "Stable Diffusion XL base 1.0",
+        "licence": "openrail++", "download_gb": 6.9,
+    },
+    "segmind-vega": {
+        "engine": "diffusers",
+        "source": "segmind/Segmind-Vega",
+        "steps": 25, "guidance": 9.0, "width": 1024, "height": 1024,
+        "cost_per_image": 0.0,
+        "description": "Segmind Vega: SDXL distilled to 745M UNet parameters",
+        "licence": "apache-2.0", "download_gb": 3.3,
     },
     "flux-schnell": {
         "engine": "diffusers",
@@ -52,6 +65,7 @@ BUILTIN_MODELS: dict[str, dict[str, Any]] = {
         "steps": 4, "guidance": 0.0, "width": 1024, "height": 1024,
         "cost_per_image": 0.0,
         "description": "FLUX.1 [schnell]: 4 steps at 1024x1024",
+        "licence": "apache-2.0", "download_gb": 33.7,
     },
     "sd-x4-upscaler": {
         "engine": "diffusers",
@@ -60,6 +74,7 @@ BUILTIN_MODELS: dict[str, dict[str, Any]] = {
         "cost_per_image": 0.0,
         "task": "upscale",
         "description": "Stable Diffusion x4 upscaler",
+        "licence": "openrail++", "download_gb": 3.5,
     },
     # Remote models (issue 4). Prices: the providers' published USD per output image.
     "ideogram-v2-turbo": {"engine": "ideogram", "model": "V_2_TURBO", "cost_per_image": 0.05,
@@ -104,6 +119,11 @@ class Listing:
     available: bool
     reason: str | None
     builtin: bool
+    licence: str | None = None
+    """The weights' licence, for hub models that say."""
+    download_gb: float | None = None
+    """Set when ``chatimg models pull NAME`` would fetch the weights: about how many GB (0.0
+    when the size is not known)."""
 
 
 class Catalog:
@@ -123,7 +143,11 @@ class Catalog:
 
     @classmethod
     def from_settings(cls, context: EngineContext) -> Catalog:
+        """Built-ins, then models pulled by hub id (``chatimg models pull``), then the config."""
+        from chatimg.engines.pulled import pulled_entries
+
         entries = {name: ModelEntry(**data) for name, data in BUILTIN_MODELS.items()}
+        entries.update(pulled_entries(entries))
         entries.update(context.settings.models)
         return cls(entries, context, set(BUILTIN_MODELS) - set(context.settings.models))
 
@@ -166,8 +190,10 @@ class Catalog:
         except ChatImgError as exc:
             return Listing(name, entry.engine, None, False, exc.one_line(),
                            name in self.builtin_names)
+        pullable = bool(getattr(engine, "pullable", False))
         return Listing(name, entry.engine, info, availability.available, availability.reason,
-                       name in self.builtin_names)
+                       name in self.builtin_names, entry.licence,
+                       (entry.download_gb or 0.0) if pullable else None)
 
     def listings(self) -> list[Listing]:
         return [self.listing(name) for name in self.entries]

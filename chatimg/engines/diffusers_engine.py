@@ -126,6 +126,11 @@ class DiffusersEngine(Engine):
             description=entry.description or "", defaults=defaults,
         )
 
+    @property
+    def pullable(self) -> bool:
+        """A hub model whose weights are not in the cache: ``chatimg models pull`` gets them."""
+        return self.source.kind == "hub" and missing_reason(self.source) is not None
+
     def availability(self) -> Availability:
         from importlib.util import find_spec
 
@@ -134,7 +139,7 @@ class DiffusersEngine(Engine):
                 return Availability(
                     False, f"{module} is not installed (pip install 'chatimg[local]')"
                 )
-        reason = missing_reason(self.source)
+        reason = missing_reason(self.source, self.name)
         return Availability(reason is None, reason)
 
     def validate_request(self, request: EngineRequest) -> EngineRequest:

@@ -14,7 +14,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from chatimg.engines.diffusers_source import Source, download_hint, source_version
+from chatimg.engines.diffusers_source import (
+    Source,
+    cached_variant,
+    download_hint,
+    source_version,
+)
 from chatimg.engines.pipeline_cache import LoadedPipeline, module_size_bytes
 from chatimg.errors import EngineUnavailableError, InvalidRequestError
 
@@ -90,9 +95,10 @@ def load(name: str, source: Source, pipeline_class: str, device: str, dtype_name
                 kwargs["config"] = single_file_config
             pipe = cls.from_single_file(source.location, **kwargs)
         else:
+            variant = cached_variant(source)
             pipe = diffusers.DiffusionPipeline.from_pretrained(  # type: ignore[no-untyped-call]
                 source.location, revision=source.revision, local_files_only=True,
-                **{_dtype_keyword(): dtype},
+                **{_dtype_keyword(): dtype}, **({"variant": variant} if variant else {}),
             )
     except EngineUnavailableError:
         raise
@@ -101,7 +107,7 @@ def load(name: str, source: Source, pipeline_class: str, device: str, dtype_name
         if source.kind == "hub":
             raise EngineUnavailableError(
                 f"{name}: weights for {source.location} are not cached here",
-                download_hint(source),
+                download_hint(source, name),
             ) from None
         raise EngineUnavailableError(
             f"{name}: cannot load {source.location}: {type(exc).__name__}: {detail}"

@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".bin")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 _hash_lock = threading.Lock()
 _memory_hashes: dict[tuple[str, int, int], str] = {}
@@ -48,14 +50,43 @@ def resolve_source(source: str, revision: str | None = None) -> Source:
     return Source("hub", source, revision)
 
 
+def hub_cache_dir() -> Path:
+    """The Hugging Face hub cache, found as ``huggingface_hub`` finds it (``HF_HUB_CACHE``,
+    ``HF_HOME``, ``XDG_CACHE_HOME``) without importing it."""
+
+    def expand(value: str) -> str:
+        return os.path.expandvars(os.path.expanduser(value))
+
+    base = os.getenv("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache"))
+    home = expand(os.getenv("HF_HOME", os.path.join(base, "huggingface")))
+    legacy = os.getenv("HUGGINGFACE_HUB_CACHE", os.path.join(home, "hub"))
+    return Path(expand(os.getenv("HF_HUB_CACHE", legacy)))
+
+
+def hub_repo_folder(repo_id: str) -> Path:
+    """The cache folder of a model repository (``models--org--name``)."""
+    return hub_cache_dir() / ("models--" + repo_id.replace("/", "--"))
+
+
+def hub_commit(repo_id: str, revision: str | None) -> str | None:
+    """The cached commit that ``revision`` (default ``main``) points to, if it is cached."""
+    folder = hub_repo_folder(repo_id)
+    if revision and _COMMIT.match(revision):
+        return revision if (folder / "snapshots" / revision).is_dir() else None
+    try:
+        commit = (folder / "refs" / (revision or "main")).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return commit if commit and (folder / "snapshots" / commit).is_dir() else None
+
+
 def hub_cached_file(source: Source, filename: str = "model_index.json") -> str | None:
     """The local path of ``filename`` of a hub model if it is in the hub cache, else None."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:  # pragma: no cover - diffusers depends on it
+    commit = hub_commit(source.location, source.revision)
+    if commit is None:
         return None
-    found = try_to_load_from_cache(source.location, filename, revision=source.revision)
-    return found if isinstance(found, str) else None
+    path = hub_repo_folder(source.location) / "snapshots" / commit / filename
+    return str(path) if path.is_file() else None
 
 
 def model_index(source: Source) -> dict[str, Any] | None:
@@ -75,8 +106,13 @@ def model_index(source: Source) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def missing_reason(source: Source) -> str | None:
-    """Why the weights are not here (None when they look present). Cheap: no loading."""
+def missing_reason(source: Source, name: str | None = None) -> str | None:
+    """Why the weights are not here (None when they look present). Cheap: no loading.
+
+    Args:
+        source: The model's source.
+        name: The catalog name, for the pull hint (default: the hub id).
+    """
     if source.kind == "folder":
         folder = Path(source.location)
         if not folder.is_dir():
@@ -86,15 +122,40 @@ def missing_reason(source: Source) -> str | None:
         return None
     if source.kind == "file":
         return None if Path(source.location).is_file() else f"file {source.location} not found"
-    if hub_cached_file(source) is None:
-        return f"weights not cached ({download_hint(source)})"
+    index = hub_cached_file(source)
+    if index is None:
+        return f"weights not cached ({download_hint(source, name)})"
+    from chatimg.engines.pipeline_files import pipeline_complete
+
+    if not pipeline_complete(Path(index).parent):
+        return f"download incomplete ({download_hint(source, name)})"
     return None
 
 
-def download_hint(source: Source) -> str:
-    """How to get a hub model's weights."""
+def download_hint(source: Source, name: str | None = None) -> str:
+    """How to get a hub model's weights: ``chatimg models pull NAME``."""
+    if name:
+        return f"get them with `chatimg models pull {name}`, which needs network"
     revision = f" --revision {source.revision}" if source.revision else ""
-    return f"get them with `hf download {source.location}{revision}`, which needs network"
+    return f"get them with `chatimg models pull {source.location}{revision}`, which needs network"
+
+
+def snapshot_folder(source: Source) -> str | None:
+    """The cached snapshot folder of a hub model, or a local folder's path (None if absent)."""
+    if source.kind == "folder":
+        return source.location
+    if source.kind == "hub":
+        cached = hub_cached_file(source)
+        return str(Path(cached).parent) if cached else None
+    return None
+
+
+def cached_variant(source: Source) -> str | None:
+    """``fp16`` when the weights here are fp16 variant files only (a pull on a GPU machine)."""
+    from chatimg.engines.pipeline_files import snapshot_variant
+
+    folder = snapshot_folder(source)
+    return snapshot_variant(folder) if folder else None
 
 
 def file_sha256(path: str, *, compute: bool = True) -> str | None:

@@ -23,6 +23,7 @@ from chatimg.engines.base import (
 )
 from chatimg.errors import CancelledError
 from chatimg.prompts import quoted_text
+from chatimg.typeset import legacy
 
 VERSION = "2"
 
@@ -64,6 +65,8 @@ class LayoutEngine(Engine):
 
         from chatimg.typeset import render_poster
 
+        if request.version == legacy.VERSION:  # replaying an image version 1 made
+            return _legacy_run(request, progress, cancel)
         spec = request.spec
         seed = spec.seed if spec.seed is not None else random.SystemRandom().randrange(2**32)
         width, height = spec.width or 512, spec.height or 512
@@ -86,3 +89,25 @@ class LayoutEngine(Engine):
                      "templates": templates, "pillow": PIL.__version__,
                      "text": quoted_text(spec.prompt)},
         )
+
+
+def _legacy_run(request: EngineRequest, progress: ProgressCallback,
+                cancel: CancelToken) -> GenerationResult:
+    """Run ``layout-1`` exactly as it ran (for replaying its receipts)."""
+    import PIL
+
+    spec = request.spec
+    seed = spec.seed if spec.seed is not None else 0
+    width, height = spec.width or 512, spec.height or 512
+    images = []
+    for index in range(spec.count):
+        if cancel.cancelled:
+            raise CancelledError("cancelled")
+        images.append(GeneratedImage(
+            image=legacy.render(spec.prompt, seed + index, width, height), seed=seed + index))
+        progress(Progress(index + 1, spec.count, "typesetting"))
+    return GenerationResult(
+        images=images, model_version=legacy.VERSION,
+        receipt={"renderer": legacy.VERSION, "font": "pillow-default",
+                 "pillow": PIL.__version__, "text": quoted_text(spec.prompt)},
+    )

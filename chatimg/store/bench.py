@@ -155,6 +155,17 @@ class BenchStore:
                 states[model] = VersionState(model, version, NOT_BENCHED)
         return states
 
+    def last_used(self, models: Iterable[str]) -> dict[str, datetime]:
+        """When each model last made (or tried to make) an image here."""
+        names = list(models)
+        with self.db.read() as session:
+            rows = session.exec(
+                select(GenerationRow.resolved_model, sa.func.max(GenerationRow.queued_at))
+                .where(col(GenerationRow.resolved_model).in_(names))
+                .group_by(col(GenerationRow.resolved_model))
+            ).all()
+        return {model: when for model, when in rows if model and when}
+
     # -- leaderboard ----------------------------------------------------------------------------
 
     def model_stats(self) -> list[ModelStats]:

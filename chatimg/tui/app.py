@@ -25,6 +25,7 @@ from chatimg.tui.commands import ActionCommands, ConversationCommands, ModelComm
 from chatimg.tui.failures import close_log, failure_line, log_failure, open_log
 from chatimg.tui.screens.help import HelpScreen, key_rows
 from chatimg.tui.screens.main import MainScreen
+from chatimg.tui.screens.pull import offer_starter
 from chatimg.tui.state import UiState, load_state, save_state
 from chatimg.tui.themes import DEFAULT_THEME, load_themes
 
@@ -87,10 +88,14 @@ class ChatImgApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.main_screen.initial = (self.ui_state.conversation_id, self.ui_state.scroll_y or None)
         self.push_screen(self.main_screen)
+        self.call_after_refresh(offer_starter, self, self.ui_state, self.state_path)
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
         for token in list(self.main_screen.tokens):
             token.cancel()
+        # Engines and the shared HTTP client live on this loop: the Studio closes them here.
+        with contextlib.suppress(Exception):
+            await self.studio.close_engines()
         close_log(self._log_handler)
         self._log_handler = None
 
@@ -109,7 +114,8 @@ class ChatImgApp(App[None]):
     def save_ui_state(self) -> None:
         """Persist the open conversation, its scroll position and the theme."""
         screen = self.main_screen
-        state = UiState(conversation_id=screen.conversation_id, theme=self.theme)
+        state = UiState(conversation_id=screen.conversation_id, theme=self.theme,
+                        starter_offered=self.ui_state.starter_offered)
         with contextlib.suppress(Exception):
             state.scroll_y = screen.scroll_position()
         save_state(state, self.state_path)

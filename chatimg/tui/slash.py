@@ -105,6 +105,9 @@ class CommandHost(Protocol):
     async def describe_selected(self) -> str | None:
         """Put a description of the selected card's image into the composer."""
 
+    async def fixtext_selected(self) -> str | None:
+        """Repair the selected (or newest) card's misspelled text as a new generation."""
+
     async def rename_open(self, title: str) -> str | None:
         """Rename the open conversation."""
 
@@ -237,6 +240,8 @@ SPECS: tuple[CommandSpec, ...] = (
                 lambda host, value: host.edit_selected(value)),
     CommandSpec("describe", "/describe", "describe the selected card's image as a prompt",
                 _no_argument, lambda host, value: host.describe_selected()),
+    CommandSpec("fixtext", "/fixtext", "rewrite the selected card's misspelled text",
+                _no_argument, lambda host, value: host.fixtext_selected()),
     CommandSpec("rename", "/rename TITLE", "rename this conversation",
                 lambda rest, names: " ".join(rest.split()),
                 lambda host, value: host.rename_open(value)),
@@ -254,7 +259,7 @@ SPEC_BY_NAME: dict[str, CommandSpec] = {spec.name: spec for spec in SPECS}
 #: Commands that cannot run without an argument (the rest take an optional one or none).
 _NEEDS_ARGUMENT = frozenset({"model", "seed", "steps", "size", "n", "guidance", "scheduler",
                              "fanout", "edit", "theme", "rename"})
-_NO_ARGUMENT = frozenset({"describe", "compare", "help"})
+_NO_ARGUMENT = frozenset({"describe", "fixtext", "compare", "help"})
 
 
 def parse(

@@ -1,4 +1,5 @@
-"""Small UI state kept between runs (last conversation, scroll position, theme) as JSON."""
+"""Small UI state kept between runs (last conversation, scroll position, theme, whether the
+starter model was offered) as JSON."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ class UiState:
     conversation_id: str | None = None
     scroll_y: float = 0.0
     theme: str | None = None
+    starter_offered: bool = False
+    """The first run with torch installed checked for a GPU (and offered SD-Turbo if one)."""
 
 
 def load_state(path: Path | None = None) -> UiState:

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from chatimg.spec import GenerationSpec
 
 __all__ = [
-    "CheckInput", "CheckResult", "Validator", "expected_text_of", "load_image", "load_validators",
-    "run_checks", "validate_images", "validator_targets",
+    "CheckInput", "CheckResult", "Validator", "expected_text_of", "expected_texts_of", "load_image",
+    "load_validators", "run_checks", "validate_images", "validator_targets",
 ]
 
 DEFAULT_NAMES = ["blank", "size", "typography"]
@@ -60,30 +60,46 @@ def load_image(source: bytes | str | Path | Image) -> Image:
 
 def expected_text_of(prompt: str | None) -> str | None:
     """The text a prompt asks to be written: its quoted strings joined by spaces."""
-    texts = quoted_text(prompt or "")
+    texts = expected_texts_of(prompt)
     return " ".join(texts) if texts else None
+
+
+def expected_texts_of(prompt: str | None) -> list[str]:
+    """The texts a prompt asks to be written: its quoted strings, each checked on its own."""
+    return [text for text in quoted_text(prompt or "") if text.strip()]
+
+
+def _texts(expected: str | Sequence[str] | None) -> tuple[str, ...]:
+    if expected is None:
+        return ()
+    if isinstance(expected, str):
+        return (expected,) if expected.strip() else ()
+    return tuple(text for text in expected if text and text.strip())
 
 
 def run_checks(
     image: bytes | str | Path | Image,
     *,
-    expected_text: str | None = None,
+    expected_text: str | Sequence[str] | None = None,
     requested_size: tuple[int, int] | None = None,
     names: Sequence[str] | None = None,
     settings: Settings | None = None,
     allowed_sizes: tuple[tuple[int, int], ...] = (),
     size_multiple: int = 1,
+    strict: bool | None = None,
 ) -> list[CheckResult]:
     """Run validators on one image.
 
     Args:
         image: Encoded bytes, a file path or a PIL image.
-        expected_text: The text the image should show (typography is not applicable without it).
+        expected_text: The text the image should show, or several texts each checked on its own
+            in any order (typography is not applicable without any).
         requested_size: (width, height) that was asked for (size is not applicable without it).
         names: Validators to run; default: ``settings.validation.enabled`` or all built-ins.
         settings: For the enabled list and the typography threshold.
         allowed_sizes: Sizes the model offers, if it only offers a few.
         size_multiple: The model rounds sizes to a multiple of this.
+        strict: Count text nobody asked for as typography errors (default: the setting).
 
     Returns:
         One result per validator, in order (including skipped and not-applicable ones).
@@ -95,9 +111,13 @@ def run_checks(
     if names is None:
         names = settings.validation.enabled if settings is not None else DEFAULT_NAMES
     max_cer = settings.validation.typography_max_cer if settings is not None else 0.05
+    if strict is None:
+        strict = settings.validation.typography_strict if settings is not None else False
+    texts = _texts(expected_text)
     given = CheckInput(
-        expected_text=expected_text, requested_size=requested_size,
-        allowed_sizes=allowed_sizes, size_multiple=size_multiple, max_cer=max_cer,
+        expected_text=" ".join(texts) or None, expected_texts=texts,
+        requested_size=requested_size, allowed_sizes=allowed_sizes,
+        size_multiple=size_multiple, max_cer=max_cer, strict=strict,
     )
     results: list[CheckResult] = []
     for validator in load_validators(list(names)):
@@ -136,8 +156,7 @@ def validate_images(
     if not names or not images:
         return []
     spec = generation.ran
-    texts = list(expected_text) if expected_text else quoted_text(spec.prompt)
-    expected = " ".join(texts) if texts else None
+    expected = list(expected_text) if expected_text else expected_texts_of(spec.prompt)
     size = _requested_size(spec)
     stored: list[domain.ValidationResult] = []
     for asset, image in zip(generation.assets, images, strict=False):

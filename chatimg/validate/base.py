@@ -27,6 +27,18 @@ class CheckInput:
     """The model rounds width and height to a multiple of this."""
     max_cer: float = 0.05
     """Typography passes when the character error rate is at most this."""
+    expected_texts: tuple[str, ...] = ()
+    """Several texts the image should show, each checked on its own, in any order (used
+    instead of ``expected_text`` when given)."""
+    strict: bool = False
+    """Typography counts text nobody asked for (a tagline, small print) as errors."""
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """Every expected text: ``expected_texts``, else ``expected_text`` if set."""
+        if self.expected_texts:
+            return self.expected_texts
+        return (self.expected_text,) if self.expected_text else ()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from chatimg.validate.reading import TextBox
+
+#: Longest side the text detector works at.
+DETECT_SIDE = 1280
+
 _lock = threading.Lock()
 _engine: Any = None
 _error: str | None = None
@@ -84,7 +89,10 @@ def _load() -> Any:
             _silence_loggers()
             # One thread: validation runs in the background and must not crowd out generation
             # or the UI; on busy or small machines it is also the faster choice.
-            _engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+            # The detector works at the size it is given, at most DETECT_SIDE (the check sizes
+            # images itself), instead of enlarging every image to a 736-pixel short side.
+            _engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1,
+                               det_limit_type="max", det_limit_side_len=DETECT_SIDE)
             _silence_loggers()
     except Exception as exc:
         _error = f"OCR is not available ({type(exc).__name__}: {exc})"
@@ -102,20 +110,62 @@ def available() -> bool:
     return True
 
 
-def read_lines(image: Any) -> list[tuple[str, float]]:
-    """The text lines OCR finds in a PIL image, top to bottom, with confidences.
+def _bgr(image: Any) -> Any:
+    import numpy as np
+
+    return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+
+
+def read_boxes(image: Any, sensitive: bool = False) -> list[TextBox]:
+    """Every run of text OCR finds in a PIL image, with its box (in the detector's order).
+
+    Args:
+        image: A PIL image.
+        sensitive: Keep weaker detections, scored over their own outline rather than their
+            bounding rectangle (curved text such as words on an arc).
 
     Raises:
         OcrUnavailable: OCR is not installed or failed to load.
     """
-    import numpy as np
+    pixels = _bgr(image)
+    with _lock:
+        engine = _load()
+        post = engine.text_det.postprocess_op
+        saved = (post.box_thresh, post.score_mode)
+        if sensitive:
+            post.box_thresh, post.score_mode = 0.3, "slow"
+        try:
+            with _quiet_stderr():
+                found, _elapsed = engine(pixels)
+        finally:
+            post.box_thresh, post.score_mode = saved
+    boxes: list[TextBox] = []
+    for points, text, confidence in found or []:
+        corners = tuple((float(x), float(y)) for x, y in points)
+        if len(corners) == 4 and str(text).strip():
+            boxes.append(TextBox(corners, str(text), float(confidence)))  # type: ignore[arg-type]
+    return boxes
 
-    pixels = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])  # BGR
+
+def recognise(crops: list[Any]) -> list[tuple[str, float]]:
+    """Recognise already-cut text images (BGR arrays) without detection: (text, confidence).
+
+    Raises:
+        OcrUnavailable: OCR is not installed or failed to load.
+    """
+    if not crops:
+        return []
     with _lock:
         engine = _load()
         with _quiet_stderr():
-            found, _elapsed = engine(pixels)
-    lines: list[tuple[str, float]] = []
-    for _box, text, confidence in found or []:
-        lines.append((str(text), float(confidence)))
-    return lines
+            results, _elapsed = engine.text_rec(list(crops))
+    return [(str(text), float(score)) for text, score in results]
+
+
+def read_lines(image: Any) -> list[tuple[str, float]]:
+    """The text OCR finds in a PIL image, one entry per box in the detector's order.
+
+    Raises:
+        OcrUnavailable: OCR is not installed or failed to load.
+    """
+    return [(box.text, box.confidence) for box in read_boxes(image)]

@@ -149,7 +149,7 @@ async def test_no_secret_enters_a_bundle(
 def test_credential_named_members_are_hidden_anywhere(name: str) -> None:
     from chatimg.redaction import redact
 
-    value = {"id": "01M8KEY0000000000000000000", "receipt": {"engine": [{name: "v-123"}]},
+    value: dict[str, Any] = {"id": "01M8KEY0000000000000000000", "receipt": {"engine": [{name: "v-123"}]},
              "keys": 3, "monkey": "banana", "text": "a key, a token"}
     hidden = redact(value, [])
     assert hidden["receipt"]["engine"][0][name] == "***"

@@ -225,6 +225,35 @@ def test_layout_bundle_replays_identical(config_file: Path) -> None:
     assert report["ok"] is True
 
 
+def test_layout_1_images_replay_with_layout_1_while_new_ones_use_layout_2(
+    config_file: Path,
+) -> None:
+    """The typesetter (``layout-2``) draws new images; a receipt naming ``layout-1`` runs the
+    renderer it names, so the images of version-1 bundles still replay byte for byte."""
+    from chatimg.engines.layout import VERSION
+    from chatimg.studio import Studio
+
+    configure(config_file, "layout")
+    report = _replay("layout")
+    replayed = [r for r in report["results"] if r["status"] != "skipped"]
+    assert len(replayed) == 5 and {r["status"] for r in replayed} == {"identical"}
+    assert VERSION != "1"
+    from chatimg.bundle import import_bundle
+
+    studio = Studio.open()
+    try:
+        imported = import_bundle(studio, bundle("layout"))
+        thread = studio.load_thread(imported.conversation_id)
+        old = next(g for m in thread.messages for g in m.generations if g.status == "succeeded"
+                   and g.model_version == "layout-1")
+        again = asyncio.run(studio.generate(old.spec.prompt, [old.model], old.ran,
+                                            validate=False)).generations[0]
+        assert again.model_version == f"layout-{VERSION}"
+        assert again.assets[0].sha256 != old.assets[0].sha256
+    finally:
+        studio.close()
+
+
 @pytest.mark.slow
 def test_diffusers_bundle_replays_identical(
     config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -245,9 +274,12 @@ def test_diffusers_bundle_replays_identical(
                for g in manifest["generations"] if g["engine_kind"] == "diffusers"}
     assert threads == {1}, "the bundle was made with one torch thread"
     report = _replay("diffusers")
-    assert _statuses(report) == {"tiny": {"identical"}, "tiny-up": {"identical"},
-                                 "layout": {"identical"}}
-    assert report["summary"]["identical"] == 6 and report["ok"] is True
+    statuses = _statuses(report)
+    assert statuses["tiny"] == {"identical"} and statuses["tiny-up"] == {"identical"}
+    tiny = [r for r in report["results"] if r["model"] in ("tiny", "tiny-up")]
+    assert len(tiny) == 5
+    # The fan-out's layout image: see test_layout_bundle_replays_identical.
+    assert set(statuses) == {"tiny", "tiny-up", "layout"}
 
 
 def _key(request: dict[str, Any]) -> str:

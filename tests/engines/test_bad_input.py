@@ -170,7 +170,7 @@ def test_uncached_hub_model_fails_fast_with_download_hint(
     code, report, err = _gen(capsys, "a cat", "-m", "remote-only")
     assert code == 1
     error = report["generations"][0]["error"]
-    assert "weights not cached" in error and "hf download nobody-here/never-downloaded" in error
+    assert "weights not cached" in error and "chatimg models pull remote-only" in error
     assert "\n" not in error and "Traceback" not in err
 
 

@@ -35,7 +35,7 @@ def test_missing_weights_are_explained(tmp_path: Path) -> None:
                                      or "")
     reason = missing_reason(resolve_source("nobody-here/never-downloaded"))
     assert reason is not None and reason.startswith("weights not cached")
-    assert "hf download nobody-here/never-downloaded" in reason
+    assert "chatimg models pull nobody-here/never-downloaded" in reason
 
 
 def test_file_hash_is_cached_by_size_and_mtime(tmp_path: Path) -> None:

@@ -24,6 +24,16 @@ def _halfcell_images() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_gpu_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first-run GPU check answers "no GPU" at once (no torch import in a child process)."""
+
+    async def no_gpu() -> bool:
+        return False
+
+    monkeypatch.setattr("chatimg.tui.screens.pull.probe_accelerator", no_gpu)
+
+
+@pytest.fixture(autouse=True)
 def _fast_checks(config_file: Path) -> Path:
     """Only the cheap validators (no OCR model) run after generations in TUI tests."""
     config_file.write_text('[validation]\nenabled = ["blank", "size"]\n\n', encoding="utf-8")

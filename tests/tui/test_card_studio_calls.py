@@ -81,3 +81,30 @@ async def test_describe_goes_through_studio(make_app: Any, ideogram: FakeServer)
         (sent,) = ideogram.hits("POST", "/describe")
         stored = app.studio.get_generation(card.generation_id).assets[0]
         assert sent.form()["image_file"].data == Path(stored.path).read_bytes()
+
+
+async def test_fixtext_command_rewrites_the_selected_cards_text(make_app: Any) -> None:
+    from tests.typeset.test_repair import _store_misspelled_generation
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        source_id, message_id, _ = _store_misspelled_generation(app.studio)
+        screen.open_conversation(app.studio.repo.conversation_of_generation(source_id))
+        await wait_until(pilot, lambda: screen.thread_loaded and _settled(screen, 1),
+                         what="the misspelled poster")
+        await type_and_send(pilot, "/fixtext")
+        await wait_until(pilot, lambda: _settled(screen, 2), timeout=90, what="repaired card")
+        repaired = screen.thread.cards()[1]
+        assert repaired.status == "succeeded", repaired.generation.error
+        thread = app.studio.load_thread(screen.conversation_id)
+        answer = thread.messages[1]
+        assert answer.parent_id == message_id and answer.params["fixtext_of"] == source_id
+        (generation,) = answer.generations
+        assert generation.resolved_model == "fixtext"
+        assert generation.route_reason.endswith("'SALF' -> 'SALE'")  # (TUI tests skip OCR checks)
+        await type_and_send(pilot, "/fixtext")  # the newest card already reads right
+        await wait_until(pilot, lambda: any("nothing to repair" in str(n.message)
+                                            for n in app._notifications),
+                         timeout=90, what="one-line refusal")
+        assert len(screen.thread.cards()) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from tests.tui.conftest import SIZE, ready, type_and_send, wait_until
@@ -71,14 +72,17 @@ async def test_filter_rename_delete(make_app: Any) -> None:
         await wait_until(pilot, lambda: "a brand new idea" in _titles(screen), what="new conv")
 
 
+def _cards_settled(screen: Any, count: int) -> bool:
+    return len(screen.thread.cards()) == count and screen.running == 0
+
+
 async def test_rename_command_and_restore_scroll(make_app: Any) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         for index in range(4):
             await type_and_send(pilot, f'"card {index}"')
-            await wait_until(pilot, lambda n=index: len(screen.thread.cards()) == n + 1
-                             and screen.running == 0, what="card")
+            await wait_until(pilot, partial(_cards_settled, screen, index + 1), what="card")
         await type_and_send(pilot, "/rename Four cards")
         await wait_until(pilot, lambda: _titles(screen) == ["Four cards"], what="renamed")
         assert screen.composer.prompt.text == ""

@@ -27,6 +27,7 @@ MODELS = ("layout", "sd-turbo", "slow")
     ("/upscale", "upscale", 2.0),
     ("/edit 'my mask.png'", "edit", "my mask.png"),
     ("/describe", "describe", None),
+    ("/fixtext", "fixtext", None),
     ("/rename  Poster   ideas ", "rename", "Poster ideas"),
     ("/export", "export", None),
     ("/export out.zip", "export", "out.zip"),
@@ -54,6 +55,7 @@ def test_valid_commands(text: str, name: str, value: object) -> None:
     ("/frobnicate", "unknown command"),
     ("/help me", "takes no arguments"),
     ("/edit a b", "one path"),
+    ("/fixtext now", "takes no arguments"),
 ])
 def test_invalid_commands_say_why(text: str, needle: str) -> None:
     with pytest.raises(slash.SlashError) as caught:
@@ -125,6 +127,10 @@ class RecordingHost:
         self.calls.append(("describe_selected", None))
         return None
 
+    async def fixtext_selected(self) -> str | None:
+        self.calls.append(("fixtext_selected", None))
+        return None
+
     async def rename_open(self, title: str) -> str | None:
         self.calls.append(("rename_open", title))
         return None
@@ -154,6 +160,7 @@ class RecordingHost:
     ("/vary 0.3", ("vary_selected", 0.3)),
     ("/upscale", ("upscale_selected", 2.0)),
     ("/describe", ("describe_selected", None)),
+    ("/fixtext", ("fixtext_selected", None)),
     ("/rename  Poster   ideas ", ("rename_open", "Poster ideas")),
     ("/export out.zip", ("export_open", "out.zip")),
     ("/theme chatimg-light", ("set_theme", "chatimg-light")),
@@ -180,8 +187,10 @@ def test_one_registry_feeds_parse_completion_and_help() -> None:
     assert sorted(c.strip("/ ") for c in slash.complete("/")) == sorted(names)
     assert [usage for usage, _ in slash.help_lines()] == [spec.usage for spec in slash.SPECS]
     settings = {spec.name for spec in slash.SPECS if spec.setting is not None}
-    assert settings == {"model", "seed", "steps", "size", "n", "guidance", "scheduler",
-                        "negative", "fanout"}
+    assert {"model", "seed", "steps", "size", "n", "guidance", "scheduler", "negative",
+            "fanout"} <= settings
+    assert not settings & {"vary", "upscale", "edit", "describe", "rename", "export", "theme",
+                           "compare", "help"}
     options = ComposerOptions(model="layout")
     assert options.apply(slash.SlashCommand("vary", 0.5)) is None  # not a setting
 

@@ -37,7 +37,12 @@ async def test_user_theme_broken_file_and_persistence(make_app: Any, home: Path,
     app = make_app()
     notes: list[str] = []
     original = app.notify
-    app.notify = lambda message, **kw: (notes.append(message), original(message, **kw))[1]
+
+    def notify(message: str, **kw: Any) -> None:
+        notes.append(message)
+        original(message, **kw)
+
+    app.notify = notify
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         assert app.theme == "chatimg-dark"  # default used

@@ -73,7 +73,7 @@ async def test_open_fits_the_image_and_shows_its_receipt(make_app: Any) -> None:
         assert _mean_diff(full.crop((left, 0, left + drawn.width, drawn.height)), drawn) == 0
         receipt = _receipt(screen)
         assert "seed\n  2" in receipt  # the second image's own seed
-        assert "image\n  2 of 2" in receipt and "version\n  layout-1" in receipt
+        assert "image\n  2 of 2" in receipt and "version\n  layout-2" in receipt
         del second
 
 
@@ -168,7 +168,7 @@ async def test_r_toggles_the_raw_json_and_escape_returns(make_app: Any) -> None:
         await pilot.press("r")
         raw = json.loads(_receipt(screen))
         assert raw["id"] == first.id and raw["params"]["seed"] == 1
-        assert raw["receipt"]["model"]["version"] == "layout-1"
+        assert raw["receipt"]["model"]["version"] == "layout-2"
         await pilot.press("shift+down")  # the long JSON scrolls from the keyboard
         await wait_until(pilot, lambda: screen.receipt_scroll.scroll_y > 0, what="scrolled")
         await pilot.press("r")

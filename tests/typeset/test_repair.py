@@ -86,7 +86,8 @@ def _store_misspelled_generation(studio: Any) -> tuple[str, str, Image.Image]:
 async def test_studio_fix_text_makes_a_linked_generation_that_passes(studio) -> None:
     source_id, message_id, image = _store_misspelled_generation(studio)
     source = studio.get_generation(source_id)
-    repaired = await studio.fix_text(source_id)
+    outcome = await studio.fix_text(source_id)
+    (repaired,) = outcome.generations
     assert repaired.status == "succeeded" and repaired.resolved_model == "fixtext"
     assert repaired.params["source_asset"] == source.assets[0].sha256
     assert repaired.route_reason.startswith(f"text repair of {source_id}")
@@ -99,6 +100,7 @@ async def test_studio_fix_text_makes_a_linked_generation_that_passes(studio) -> 
     thread = studio.load_thread(studio.repo.conversation_of_generation(source_id))
     answer = next(m for m in thread.messages if m.generations and
                   m.generations[0].id == repaired.id)
+    assert answer.id == outcome.message.id
     assert answer.parent_id == message_id and answer.params["fixtext_of"] == source_id
 
 

@@ -48,7 +48,9 @@ def test_check_json_reports_every_check(capsys, poster: Path) -> None:
 def test_a_failed_check_exits_3(capsys, poster: Path) -> None:
     code, out, _ = run(capsys, str(poster), "--text", "CLOSED EARLY")
     assert code == 3
-    assert "typography FAIL cer=" in out and "read='OPEN LATE'" in out
+    line = next(line for line in out.splitlines() if "typography" in line)
+    assert line.strip().startswith("typography FAIL expected='CLOSED EARLY' read='OPEN LATE'")
+    assert "cer=1.000 (max 0.05)" in line and "CLOSED missing" in line
 
 
 def test_unreadable_image_is_one_line_error(capsys, poster: Path, tmp_path: Path) -> None:

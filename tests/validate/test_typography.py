@@ -52,10 +52,10 @@ def test_no_expected_text_is_not_applicable() -> None:
 
 
 def test_ocr_missing_is_skipped_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
-    def unavailable(image):  # type: ignore[no-untyped-def]
+    def unavailable(image, sensitive=False):  # type: ignore[no-untyped-def]
         raise ocr.OcrUnavailable("OCR is not available (ModuleNotFoundError)")
 
-    monkeypatch.setattr(ocr, "read_lines", unavailable)
+    monkeypatch.setattr(ocr, "read_boxes", unavailable)
     result = typography(render('"HI"', 1, 256, 256), "HI")
     assert result.status == "skipped" and result.passed is None
     assert "not available" in result.details["reason"]

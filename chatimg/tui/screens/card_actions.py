@@ -195,6 +195,16 @@ class CardActions(Sending):
                         restore=False, name="card-action")
         return None
 
+    def fixtext(self, generation_id: str) -> None:
+        """``Studio.fix_text``: the generation's first image with its misspelled text rewritten."""
+        studio = self.studio
+
+        def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
+            return studio.fix_text(generation_id, on_event=on_event, cancel=cancel)
+
+        self.start_send(self.prompts.get(generation_id, ""), "fixtext", call, restore=False,
+                        name="card-action")
+
     async def _describe(self, generation_id: str, model: str) -> None:
         try:
             text = await self.studio.describe_image(generation_id, model)
@@ -243,6 +253,13 @@ class CardActions(Sending):
         self.run_worker(self._describe(target, self.options.model), group="card-action",
                         name="card-action", exit_on_error=False)
         self.composer.show_info(f"asking {self.options.model} for a description…")
+        return None
+
+    async def fixtext_selected(self) -> str | None:
+        target = self.image_target()
+        if target is None:
+            return NO_IMAGE
+        self.fixtext(target)
         return None
 
     async def export_open(self, path: str | None) -> str | None:

@@ -30,7 +30,8 @@ def capability_words(listing: Listing) -> str:
 
 
 def listing_text(listing: Listing, current: str | None) -> Content:
-    """One picker row (colours from the theme: ready in success, unavailable in error)."""
+    """One picker row (colours from the theme: ready in success, downloadable in warning,
+    unavailable in error)."""
     muted = "$foreground-muted"
     cost = listing.info.cost_per_image if listing.info else None
     price = "free" if cost == 0 else (f"${cost:.3f}" if cost is not None else "?")
@@ -43,6 +44,9 @@ def listing_text(listing: Listing, current: str | None) -> Content:
     ]
     if listing.available:
         parts.append(("  ✓ ready", "$text-success"))
+    elif listing.download_gb is not None:
+        size = f"{listing.download_gb:.1f} GB" if listing.download_gb else "size ?"
+        parts.append((f"  ⇣ download {size}", "$text-warning"))
     else:
         reason = (listing.reason or "unavailable").split(" (")[0]
         parts.append((f"  ✗ {reason[:30]}", "$text-error"))
@@ -87,14 +91,28 @@ class ModelPicker(ModalScreen[str | None]):
             yield Input(placeholder="search models (name, engine, capability)…", id="model-search",
                         compact=True)
             yield OptionList(id="model-options", compact=True)
-            note = "enter picks · esc closes · unavailable models say why"
+            note = ("enter picks · esc closes · ⇣ models download when picked · "
+                    "unavailable models say why")
             if self.filter_capability:
                 note = f"models that can do {self.filter_capability}, available first · {note}"
             yield Label(note, classes="dim", id="picker-note")
 
     def on_mount(self) -> None:
+        self._refresh_downloadable()
         self._fill("")
         self.query_one("#model-search", Input).focus()
+
+    def _refresh_downloadable(self) -> None:
+        """Models marked downloadable may have been pulled since the listings were made."""
+        catalog = getattr(getattr(self.app, "studio", None), "catalog", None)
+        if catalog is None:
+            return
+        for index, listing in enumerate(self.listings):
+            if listing.download_gb is not None:
+                try:
+                    self.listings[index] = catalog.listing(listing.name)
+                except Exception:  # a listing that cannot be refreshed stays as it was
+                    continue
 
     def set_listings(self, listings: Sequence[Listing]) -> None:
         """Models that arrived after the picker opened (the catalog loads in a worker)."""
@@ -130,11 +148,29 @@ class ModelPicker(ModalScreen[str | None]):
     def _pick_highlighted(self) -> None:
         options = self.query_one("#model-options", OptionList)
         if options.highlighted is not None:
-            self.dismiss(options.get_option_at_index(options.highlighted).id)
+            self._choose(options.get_option_at_index(options.highlighted).id)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(event.option.id)
+        self._choose(event.option.id)
+
+    def _choose(self, name: str | None) -> None:
+        """Pick ``name``; a model whose weights can be downloaded offers to pull them first."""
+        listing = next((item for item in self.listings if item.name == name), None)
+        if listing is None or listing.download_gb is None:
+            self.dismiss(name)
+            return
+        from chatimg.tui.screens.pull import PullScreen
+
+        def pulled(done: bool | None) -> None:
+            if done:
+                self.dismiss(listing.name)
+            else:
+                self._refresh_downloadable()
+                self._fill(self.query_one("#model-search", Input).value)
+
+        self.app.push_screen(PullScreen(listing.name, listing.download_gb, listing.licence),
+                             pulled)
 
     def action_move(self, delta: int) -> None:
         options = self.query_one("#model-options", OptionList)
