@@ -158,3 +158,26 @@ def test_import_replaces_a_same_size_damaged_image_with_the_bundles_copy(
     assert imported.code == 0, imported.err
     assert _intact(victim)
     assert cli("doctor").code == 0
+
+
+def test_finished_runs_leave_no_checks_for_doctor_with_or_without_validation(
+    cli: Any, made: dict[str, Any]
+) -> None:
+    import asyncio
+
+    import sqlalchemy as sa
+
+    from chatimg.studio import Studio
+
+    studio = Studio.open()
+    try:  # validators are on in the config; this run is asked not to check
+        asyncio.run(studio.generate('a sign that says "SKIP"', ["layout"], validate=False))
+        with studio.db.write() as session:  # every writing process is gone now
+            session.execute(sa.text("UPDATE generation SET owner_pid = :p")
+                            .bindparams(p=dead_pid()))
+    finally:
+        studio.close()
+
+    report = json.loads(cli("doctor", "--json").out)
+
+    assert report["problems"] == []
