@@ -6,7 +6,9 @@ and several rounds each, after one warm-up of both so the page cache is warm for
 
 - ``export_conversation``: load the thread, build the manifest and the HTML gallery, hash every
   image while copying it (stored), report progress after each image;
-- the baseline: ``zipfile.ZipFile(..., ZIP_STORED).write(file, arcname)`` for the same files.
+- the baseline: ``zipfile.ZipFile(..., ZIP_STORED).write(file, arcname)`` for the same files;
+- ``export_conversation(..., verify=False)``: sizes checked but no sha256, to show what the
+  default verification (every image re-hashed as it is copied) costs.
 
 Prints every time, the ratio of the best times, the median of the per-round ratios (each round
 times both back to back, so the median is the estimate least moved by other load on a shared
@@ -110,17 +112,23 @@ def main() -> None:
             export_conversation(studio, cid, out / "bundle.zip", progress)
             return time.perf_counter() - start
 
+        def run_unverified() -> float:
+            start = time.perf_counter()
+            export_conversation(studio, cid, out / "unverified.zip", verify=False)
+            return time.perf_counter() - start
+
         def run_zip() -> float:
             start = time.perf_counter()
             zip_baseline(files, out / "baseline.zip")
             return time.perf_counter() - start
 
         run_zip()  # warm the page cache for both
-        export_times, zip_times = [], []
+        export_times, zip_times, unverified_times = [], [], []
         for _ in range(args.rounds):
             calls.clear()
             export_times.append(run_export())
             zip_times.append(run_zip())
+            unverified_times.append(run_unverified())
         studio.close()
         bundle_size = (out / "bundle.zip").stat().st_size
         baseline_size = (out / "baseline.zip").stat().st_size
@@ -136,6 +144,10 @@ def main() -> None:
     print(f"best export {best_export:.3f} s / best zipfile {best_zip:.3f} s = ratio {ratio:.2f}")
     print(f"median of the per-round ratios (export / zipfile in the same round): {median_ratio:.2f}"
           f" (target <= 1.5: {'OK' if median_ratio <= 1.5 else 'OVER'})")
+    print("export, verify=False: " + ", ".join(f"{t:.3f}" for t in unverified_times) + " s")
+    verify_cost = statistics.median(
+        e / u for e, u in zip(export_times, unverified_times, strict=True))
+    print(f"cost of verifying every image: median verified / unverified = {verify_cost:.2f}")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("chatimg.commands.check", "check", "Run the validators on image files."),
     "bench": ("chatimg.commands.bench", "bench", "Benchmark models on a prompt set."),
     "compare": ("chatimg.commands.compare", "compare", "Compare 2-4 generations; contact sheet."),
+    "doctor": ("chatimg.commands.doctor", "doctor", "Check the store; --repair, --gc."),
     "fixtext": ("chatimg.commands.fixtext", "fixtext",
                 "Repair a generated image's misspelled text (new generation)."),
 }
@@ -83,7 +84,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         result: Any = cli.main(args=argv, prog_name="chatimg", standalone_mode=False)
     except ChatImgError as exc:
-        click.echo(f"chatimg: error: {exc.one_line()}", err=True)
+        from chatimg.safetext import shown
+
+        click.echo(f"chatimg: error: {shown(exc.one_line())}", err=True)
         sys.exit(1)
     except click.exceptions.Abort:
         click.echo("chatimg: aborted", err=True)

@@ -37,6 +37,8 @@ class AssetRef:
     index: int = 0
     seed: int | None = None
     revised_prompt: str | None = None
+    state: str | None = None
+    """``missing`` or ``damaged`` when the file was found so (None: present, or not checked)."""
 
 
 @dataclass(frozen=True)

@@ -193,7 +193,8 @@ class GenerationRun:
             if position and reason:
                 reason = f"{reason}: {plan.chain[position - 1]} {why_previous}"
             generation, outcome, images = await self.run_one(
-                message_id, requested, model, ask, route_reason=reason, fallback_of=previous)
+                message_id, requested, model, ask, route_reason=reason, fallback_of=previous,
+                validate=validate)
             if outcome is Outcome.SUCCEEDED and validate:
                 generation = await self.validate(generation, ask, images)
                 passed = all(check.passed for check in generation.validations)
@@ -220,9 +221,13 @@ class GenerationRun:
 
     async def run_one(
         self, message_id: str, requested: str, model: str, ask: Ask, *,
-        route_reason: str | None = None, fallback_of: str | None = None,
+        route_reason: str | None = None, fallback_of: str | None = None, validate: bool = True,
     ) -> tuple[domain.Generation, Outcome, list[Image]]:
-        """Run one model once: the stored generation, how it ended, and its decoded images."""
+        """Run one model once: the stored generation, how it ended, and its decoded images.
+
+        A success is stored with its checks ``pending`` when they will run (``validate`` and
+        validators enabled), so ``chatimg doctor`` can finish checks a crash interrupted.
+        """
         try:
             engine = self.engine(model)
             info = engine.info
@@ -272,7 +277,7 @@ class GenerationRun:
         latency_ms = (time.perf_counter() - clock) * 1000
         try:
             generation, images = await asyncio.to_thread(
-                self.store, gid, model, info, request, result, latency_ms)
+                self.store, gid, model, info, request, result, latency_ms, validate)
         except ChatImgError as exc:
             return self.end(gid, model, exc, "failed"), Outcome.FAILED, []
         self.emit(GenerationEvent("finished", gid, model, generation=generation))
@@ -305,9 +310,12 @@ class GenerationRun:
         return generation
 
     def store(self, generation_id: str, model: str, info: ModelInfo, request: EngineRequest,
-              result: GenerationResult, latency_ms: float
+              result: GenerationResult, latency_ms: float, validate: bool = True
               ) -> tuple[domain.Generation, list[Image]]:
-        """Files first (each image prepared once), then the rows and receipt in one transaction."""
+        """Files first (each image prepared once), then the rows and receipt in one transaction.
+
+        ``validate`` False (a run asked not to check) stores no pending checks.
+        """
         spec = request.spec
         files: list[tuple[StoredFile, int | None, str | None]] = []
         decoded: list[Image] = []
@@ -353,10 +361,12 @@ class GenerationRun:
             status = "failed"
             error = (f"safety filter: the provider withheld all {filtered} image(s)"
                      if filtered else "the engine returned no images")
+        checks = ("pending" if status == "succeeded" and validate
+                  and self.settings.validation.enabled else None)
         generation = self.repo.finish_generation(
             generation_id, files, status=status, error=error, finished_at=utcnow(),
-            latency_ms=round(latency_ms, 3), cost_usd=cost, cost_estimated=estimated,
-            receipt=receipt.stored(), model_version=version,
+            checks_state=checks, latency_ms=round(latency_ms, 3), cost_usd=cost,
+            cost_estimated=estimated, receipt=receipt.stored(), model_version=version,
         )
         return generation, decoded
 
@@ -369,9 +379,10 @@ class GenerationRun:
 
         results = await asyncio.to_thread(
             validate_images, generation, images, ask.expected_text, self.settings)
+        # marks the checks done even when none applied, so doctor never re-runs them
+        self.repo.add_validations(results, completes=generation.id)
         if not results:
             return generation
-        self.repo.add_validations(results)
         checked = replace(generation, validations=tuple(results))
         self.emit(GenerationEvent("validated", generation.id, generation.model,
                                   generation=checked))

@@ -64,12 +64,15 @@ class Studio(ImageActions):
         self._router: Router | None = None
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, migrate: bool = True) -> Studio:
+    def open(
+        cls, settings: Settings | None = None, *, migrate: bool = True, tidy: bool = True
+    ) -> Studio:
         """Build a Studio from settings (default: the config file and environment).
 
         Upgrades the database to the newest schema, marks generations a previous process left
-        running as ``interrupted`` and removes half-written asset files. From then on, log
-        records hide the settings' keys (``chatimg.redaction.install_log_redaction``).
+        running as ``interrupted`` and removes half-written asset files (unless ``tidy`` is
+        False: ``chatimg doctor`` reports those instead). From then on, log records hide the
+        settings' keys (``chatimg.redaction.install_log_redaction``).
         """
         settings = settings or load_settings()
         install_log_redaction(settings.secret_values)
@@ -77,10 +80,21 @@ class Studio(ImageActions):
         if migrate:
             database.ensure_current()
         studio = cls(settings, database, AssetStore(paths.assets_dir()))
-        if migrate:
-            studio.repo.mark_interrupted()
-            studio.assets.sweep_partials()
+        if migrate and tidy and database.writable:
+            studio.tidy_after_crashes()
         return studio
+
+    def tidy_after_crashes(self) -> None:
+        """Mark generations whose process died as ``interrupted`` and remove old temp files of
+        dead writers. Live processes' work is left alone; a failure here (a full disk) never
+        stops a start."""
+        from chatimg.errors import StoreError
+
+        try:
+            self.repo.mark_interrupted()
+        except StoreError:
+            pass
+        self.assets.sweep_partials()
 
     def close(self) -> None:
         self.db.dispose()
@@ -174,7 +188,11 @@ class Studio(ImageActions):
         )
 
     def load_thread(self, conversation_id: str) -> domain.Thread:
-        return self.repo.load_thread(conversation_id)
+        """A conversation's messages and generations; images marked ``missing`` or ``damaged``
+        (wrong size) when their file is so."""
+        from chatimg.doctor import with_file_states
+
+        return with_file_states(self.repo.load_thread(conversation_id))
 
     def search(self, text: str, limit: int = 50) -> list[domain.SearchHit]:
         return self.repo.search(text, limit)

@@ -236,13 +236,13 @@ class ImageActions:
             generation.id, [(stored, asset.seed, None)], status="succeeded", started_at=started,
             finished_at=utcnow(), latency_ms=round(latency_ms, 3), cost_usd=0.0,
             cost_estimated=False, receipt=receipt.stored(), model_version=version,
+            checks_state="pending" if self.settings.validation.enabled else None,
         )
         emit = on_event or (lambda event: None)
         emit(GenerationEvent("finished", generation.id, "fixtext", generation=finished))
         results = await asyncio.to_thread(validate_images, finished, [repaired.image],
                                           (expected,), self.settings)
-        if results:
-            self.repo.add_validations(results)
+        self.repo.add_validations(results, completes=generation.id)
         result = self.repo.get_generation(generation.id)
         emit(GenerationEvent("validated", generation.id, "fixtext", generation=result))
         return GenerateOutcome(reply, (result,))

@@ -5,8 +5,9 @@ manifest and gallery are deflated. The rows are read once, in one transaction
 (``Repository.bundles``), and the zip is written to a temporary file next to the target and
 renamed into place when complete, so a failed export leaves nothing behind.
 
-Each image's size is checked against its row as it is copied; ``verify=True`` also re-hashes
-every image (import always does, so a damaged store can never produce a bundle that imports).
+Every image is checked against its row as it is copied: size, and (unless ``verify=False``)
+its sha256, so a damaged store never produces a bundle that import would refuse. The zip is
+fsynced before the rename and gets the permissions a new file of the user's would get.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from chatimg.bundle.gallery import render_index
 from chatimg.bundle.manifest import INDEX_NAME, MANIFEST_NAME, asset_entry_name, build_manifest
 from chatimg.bundle.zipwriter import ZipWriter
 from chatimg.errors import StoreError
+from chatimg.store.assets import write_error
+from chatimg.store.owner import current_owner
 from chatimg.store.tables import utcnow
 
 if TYPE_CHECKING:
@@ -50,7 +53,7 @@ def export_conversation(
     progress: ExportProgress | None = None,
     *,
     exported_at: datetime | None = None,
-    verify: bool = False,
+    verify: bool = True,
 ) -> Path:
     """Write a conversation's bundle to ``path``.
 
@@ -60,8 +63,8 @@ def export_conversation(
         path: The zip file to write (replaced atomically if it exists).
         progress: Called as ``progress(done, total)`` once at 0 and after each image.
         exported_at: Export time to record (default: now).
-        verify: Re-hash every image and refuse to export a damaged one (sizes are always
-            checked).
+        verify: Re-hash every image and refuse to export a damaged one (default; sizes are
+            always checked). ``benchmarks/bench_export.py`` shows what it costs.
 
     Returns:
         The path written.
@@ -82,8 +85,10 @@ def export_conversation(
     report(0, len(assets))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(prefix=".chatimg-export-", suffix=".part",
-                                         dir=target.parent)
+        fd, temp_name = tempfile.mkstemp(
+            prefix=f".chatimg-export-{current_owner().file_tag()}-", suffix=".part",
+            dir=target.parent,
+        )
     except OSError as exc:
         raise StoreError(f"cannot write {target}: {exc.strerror}") from None
     try:
@@ -97,14 +102,28 @@ def export_conversation(
                             _read_asset(root, asset, verify))
                 report(done, len(assets))
             archive.close()
+            handle.flush()
+            os.fsync(handle.fileno())
+            os.chmod(handle.fileno(), 0o666 & ~_umask())
         os.replace(temp_name, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         if isinstance(exc, OSError):
-            raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from None
+            raise write_error(exc, target) from None
         raise
     return target
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows (Linux)."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _render(dump: dict[str, Any], secrets: list[str], when: datetime) -> tuple[bytes, bytes]:
@@ -128,11 +147,11 @@ def _read_asset(root: str, asset: dict[str, Any], verify: bool) -> bytes:
             os.close(fd)
         data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     except OSError:
-        raise StoreError(f"asset file {path} is missing",
-                         "the bundle would be incomplete; nothing was written") from None
+        raise StoreError(f"image {asset['sha256'][:12]} is missing: {path}",
+                         "run `chatimg doctor --repair`; nothing was written") from None
     if len(data) != asset["bytes"] or (
         verify and hashlib.sha256(data).hexdigest() != asset["sha256"]
     ):
-        raise StoreError(f"asset file {path} does not match its sha256",
-                         "the asset store is damaged; nothing was written")
+        raise StoreError(f"image {asset['sha256'][:12]} is damaged: {path}",
+                         "run `chatimg doctor --repair`; nothing was written")
     return data

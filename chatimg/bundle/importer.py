@@ -152,13 +152,17 @@ def _with_new_ids(manifest: dict[str, Any]) -> dict[str, Any]:
 def _place_assets(store: AssetStore, checked: CheckedBundle,
                   manifest: dict[str, Any]) -> list[Path]:
     """Stage every image, then move it into the store; return what this created (new files and
-    folders, in order), so a failure afterwards can remove exactly that."""
+    folders, in order), so a failure afterwards can remove exactly that.
+
+    A file already in the store is trusted only when its bytes hash to the asset's sha256; a
+    damaged one (even of the same size) is replaced by the bundle's verified copy, and is not
+    listed, so a failed import never removes an image the store had before.
+    """
     pending = []
     for asset in manifest["assets"]:
         relative = store.relative_path(asset["sha256"], asset["mime"])
-        target = store.path_of(relative)
-        if not (target.is_file() and target.stat().st_size == asset["bytes"]):
-            pending.append((asset, target))
+        if not store.holds(relative, asset["sha256"], asset["bytes"]):
+            pending.append((asset, store.path_of(relative)))
     if not pending:
         return []
     parent = store.root.parent
@@ -174,8 +178,10 @@ def _place_assets(store: AssetStore, checked: CheckedBundle,
                       for a, target in pending]
         for source, target in staged:
             _make_dirs(target.parent, placed)
+            existed = target.exists()
             os.replace(source, target)
-            placed.append(target)
+            if not existed:
+                placed.append(target)
         for directory in {target.parent for _, target in staged}:
             _fsync_dir(directory)
     except BaseException as exc:

@@ -133,6 +133,7 @@ async def replay_conversation(
         source: What to call the replayed thing in the report (default: the id).
     """
     thread = studio.load_thread(conversation_id)
+    _refuse_damaged(thread)
     results: list[ImageOutcome] = []
     generations = [(n, g) for n, m in enumerate(thread.messages, 1) for g in m.generations]
     for position, (number, g) in enumerate(generations, 1):
@@ -146,6 +147,25 @@ async def replay_conversation(
         results.extend(await _replay_one(studio, number, g, model, threshold))
     return ReplayReport(conversation_id, source or conversation_id, MEASURE, threshold,
                         tuple(results))
+
+
+def _refuse_damaged(thread: domain.Thread) -> None:
+    """Hash every stored image first: a replay that matches a damaged store is no proof.
+
+    Raises:
+        StoreError: an image file is missing or does not match its sha256 (named).
+    """
+    from chatimg.doctor import file_state
+    from chatimg.errors import StoreError
+
+    for message in thread.messages:
+        for generation in message.generations:
+            for asset in generation.assets:
+                state = file_state(Path(asset.path), asset.sha256, asset.bytes)
+                if state is not None:
+                    raise StoreError(
+                        f"image {asset.sha256[:12]} of generation {generation.id} is {state}: "
+                        f"{asset.path}", "run `chatimg doctor --repair` first")
 
 
 async def _replay_one(studio: Studio, number: int, g: domain.Generation, model: str | None,

@@ -15,7 +15,8 @@ from chatimg.commands.common import json_option, open_studio, print_json
 @click.argument("conversation_id")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Bundle file to write (default: chatimg-<id>.zip here).")
-@click.option("--verify", is_flag=True, help="Re-hash every image before it goes in.")
+@click.option("--verify/--no-verify", default=True, show_default=True,
+              help="Re-hash every image as it goes in (sizes are always checked).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line on stderr.")
 def export(conversation_id: str, output: Path | None, verify: bool, quiet: bool) -> None:
     """Export a conversation as a bundle: manifest, images and an HTML gallery in one zip."""

@@ -30,8 +30,9 @@ def open_studio() -> Iterator[Studio]:
 def print_json(value: Any) -> None:
     """Print records as indented JSON on stdout."""
     from chatimg.domain import to_jsonable
+    from chatimg.safetext import json_escaped
 
-    click.echo(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
+    click.echo(json_escaped(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False)))
 
 
 def when(value: datetime | None) -> str:

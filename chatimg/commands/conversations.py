@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from chatimg.commands.common import json_option, open_studio, print_json, when
+from chatimg.safetext import shown
 
 
 @click.command()
@@ -22,7 +23,7 @@ def ls(limit: int | None, query: str | None, as_json: bool) -> None:
         click.echo("no conversations yet: try `chatimg gen \"a poster that says \\\"HELLO\\\"\"`")
         return
     for c in conversations:
-        title = c.title or "(untitled)"
+        title = shown(c.title) or "(untitled)"
         click.echo(f"{c.id}  {when(c.updated_at)}  {c.message_count:>4} msg  {title}")
 
 
@@ -34,12 +35,15 @@ def ls(limit: int | None, query: str | None, as_json: bool) -> None:
 def show(conversation_id: str, receipts: bool, as_json: bool) -> None:
     """Show a conversation: messages, generations, images, checks and compare winners.
 
-    CONVERSATION_ID may be any unique prefix of the id.
+    CONVERSATION_ID may be any unique prefix of the id. Each image file is hashed: one that is
+    missing or damaged is marked (``chatimg doctor`` repairs it).
     """
+    from chatimg.doctor import with_file_states
     from chatimg.receipt_view import checks_by_image, receipt_rows, rows_as_text
 
     with open_studio() as studio:
-        thread = studio.load_thread(studio.resolve_id("conversation", conversation_id))
+        thread = with_file_states(
+            studio.load_thread(studio.resolve_id("conversation", conversation_id)), deep=True)
     if as_json:
         print_json(thread)
         return
@@ -47,10 +51,11 @@ def show(conversation_id: str, receipts: bool, as_json: bool) -> None:
     for pick in thread.picks:
         wins[pick.winner_id] = wins.get(pick.winner_id, 0) + 1
     conv = thread.conversation
-    click.echo(f"{conv.title or '(untitled)'}  [{conv.id}]  {len(thread.messages)} messages")
+    click.echo(f"{shown(conv.title) or '(untitled)'}  [{conv.id}]  {len(thread.messages)} messages")
     for message in thread.messages:
         branch = f" (branch of {message.parent_id})" if message.parent_id else ""
-        click.echo(f"\n{when(message.created_at)}  {message.role}{branch}: {message.text}")
+        text = shown(message.text, keep_newlines=True)
+        click.echo(f"\n{when(message.created_at)}  {message.role}{branch}: {text}")
         for g in message.generations:
             model = g.resolved_model or g.requested_model
             cost = f"${g.cost_usd:.3f}" if g.cost_usd is not None else "-"
@@ -59,12 +64,13 @@ def show(conversation_id: str, receipts: bool, as_json: bool) -> None:
             winner = f"  ♛ compare winner{f' ×{won}' if won > 1 else ''}" if won else ""
             click.echo(f"  [{g.status}] {model}  {latency}  {cost}  {g.id}{winner}")
             if g.route_reason:
-                click.echo(f"     route: {g.route_reason}")
+                click.echo(f"     route: {shown(g.route_reason)}")
             if g.error:
-                click.echo(f"     error: {g.error}")
+                click.echo(f"     error: {shown(g.error)}")
             for number, asset in enumerate(g.assets, start=1):
+                mark = f" [{asset.state.upper()}: run chatimg doctor]" if asset.state else ""
                 click.echo(f"     image {number}: {asset.width}x{asset.height} seed={asset.seed}"
-                           f" {asset.path}")
+                           f" {shown(asset.path)}{mark}")
             for label, results in checks_by_image(g):
                 which = f"{label} " if len(g.assets) > 1 else ""
                 for check in results:
@@ -72,7 +78,7 @@ def show(conversation_id: str, receipts: bool, as_json: bool) -> None:
                     click.echo(f"     {which}check {check.name}: {mark} {check.score}")
             if receipts:
                 for line in rows_as_text(receipt_rows(g, wins=won), indent="       "):
-                    click.echo(line)
+                    click.echo(shown(line))
 
 
 @click.command()
@@ -87,10 +93,11 @@ def search(text: str, limit: int, as_json: bool) -> None:
         print_json(hits)
         return
     if not hits:
-        click.echo(f"nothing matches {text!r}")
+        click.echo(f"nothing matches '{shown(text)}'")
         return
     for hit in hits:
-        click.echo(f"{hit.conversation_id}  {hit.conversation_title[:30]:<30}  {hit.snippet}")
+        title = shown(hit.conversation_title)[:30]
+        click.echo(f"{hit.conversation_id}  {title:<30}  {shown(hit.snippet)}")
 
 
 @click.command()
@@ -107,13 +114,29 @@ def rename(conversation_id: str, title: str) -> None:
 @click.command()
 @click.argument("conversation_id")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def rm(conversation_id: str, yes: bool) -> None:
-    """Delete a conversation (its image files stay in the asset store)."""
+@click.option("--keep-files/--reclaim-files", default=None,
+              help="Keep (or delete) the images only this conversation used "
+                   "(default: ask; with --yes, delete).")
+def rm(conversation_id: str, yes: bool, keep_files: bool | None) -> None:
+    """Delete a conversation, and (when you agree) the images nothing else uses."""
+    from chatimg.restore import conversation_assets, reclaim_assets
+
     with open_studio() as studio:
         conversation_id = studio.resolve_id("conversation", conversation_id)
         conversation = studio.get_conversation(conversation_id)
-        if not yes and not click.confirm(f"Delete {conversation.title or conversation_id!r}?"):
+        name = shown(conversation.title) or conversation_id
+        if not yes and not click.confirm(f"Delete '{name}'?"):
             click.echo("kept")
             return
+        hashes = conversation_assets(studio, conversation_id)
         studio.delete_conversation(conversation_id)
-    click.echo(f"deleted {conversation_id}")
+        click.echo(f"deleted {conversation_id}")
+        if not hashes or keep_files:
+            return
+        if keep_files is None and not yes and not click.confirm(
+            f"Also delete the images only it used (up to {len(hashes)})?", default=True
+        ):
+            return
+        removed, freed = reclaim_assets(studio, hashes)
+    if removed:
+        click.echo(f"reclaimed {removed} image(s), {freed / 1e6:.1f} MB")

@@ -11,6 +11,7 @@ import click
 
 from chatimg.commands.common import json_option, open_studio, print_json
 from chatimg.errors import InvalidRequestError
+from chatimg.safetext import shown
 
 if TYPE_CHECKING:
     from chatimg.generation import EventCallback
@@ -164,7 +165,7 @@ def print_outcome(outcome: GenerateOutcome, as_json: bool,
             for a in g.assets:
                 click.echo(f"{model}: {a.width}x{a.height} seed={a.seed} {a.path}")
         else:
-            click.echo(f"{model}: {g.status}: {g.error}")
+            click.echo(f"{model}: {g.status}: {shown(g.error or '')}")
     for written in files or ():
         click.echo(f"wrote {written}")
 

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 import os
+import re
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from chatimg.errors import InvalidRequestError
+from chatimg.errors import InvalidRequestError, StoreError
+from chatimg.store.owner import current_owner, tag_is_alive
+
+#: A temp file whose writer is gone is removed once it is this old (seconds).
+DEAD_OWNER_GRACE_S = 60.0
+#: A temp file whose writer cannot be checked (another host, an old name) waits this long.
+UNKNOWN_OWNER_GRACE_S = 24 * 3600.0
+_TEMP_NAME = re.compile(r"^\.tmp-(?:(?P<tag>[0-9a-f]{8}-\d+-\d+)-)?.*\.part$")
 
 MIME_EXTENSIONS = {
     "image/png": "png",
@@ -99,9 +110,23 @@ class AssetStore:
         sha = hashlib.sha256(data).hexdigest()
         relative = self.relative_path(sha, mime)
         target = self.root / relative
-        if not (target.exists() and target.stat().st_size == len(data)):
+        if not self.holds(relative, sha, len(data)):
             self._write_atomically(target, data)
         return StoredFile(sha, mime, width, height, len(data), relative)
+
+    def holds(self, relative: str, sha256: str, size: int) -> bool:
+        """Whether the stored file at ``relative`` is present with exactly this size and hash.
+
+        A damaged file (same size, other bytes) counts as absent, so storing the same image
+        again replaces it.
+        """
+        try:
+            with open(self.root / relative, "rb") as handle:
+                if os.fstat(handle.fileno()).st_size != size:
+                    return False
+                return hashlib.file_digest(handle, "sha256").hexdigest() == sha256
+        except OSError:
+            return False
 
     def put_file(self, source: Path, expected_sha256: str | None = None) -> StoredFile:
         """Store the bytes of ``source``, optionally checking their hash first."""
@@ -111,17 +136,28 @@ class AssetStore:
         return self.put(data)
 
     def _write_atomically(self, target: Path, data: bytes) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=target.parent)
+        """Temp file (named after its owner process) + fsync + rename.
+
+        Raises:
+            StoreError: the file cannot be written (disk full, read-only, ...); nothing is left.
+        """
+        temp_name = ""
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp_name = tempfile.mkstemp(
+                prefix=f".tmp-{current_owner().file_tag()}-", suffix=".part", dir=target.parent
+            )
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp_name, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp_name)
+        except BaseException as exc:
+            if temp_name:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp_name)
+            if isinstance(exc, OSError):
+                raise write_error(exc, target) from None
             raise
         _fsync_dir(target.parent)
 
@@ -133,13 +169,55 @@ class AssetStore:
         """Whether a stored file is present."""
         return (self.root / relative).is_file()
 
-    def sweep_partials(self) -> int:
-        """Remove temp files a crashed writer left behind; return how many."""
+    def partials(self) -> Iterator[Path]:
+        """Every temp file under the root (live writers' included)."""
+        if self.root.is_dir():
+            yield from self.root.glob("*/.tmp-*.part")
+
+    def sweep_partials(self, now: float | None = None) -> int:
+        """Remove temp files crashed writers left behind; return how many.
+
+        A temp file is removed only when its writer is gone and it is older than
+        ``DEAD_OWNER_GRACE_S`` (or, when its writer cannot be checked, older than
+        ``UNKNOWN_OWNER_GRACE_S``): a live process's half-written file is never touched.
+        """
         removed = 0
-        if not self.root.is_dir():
-            return 0
-        for partial in self.root.glob("*/.tmp-*.part"):
-            with contextlib.suppress(OSError):
-                partial.unlink()
-                removed += 1
+        for partial in self.partials():
+            if is_stale_partial(partial, now):
+                with contextlib.suppress(OSError):
+                    partial.unlink()
+                    removed += 1
         return removed
+
+
+def is_stale_partial(path: Path, now: float | None = None, grace_s: float | None = None) -> bool:
+    """Whether a temp file's writer is gone and the file is old enough to remove.
+
+    Args:
+        path: A ``.tmp-*.part`` file.
+        now: The current time (default: ``time.time()``).
+        grace_s: Override both grace periods (``chatimg doctor --grace``).
+    """
+    match = _TEMP_NAME.match(path.name)
+    if match is None:
+        return False
+    try:
+        age = (now if now is not None else time.time()) - path.stat().st_mtime
+    except OSError:
+        return False
+    alive = tag_is_alive(match["tag"]) if match["tag"] else None
+    if alive:
+        return False
+    if grace_s is not None:
+        return age >= grace_s
+    return age >= (DEAD_OWNER_GRACE_S if alive is False else UNKNOWN_OWNER_GRACE_S)
+
+
+def write_error(exc: OSError, target: Path) -> StoreError:
+    """A one-line error for a failed write (disk full, read-only, permissions)."""
+    if exc.errno == errno.ENOSPC:
+        return StoreError(f"cannot write {target.name}: the disk is full",
+                          f"free some space on the disk holding {target.parent}")
+    if exc.errno == errno.EROFS:
+        return StoreError(f"cannot write {target.name}: the file system is read-only")
+    return StoreError(f"cannot write {target}: {exc.strerror or exc}")

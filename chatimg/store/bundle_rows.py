@@ -30,6 +30,7 @@ from chatimg.store.tables import (
     MessageRow,
     PickRow,
     ValidationRow,
+    insert_asset,
     utcnow,
 )
 
@@ -342,9 +343,9 @@ def insert_rows(session: Session, thread: dict[str, Any]) -> None:
         session.add(_row("message", message))
     session.flush()
     now = utcnow()
-    for asset in thread["assets"]:
-        if session.get(AssetRow, asset["sha256"]) is None:
-            session.add(_row("asset", asset, path=asset["store_path"], created_at=now))
+    for asset in thread["assets"]:  # conflict-safe: another process may store the same image
+        insert_asset(session, **{column: asset[key] for key, column in FIELDS["asset"].items()},
+                     path=asset["store_path"], created_at=now)
     session.flush()
     for generation in thread["generations"]:
         session.add(_row("generation", generation))

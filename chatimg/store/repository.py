@@ -15,10 +15,12 @@ from sqlmodel import Session, col, select
 from chatimg import domain
 from chatimg.errors import InvalidRequestError, NotFoundError
 from chatimg.ids import new_id
+from chatimg.store import runs
 from chatimg.store.assets import StoredFile
 from chatimg.store.bench import BenchStore
 from chatimg.store.bundle_rows import BundleRows
 from chatimg.store.database import Database
+from chatimg.store.owner import current_owner
 from chatimg.store.tables import (
     AssetRow,
     ConversationRow,
@@ -27,6 +29,7 @@ from chatimg.store.tables import (
     MessageRow,
     PickRow,
     ValidationRow,
+    insert_asset,
     utcnow,
 )
 
@@ -324,6 +327,8 @@ class Repository:
             route_reason=route_reason, fallback_of=fallback_of, queued_at=utcnow(),
             cost_usd=cost_usd, receipt={},
         )
+        owner = current_owner()
+        row.owner_host, row.owner_pid, row.owner_start = owner.host, owner.pid, owner.start
         if status in ("failed", "cancelled"):
             row.finished_at = row.queued_at
         with self.db.write() as session:
@@ -393,15 +398,11 @@ class Repository:
 
     @staticmethod
     def _ensure_asset(session: Session, stored: StoredFile) -> None:
-        if session.get(AssetRow, stored.sha256) is None:
-            session.add(
-                AssetRow(
-                    sha256=stored.sha256, mime=stored.mime, width=stored.width,
-                    height=stored.height, bytes=stored.bytes, path=stored.path,
-                    created_at=utcnow(),
-                )
-            )
-            session.flush()
+        """Insert the asset row unless present; safe when other processes insert it too."""
+        insert_asset(
+            session, sha256=stored.sha256, mime=stored.mime, width=stored.width,
+            height=stored.height, bytes=stored.bytes, path=stored.path, created_at=utcnow(),
+        )
 
     def record_asset(self, stored: StoredFile) -> None:
         """Make sure an asset row exists for a stored file."""
@@ -454,15 +455,13 @@ class Repository:
             session.execute(sa.delete(PickRow).where(col(PickRow.winner_id) == generation_id))
             session.delete(row)
 
+    def stuck_generations(self) -> list[str]:
+        """Ids of queued or running generations whose process is gone (``store.runs``)."""
+        return runs.stuck_generations(self.db)
+
     def mark_interrupted(self) -> int:
-        """Generations left queued or running by a previous process become ``interrupted``."""
-        with self.db.write() as session:
-            result = session.execute(
-                sa.update(GenerationRow)
-                .where(col(GenerationRow.status).in_(["queued", "running"]))
-                .values(status="interrupted", error="interrupted: chatimg stopped while it ran")
-            )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        """Mark generations whose process died as ``interrupted`` (``store.runs``)."""
+        return runs.mark_interrupted(self.db)
 
     def get_generations(self, generation_ids: Sequence[str]) -> list[domain.Generation]:
         """Generations by id, in the order given, with assets and validations."""
@@ -520,8 +519,17 @@ class Repository:
 
     # -- validations and picks -------------------------------------------------------------------
 
-    def add_validations(self, results: Sequence[domain.ValidationResult]) -> None:
+    def add_validations(
+        self, results: Sequence[domain.ValidationResult], *, completes: str | None = None
+    ) -> None:
+        """Store check results; ``completes`` names a generation whose checks are now done
+        (recorded in the same transaction, so a crash never leaves half a set marked done)."""
         with self.db.write() as session:
+            if completes is not None:
+                session.execute(
+                    sa.update(GenerationRow).where(col(GenerationRow.id) == completes)
+                    .values(checks_state="done")
+                )
             for result in results:
                 session.add(
                     ValidationRow(

@@ -112,6 +112,15 @@ class GenerationRow(SQLModel, table=True):
     receipt: dict[str, Any] = Field(
         default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False)
     )
+    owner_host: str | None = Field(default=None, max_length=255)
+    """The host of the process that runs (or ran) it; with pid and start, tells a live run."""
+    owner_pid: int | None = None
+    owner_start: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, nullable=True)
+    )
+    """The owner process's start time in clock ticks since boot (0 when unknown)."""
+    checks_state: str | None = Field(default=None, max_length=20)
+    """``pending`` from success until the checks are stored, then ``done``; None: no checks."""
 
 
 class AssetRow(SQLModel, table=True):
@@ -126,6 +135,24 @@ class AssetRow(SQLModel, table=True):
     bytes: int
     path: str = Field(max_length=200)
     created_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+def insert_asset(session: Any, **values: Any) -> None:
+    """Insert an ``asset`` row unless one with that sha256 exists, in one statement.
+
+    Safe when another process inserts the same image at the same moment (``ON CONFLICT DO
+    NOTHING`` on SQLite and PostgreSQL), unlike a read followed by an insert.
+
+    Args:
+        session: An open write session.
+        **values: The row's columns (sha256, mime, width, height, bytes, path, created_at).
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(AssetRow).values(**values).on_conflict_do_nothing(index_elements=["sha256"])
+    )
 
 
 class GenerationAssetRow(SQLModel, table=True):

@@ -80,6 +80,10 @@ WRITER = textwrap.dedent(
 def _check_store_is_consistent(home: Path) -> int:
     from chatimg.studio import Studio
 
+    # A dead writer's temp file is swept once it is older than the grace period.
+    long_ago = time.time() - 3600
+    for partial in (home / "data" / "assets").rglob(".tmp-*"):
+        os.utime(partial, (long_ago, long_ago))
     studio = Studio.open()  # the next start works, and sweeps leftovers
     assets_root = home / "data" / "assets"
     files = [p for p in assets_root.rglob("*") if p.is_file()]

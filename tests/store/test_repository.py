@@ -94,11 +94,24 @@ def test_interrupted_generations_are_marked_on_start(database_url: str) -> None:
     conversation = studio.create_conversation("crash")
     message = studio.add_message(conversation.id, "never finished")
     generation = studio.repo.create_generation(message.id, "layout", {})
-    studio.repo.update_generation(generation.id, status="running")
+    live = studio.repo.create_generation(message.id, "layout", {})
+    studio.repo.update_generation(generation.id, status="running", owner_pid=_dead_pid())
+    studio.repo.update_generation(live.id, status="running")  # owned by this (live) process
     studio.close()
     reopened = Studio.open(settings)
     assert reopened.get_generation(generation.id).status == "interrupted"
+    assert reopened.get_generation(live.id).status == "running"
     reopened.close()
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait(timeout=60)
+    return child.pid
 
 
 def test_deleting_one_generation_keeps_the_rest(any_studio: Studio) -> None:

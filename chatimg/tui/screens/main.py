@@ -22,6 +22,7 @@ from chatimg import domain
 from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
 from chatimg.generation import EventCallback
+from chatimg.safetext import shown
 from chatimg.spec import GenerationSpec
 from chatimg.studio import GenerateOutcome
 from chatimg.tui import slash
@@ -292,7 +293,8 @@ class MainScreen(CardActions, ForwardFailedWorkers):
         if target is None:
             self.notify("no conversation selected")
             return
-        title = next((c.title for c in self.sidebar.conversations if c.id == target), target)
+        title = shown(next((c.title for c in self.sidebar.conversations if c.id == target),
+                           target))
 
         def done(yes: bool | None) -> None:
             if not yes:

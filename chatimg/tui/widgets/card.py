@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from chatimg import domain
+from chatimg.safetext import shown
 from chatimg.tui.widgets.image import CardImage
 
 STATUS_ICONS = {"queued": "…", "running": "⟳", "succeeded": "✓", "failed": "✗",
@@ -116,13 +117,19 @@ def detail_text(generation: domain.Generation | None, progress: CardProgress | N
             lines.append(Content("⟳ waiting…" if status == "queued"
                                  else "⟳ working…  esc cancels"))
     if generation is not None:
+        for asset in generation.assets:
+            if asset.state:
+                lines.append(Content.styled(
+                    f"⚠ image {asset.index + 1} {asset.state}: run chatimg doctor",
+                    "bold $text-error"))
         if generation.error:
-            reason = " ".join(generation.error.split())
+            reason = shown(" ".join(generation.error.split()))
             lines.append(Content.styled(f"✗ {reason}", "bold $text-error"))
         if status in ("failed", "cancelled", "interrupted"):
             lines.append(Content.styled("r retry · m run on another model", "$foreground-muted"))
         if generation.route_reason:
-            lines.append(Content.styled(f"route: {generation.route_reason}", "$foreground-muted"))
+            lines.append(Content.styled(f"route: {shown(generation.route_reason)}",
+                                        "$foreground-muted"))
         if generation.validations:
             checks = [
                 (f"{'✓' if result.passed else '✗'} {result.name}"

@@ -16,13 +16,14 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from chatimg import domain
+from chatimg.safetext import shown
 
 LIMIT = 2000
 
 
 def conversation_option(conversation: domain.Conversation) -> Option:
     """One row: the title, and a muted count of messages."""
-    label = Content(conversation.title or "untitled")
+    label = Content(shown(conversation.title) or "untitled")
     if conversation.message_count:
         label = label.append(Content.styled(f"  {conversation.message_count}", "$foreground-muted"))
     return Option(label, id=conversation.id)

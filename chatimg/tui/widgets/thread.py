@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from chatimg import domain
+from chatimg.safetext import shown
 from chatimg.tui.failures import ForwardFailedWorkers
 from chatimg.tui.widgets.card import GenerationCard
 
@@ -44,7 +45,7 @@ class MessageBlock(Vertical):
 
     def compose(self):  # type: ignore[no-untyped-def]
         prompt = Text("› ", style="bold")
-        prompt.append(self.text)
+        prompt.append(shown(self.text, keep_newlines=True))
         yield Static(prompt, classes="prompt")
         for generation in self._generations:
             yield GenerationCard(generation, model=generation.resolved_model
