@@ -50,15 +50,16 @@ def _export_elsewhere(cli: Any, conversation_id: str, folder: Path) -> Path:
 def test_disk_full_while_storing_an_image_is_one_line_and_leaves_nothing_running(
     cli: Any, made: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chatimg.store import assets
 
     def full(fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    real = assets.os.fsync
-    monkeypatch.setattr(assets.os, "fsync", full)
+    import os
+
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", full)  # the asset store's fsync (one os module)
     result = cli("gen", 'a sign that says "FULL"', "-m", "layout")
-    monkeypatch.setattr(assets.os, "fsync", real)
+    monkeypatch.setattr(os, "fsync", real)
     assert result.code == 1
     assert "the disk is full" in result.out + result.err and "Traceback" not in result.err
     assert "running" not in _statuses(cli) and "failed" in _statuses(cli)
