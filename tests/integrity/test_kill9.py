@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-KILLS_EACH = 5
+KILLS_EACH = 20
 
 #: `gen` whose checks signal, then stall, so the kill lands inside them.
 SLOW_CHECKS = textwrap.dedent(
@@ -65,56 +65,66 @@ def _running(database: Path) -> bool:
         return bool(db.execute("SELECT 1 FROM generation WHERE status = 'running'").fetchone())
 
 
+def _kill_during(operation: str, cli: Any, home: Path, tmp_path: Path,
+                 monkeypatch: pytest.MonkeyPatch, chance: random.Random) -> str:
+    """Start ``operation`` KILLS_EACH times and kill it at a random moment of its work.
+
+    Returns the id of a conversation that must still replay afterwards.
+    """
+    made = json.loads(cli("gen", 'a sign that says "BASE"', "-m", "layout", "-n", "6",
+                          "--json").out)
+    conversation_id: str = made["conversation_id"]
+    data = home / "data"
+    if operation == "import":  # a bundle of images this home does not have yet
+        other = tmp_path / "other-home"
+        monkeypatch.setenv("CHATIMG_HOME", str(other))
+        other_made = json.loads(cli("gen", 'a sign that says "OTHER"', "-m", "layout", "-n", "6",
+                                    "--json").out)
+        foreign = tmp_path / "foreign.zip"
+        assert cli("export", other_made["conversation_id"], "-o", str(foreign)).code == 0
+        monkeypatch.setenv("CHATIMG_HOME", str(home))
+        for _ in range(KILLS_EACH):  # once its staging folder exists
+            process = _spawn(home, tmp_path, "-m", "chatimg", "import", "--as-copy", str(foreign))
+            _wait_for(process, lambda: bool(list(data.glob(".chatimg-import-*"))))
+            _kill_after(process, chance.uniform(0.0, 0.3))
+    elif operation == "export":
+        for _ in range(KILLS_EACH):  # once its .part file exists
+            process = _spawn(home, tmp_path, "-m", "chatimg", "export", conversation_id, "-q",
+                             "-o", str(tmp_path / "killed.zip"))
+            _wait_for(process, lambda: bool(list(tmp_path.glob(".chatimg-export-*"))))
+            _kill_after(process, chance.uniform(0.0, 0.3))
+    elif operation == "checks":
+        for n in range(KILLS_EACH):
+            signal_file = tmp_path / f"checks-{n}"
+            process = _spawn(home, tmp_path, "-c", SLOW_CHECKS, str(signal_file), str(100 + n))
+            _wait_for(process, signal_file.exists)
+            _kill_after(process, chance.uniform(0.0, 0.2))
+    else:  # gen: once a generation runs
+        for n in range(KILLS_EACH):
+            process = _spawn(home, tmp_path, "-m", "chatimg", "gen", f'a sign that says "K{n}"',
+                             "-m", "layout", "-n", "4", "-q")
+            _wait_for(process, lambda: _running(data / "chatimg.db"))
+            _kill_after(process, chance.uniform(0.0, 2.0))
+    return conversation_id
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1200)  # 20 killed CLI runs and their start-ups on a shared machine
+@pytest.mark.parametrize("operation", ["import", "export", "checks", "gen"])
 def test_kill_9_at_random_moments_then_repair_and_gc(
-    cli: Any, home: Path, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    operation: str, cli: Any, home: Path, config_file: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config_file.write_text('[validation]\nenabled = ["blank", "size"]\n', encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    chance = random.Random(17)
-    made = json.loads(cli("gen", 'a sign that says "BASE"', "-m", "layout", "-n", "6",
-                          "--json").out)
-    conversation_id = made["conversation_id"]
-    bundle = tmp_path / "base.zip"
-    assert cli("export", conversation_id, "-o", str(bundle)).code == 0
-
-    # A bundle of images this home does not have yet, so an import has files to write.
-    other = tmp_path / "other-home"
-    monkeypatch.setenv("CHATIMG_HOME", str(other))
-    other_made = json.loads(cli("gen", 'a sign that says "OTHER"', "-m", "layout", "-n", "6",
-                                "--json").out)
-    foreign = tmp_path / "foreign.zip"
-    assert cli("export", other_made["conversation_id"], "-o", str(foreign)).code == 0
-    monkeypatch.setenv("CHATIMG_HOME", str(home))
-
-    # Imports and exports first (starts do not tidy their leftovers), gen last (each start
-    # marks the generations of killed runs before it interrupted, a repair of its own).
-    data = home / "data"
-    for _ in range(KILLS_EACH):  # during import: once its staging folder exists
-        process = _spawn(home, tmp_path, "-m", "chatimg", "import", "--as-copy", str(foreign))
-        _wait_for(process, lambda: bool(list(data.glob(".chatimg-import-*"))))
-        _kill_after(process, chance.uniform(0.0, 0.3))
-    for _ in range(KILLS_EACH):  # during export: once its .part file exists
-        process = _spawn(home, tmp_path, "-m", "chatimg", "export", conversation_id, "-q",
-                         "-o", str(tmp_path / "killed.zip"))
-        _wait_for(process, lambda: bool(list(tmp_path.glob(".chatimg-export-*"))))
-        _kill_after(process, chance.uniform(0.0, 0.3))
-    for n in range(KILLS_EACH):  # during the checks
-        signal_file = tmp_path / f"checks-{n}"
-        process = _spawn(home, tmp_path, "-c", SLOW_CHECKS, str(signal_file), str(100 + n))
-        _wait_for(process, signal_file.exists)
-        _kill_after(process, chance.uniform(0.0, 0.2))
-    for n in range(KILLS_EACH):  # during gen: once a generation runs
-        process = _spawn(home, tmp_path, "-m", "chatimg", "gen", f'a sign that says "K{n}"',
-                         "-m", "layout", "-n", "4", "-q")
-        _wait_for(process, lambda: _running(data / "chatimg.db"))
-        _kill_after(process, chance.uniform(0.0, 2.0))
+    chance = random.Random(f"kill-{operation}")
+    conversation_id = _kill_during(operation, cli, home, tmp_path, monkeypatch, chance)
 
     found = json.loads(cli("doctor", "--grace", "0", "--json").out)
     repairable = {"stuck-generation", "checks-missing"}
     assert {p["kind"] for p in found["problems"]} <= repairable, found["problems"]
-    assert any(p["kind"] == "checks-missing" for p in found["problems"])
+    if operation == "checks":
+        assert any(p["kind"] == "checks-missing" for p in found["problems"])
 
     fixed = cli("doctor", "--repair", "--gc", "--grace", "0", "--json")
     assert fixed.code == 0, fixed.out
