@@ -114,6 +114,9 @@ class RoutePolicy(BaseModel):
     """Models tried in order when the chosen one fails."""
     fallback_on_validation: bool = False
     """Also fall back when the image fails validation."""
+    repair_on_validation: bool = False
+    """When the chain ends on an image whose typography check failed, repair its text
+    (``/fixtext``) as the chain's last step."""
 
 
 class DiffusersSection(BaseModel):

@@ -14,7 +14,7 @@ import platform
 import random
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -144,6 +144,10 @@ async def reproduce(engine: Engine, model: str, receipt: Receipt, ask: Ask,
     ]
 
 
+#: ``(message_id, failed generation, route reason) -> repaired generation or None``.
+RepairStep = Callable[[str, domain.Generation, str], Awaitable[domain.Generation | None]]
+
+
 class GenerationRun:
     """Runs one message on its models (concurrently), each through its routing chain.
 
@@ -156,11 +160,15 @@ class GenerationRun:
         redact: Removes secrets from text shown to people.
         emit: Receives events.
         cancel: Cancels every model of the message.
+        repair: Repairs the text of a generation whose typography check failed, as a new
+            generation in the same message (``fallback_of`` the failed one); None when there
+            is nothing it can repair. Used by policies with ``repair_on_validation``.
     """
 
     def __init__(self, settings: Settings, repo: Repository, assets: AssetStore,
                  engine: Callable[[str], Engine], router: Router,
-                 redact: Callable[[str], str], emit: EventCallback, cancel: CancelToken) -> None:
+                 redact: Callable[[str], str], emit: EventCallback, cancel: CancelToken,
+                 repair: RepairStep | None = None) -> None:
         self.settings = settings
         self.repo = repo
         self.assets = assets
@@ -169,6 +177,7 @@ class GenerationRun:
         self.redact = redact
         self.emit = emit
         self.cancel = cancel
+        self.repair = repair
 
     async def run(self, message_id: str, models: Sequence[str], ask: Ask,
                   validate: bool = True) -> list[domain.Generation]:
@@ -207,6 +216,17 @@ class GenerationRun:
                 break
             previous = generation.id
             why_previous = f"failed ({(generation.error or outcome.value)[:160]})"
+        last = done[-1]
+        if (plan.repair_on_validation and validate and self.repair is not None
+                and last.status == "succeeded" and not self.cancel.cancelled
+                and any(check.name == "typography" and not check.passed
+                        for check in last.validations)):
+            repaired = await self.repair(
+                message_id, last,
+                f"{requested}: repair: {last.resolved_model or last.requested_model} "
+                f"failed the typography check")
+            if repaired is not None:
+                done.append(repaired)
         return done
 
     def failed_row(self, message_id: str, requested: str, spec: GenerationSpec,

@@ -41,6 +41,7 @@ class RoutePlan:
     reason: str | None = None
     fallback_reasons: dict[str, str] = field(default_factory=dict)
     fallback_on_validation: bool = False
+    repair_on_validation: bool = False
 
 
 def builtin_auto_policy(settings: Settings) -> RoutePolicy:
@@ -97,7 +98,7 @@ class Router:
             for position, model in enumerate(chain[1:], start=1)
         }
         return RoutePlan(requested, tuple(chain), f"{requested}: {why} → {chosen}", reasons,
-                         policy.fallback_on_validation)
+                         policy.fallback_on_validation, policy.repair_on_validation)
 
     # -- rules ------------------------------------------------------------------------------
 

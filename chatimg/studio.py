@@ -7,7 +7,7 @@ is persisted (the message first, then queued generations, then files, then rows)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -335,9 +335,15 @@ class Studio(ImageActions):
             conversation_id, prompt, parent_id=parent_id, model=models[0],
             params={**spec.stored(), **hints.stored(), "models": models},
         )
+        emit = on_event or (lambda event: None)
+        token = cancel or CancelToken()
+
+        def repair(message_id: str, failed: domain.Generation,
+                   reason: str) -> Awaitable[domain.Generation | None]:
+            return self.repair_step(message_id, failed, reason, on_event=emit, cancel=token)
+
         run = GenerationRun(self.settings, self.repo, self.assets, self.engine, self.router,
-                            self.scrub, on_event or (lambda event: None),
-                            cancel or CancelToken())
+                            self.scrub, emit, token, repair=repair)
         generations = await run.run(message.id, models, ask, validate)
         return GenerateOutcome(message, tuple(generations))
 

@@ -176,6 +176,42 @@ class ImageActions:
                 or the text already reads right.
             EngineUnavailableError: OCR is not installed.
         """
+        reply, generation = await self._repair(generation_id, image_index, on_event=on_event,
+                                               cancel=cancel)
+        return GenerateOutcome(reply, (generation,))
+
+    async def repair_step(self, message_id: str, failed: domain.Generation, reason: str, *,
+                          on_event: EventCallback | None = None,
+                          cancel: CancelToken | None = None) -> domain.Generation | None:
+        """A routing chain's last step: repair the first image of ``failed`` whose typography
+        check failed, as a generation of the same message (``fallback_of`` = ``failed``).
+
+        Returns None, storing nothing, when there is nothing it can repair (no text found, OCR
+        missing, already right); the chain then ends on ``failed`` as it would without repair.
+        """
+        import logging
+
+        from chatimg.errors import ChatImgError
+
+        shas = [check.asset_sha256 for check in failed.validations
+                if check.name == "typography" and not check.passed]
+        index = next((i for i, asset in enumerate(failed.assets) if asset.sha256 in shas), 0)
+        try:
+            _, generation = await self._repair(failed.id, index, message_id=message_id,
+                                               reason=reason, on_event=on_event, cancel=cancel)
+        except ChatImgError as exc:
+            logging.getLogger(__name__).info("no text repair for %s: %s", failed.id,
+                                             exc.one_line())
+            return None
+        return generation
+
+    async def _repair(
+        self, generation_id: str, image_index: int, *, message_id: str | None = None,
+        reason: str | None = None, on_event: EventCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> tuple[domain.Message, domain.Generation]:
+        """Repair one image; the result goes into ``message_id`` (as a fallback of the source)
+        or, without one, into a new message answering the source's."""
         import asyncio
         import time
 
@@ -207,15 +243,20 @@ class ImageActions:
                                     seed=asset.seed)
         what = "; ".join(f"{p.read!r} -> {p.written!r}" for p in repaired.patches)
         version = f"fixtext-{REPAIR_VERSION}"
-        reply = self.repo.add_message(
-            message.conversation_id, message.text, parent_id=message.id, model="fixtext",
-            params={**spec.stored(), "fixtext_of": generation_id, "image_index": image_index,
-                    "models": ["fixtext"]},
-        )
+        if message_id is None:
+            reply = self.repo.add_message(
+                message.conversation_id, message.text, parent_id=message.id, model="fixtext",
+                params={**spec.stored(), "fixtext_of": generation_id, "image_index": image_index,
+                        "models": ["fixtext"]},
+            )
+        else:
+            reply = self.repo.get_message(message_id)
         generation = self.repo.create_generation(
             reply.id, "fixtext", spec.stored(), resolved_model="fixtext", engine_kind="repair",
             model_id="builtin/fixtext", model_version=version, status="running",
-            route_reason=f"text repair of {generation_id} image {image_index}: {what}",
+            route_reason=(f"{reason}: " if reason else "")
+            + f"text repair of {generation_id} image {image_index}: {what}",
+            fallback_of=generation_id if message_id is not None else None,
         )
         data = embed_parameters(encode_png(repaired.image), {
             "model": "fixtext", "version": version, "prompt": message.text,
@@ -245,4 +286,4 @@ class ImageActions:
         self.repo.add_validations(results, completes=generation.id)
         result = self.repo.get_generation(generation.id)
         emit(GenerationEvent("validated", generation.id, "fixtext", generation=result))
-        return GenerateOutcome(reply, (result,))
+        return reply, result

@@ -3,8 +3,9 @@
 ``POST {base_url}/generate`` with ``{"prompt", "seed", "width", "height"}`` answers
 ``{"image": <base64 PNG>}``; the test's ``httpx.MockTransport`` decides what the "server" does
 from the URL path: ``/broken`` → HTTP 500, ``/busy`` → HTTP 429, ``/slow`` → a read timeout,
-``/filtered`` → the image withheld by a safety filter, ``/black`` → a black image, else a layout
-render of the prompt.
+``/filtered`` → the image withheld by a safety filter, ``/black`` → a black image,
+``/misspell`` → a poster of the prompt's quoted text with its last letter wrong (the mistake a
+model makes), else a layout render of the prompt.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from typing import Any
 
 import httpx
@@ -104,6 +106,12 @@ def fake_server(request: httpx.Request) -> httpx.Response:
     size = (body.get("width") or 64, body.get("height") or 64)
     if path.startswith("/black"):
         image = Image.new("RGB", size, (0, 0, 0))
+    elif path.startswith("/misspell"):
+        from chatimg.typeset import render_poster
+
+        wrong = re.sub(r'([A-Z])"', lambda m: chr((ord(m[1]) - 64) % 26 + 65) + '"',
+                       body["prompt"], count=1)
+        image = render_poster(wrong, *size, body.get("seed") or 0).image
     else:
         image = render(body["prompt"], body.get("seed") or 0, *size)
     buffer = io.BytesIO()

@@ -189,6 +189,57 @@ fallback_on_validation = true
     assert fast.fallback_of == dark.id and "failed validation" in fast.route_reason
 
 
+@pytest.mark.slow
+async def test_repair_is_the_last_step_after_failed_validation(
+    make_studio: Callable[..., Any]
+) -> None:
+    pytest.importorskip("rapidocr_onnxruntime")
+    studio = make_studio(MODELS + """
+[models.speller]
+engine = "fakeremote"
+base_url = "http://fake.test/misspell"
+
+[models.speller2]
+engine = "fakeremote"
+base_url = "http://fake.test/misspell"
+
+[validation]
+enabled = ["typography"]
+
+[routes.signs]
+default = "speller"
+fallback = ["speller2"]
+fallback_on_validation = true
+repair_on_validation = true
+""")
+    outcome = await studio.generate('a poster that says "SUMMER SALE"', ["signs"],
+                                    GenerationSpec.build(width=640, height=640, seed=4))
+    first, wrong, repaired = outcome.generations  # speller, then its fallback, then repair
+    assert wrong.fallback_of == first.id and wrong.resolved_model == "speller2"
+    assert wrong.status == "succeeded"
+    assert not next(v for v in wrong.validations if v.name == "typography").passed
+    assert repaired.resolved_model == "fixtext" and repaired.fallback_of == wrong.id
+    assert repaired.message_id == wrong.message_id  # the same message, as a fallback
+    assert "signs: repair" in repaired.route_reason and "'SALF' -> 'SALE'" in repaired.route_reason
+    assert next(v for v in repaired.validations if v.name == "typography").passed
+    # without the flag the chain ends on the failed image, as before
+    plain = make_studio(MODELS + """
+[models.speller]
+engine = "fakeremote"
+base_url = "http://fake.test/misspell"
+
+[validation]
+enabled = ["typography"]
+
+[routes.signs]
+default = "speller"
+fallback_on_validation = true
+""")
+    (only,) = (await plain.generate('a poster that says "SUMMER SALE"', ["signs"],
+                                    GenerationSpec.build(width=640, height=640, seed=4))).generations
+    assert only.resolved_model == "speller"
+
+
 async def test_estimate_cost_includes_fan_out(make_studio: Callable[..., Any]) -> None:
     studio = make_studio(AUTO)
     params = GenerationSpec.build(count=2)
