@@ -34,7 +34,10 @@ def scheme_of(url: str) -> str:
     """
     if not url:
         return "file"
-    scheme = urlsplit(url).scheme.lower()
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError as exc:
+        raise ConfigError(f"[storage] url {url!r}: {exc}") from None
     if scheme not in SCHEMES:
         raise ConfigError(f"[storage] url: unknown scheme {scheme or url!r}",
                           "use file://, s3://bucket/prefix, gs://bucket/prefix or memory://")
@@ -78,7 +81,7 @@ def _object_store(scheme: str, url: str, storage: StorageSection) -> Any:
                           "pip install 'chatimg[s3]'") from None
     if scheme == "memory":
         return _MEMORY_STORES.setdefault(url, MemoryStore())
-    parts = urlsplit(url)
+    parts = urlsplit(url)  # scheme_of parsed it already
     bucket, prefix = parts.netloc, parts.path.strip("/") or None
     if not bucket:
         raise ConfigError(f"[storage] url {url!r}: no bucket", f"write {scheme}://bucket/prefix")

@@ -33,6 +33,13 @@ REFRESH_AGE_S = 3600.0
 _CACHE_LOW_WATER = 0.9
 
 
+def _not_found_errors() -> tuple[type[BaseException], ...]:
+    """obstore reports a missing object as ``FileNotFoundError`` (some paths: its own class)."""
+    from obstore.exceptions import NotFoundError
+
+    return (FileNotFoundError, NotFoundError)
+
+
 def object_key(sha256: str) -> str:
     """The object-store key of a blob: ``sha256/ab/cd/<hex>``."""
     return f"sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
@@ -126,11 +133,10 @@ class ObjectAssetStore(AssetStore):
 
     def delete_blob(self, relative: str) -> None:
         import obstore
-        from obstore.exceptions import NotFoundError
 
         try:
             obstore.delete(self.store, object_key(sha_of(relative)))
-        except NotFoundError:
+        except _not_found_errors():
             pass
         except Exception as exc:
             raise _remote_error(exc, f"delete {sha_of(relative)[:12]}") from None
@@ -142,11 +148,10 @@ class ObjectAssetStore(AssetStore):
     def fetch(self, relative: str) -> bytes | None:
         """The remote blob's bytes, unverified; None when there is no such object."""
         import obstore
-        from obstore.exceptions import NotFoundError
 
         try:
             return bytes(obstore.get(self.store, object_key(sha_of(relative))).bytes())
-        except NotFoundError:
+        except _not_found_errors():
             return None
         except Exception as exc:
             raise _remote_error(exc, f"read {sha_of(relative)[:12]}") from None
@@ -154,12 +159,11 @@ class ObjectAssetStore(AssetStore):
     async def fetch_async(self, relative: str) -> bytes | None:
         """``fetch`` on an event loop."""
         import obstore
-        from obstore.exceptions import NotFoundError
 
         try:
             result = await obstore.get_async(self.store, object_key(sha_of(relative)))
             return bytes(await result.bytes_async())
-        except NotFoundError:
+        except _not_found_errors():
             return None
         except Exception as exc:
             raise _remote_error(exc, f"read {sha_of(relative)[:12]}") from None
@@ -236,11 +240,10 @@ class ObjectAssetStore(AssetStore):
     def remote_size(self, relative: str) -> int | None:
         """The remote blob's size; None when there is no such object."""
         import obstore
-        from obstore.exceptions import NotFoundError
 
         try:
             return int(obstore.head(self.store, object_key(sha_of(relative)))["size"])
-        except NotFoundError:
+        except _not_found_errors():
             return None
         except Exception as exc:
             raise _remote_error(exc, f"check {sha_of(relative)[:12]}") from None
