@@ -109,6 +109,32 @@ def migrate(target_url: str, no_switch: bool, quiet: bool) -> None:
         click.echo(f"{config}: [storage] url = {target_url}")
 
 
+def copy_assets(database: Database, target_url: str, quiet: bool) -> None:
+    """Copy the images ``database``'s rows name from this home's store into ``target_url``.
+
+    Raises:
+        click.ClickException: some images could not be copied (listed on stderr).
+    """
+    from chatimg.config import load_settings
+    from chatimg.store.backends import open_asset_store
+    from chatimg.store.operations import migrate as run_migrate
+
+    settings = load_settings()
+    source = open_asset_store(settings.storage)
+    target = open_asset_store(settings.storage, target_url)
+    if source.url == target.url:
+        click.echo(f"images: already in {target.url}")
+        return
+    with _bar("copying images", not quiet) as report:
+        result = run_migrate(database, source, target, settings.storage.concurrency, report)
+    click.echo(f"images: {result.total}, {result.copied} copied, {result.already} already "
+               f"there, {result.verified} verified in {target.url}")
+    if result.problems:
+        for problem in result.problems[:50]:
+            click.echo(f"  {problem.line()}", err=True)
+        raise click.ClickException(f"{len(result.problems)} images could not be copied")
+
+
 @storage.command()
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def verify(quiet: bool) -> None:

@@ -130,7 +130,8 @@ def migrate(database: Database, source: AssetStore, target: AssetStore,
                     elif hashlib.sha256(data).hexdigest() != entry.sha256:
                         report.problems.append(Problem(entry.sha256, "damaged", source.url))
                     else:
-                        report.copied += await _write_target(target, entry, data)
+                        created = await _write_target(target, entry, data)
+                        report.copied += created  # (read after the await: no lost update)
                 except StoreError as exc:
                     report.problems.append(Problem(entry.sha256, "unreadable", exc.message))
             done += 1
