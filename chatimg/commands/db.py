@@ -57,8 +57,11 @@ def downgrade(revision: str) -> None:
               help="The database to fill (upgraded to the newest schema first).")
 @click.option("--assets-to", "assets_url", metavar="URL",
               help="Also copy the images from this home's [storage] url into this store.")
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 100_000),
+              help="Rows per transaction.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def copy(source_url: str, target_url: str, assets_url: str | None, quiet: bool) -> None:
+def copy(source_url: str, target_url: str, assets_url: str | None, batch: int,
+         quiet: bool) -> None:
     """Copy a whole history between databases (resumable; counts verified at the end)."""
     from chatimg.commands.storage import copy_assets
     from chatimg.errors import StoreError
@@ -67,7 +70,7 @@ def copy(source_url: str, target_url: str, assets_url: str | None, quiet: bool) 
 
     source, target = Database(source_url), Database(target_url)
     try:
-        report = copy_database(source, target, None if quiet else _table_progress)
+        report = copy_database(source, target, None if quiet else _table_progress, batch)
         for name, count in report.source.items():
             click.echo(f"  {name}: {count} rows, {report.inserted[name]} new, "
                        f"{report.verified[name]} verified")

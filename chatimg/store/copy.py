@@ -21,7 +21,8 @@ from chatimg.store.database import Database
 
 #: ``progress(table, done, total)``.
 CopyProgress = Callable[[str, int, int], None]
-_BATCH = 500
+#: Rows per transaction by default.
+BATCH = 500
 
 
 @dataclass
@@ -109,9 +110,15 @@ def _copy_numbered(target: Database, table: sa.Table, rows: Sequence[dict[str, A
     return inserted, len(rows)
 
 
-def copy_database(source: Database, target: Database,
-                  progress: CopyProgress | None = None) -> CopyReport:
+def copy_database(source: Database, target: Database, progress: CopyProgress | None = None,
+                  batch: int = BATCH) -> CopyReport:
     """Copy every row of ``source`` into ``target`` (upgraded to the newest schema first).
+
+    Args:
+        source: Read only.
+        target: Filled; rows it already has are kept.
+        progress: Called per batch.
+        batch: Rows per transaction (what a killed copy may have to redo).
 
     Raises:
         InvalidRequestError: the source is not at the newest schema, or is the target.
@@ -128,12 +135,12 @@ def copy_database(source: Database, target: Database,
     report = CopyReport()
     tick = progress or (lambda table, done, total: None)
     for table in copied_tables():
-        _copy_table(source, target, table, report, tick)
+        _copy_table(source, target, table, report, tick, batch)
     return report
 
 
 def _copy_table(source: Database, target: Database, table: sa.Table, report: CopyReport,
-                tick: CopyProgress) -> None:
+                tick: CopyProgress, batch_rows: int) -> None:
     primary = list(table.primary_key.columns)
     surrogate = _surrogate(table)
     with source.engine.connect() as connection:
@@ -147,7 +154,7 @@ def _copy_table(source: Database, target: Database, table: sa.Table, report: Cop
     with source.engine.connect() as connection:
         result = connection.execution_options(stream_results=True).execute(
             sa.select(table).order_by(*_order(table)))
-        for batch in result.mappings().partitions(_BATCH):
+        for batch in result.mappings().partitions(batch_rows):
             rows = [dict(row) for row in batch]
             if surrogate is not None:
                 added, present = _copy_numbered(target, table, rows, surrogate)
