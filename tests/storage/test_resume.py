@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from chatimg.config import StorageSection
 from chatimg.store.backends import open_asset_store
 from chatimg.store.objects import ObjectAssetStore
-from tests.storage.test_commands import file_snapshot, fill_file_store, noise_png, run
+from tests.storage.test_commands import file_snapshot, fill_file_store, run
 
 ROOT = Path(__file__).resolve().parents[2]
 
