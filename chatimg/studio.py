@@ -7,6 +7,7 @@ is persisted (the message first, then queued generations, then files, then rows)
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -136,7 +137,7 @@ class Studio(ImageActions):
             InvalidRequestError: bad reference, or the model cannot describe images.
             EngineRequestError: the provider failed.
         """
-        data, _ = self.resolve_image(reference)
+        data, _ = await asyncio.to_thread(self.resolve_image, reference)
         engine = self.engine(model)
         if not engine.info.capabilities.describe:
             raise InvalidRequestError(f"{model} cannot describe images",
@@ -335,7 +336,11 @@ class Studio(ImageActions):
                 f"the prompt has {len(prompt):,} characters; the limit is {limit:,}",
                 "raise [limits] max_prompt_chars in the config if you need more")
         hints = hints or RouteHints()
-        spec, ask = self.resolve_spec(spec)
+        if spec.source_asset or spec.mask_asset:  # may read or write the asset store: a worker
+            resolved = await asyncio.to_thread(self.resolve_spec, spec)
+        else:
+            resolved = self.resolve_spec(spec)
+        spec, ask = resolved
         ask = replace(ask, hints=hints, options=options,
                       expected_text=tuple(expected_text) if expected_text else None)
         models = list(models) or [self.settings.default_model]
