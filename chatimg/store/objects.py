@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 import tempfile
 import threading
 import time
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 #: A deduplicated blob older than this is rewritten (its age restarts; see ``storage gc``).
 REFRESH_AGE_S = 3600.0
+_MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
 #: How many cache files are dropped at once when the cache grows past its cap (fraction).
 _CACHE_LOW_WATER = 0.9
 
@@ -109,11 +111,17 @@ class ObjectAssetStore(AssetStore):
         return True
 
     def _refresh_if_old(self, key: str, data: bytes) -> None:
+        """Rewrite an existing blob that is old (gc grace) or visibly not these bytes (its
+        size, or an MD5 ETag as S3 servers give single-part objects, differs): a damaged
+        blob is replaced by the verified bytes, as the file store replaces a damaged file."""
         import obstore
 
         try:
-            modified = obstore.head(self.store, key)["last_modified"].timestamp()
-            if time.time() - modified > REFRESH_AGE_S:
+            meta = obstore.head(self.store, key)
+            etag = str(meta.get("e_tag") or "").strip('"')
+            damaged = int(meta["size"]) != len(data) or (
+                _MD5_ETAG.match(etag) is not None and etag != hashlib.md5(data).hexdigest())
+            if damaged or time.time() - meta["last_modified"].timestamp() > REFRESH_AGE_S:
                 obstore.put(self.store, key, data)
         except Exception as exc:
             raise _remote_error(exc, f"refresh {key.rsplit('/', 1)[-1][:12]}") from None

@@ -73,8 +73,14 @@ def test_migrate_copies_verifies_and_switches_the_config(
     code, out, _ = run(capsys, "storage", "verify", "-q")
     assert code == 0 and "12 images checked, 0 problems" in out
     # Run again: nothing left to copy.
-    code, out, _ = run(capsys, "storage", "migrate", "--to", s3_url, "-q")
-    assert code == 1 and "already in" in _
+    code, out, err = run(capsys, "storage", "migrate", "--to", s3_url, "-q")
+    assert code == 1 and "already in" in err
+    # And back to a folder.
+    back = home / "back"
+    code, out, err = run(capsys, "storage", "migrate", "--to", back.as_uri(), "-q")
+    assert code == 0, err
+    assert "12 images: 12 copied, 0 already there, 12 verified" in out
+    assert {p.name.split(".")[0]: p.read_bytes() for p in back.rglob("*.png")} == images
 
 
 def test_verify_lists_missing_and_corrupted_blobs(
