@@ -173,6 +173,32 @@ class LimitsSection(BaseModel):
     """Longest prompt accepted, in characters (real prompts are far shorter)."""
 
 
+class StorageSection(BaseModel):
+    """Where images live: the content-addressed asset store and its local cache."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = ""
+    """``file:///folder`` (default: the data dir's ``assets``), ``s3://bucket/prefix``,
+    ``gs://bucket/prefix`` or ``memory://`` (tests)."""
+    endpoint: str | None = None
+    """S3-compatible server URL (SeaweedFS, Garage, Ceph RGW); env ``AWS_ENDPOINT_URL``."""
+    region: str | None = None
+    """S3 region (env ``AWS_REGION``/``AWS_DEFAULT_REGION``; default ``us-east-1``)."""
+    path_style: bool = False
+    """Path-style requests (``endpoint/bucket/key``) instead of virtual-hosted buckets."""
+    access_key_id: str | None = None
+    """S3 access key id (env ``AWS_ACCESS_KEY_ID`` wins)."""
+    secret_access_key: SecretStr | None = None
+    """S3 secret key (env ``AWS_SECRET_ACCESS_KEY`` wins); a secret, never stored or shown."""
+    service_account: str | None = None
+    """GCS service-account JSON file (env ``GOOGLE_APPLICATION_CREDENTIALS``)."""
+    cache_mb: int = Field(default=1024, ge=0)
+    """Local copies of remote images are kept up to this many MB (oldest dropped first)."""
+    concurrency: int = Field(default=16, ge=1, le=256)
+    """Transfers in flight for ``chatimg storage migrate`` and bundle imports."""
+
+
 class Settings(BaseSettings):
     """Everything chatimg can be told. Environment variables use the ``CHATIMG_`` prefix and
     ``__`` for nesting (``CHATIMG_NETWORK__READ_TIMEOUT=30``)."""
@@ -197,6 +223,7 @@ class Settings(BaseSettings):
     network: NetworkSection = Field(default_factory=NetworkSection)
     validation: ValidationSection = Field(default_factory=ValidationSection)
     limits: LimitsSection = Field(default_factory=LimitsSection)
+    storage: StorageSection = Field(default_factory=StorageSection)
     keymap: dict[str, str] = Field(default_factory=dict)
     """Binding id → keys, e.g. ``send = "ctrl+s"``."""
 
@@ -234,6 +261,11 @@ class Settings(BaseSettings):
             secret = getattr(self.keys, provider, None)
             if secret is not None and secret.get_secret_value():
                 found.append(secret.get_secret_value())
+        storage_secret = self.storage.secret_access_key
+        for value in (os.environ.get("AWS_SECRET_ACCESS_KEY"),
+                      storage_secret.get_secret_value() if storage_secret else None):
+            if value:
+                found.append(value)
         return sorted(set(found), key=len, reverse=True)
 
 

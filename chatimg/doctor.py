@@ -14,7 +14,7 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,18 +110,25 @@ def file_state(path: Path, sha256: str, size: int) -> str | None:
     return None if digest == sha256 else "damaged"
 
 
-def with_file_states(thread: domain.Thread, *, deep: bool = False) -> domain.Thread:
+def with_file_states(thread: domain.Thread, *, deep: bool = False,
+                     problems: Mapping[str, str] | None = None) -> domain.Thread:
     """The thread with each image's ``state`` set: ``missing``, ``damaged`` or None.
 
     Args:
         thread: A loaded thread.
         deep: Hash every file (``chatimg show``); otherwise only presence and size are checked
             (cheap enough for every thread the app opens).
+        problems: sha256 → ``missing``/``damaged`` already found (an object store's blob that
+            failed its hash), which win over what the local copy says.
     """
     from dataclasses import replace
 
     def check(asset: domain.AssetRef) -> domain.AssetRef:
-        if deep:
+        state: str | None
+        if problems and asset.sha256 in problems:
+            known = problems[asset.sha256]
+            state = known if known in ("missing", "damaged") else "missing"
+        elif deep:
             state = file_state(Path(asset.path), asset.sha256, asset.bytes)
         else:
             try:
@@ -157,7 +164,10 @@ def examine(studio: Studio, *, grace_s: float = DEFAULT_GRACE_S,
     assets = _asset_rows(studio)
     users = _asset_users(studio)
     referenced = _referenced_hashes(studio)
+    remote = studio.assets.is_remote  # blobs elsewhere: `chatimg storage verify` checks them
     for sha, (relative, size, created) in assets.items():
+        if remote:
+            continue
         state = file_state(studio.assets.path_of(relative), sha, size)
         if state is not None:
             report.findings.append(Finding(
@@ -169,7 +179,7 @@ def examine(studio: Studio, *, grace_s: float = DEFAULT_GRACE_S,
                                            str(studio.assets.path_of(relative))))
     known = {relative for relative, _, _ in assets.values()}
     files = 0
-    for path in _asset_files(studio.assets.root):
+    for path in () if remote else _asset_files(studio.assets.root):
         files += 1
         relative = path.relative_to(studio.assets.root).as_posix()
         if path.name.startswith(".tmp-"):

@@ -129,7 +129,7 @@ async def _run_checks(studio: Studio, generation_id: str, report: DoctorReport) 
 
     from chatimg.validate import load_image, validate_images
 
-    generation = studio.repo.get_generation(generation_id)
+    generation = studio.get_generation(generation_id)
     try:
         images = [load_image(asset.path) for asset in sorted(generation.assets,
                                                              key=lambda a: a.index)]

@@ -7,12 +7,13 @@ is persisted (the message first, then queued generations, then files, then rows)
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chatimg import domain, paths
+from chatimg import domain
 from chatimg.config import Settings, load_settings
 from chatimg.engines.base import CancelToken, EngineContext
 from chatimg.engines.catalog import Catalog
@@ -26,7 +27,7 @@ from chatimg.generation import (
 )
 from chatimg.redaction import install_log_redaction, redact
 from chatimg.spec import GenerationSpec, RouteHints
-from chatimg.store.assets import AssetStore, StoredFile, describe_image
+from chatimg.store.assets import AssetStore, StoredFile, describe_image, sha_of
 from chatimg.store.database import Database
 from chatimg.store.repository import Repository
 from chatimg.studio_images import ImageActions
@@ -79,7 +80,9 @@ class Studio(ImageActions):
         database = Database(settings.database_url)
         if migrate:
             database.ensure_current()
-        studio = cls(settings, database, AssetStore(paths.assets_dir()))
+        from chatimg.store.backends import open_asset_store
+
+        studio = cls(settings, database, open_asset_store(settings.storage))
         if migrate and tidy and database.writable:
             studio.tidy_after_crashes()
         return studio
@@ -134,7 +137,7 @@ class Studio(ImageActions):
             InvalidRequestError: bad reference, or the model cannot describe images.
             EngineRequestError: the provider failed.
         """
-        data, _ = self.resolve_image(reference)
+        data, _ = await asyncio.to_thread(self.resolve_image, reference)
         engine = self.engine(model)
         if not engine.info.capabilities.describe:
             raise InvalidRequestError(f"{model} cannot describe images",
@@ -192,16 +195,33 @@ class Studio(ImageActions):
         (wrong size) when their file is so."""
         from chatimg.doctor import with_file_states
 
-        return with_file_states(self.repo.load_thread(conversation_id))
+        thread = self.repo.load_thread(conversation_id)
+        problems = self._bring_local(
+            [generation for message in thread.messages for generation in message.generations])
+        return with_file_states(thread, problems=problems)
 
     def search(self, text: str, limit: int = 50) -> list[domain.SearchHit]:
         return self.repo.search(text, limit)
 
     def get_generation(self, generation_id: str) -> domain.Generation:
-        return self.repo.get_generation(generation_id)
+        generation = self.repo.get_generation(generation_id)
+        self._bring_local([generation])
+        return generation
 
     def get_generations(self, generation_ids: Sequence[str]) -> list[domain.Generation]:
-        return self.repo.get_generations(generation_ids)
+        generations = self.repo.get_generations(generation_ids)
+        self._bring_local(generations)
+        return generations
+
+    def _bring_local(self, generations: Sequence[domain.Generation]) -> dict[str, str]:
+        """Cache the images of ``generations`` when they live in an object store (hashes
+        checked; a blob that fails stays absent locally); return sha256 → problem."""
+        if not self.assets.is_remote:
+            return {}
+        problems = self.assets.prefetch(
+            AssetStore.relative_path(asset.sha256, asset.mime)
+            for generation in generations for asset in generation.assets)
+        return {sha_of(relative): problem for relative, problem in problems.items()}
 
     def delete_generation(self, generation_id: str) -> None:
         """Delete one generation (its image files stay: other generations may share them)."""
@@ -247,12 +267,7 @@ class Studio(ImageActions):
             matches = self.repo.find_assets(text)
             if len(matches) == 1:
                 asset = matches[0]
-                try:
-                    data = Path(asset.path).read_bytes()
-                except OSError:
-                    raise InvalidRequestError(
-                        f"asset {asset.sha256[:12]} file is missing"
-                    ) from None
+                data = self.assets.read(AssetStore.relative_path(asset.sha256, asset.mime))
                 return data, self.assets.put(data)
             if len(matches) > 1:
                 raise InvalidRequestError(f"asset prefix {reference!r} is ambiguous")
@@ -321,7 +336,11 @@ class Studio(ImageActions):
                 f"the prompt has {len(prompt):,} characters; the limit is {limit:,}",
                 "raise [limits] max_prompt_chars in the config if you need more")
         hints = hints or RouteHints()
-        spec, ask = self.resolve_spec(spec)
+        if spec.source_asset or spec.mask_asset:  # may read or write the asset store: a worker
+            resolved = await asyncio.to_thread(self.resolve_spec, spec)
+        else:
+            resolved = self.resolve_spec(spec)
+        spec, ask = resolved
         ask = replace(ask, hints=hints, options=options,
                       expected_text=tuple(expected_text) if expected_text else None)
         models = list(models) or [self.settings.default_model]

@@ -5,6 +5,7 @@ the CLI's commands alike; ``Studio`` mixes these in.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -147,7 +148,7 @@ class ImageActions:
         receipt = generation.receipt
         if receipt is None:
             raise NotFoundError(f"generation {generation_id} has no receipt to replay")
-        _, ask = self.resolve_spec(receipt.run_spec)
+        _, ask = await asyncio.to_thread(self.resolve_spec, receipt.run_spec)
         name = model or receipt.model.name
         emit = on_event or (lambda event: None)
 
@@ -212,7 +213,6 @@ class ImageActions:
     ) -> tuple[domain.Message, domain.Generation]:
         """Repair one image; the result goes into ``message_id`` (as a fallback of the source)
         or, without one, into a new message answering the source's."""
-        import asyncio
         import time
 
         from chatimg.generation import environment
@@ -234,7 +234,7 @@ class ImageActions:
             raise InvalidRequestError(f"generation {generation_id[:12]} asked for no quoted text",
                                       "text repair writes the prompt's quoted text")
         started, clock = utcnow(), time.perf_counter()
-        original = load_image(self.resolve_image(asset.sha256)[0])
+        original = load_image((await asyncio.to_thread(self.resolve_image, asset.sha256))[0])
         repaired = await asyncio.to_thread(repair_text, original, expected,
                                            cancel=cancel or CancelToken())
         latency_ms = (time.perf_counter() - clock) * 1000

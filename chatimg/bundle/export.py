@@ -26,7 +26,7 @@ from chatimg.bundle.gallery import render_index
 from chatimg.bundle.manifest import INDEX_NAME, MANIFEST_NAME, asset_entry_name, build_manifest
 from chatimg.bundle.zipwriter import ZipWriter
 from chatimg.errors import StoreError
-from chatimg.store.assets import write_error
+from chatimg.store.assets import sha_of, write_error
 from chatimg.store.owner import current_owner
 from chatimg.store.tables import utcnow
 
@@ -81,6 +81,11 @@ def export_conversation(
     secrets = studio.settings.secret_values()
     report = progress or (lambda done, total: None)
     assets = dump["assets"]
+    if studio.assets.is_remote:  # local, hash-checked copies first; a corrupted blob stops here
+        verify = True
+        for relative, problem in studio.assets.prefetch(a["store_path"] for a in assets).items():
+            raise StoreError(f"image {sha_of(relative)[:12]} is {problem} in {studio.assets.url}",
+                             "run `chatimg storage verify`; nothing was written")
     manifest_bytes, index_bytes = _render(dump, secrets, when)
     report(0, len(assets))
     try:

@@ -74,7 +74,12 @@ def import_bundle(studio: Studio, path: Path | str, as_copy: bool = False,
     clash = studio.repo.bundles.find_clash(thread)
     if clash is not None:
         raise _refusal(clash, as_copy)
-    placed = _place_assets(studio.assets, checked, manifest)
+    if studio.assets.is_remote:
+        placed: list[Path] = []
+        new_files = _upload_missing(studio.assets, checked, manifest)
+    else:
+        placed = _place_assets(studio.assets, checked, manifest)
+        new_files = sum(1 for p in placed if p.is_file())
     try:
         studio.repo.bundles.insert(thread)
     except RowsExistError as exc:  # stored meanwhile, by another process
@@ -88,7 +93,7 @@ def import_bundle(studio: Studio, path: Path | str, as_copy: bool = False,
         conversation_id=conv["id"], source_conversation_id=checked.manifest["conversation"]["id"],
         title=conv["title"], as_copy=as_copy, messages=len(manifest["messages"]),
         generations=len(manifest["generations"]), assets=len(manifest["assets"]),
-        new_files=sum(1 for p in placed if p.is_file()), validations=len(manifest["validations"]),
+        new_files=new_files, validations=len(manifest["validations"]),
         picks=len(manifest["picks"]), bundle_version=manifest["version"],
         app_version=manifest["app_version"],
     )
@@ -196,6 +201,26 @@ def _place_assets(store: AssetStore, checked: CheckedBundle,
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return placed
+
+
+def _upload_missing(store: AssetStore, checked: CheckedBundle,
+                    manifest: dict[str, Any]) -> int:
+    """Upload the bundle's images an object store lacks (blobs before rows); return how many.
+
+    Nothing is removed on a later failure: an uploaded blob no row names is what
+    ``chatimg storage gc`` sweeps after its grace period, and other clients may share it.
+    """
+    uploaded = 0
+    with zipfile.ZipFile(checked.path) as archive:
+        for asset in manifest["assets"]:
+            relative = store.relative_path(asset["sha256"], asset["mime"])
+            if store.remote_size(relative) == asset["bytes"]:
+                continue
+            data = archive.read(checked.entries[asset["sha256"]])
+            if len(data) != asset["bytes"] or hashlib.sha256(data).hexdigest() != asset["sha256"]:
+                raise BundleInvalidError(f"{asset['path']} changed while it was imported")
+            uploaded += store.put_blob(relative, data)
+    return uploaded
 
 
 def _make_dirs(directory: Path, placed: list[Path]) -> None:

@@ -1,4 +1,9 @@
-"""The content-addressed image store: ``assets/ab/<sha256>.<ext>``, written atomically."""
+"""The content-addressed image store: ``assets/ab/<sha256>.<ext>``, written atomically.
+
+``AssetStore`` is the ``file://`` backend and the interface the object-store backends
+(``chatimg.store.objects``) extend; ``chatimg.store.backends.open_asset_store`` picks one from
+``[storage] url``.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,9 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from chatimg.errors import InvalidRequestError, StoreError
@@ -43,6 +49,23 @@ class StoredFile:
     bytes: int
     path: str
     """Relative to the asset root, with forward slashes."""
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """A blob as the backend lists it."""
+
+    sha256: str
+    size: int
+    modified: float
+    """Seconds since the epoch."""
+    relative: str
+    """The path the store knows it by (object stores ignore the extension)."""
+
+
+def sha_of(relative: str) -> str:
+    """The sha256 a stored path is named after (``ab/<sha256>.png`` → ``<sha256>``)."""
+    return relative.rsplit("/", 1)[-1].split(".", 1)[0]
 
 
 def describe_image(data: bytes) -> tuple[str, int, int]:
@@ -83,8 +106,16 @@ class AssetStore:
         root: The folder that holds ``ab/<sha256>.<ext>`` files.
     """
 
+    is_remote = False
+    """Whether blobs live outside this machine (object stores); ``root`` is then a cache."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
+
+    @property
+    def url(self) -> str:
+        """The store's ``[storage] url``."""
+        return self.root.as_uri() if self.root.is_absolute() else f"file:{self.root}"
 
     @staticmethod
     def relative_path(sha256: str, mime: str) -> str:
@@ -112,6 +143,9 @@ class AssetStore:
         target = self.root / relative
         if not self.holds(relative, sha, len(data)):
             self._write_atomically(target, data)
+        else:  # deduplicated: its age restarts, so `storage gc` leaves it to the row to come
+            with contextlib.suppress(OSError):
+                os.utime(target)
         return StoredFile(sha, mime, width, height, len(data), relative)
 
     def holds(self, relative: str, sha256: str, size: int) -> bool:
@@ -161,9 +195,76 @@ class AssetStore:
             raise
         _fsync_dir(target.parent)
 
+    def put_blob(self, relative: str, data: bytes) -> bool:
+        """Store bytes the caller already checked under ``relative``; False when the intact
+        file was already there."""
+        if self.holds(relative, sha_of(relative), len(data)):
+            return False
+        self._write_atomically(self.root / relative, data)
+        return True
+
+    def delete_blob(self, relative: str) -> None:
+        """Remove a blob (``chatimg storage gc``); a missing one is no error."""
+        with contextlib.suppress(FileNotFoundError):
+            (self.root / relative).unlink()
+
+    def fetch(self, relative: str) -> bytes | None:
+        """The blob's bytes, unverified; None when it is missing."""
+        try:
+            return (self.root / relative).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"cannot read {self.root / relative}: {exc.strerror}") from None
+
     def read(self, relative: str) -> bytes:
-        """The bytes of a stored file."""
-        return (self.root / relative).read_bytes()
+        """The bytes of a stored file, checked against the sha256 it is named after.
+
+        Raises:
+            StoreError: the file is missing or its bytes changed.
+        """
+        data = self.fetch(relative)
+        sha = sha_of(relative)
+        if data is None:
+            raise StoreError(f"image {sha[:12]} is missing: {self.root / relative}",
+                             "run `chatimg storage verify`")
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise StoreError(f"image {sha[:12]} is corrupted: {self.root / relative}",
+                             "run `chatimg storage verify`; restore it from a bundle")
+        return data
+
+    def local_path(self, relative: str) -> Path:
+        """A local file holding the blob (for an object store: a verified cached copy)."""
+        return self.root / relative
+
+    def prefetch(self, relatives: Iterable[str]) -> dict[str, str]:
+        """Bring blobs into the local cache; ``{relative: problem}`` for those that failed.
+        Files are already local here, so nothing is fetched."""
+        return {}
+
+    def remote_size(self, relative: str) -> int | None:
+        """The blob's size; None when it is missing."""
+        try:
+            return (self.root / relative).stat().st_size
+        except OSError:
+            return None
+
+    def blobs(self) -> Iterator[BlobInfo]:
+        """Every blob in the store (temp files left out)."""
+        if not self.root.is_dir():
+            return
+        for path in self.root.glob("*/*.*"):
+            name = path.name.split(".", 1)[0]
+            if path.name.startswith(".") or len(name) != 64:
+                continue
+            with contextlib.suppress(OSError):
+                stat = path.stat()
+                yield BlobInfo(name, stat.st_size, stat.st_mtime,
+                               path.relative_to(self.root).as_posix())
+
+    def sign_url(self, relative: str, ttl: timedelta) -> str | None:
+        """A presigned URL for the blob, where the backend can make one (files cannot)."""
+        return None
 
     def exists(self, relative: str) -> bool:
         """Whether a stored file is present."""

@@ -1,0 +1,1 @@
+"""Tests of the asset store backends and the storage/db commands."""
