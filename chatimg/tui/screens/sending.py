@@ -63,6 +63,9 @@ class Sending(Screen[None]):
     def reload_sidebar(self) -> None:
         raise NotImplementedError
 
+    def sends_settled(self) -> None:
+        """Called when a send finished (the team view refreshes what waited for it)."""
+
     @property
     def running(self) -> int:
         """How many sends are still running."""
@@ -122,6 +125,7 @@ class Sending(Screen[None]):
                 generation.id, generation.resolved_model or generation.requested_model)
             card.update_generation(generation)
         self.reload_sidebar()
+        self.sends_settled()
 
     def on_generation_update(self, message: GenerationUpdate) -> None:
         event = message.event
