@@ -54,6 +54,7 @@ def add_user(name: str, role: str, no_password: bool) -> None:
     """
     from chatimg.store import team as store_team
 
+    store_team.check_name(name)
     password: str | None = None
     if not no_password:
         password = os.environ.get(PASSWORD_ENV) or click.prompt(

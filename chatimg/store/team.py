@@ -105,6 +105,17 @@ def init(database: Database) -> int:
     return int(adopted or 0)
 
 
+def check_name(name: str) -> None:
+    """Refuse a user name that is not a plain lower-case identifier (or is reserved).
+
+    Raises:
+        InvalidRequestError: it cannot be a team member's role name.
+    """
+    if not _NAME.match(name) or name.startswith("pg_") or name in GROUPS.values():
+        raise InvalidRequestError(f"{name!r} cannot be a user name",
+                                  "use lower-case letters, digits and underscores")
+
+
 def add_user(database: Database, name: str, role: str, password: str | None) -> None:
     """Create (or update) a person's login role in the group for ``role``.
 
@@ -121,9 +132,7 @@ def add_user(database: Database, name: str, role: str, password: str | None) -> 
     _require_postgres(database)
     if role not in GROUPS:
         raise InvalidRequestError(f"role {role!r} is not one of " + ", ".join(GROUPS))
-    if not _NAME.match(name) or name.startswith("pg_") or name in GROUPS.values():
-        raise InvalidRequestError(f"{name!r} cannot be a user name",
-                                  "use lower-case letters, digits and underscores")
+    check_name(name)
     with database._guard(), database.engine.begin() as connection:
         user = _quote(connection, name)
         secret = "NULL"

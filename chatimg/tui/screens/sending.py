@@ -132,6 +132,7 @@ class Sending(Screen[None]):
         block = message.block
         if event.generation is not None:
             self.remember(event.generation, block.text)
+            block.message_id = block.message_id or event.generation.message_id
         card = block.card(event.generation_id)
         if card is None:
             if not block.is_attached:

@@ -46,11 +46,11 @@ class MessageBlock(Vertical):
         self._generations = generations
 
     def compose(self):  # type: ignore[no-untyped-def]
-        prompt = Text()
+        prompt = Text(style="bold")
         if self.author:
             prompt.append(shown(self.author), style="italic")
             prompt.append(" ")
-        prompt.append("› ", style="bold")
+        prompt.append("› ")
         prompt.append(shown(self.text, keep_newlines=True))
         yield Static(prompt, classes="prompt")
         for generation in self._generations:
@@ -209,6 +209,8 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         """Ids of every message of this thread the view knows (mounted or windowed out)."""
         known = {m.id for m in self.messages}
         known.update(b.message_id for b in self.query(MessageBlock) if b.message_id)
+        known.update(c.generation.message_id for c in self.query(GenerationCard)
+                     if c.generation is not None)
         return known
 
     def card(self, generation_id: str) -> GenerationCard | None:
