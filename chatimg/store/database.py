@@ -290,8 +290,9 @@ def _store_error(exc: Exception, database: Database) -> StoreError:
         return StoreError(f"{where}: {text}", "free some space on its disk and try again")
     if getattr(original, "sqlstate", None) == "42501":  # insufficient privilege / RLS
         return NotPermittedError(f"not permitted on {where}: {text}",
-                                 "you can change only your own conversations; branch a "
-                                 "teammate's into your own (chatimg team branch)")
+                                 "on a team database you change only your own conversations "
+                                 "(chatimg team branch copies a teammate's); schema upgrades "
+                                 "need the role that owns the tables")
     if "locked" in text:
         return StoreError(f"{where}: database is busy: {text}", "try again in a moment")
     return StoreError(f"database error on {where}: {text}")

@@ -160,3 +160,4 @@ async def test_making_it_private_again_hides_it(team: Team,
     with _raw(team, "bob") as bob:
         assert bob.execute("SELECT count(*) FROM conversation").fetchone() == (0,)
         assert bob.execute("SELECT count(*) FROM generation_asset").fetchone() == (0,)
+        assert bob.execute("SELECT count(*) FROM asset").fetchone() == (0,)
