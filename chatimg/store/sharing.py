@@ -169,13 +169,6 @@ class Sharing:
                     "winner_id": generation_ids[pick.winner_id],
                 }))
 
-    def owner_of(self, conversation_id: str) -> str | None:
-        """The role owning a conversation (None on SQLite, or when not visible)."""
-        with self.db.read() as session:
-            found = session.exec(select(ConversationRow.owner).where(
-                ConversationRow.id == conversation_id)).first()
-            return found
-
 
 def _columns(row: Any) -> dict[str, Any]:
     """A row's column values (to build a copy)."""

@@ -67,6 +67,7 @@ class TeamView(Sending):
         self.post_message(LiveChange(change))
 
     def stop_live(self) -> None:
+        """Stop listening (the feed's thread ends within half a second)."""
         if self.feed is not None:
             self.feed.stop()
             self.feed = None
@@ -90,6 +91,7 @@ class TeamView(Sending):
                         name="live-refresh", exit_on_error=False)
 
     def sends_settled(self) -> None:
+        """A send finished: apply what arrived while it ran."""
         if self.live_pending and not self.running:
             self.refresh_open_thread()
 
