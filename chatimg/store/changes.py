@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 INTERVAL = 0.5
 #: The channel every team-visible change is announced on.
 TEAM_CHANNEL = "chatimg_team"
+#: Seconds between attempts to open a lost PostgreSQL listening connection again.
+RECONNECT = 2.0
+#: How the listening connection names itself in ``pg_stat_activity``.
+APPLICATION_NAME = "chatimg-live"
 
 
 @dataclass(frozen=True)
@@ -119,18 +123,37 @@ class SQLiteChanges(ChangeFeed):
 
 
 class PostgresChanges(ChangeFeed):
-    """``LISTEN`` for the migration's notifications on its own connection."""
+    """``LISTEN`` for the migration's notifications on its own connection.
+
+    A lost connection is opened again (every ``RECONNECT`` seconds until it works); then one
+    ``Change("any")`` tells the app to catch up on what it may have missed meanwhile.
+    """
 
     def run(self, callback: ChangeCallback) -> None:
         import psycopg
 
+        missed = False
+        while not self._stop.is_set():
+            try:
+                self._listen(callback, missed)
+            except psycopg.OperationalError as exc:
+                log.warning("live updates: %s; reconnecting", str(exc).strip() or "lost")
+                missed = True
+                self._stop.wait(RECONNECT)
+
+    def _listen(self, callback: ChangeCallback, missed: bool) -> None:
+        import psycopg
+
         url = self.database.engine.url.set(drivername="postgresql")
         conninfo = url.render_as_string(hide_password=False)
-        with psycopg.connect(conninfo, autocommit=True) as connection:
+        with psycopg.connect(conninfo, autocommit=True,
+                             application_name=APPLICATION_NAME) as connection:
             user = str(connection.execute("SELECT current_user").fetchone()[0])  # type: ignore[index]
             for channel in (TEAM_CHANNEL, user_channel(user)):
                 connection.execute(f'LISTEN "{channel}"')
             self.ready.set()
+            if missed:
+                callback(Change("any"))
             while not self._stop.is_set():
                 for notice in connection.notifies(timeout=INTERVAL):
                     callback(_parse(notice.payload))

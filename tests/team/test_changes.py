@@ -63,6 +63,40 @@ async def test_notifications_reach_the_team_and_private_ones_only_the_owner(
     assert alice_feed._thread is None
 
 
+@pytest.mark.postgres
+@pytest.mark.xdist_group("team")
+def test_a_lost_listening_connection_comes_back(team: Team,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from chatimg.store.changes import APPLICATION_NAME
+
+    monkeypatch.setattr("chatimg.store.changes.RECONNECT", 0.1)
+    bob_db = Database(team.url("bob"))
+    feed, received = _started(bob_db)
+    admin = make_url(team.admin_url).set(drivername="postgresql")
+    try:
+        with psycopg.connect(admin.render_as_string(hide_password=False),
+                             autocommit=True) as connection:
+            killed = connection.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = %s AND usename = %s",
+                (APPLICATION_NAME, team.names["bob"])).fetchone()
+        assert killed == (1,)
+        assert received.get(timeout=WAIT) == Change("any")  # back: catch up
+        alice = team.studio(monkeypatch, "alice")
+        try:
+            shared = alice.create_conversation("after the outage", "layout")
+            alice.set_visibility(shared.id, "team")
+        finally:
+            alice.close()
+        assert _next_about(received, shared.id)[-1] == Change("conversation", shared.id)
+    finally:
+        feed.stop()
+        bob_db.dispose()
+
+
 def test_sqlite_feed_sees_another_connections_commit(home: Path) -> None:
     path = home / "data" / "chatimg.db"
     writer = Database(f"sqlite:///{path}")
