@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from chatimg.errors import NotFoundError, NotPermittedError
+from chatimg.spec import GenerationSpec
 from tests.teamdb import Team
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("team")]
@@ -30,13 +31,15 @@ async def _alice_writes(team: Team, monkeypatch: pytest.MonkeyPatch) -> dict[str
         shared = await studio.generate('a poster that says "TEAM"', ["layout"],
                                        title="shared", validate=False)
         secret = await studio.generate('a note that says "SECRET"', ["layout"],
-                                       title="secret", validate=False)
+                                       GenerationSpec.build(seed=7), title="secret",
+                                       validate=False)
         studio.set_visibility(shared.message.conversation_id, "team")
     finally:
         studio.close()
     return {"shared": shared.message.conversation_id, "shared_message": shared.message.id,
             "secret": secret.message.conversation_id, "secret_message": secret.message.id,
-            "shared_generation": shared.generations[0].id}
+            "shared_generation": shared.generations[0].id,
+            "secret_image": secret.generations[0].assets[0].sha256}
 
 
 async def test_bob_reads_shared_not_private(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,6 +136,24 @@ async def test_bob_branches_alices_thread_into_his_own(
         assert len(alice.load_thread(ids["shared"]).messages) == 1
     finally:
         alice.close()
+
+
+async def test_bob_makes_the_same_image_as_alices_private_one(
+        team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = await _alice_writes(team, monkeypatch)
+    bob = team.studio(monkeypatch, "bob")
+    try:  # one stored image (content-addressed), each person sees it through their own thread
+        outcome = await bob.generate('a note that says "SECRET"', ["layout"],
+                                     GenerationSpec.build(seed=7), validate=False)
+        (image,) = bob.load_thread(outcome.message.conversation_id).messages[0] \
+            .generations[0].assets
+        assert image.sha256 == ids["secret_image"] and Path(image.path).is_file()
+    finally:
+        bob.close()
+    with _raw(team, "bob") as raw:
+        owners = raw.execute("SELECT author FROM asset WHERE sha256 = %s",
+                             (ids["secret_image"],)).fetchall()
+    assert owners == [(team.names["alice"],)]  # stored once, first by alice
 
 
 async def test_a_viewer_reads_but_cannot_write(team: Team,
