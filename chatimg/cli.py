@@ -43,6 +43,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                 "The image store: migrate to S3/GCS, verify, gc."),
     "share": ("chatimg.commands.storage", "share",
               "Print presigned links to a conversation's images."),
+    "team": ("chatimg.commands.team", "team",
+             "Team mode on PostgreSQL: init, add-user, ls, share, private, branch."),
     "fixtext": ("chatimg.commands.fixtext", "fixtext",
                 "Repair a generated image's misspelled text (new generation)."),
 }

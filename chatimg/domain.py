@@ -21,6 +21,10 @@ class Conversation:
     updated_at: datetime
     default_model: str | None = None
     message_count: int = 0
+    owner: str | None = None
+    """The database role that owns it (team databases; None on SQLite)."""
+    visibility: str = "private"
+    """``private`` or ``team`` (who else may read it on a team database)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ class Generation:
     """The stored form of ``receipt`` (empty until the run finished)."""
     assets: tuple[AssetRef, ...] = ()
     validations: tuple[ValidationResult, ...] = ()
+    author: str | None = None
+    """The database role that asked for it (team databases; None on SQLite)."""
 
     @cached_property
     def spec(self) -> GenerationSpec:
@@ -126,6 +132,8 @@ class Message:
     params: dict[str, Any]
     created_at: datetime
     generations: tuple[Generation, ...] = ()
+    author: str | None = None
+    """The database role that wrote it (team databases; None on SQLite)."""
 
 
 @dataclass(frozen=True)

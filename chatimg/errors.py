@@ -41,6 +41,12 @@ class StoreError(ChatImgError):
     kind = "store"
 
 
+class NotPermittedError(StoreError):
+    """A team database refused a write: the row belongs to another person."""
+
+    kind = "not-permitted"
+
+
 class NotFoundError(ChatImgError):
     """A conversation, message, generation or asset id does not exist."""
 

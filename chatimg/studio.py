@@ -31,6 +31,7 @@ from chatimg.store.assets import AssetStore, StoredFile, describe_image, sha_of
 from chatimg.store.database import Database
 from chatimg.store.repository import Repository
 from chatimg.studio_images import ImageActions
+from chatimg.studio_team import TeamActions
 
 if TYPE_CHECKING:
     from chatimg.engines.base import Engine
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["GenerateOutcome", "GenerationEvent", "GenerationSpec", "RouteHints", "Studio"]
 
 
-class Studio(ImageActions):
+class Studio(ImageActions, TeamActions):
     """Everything a person can do, for the TUI and the CLI alike.
 
     Args:

@@ -13,7 +13,7 @@ import pytest
 if TYPE_CHECKING:
     from chatimg.studio import Studio
 
-pytest_plugins = ["tests.tiny_diffusers", "tests.s3server"]
+pytest_plugins = ["tests.tiny_diffusers", "tests.s3server", "tests.teamdb"]
 
 KEY_VARS = ("IDEOGRAM_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENAI_API_KEY",
             "A1111_AUTH", "COMFYUI_API_KEY", "OPENAI_BASE_URL", "IDEOGRAM_BASE_URL",

@@ -16,6 +16,7 @@ def ls(limit: int | None, query: str | None, as_json: bool) -> None:
     """List conversations, newest activity first."""
     with open_studio() as studio:
         conversations = studio.list_conversations(limit=limit, query=query)
+        me = studio.user
     if as_json:
         print_json(conversations)
         return
@@ -24,7 +25,9 @@ def ls(limit: int | None, query: str | None, as_json: bool) -> None:
         return
     for c in conversations:
         title = shown(c.title) or "(untitled)"
-        click.echo(f"{c.id}  {when(c.updated_at)}  {c.message_count:>4} msg  {title}")
+        shared = f"  ({shown(c.owner)}, {c.visibility})" if c.owner is not None and (
+            c.owner != me or c.visibility == "team") else ""
+        click.echo(f"{c.id}  {when(c.updated_at)}  {c.message_count:>4} msg  {title}{shared}")
 
 
 @click.command()
@@ -44,6 +47,7 @@ def show(conversation_id: str, receipts: bool, as_json: bool) -> None:
     with open_studio() as studio:
         thread = with_file_states(
             studio.load_thread(studio.resolve_id("conversation", conversation_id)), deep=True)
+        me = studio.user
     if as_json:
         print_json(thread)
         return
@@ -54,6 +58,8 @@ def show(conversation_id: str, receipts: bool, as_json: bool) -> None:
     click.echo(f"{shown(conv.title) or '(untitled)'}  [{conv.id}]  {len(thread.messages)} messages")
     for message in thread.messages:
         branch = f" (branch of {message.parent_id})" if message.parent_id else ""
+        if message.author is not None and message.author != me:
+            branch = f" by {shown(message.author)}{branch}"
         text = shown(message.text, keep_newlines=True)
         click.echo(f"\n{when(message.created_at)}  {message.role}{branch}: {text}")
         for g in message.generations:

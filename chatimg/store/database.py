@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session
 
 from chatimg import paths
-from chatimg.errors import ConfigError, StoreError
+from chatimg.errors import ConfigError, NotPermittedError, StoreError
 
 BUSY_TIMEOUT_MS = 30_000
 #: The PostgreSQL advisory lock key that serialises migrations ("chatimg" in ASCII).
@@ -96,6 +96,21 @@ class Database:
                 raise ConfigError(f"database_url: cannot use {parsed.drivername}: {exc}",
                                   _URL_HINT) from None
         self._write_engine = self.engine.execution_options(sqlite_immediate=True)
+        self._user: str | None = None
+
+    @property
+    def user(self) -> str | None:
+        """The database role this connection acts as (``current_user``); None on SQLite.
+
+        On a team database every row written records it, and row-level security compares
+        rows with it.
+        """
+        if self.is_sqlite:
+            return None
+        if self._user is None:
+            with self._guard(), self.engine.connect() as connection:
+                self._user = str(connection.exec_driver_sql("SELECT current_user").scalar())
+        return self._user
 
     @property
     def backend(self) -> str:
@@ -273,6 +288,11 @@ def _store_error(exc: Exception, database: Database) -> StoreError:
                           "reading (ls, show, search, export) still works")
     if "disk is full" in text or "disk I/O" in text:
         return StoreError(f"{where}: {text}", "free some space on its disk and try again")
+    if getattr(original, "sqlstate", None) == "42501":  # insufficient privilege / RLS
+        return NotPermittedError(f"not permitted on {where}: {text}",
+                                 "on a team database you change only your own conversations "
+                                 "(chatimg team branch copies a teammate's); schema upgrades "
+                                 "need the role that owns the tables")
     if "locked" in text:
         return StoreError(f"{where}: database is busy: {text}", "try again in a moment")
     return StoreError(f"database error on {where}: {text}")

@@ -21,6 +21,7 @@ from chatimg.store.bench import BenchStore
 from chatimg.store.bundle_rows import BundleRows
 from chatimg.store.database import Database
 from chatimg.store.owner import current_owner
+from chatimg.store.sharing import Sharing
 from chatimg.store.tables import (
     AssetRow,
     ConversationRow,
@@ -57,6 +58,8 @@ def _conversation(row: ConversationRow, count: int = 0) -> domain.Conversation:
         updated_at=_aware(row.updated_at),  # type: ignore[arg-type]
         default_model=row.default_model,
         message_count=count,
+        owner=row.owner,
+        visibility=row.visibility or "private",
     )
 
 
@@ -87,6 +90,7 @@ def _generation(
         receipt_data=dict(row.receipt or {}),
         assets=tuple(assets),
         validations=tuple(validations),
+        author=row.author,
     )
 
 
@@ -101,6 +105,7 @@ def _message(row: MessageRow, generations: Sequence[domain.Generation] = ()) -> 
         params=dict(row.params or {}),
         created_at=_aware(row.created_at),  # type: ignore[arg-type]
         generations=tuple(generations),
+        author=row.author,
     )
 
 
@@ -147,6 +152,8 @@ class Repository:
         """Whole conversations in and out, in the bundle manifest's shape."""
         self.bench = BenchStore(database)
         """Bench runs, model versions and the leaderboard."""
+        self.sharing = Sharing(database)
+        """Team databases: visibility of conversations, branching a teammate's thread."""
 
     # -- conversations ----------------------------------------------------------------------
 
@@ -157,7 +164,7 @@ class Repository:
         now = created_at or utcnow()
         row = ConversationRow(
             id=id or new_id(), title=title, default_model=default_model,
-            created_at=now, updated_at=now,
+            created_at=now, updated_at=now, owner=self.db.user,
         )
         with self.db.write() as session:
             session.add(row)
@@ -282,6 +289,7 @@ class Repository:
         now = created_at or utcnow()
         with self.db.write() as session:
             conversation = self._conversation_row(session, conversation_id)
+            self.sharing.check_owner(conversation)
             if parent_id is not None:
                 parent = session.get(MessageRow, parent_id)
                 if parent is None or parent.conversation_id != conversation_id:
@@ -289,6 +297,7 @@ class Repository:
             row = MessageRow(
                 id=id or new_id(), conversation_id=conversation_id, parent_id=parent_id,
                 role=role, text=text, model=model, params=dict(params or {}), created_at=now,
+                author=self.db.user,
             )
             session.add(row)
             conversation.updated_at = max(_aware(conversation.updated_at) or now, now)
@@ -325,7 +334,7 @@ class Repository:
             resolved_model=resolved_model, engine_kind=engine_kind, model_id=model_id,
             model_version=model_version, params=params, status=status, error=error,
             route_reason=route_reason, fallback_of=fallback_of, queued_at=utcnow(),
-            cost_usd=cost_usd, receipt={},
+            cost_usd=cost_usd, receipt={}, author=self.db.user,
         )
         owner = current_owner()
         row.owner_host, row.owner_pid, row.owner_start = owner.host, owner.pid, owner.start

@@ -22,6 +22,8 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 #: Generation statuses.
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
+#: Who may read a conversation on a team database: its owner only, or the whole team.
+VISIBILITIES = ("private", "team")
 
 
 def utcnow() -> datetime:
@@ -43,6 +45,10 @@ class ConversationRow(SQLModel, table=True):
     default_model: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_column=_ts(nullable=False))
     updated_at: datetime = Field(sa_column=_ts(nullable=False, index=True))
+    owner: str | None = Field(default=None, max_length=63)
+    """The database role that owns it (PostgreSQL fills in ``current_user``; None on SQLite)."""
+    visibility: str = Field(default="private", max_length=10)
+    """``private`` (the owner only) or ``team`` (every role of the team may read it)."""
 
 
 class MessageRow(SQLModel, table=True):
@@ -72,6 +78,8 @@ class MessageRow(SQLModel, table=True):
         default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False)
     )
     created_at: datetime = Field(sa_column=_ts(nullable=False))
+    author: str | None = Field(default=None, max_length=63)
+    """The database role that wrote it (``current_user`` on PostgreSQL; None on SQLite)."""
 
 
 class GenerationRow(SQLModel, table=True):
@@ -121,6 +129,8 @@ class GenerationRow(SQLModel, table=True):
     """The owner process's start time in clock ticks since boot (0 when unknown)."""
     checks_state: str | None = Field(default=None, max_length=20)
     """``pending`` from success until the checks are stored, then ``done``; None: no checks."""
+    author: str | None = Field(default=None, max_length=63)
+    """The database role that asked for it (``current_user`` on PostgreSQL; None on SQLite)."""
 
 
 class AssetRow(SQLModel, table=True):
@@ -135,6 +145,8 @@ class AssetRow(SQLModel, table=True):
     bytes: int
     path: str = Field(max_length=200)
     created_at: datetime = Field(sa_column=_ts(nullable=False))
+    author: str | None = Field(default=None, max_length=63)
+    """The role that stored it first (PostgreSQL); others see it through their own links."""
 
 
 def insert_asset(session: Any, **values: Any) -> None:

@@ -69,6 +69,10 @@ class ConversationCommands(_ListProvider):
             ("conversation: Rename", screen.action_rename_conversation, "rename the open one"),
             ("conversation: Delete", screen.action_delete_conversation, "asks first"),
             ("conversation: Filter", screen.action_focus_filter, "filter the sidebar"),
+            ("conversation: Toggle private/team", screen.action_toggle_visibility,
+             "f9 · who else may read it (team databases)"),
+            ("conversation: Branch into my own", screen.action_branch_conversation,
+             "copy it (a teammate's too) into a new conversation of yours"),
         ]
         for conversation in screen.sidebar.conversations[:300]:
             found.append((f"conversation: Open {conversation.title or 'untitled'}",

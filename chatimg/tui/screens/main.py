@@ -31,6 +31,7 @@ from chatimg.tui.options import ComposerOptions
 from chatimg.tui.screens.card_actions import CardActions
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen
 from chatimg.tui.screens.model_picker import ModelPicker
+from chatimg.tui.screens.team import TeamView
 from chatimg.tui.widgets.card import GenerationCard
 from chatimg.tui.widgets.composer import Composer
 from chatimg.tui.widgets.sidebar import LIMIT, Sidebar
@@ -46,7 +47,7 @@ def title_from(prompt: str) -> str:
     return words[:60] + ("…" if len(words) > 60 else "")
 
 
-class MainScreen(CardActions, ForwardFailedWorkers):
+class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
     """Sidebar | thread over composer."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -54,6 +55,8 @@ class MainScreen(CardActions, ForwardFailedWorkers):
         Binding("ctrl+n", "new_conversation", "New", id="conversation.new"),
         Binding("ctrl+r", "rename_conversation", "Rename", id="conversation.rename"),
         Binding("f8", "delete_conversation", "Delete conv.", id="conversation.delete"),
+        Binding("f9", "toggle_visibility", "Private/team", show=False,
+                id="conversation.visibility"),
         Binding("ctrl+l", "focus_filter", "Filter", id="conversation.filter"),
         Binding("ctrl+o", "pick_model", "Model", id="composer.model"),
         Binding("ctrl+g", "toggle_advanced", "Advanced", id="composer.advanced"),
@@ -103,9 +106,14 @@ class MainScreen(CardActions, ForwardFailedWorkers):
         self.composer.models = list(self.studio.catalog.names())
         self.composer.themes = sorted(self.app.available_themes)
         self.composer.prompt.focus()
+        self.sidebar.user = self.thread.user = self.studio.user
         self.open_conversation(*self.initial)
         self.run_worker(self._load_listings, thread=True, group="listings", name="listings",
                         exit_on_error=False)
+        self.start_live()
+
+    def on_unmount(self) -> None:
+        self.stop_live()
 
     def _load_listings(self) -> None:
         listings = self.studio.catalog.listings()
@@ -261,12 +269,12 @@ class MainScreen(CardActions, ForwardFailedWorkers):
     def action_focus_prompt(self) -> None:
         self.composer.prompt.focus()
 
-    def _target_conversation(self) -> str | None:
+    def target_conversation(self) -> str | None:
         return self.sidebar.highlighted_id if self.sidebar.has_focus_within else \
             self.conversation_id
 
     def action_rename_conversation(self) -> None:
-        target = self._target_conversation()
+        target = self.target_conversation()
         if target is None:
             self.notify("open a conversation first")
             return
@@ -289,7 +297,7 @@ class MainScreen(CardActions, ForwardFailedWorkers):
         return None
 
     def action_delete_conversation(self) -> None:
-        target = self._target_conversation()
+        target = self.target_conversation()
         if target is None:
             self.notify("no conversation selected")
             return

@@ -63,6 +63,9 @@ class Sending(Screen[None]):
     def reload_sidebar(self) -> None:
         raise NotImplementedError
 
+    def sends_settled(self) -> None:
+        """Called when a send finished (the team view refreshes what waited for it)."""
+
     @property
     def running(self) -> int:
         """How many sends are still running."""
@@ -122,12 +125,14 @@ class Sending(Screen[None]):
                 generation.id, generation.resolved_model or generation.requested_model)
             card.update_generation(generation)
         self.reload_sidebar()
+        self.sends_settled()
 
     def on_generation_update(self, message: GenerationUpdate) -> None:
         event = message.event
         block = message.block
         if event.generation is not None:
             self.remember(event.generation, block.text)
+            block.message_id = block.message_id or event.generation.message_id
         card = block.card(event.generation_id)
         if card is None:
             if not block.is_attached:

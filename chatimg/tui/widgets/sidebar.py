@@ -21,11 +21,16 @@ from chatimg.safetext import shown
 LIMIT = 2000
 
 
-def conversation_option(conversation: domain.Conversation) -> Option:
-    """One row: the title, and a muted count of messages."""
+def conversation_option(conversation: domain.Conversation, user: str | None = None) -> Option:
+    """One row: the title, a muted count of messages and, on a team database, the owner
+    (when not ``user``) and a mark for team-visible ones."""
     label = Content(shown(conversation.title) or "untitled")
     if conversation.message_count:
         label = label.append(Content.styled(f"  {conversation.message_count}", "$foreground-muted"))
+    if conversation.owner is not None and conversation.owner != user:
+        label = label.append(Content.styled(f"  {shown(conversation.owner)}", "$accent"))
+    if conversation.owner is not None and conversation.visibility == "team":
+        label = label.append(Content.styled("  team", "$secondary"))
     return Option(label, id=conversation.id)
 
 
@@ -55,6 +60,8 @@ class Sidebar(Vertical):
         self.conversations: list[domain.Conversation] = []
         self.current: str | None = None
         self.loaded_once = False
+        self.user: str | None = None
+        """The person using the app (team databases): their own conversations show no owner."""
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Input(placeholder="filter conversations…", id="filter", compact=True)
@@ -75,9 +82,12 @@ class Sidebar(Vertical):
         """Show the rows loaded for ``query`` (ignored when the filter has changed since)."""
         if query != self.query_text:
             return
+        if self.loaded_once and conversations == self.conversations:
+            self.post_message(self.Loaded(len(conversations)))
+            return
         self.conversations = conversations
         options = self.query_one("#conversations", OptionList)
-        options.set_options(conversation_option(c) for c in conversations)
+        options.set_options(conversation_option(c, self.user) for c in conversations)
         self._highlight_current()
         self.loaded_once = True
         self.post_message(self.Loaded(len(conversations)))

@@ -35,16 +35,22 @@ class MessageBlock(Vertical):
 
     def __init__(self, text: str, *, message_id: str | None = None, model: str | None = None,
                  generations: tuple[domain.Generation, ...] = (),
-                 wins: dict[str, int] | None = None) -> None:
+                 wins: dict[str, int] | None = None, author: str | None = None) -> None:
         super().__init__(classes="message")
         self.wins = wins or {}
+        self.author = author
+        """Who wrote it (team databases); shown before the text."""
         self.text = text
         self.message_id = message_id
         self.model = model
         self._generations = generations
 
     def compose(self):  # type: ignore[no-untyped-def]
-        prompt = Text("› ", style="bold")
+        prompt = Text(style="bold")
+        if self.author:
+            prompt.append(shown(self.author), style="italic")
+            prompt.append(" ")
+        prompt.append("› ")
         prompt.append(shown(self.text, keep_newlines=True))
         yield Static(prompt, classes="prompt")
         for generation in self._generations:
@@ -87,6 +93,8 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         """Where the person last scrolled to (kept for the state file)."""
         self.stick_to_end = True
         """Follow the newest content as it grows, until the person scrolls up."""
+        self.user: str | None = None
+        """The person using the app (team databases): the author of messages sent here."""
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("Type a prompt below and press Enter. /help lists commands.",
@@ -133,7 +141,8 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
             if model:
                 self.last_model = model
             widgets.append(MessageBlock(message.text, message_id=message.id, model=model,
-                                        generations=message.generations, wins=self.wins))
+                                        generations=message.generations, wins=self.wins,
+                                        author=message.author))
         return widgets
 
     async def show_earlier(self) -> None:
@@ -172,11 +181,37 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         if self.last_model is not None and model != self.last_model:
             await self.mount(switch_marker(self.last_model, model))
         self.last_model = model
-        block = MessageBlock(text, model=model)
+        block = MessageBlock(text, model=model, author=self.user)
         await self.mount(block)
         self.stick_to_end = True
         self.call_after_refresh(self._follow_end)
         return block
+
+    async def append_messages(self, messages: list[domain.Message]) -> None:
+        """Show messages written elsewhere (a teammate, another process) at the end."""
+        if not messages:
+            return
+        for hint in self.query(".empty-hint"):
+            await hint.remove()
+        self.messages.extend(messages)
+        await self.mount_all(self._blocks(messages))
+        if self.stick_to_end:
+            self.call_after_refresh(self._follow_end)
+
+    def block(self, message_id: str) -> MessageBlock | None:
+        """The shown block of a message, if it is mounted."""
+        for block in self.query(MessageBlock):
+            if block.message_id == message_id:
+                return block
+        return None
+
+    def shown_message_ids(self) -> set[str]:
+        """Ids of every message of this thread the view knows (mounted or windowed out)."""
+        known = {m.id for m in self.messages}
+        known.update(b.message_id for b in self.query(MessageBlock) if b.message_id)
+        known.update(c.generation.message_id for c in self.query(GenerationCard)
+                     if c.generation is not None)
+        return known
 
     def card(self, generation_id: str) -> GenerationCard | None:
         for card in self.query(GenerationCard):

@@ -1,0 +1,1 @@
+"""Team mode: row-level security, the team commands and live updates on real PostgreSQL."""
