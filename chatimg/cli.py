@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "bench": ("chatimg.commands.bench", "bench", "Benchmark models on a prompt set."),
     "compare": ("chatimg.commands.compare", "compare", "Compare 2-4 generations; contact sheet."),
     "doctor": ("chatimg.commands.doctor", "doctor", "Check the store; --repair, --gc."),
+    "ray": ("chatimg.commands.ray", "ray", "Serve diffusers models on Ray Serve (chatimg[ray])."),
     "fixtext": ("chatimg.commands.fixtext", "fixtext",
                 "Repair a generated image's misspelled text (new generation)."),
 }
