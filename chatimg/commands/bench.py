@@ -33,12 +33,15 @@ if TYPE_CHECKING:
 @click.option("--max-cost", type=click.FloatRange(min=0), default=None,
               help="Stop before the run's spending (USD, stored results included) could pass "
               "this.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
+              show_default=True, help="Where diffusers models run: this process, or Ray Serve "
+              "replicas ([ray] settings; an app from `chatimg ray serve` is reused).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Write an HTML report here (images and charts beside it).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
 @json_option
 def bench(prompts_file: str, models: tuple[str, ...], seeds: int, concurrency: int,
-          run_id: str | None, resume: bool, max_cost: float | None,
+          run_id: str | None, resume: bool, max_cost: float | None, executor: str,
           report_path: Path | None, quiet: bool, as_json: bool) -> int:
     """Run PROMPTS_FILE (or `default`, the shipped golden set) on each -m model.
 
@@ -63,9 +66,18 @@ def bench(prompts_file: str, models: tuple[str, ...], seeds: int, concurrency: i
             click.echo("\r" + line, err=True, nl=done == total)
 
     with open_studio() as studio:
-        report = asyncio.run(_run(studio, prompt_set, list(models), seeds, progress,
-                                  concurrency=concurrency, run_id=run_id, resume=resume,
-                                  max_cost=max_cost))
+        attached = None
+        if executor == "ray":
+            from chatimg.rayserve.bench import attach
+
+            attached = attach(studio, models)
+        try:
+            report = asyncio.run(_run(studio, prompt_set, list(models), seeds, progress,
+                                      concurrency=concurrency, run_id=run_id, resume=resume,
+                                      max_cost=max_cost))
+        finally:
+            if attached is not None:
+                attached.detach()
     if report_path is not None:
         write_html(report, report_path)
     if as_json:

@@ -32,9 +32,8 @@ from chatimg.engines.base import (
 from chatimg.engines.http import backoff_delay, race
 from chatimg.engines.ray_wire import (
     MODEL_HEADER,
+    apply_event,
     decode_capabilities,
-    decode_error,
-    decode_result,
     encode_request,
 )
 from chatimg.engines.remote import RemoteEngine
@@ -158,14 +157,10 @@ class RayEngine(RemoteEngine):
                     event = _event(line)
                     if event is None:
                         continue
-                    if "progress" in event:
-                        step, total, message = [*list(event["progress"]), 0, 0, ""][:3]
-                        progress(Progress(int(step), int(total), str(message)))
-                    elif "result" in event:
+                    result = apply_event(event, progress)
+                    if result is not None:
                         self._served = self._served or event.get("served")
-                        return decode_result(event["result"])
-                    elif "error" in event:
-                        raise decode_error(event["error"])
+                        return result
         except httpx.TimeoutException:
             raise EngineRequestError("Ray Serve did not answer in time", retryable=True,
                                      reason="timeout") from None

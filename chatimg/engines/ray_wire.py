@@ -10,9 +10,16 @@ served models with their catalog facts. Every request carries ``Authorization: B
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 
-from chatimg.engines.base import Capabilities, GeneratedImage, GenerationResult, ModelInfo
+from chatimg.engines.base import (
+    Capabilities,
+    GeneratedImage,
+    GenerationResult,
+    ModelInfo,
+    Progress,
+)
 from chatimg.errors import (
     CancelledError,
     ChatImgError,
@@ -137,6 +144,24 @@ def decode_error(data: Any) -> ChatImgError:
         return EngineRequestError(message, hint, retryable=bool(data.get("retryable")),
                                   reason=str(data.get("reason") or "server_error"))
     return kind(message, hint)
+
+
+def apply_event(event: Any, progress: Callable[[Progress], None]) -> GenerationResult | None:
+    """Act on one event of a run: report progress, return the result, raise the error.
+
+    Raises:
+        ChatImgError: an error event (its kind kept).
+    """
+    if not isinstance(event, dict):
+        return None
+    if "progress" in event:
+        step, total, message = [*list(event["progress"]), 0, 0, ""][:3]
+        progress(Progress(int(step), int(total), str(message)))
+    elif "result" in event:
+        return decode_result(event["result"])
+    elif "error" in event:
+        raise decode_error(event["error"])
+    return None
 
 
 def encode_info(info: ModelInfo) -> dict[str, Any]:
