@@ -121,6 +121,7 @@ def attach(studio: Studio, models: Sequence[str], *, address: str | None = None
         options: dict[str, Any] = {"address": target} if target else {}
         ray.init(**options, include_dashboard=False, log_to_driver=False)
         executor.started_ray = True
+    serve.start(proxy_location="Disabled")  # joins a running Serve as it is
     running = APP_NAME in serve.status().applications
     served = settings.model_copy(update={"ray": settings.ray.model_copy(
         update={"models": chosen, "families": {}})})
@@ -128,7 +129,6 @@ def attach(studio: Studio, models: Sequence[str], *, address: str | None = None
     if running:
         families = {m: _family_of(settings, m) for m in chosen}
     else:
-        serve.start(proxy_location="Disabled")
         serve.run(build_app(served, secrets.token_urlsafe(32)), name=APP_NAME,
                   route_prefix=None)
         executor.deployed = True
