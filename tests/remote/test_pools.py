@@ -229,3 +229,38 @@ async def test_pool_options_are_checked(make_studio: StudioFactory) -> None:
         "engine": "comfyui", "urls": ["http://127.0.0.1:1"], "max_inflight": 0}})
     with pytest.raises(ConfigError, match="max_inflight"):
         studio.engine("bad-pool")
+
+
+async def test_each_a1111_server_gets_its_own_in_flight_limit(
+        make_studio: StudioFactory) -> None:
+    """With ``max_in_flight = 1`` two held jobs still run at once, one on each server."""
+    release = threading.Event()
+    servers = [FakeServer().start(), FakeServer().start()]
+
+    def held(paint: tuple[int, int, int]) -> Any:
+        def answer(record: Recorded) -> Reply:
+            release.wait(WAIT_LIMIT)
+            return a1111_reply(paint)
+        return answer
+
+    try:
+        for server, paint in zip(servers, ((1, 2, 3), (4, 5, 6)), strict=True):
+            server.route("GET", "/sdapi/v1/progress", Reply(200, {"state": {}}))
+            server.route("POST", "/sdapi/v1/txt2img", held(paint))
+        studio = await make_studio(network={"max_in_flight": 1, "read_timeout": 30.0},
+                                   models={"forge-pool": {"engine": "a1111",
+                                                          "urls": [s.url for s in servers]}})
+        tasks = [asyncio.create_task(studio.generate(f"leaf {n}", ["forge-pool"]))
+                 for n in range(2)]
+        deadline = time.monotonic() + WAIT_LIMIT
+        while time.monotonic() < deadline and not all(
+                s.hits("POST", "/sdapi/v1/txt2img") for s in servers):
+            await asyncio.sleep(0.02)
+        assert [len(s.hits("POST", "/sdapi/v1/txt2img")) for s in servers] == [1, 1]
+        release.set()
+        outcomes = await asyncio.wait_for(asyncio.gather(*tasks), WAIT_LIMIT)
+        assert sorted(colour(o.generations[0]) for o in outcomes) == [(1, 2, 3), (4, 5, 6)]
+    finally:
+        release.set()
+        for server in servers:
+            server.stop()
