@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
               "Print presigned links to a conversation's images."),
     "team": ("chatimg.commands.team", "team",
              "Team mode on PostgreSQL: init, add-user, ls, share, private, branch."),
+    "ray": ("chatimg.commands.ray", "ray", "Serve diffusers models on Ray Serve (chatimg[ray])."),
     "fixtext": ("chatimg.commands.fixtext", "fixtext",
                 "Repair a generated image's misspelled text (new generation)."),
 }

@@ -26,6 +26,7 @@ KEY_ENV_VARS: dict[str, tuple[str, ...]] = {
     "openai": ("OPENAI_API_KEY",),
     "a1111": ("A1111_AUTH",),
     "comfyui": ("COMFYUI_API_KEY",),
+    "ray": ("CHATIMG_RAY_TOKEN",),
 }
 
 
@@ -44,6 +45,8 @@ class KeysSection(BaseModel):
     """AUTOMATIC1111/Forge basic auth as ``user:password`` (env ``A1111_AUTH``)."""
     comfyui: SecretStr | None = None
     """Optional bearer token for a ComfyUI behind a proxy (env ``COMFYUI_API_KEY``)."""
+    ray: SecretStr | None = None
+    """The bearer token of chatimg's Ray Serve app (env ``CHATIMG_RAY_TOKEN``)."""
 
 
 class ModelEntry(BaseModel):
@@ -149,6 +152,32 @@ class NetworkSection(BaseModel):
     """Requests in flight per provider (Ideogram counts images)."""
 
 
+class RaySection(BaseModel):
+    """``chatimg ray serve``: local diffusers models served by Ray Serve."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address: str | None = None
+    """An existing Ray cluster (``auto`` or ``ray://...``); default: start a local one."""
+    host: str = "127.0.0.1"
+    """Where the HTTP endpoint listens (``0.0.0.0`` exposes it: keep the token secret)."""
+    port: int = Field(default=8000, ge=1, le=65535)
+    route_prefix: str = "/chatimg"
+    models: list[str] | None = None
+    """Diffusers models to serve (default: every ``diffusers`` model of the config)."""
+    families: dict[str, list[str]] = Field(default_factory=dict)
+    """Deployment name → models; models not named here share the ``diffusers`` deployment."""
+    num_gpus: float = Field(default=0.0, ge=0)
+    """GPUs per replica (fractions share one GPU)."""
+    num_cpus: float = Field(default=1.0, ge=0)
+    """CPUs per replica."""
+    min_replicas: int = Field(default=1, ge=0)
+    max_replicas: int = Field(default=1, ge=1)
+    """Autoscaling bounds per deployment (equal: a fixed number of replicas)."""
+    models_per_replica: int = Field(default=2, ge=1)
+    """Models a replica keeps loaded (least recently used first out)."""
+
+
 class ValidationSection(BaseModel):
     """Checks that run after each generation."""
 
@@ -221,6 +250,7 @@ class Settings(BaseSettings):
     routes: dict[str, RoutePolicy] = Field(default_factory=dict)
     diffusers: DiffusersSection = Field(default_factory=DiffusersSection)
     network: NetworkSection = Field(default_factory=NetworkSection)
+    ray: RaySection = Field(default_factory=RaySection)
     validation: ValidationSection = Field(default_factory=ValidationSection)
     limits: LimitsSection = Field(default_factory=LimitsSection)
     storage: StorageSection = Field(default_factory=StorageSection)

@@ -16,7 +16,6 @@ from typing import Any
 from chatimg.engines.base import (
     CancelToken,
     Capabilities,
-    EngineOptions,
     EngineRequest,
     GeneratedImage,
     GenerationResult,
@@ -26,7 +25,8 @@ from chatimg.engines.base import (
 )
 from chatimg.engines.masks import convert_mask
 from chatimg.engines.payloads import decode_image
-from chatimg.engines.remote import RemoteEngine, clamp_seed
+from chatimg.engines.pool import PooledEngine, PoolOptions
+from chatimg.engines.remote import clamp_seed
 from chatimg.errors import CancelledError, ChatImgError, EngineRequestError
 
 PROGRESS_INTERVAL = 0.5
@@ -36,13 +36,13 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-class A1111Engine(RemoteEngine):
+class A1111Engine(PooledEngine):
     """A model on an AUTOMATIC1111 or Forge server (entry ``model``: a checkpoint title)."""
 
     kind = "a1111"
 
 
-    class Options(EngineOptions):
+    class Options(PoolOptions):
         """Extra keys of an AUTOMATIC1111/Forge model's table."""
 
         schedule_type: str | None = None
@@ -55,6 +55,7 @@ class A1111Engine(RemoteEngine):
     default_base_url = "http://127.0.0.1:7860"
     needs_key = False
     self_hosted = True
+    health_path = "/sdapi/v1/progress"
 
     def auth(self, key: str | None) -> tuple[str, str] | None:
         if not key:
@@ -110,8 +111,8 @@ class A1111Engine(RemoteEngine):
                 body["mask_blur"] = int(self.option("mask_blur", request, 4))
         return body
 
-    async def generate(self, request: EngineRequest, progress: ProgressCallback,
-                       cancel: CancelToken) -> GenerationResult:
+    async def run_job(self, request: EngineRequest, progress: ProgressCallback,
+                      cancel: CancelToken) -> GenerationResult:
         client = self.client()
         path = "/sdapi/v1/img2img" if request.source_image is not None else "/sdapi/v1/txt2img"
         body = await self.body(request)

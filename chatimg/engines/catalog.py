@@ -181,6 +181,12 @@ class Catalog:
             self._engines[name] = engine
         return engine
 
+    def use_engine(self, name: str, engine: Engine) -> None:
+        """Run ``name`` on ``engine`` from now on (``bench --executor ray`` swaps in engines
+        that call Ray Serve); the entry must exist."""
+        self.entry(name)
+        self._engines[name] = engine
+
     def listing(self, name: str) -> Listing:
         entry = self.entry(name)
         try:

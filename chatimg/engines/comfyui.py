@@ -24,7 +24,6 @@ from typing import Any
 from chatimg.engines.base import (
     CancelToken,
     Capabilities,
-    EngineOptions,
     EngineRequest,
     GeneratedImage,
     GenerationResult,
@@ -35,7 +34,8 @@ from chatimg.engines.base import (
 from chatimg.engines.http import gather_all, race
 from chatimg.engines.masks import convert_mask, file_name, mime_of
 from chatimg.engines.payloads import check_image
-from chatimg.engines.remote import RemoteEngine, clamp_seed
+from chatimg.engines.pool import PooledEngine, PoolOptions
+from chatimg.engines.remote import clamp_seed
 from chatimg.errors import (
     CancelledError,
     ChatImgError,
@@ -80,13 +80,13 @@ def fill_workflow(graph: Any, values: dict[str, Any]) -> tuple[Any, set[str]]:
     return walk(graph), used
 
 
-class ComfyUIEngine(RemoteEngine):
+class ComfyUIEngine(PooledEngine):
     """A workflow on a ComfyUI server (entry ``model``: checkpoint file name)."""
 
     kind = "comfyui"
 
 
-    class Options(EngineOptions):
+    class Options(PoolOptions):
         """Extra keys of a ComfyUI model's table."""
 
         workflow: str | None = None
@@ -105,6 +105,7 @@ class ComfyUIEngine(RemoteEngine):
     default_base_url = "http://127.0.0.1:8188"
     needs_key = False
     self_hosted = True
+    health_path = "/system_stats"
 
     def headers(self, key: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}"} if key else {}
@@ -175,8 +176,8 @@ class ComfyUIEngine(RemoteEngine):
         sub = found.get("subfolder")
         return f"{sub}/{name}" if isinstance(sub, str) and sub else name
 
-    async def generate(self, request: EngineRequest, progress: ProgressCallback,
-                       cancel: CancelToken) -> GenerationResult:
+    async def run_job(self, request: EngineRequest, progress: ProgressCallback,
+                      cancel: CancelToken) -> GenerationResult:
         client = self.client()
         mode = "img2img" if request.mode == "upscale" else request.mode
         graph, origin = self.workflow(mode)

@@ -191,13 +191,14 @@ class ProviderClient:
         auth: Optional httpx auth (basic auth for AUTOMATIC1111).
         classify: Optional hook ``(status, text) -> reason or None`` for provider specifics
             (e.g. safety refusals).
+        per_server: Count the in-flight limit per server (self-hosted pools).
     """
 
     def __init__(
         self, context: EngineContext, provider: str, display: str, *,
         headers: dict[str, str] | None = None, key_hint: str | None = None,
         auth: tuple[str, str] | None = None,
-        classify: Callable[[int, str], str | None] | None = None,
+        classify: Callable[[int, str], str | None] | None = None, per_server: bool = False,
     ) -> None:
         self.context = context
         self.provider = provider
@@ -206,6 +207,7 @@ class ProviderClient:
         self._auth = auth
         self.key_hint = key_hint
         self.classify = classify
+        self.per_server = per_server
 
     def __repr__(self) -> str:  # never show headers: they hold the key
         return f"ProviderClient({self.provider!r})"
@@ -228,11 +230,13 @@ class ProviderClient:
         """A JSON-able value with every known key and credential-named member hidden."""
         return redact(value, self.secrets)
 
-    def limit(self) -> InFlightLimit:
-        """This provider's in-flight limit on the running loop."""
+    def limit(self, url: str | None = None) -> InFlightLimit:
+        """This provider's in-flight limit on the running loop (per server of ``url`` for
+        self-hosted providers, whose pools spread requests over many servers)."""
         loop = asyncio.get_running_loop()
         limits = self.context.shared.setdefault("remote_limits", {})
-        key = (self.provider, id(loop))
+        server = _origin(url) if self.per_server and url else ""
+        key = (self.provider, server, id(loop))
         found = limits.get(key)
         if found is None:
             found = limits[key] = InFlightLimit(self.context.settings.network.max_in_flight)
@@ -323,7 +327,7 @@ class ProviderClient:
     ) -> Reply:
         if not limited:
             return await self._send(method, url, json_body, files, data, params, authenticated)
-        limit = self.limit()
+        limit = self.limit(url)
         units = await limit.acquire(weight)
         try:
             return await self._send(method, url, json_body, files, data, params, authenticated)

@@ -28,6 +28,7 @@ BUILTIN_KINDS: dict[str, str] = {
     "openai": "chatimg.engines.openai_images:OpenAIImagesEngine",
     "comfyui": "chatimg.engines.comfyui:ComfyUIEngine",
     "a1111": "chatimg.engines.a1111:A1111Engine",
+    "ray": "chatimg.engines.ray_engine:RayEngine",
 }
 
 

@@ -140,6 +140,7 @@ class RemoteEngine(Engine):
             self._client = ProviderClient(
                 self.context, self.provider, self.display, headers=self.headers(key),
                 key_hint=hint, auth=self.auth(key), classify=self.classify,
+                per_server=self.self_hosted,
             )
             self._client_key = key
         return self._client

@@ -18,6 +18,7 @@ from chatimg.store.tables import (
     BenchRunRow,
     GenerationAssetRow,
     GenerationRow,
+    MessageRow,
     ModelVersionRow,
     PickRow,
     ValidationRow,
@@ -40,6 +41,19 @@ class VersionState:
     validated_at: datetime | None = None
     validated_by: str | None = None
     """The bench run id that validated it."""
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A bench run as stored (to resume it)."""
+
+    run_id: str
+    prompts_sha256: str
+    models: tuple[str, ...]
+    seeds: int
+    conversation_id: str | None
+    created_at: datetime
+    finished_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,79 @@ class BenchStore:
             session.flush()
             for item in results:
                 session.add(BenchResultRow(run_id=run_id, **item))
+
+    def start_run(
+        self, run_id: str, *, prompts_name: str, prompts_sha256: str, prompt_count: int,
+        models: Sequence[str], seeds: int, conversation_id: str, created_at: datetime,
+    ) -> None:
+        """Store a run before its first result, so results land as they finish (resumable)."""
+        with self.db.write() as session:
+            session.add(BenchRunRow(
+                id=run_id, prompts_name=prompts_name[:500], prompts_sha256=prompts_sha256,
+                prompt_count=prompt_count, models=list(models), seeds=seeds,
+                conversation_id=conversation_id, summary={}, created_at=created_at,
+            ))
+
+    def get_run(self, run_id: str) -> StoredRun | None:
+        """A run's facts, or None when no run has that id."""
+        with self.db.read() as session:
+            row = session.get(BenchRunRow, run_id)
+            if row is None:
+                return None
+            return StoredRun(row.id, row.prompts_sha256, tuple(row.models), row.seeds,
+                             row.conversation_id, row.created_at, row.finished_at)
+
+    def add_result(self, run_id: str, result: dict[str, Any]) -> None:
+        """Store one result in its own transaction, replacing an earlier one for its key
+        (a failed attempt that a resumed run tried again)."""
+        with self.db.write() as session:
+            session.execute(sa.delete(BenchResultRow).where(
+                col(BenchResultRow.run_id) == run_id,
+                col(BenchResultRow.model) == result["model"],
+                col(BenchResultRow.prompt_index) == result["prompt_index"],
+                col(BenchResultRow.seed) == result["seed"],
+            ))
+            session.add(BenchResultRow(run_id=run_id, **result))
+
+    def results(self, run_id: str) -> list[dict[str, Any]]:
+        """Every stored result of a run, in prompt, model and seed order."""
+        with self.db.read() as session:
+            rows = session.exec(
+                select(BenchResultRow).where(BenchResultRow.run_id == run_id)
+                .order_by(col(BenchResultRow.prompt_index), col(BenchResultRow.model),
+                          col(BenchResultRow.seed))
+            ).all()
+            return [row.model_dump(exclude={"id", "run_id"}) for row in rows]
+
+    def unlinked_generations(self, run_id: str, conversation_id: str
+                             ) -> list[tuple[str, str, str, Any]]:
+        """Succeeded generations of a run's conversation that no result points at (a run
+        killed between storing an image and its result): ``(id, model, prompt, seed)``."""
+        linked = select(BenchResultRow.generation_id).where(
+            BenchResultRow.run_id == run_id,
+            col(BenchResultRow.generation_id).is_not(None))
+        with self.db.read() as session:
+            rows = session.execute(
+                sa.select(col(GenerationRow.id), col(GenerationRow.resolved_model),
+                          col(MessageRow.text), col(GenerationRow.params))
+                .join(MessageRow, col(MessageRow.id) == col(GenerationRow.message_id))
+                .where(col(MessageRow.conversation_id) == conversation_id,
+                       col(GenerationRow.status) == "succeeded",
+                       col(GenerationRow.id).not_in(linked))
+                .order_by(col(GenerationRow.id))
+            ).all()
+        return [(gid, model or "", text, (params or {}).get("seed"))
+                for gid, model, text, params in rows]
+
+    def finish_run(self, run_id: str, summary: dict[str, Any], *, finished: bool) -> None:
+        """Store a run's summary; ``finished`` marks it complete."""
+        with self.db.write() as session:
+            row = session.get(BenchRunRow, run_id)
+            if row is None:
+                return
+            row.summary = summary
+            row.finished_at = utcnow() if finished else None
+            session.add(row)
 
     def run_summary(self, run_id: str) -> dict[str, Any] | None:
         with self.db.read() as session:

@@ -271,6 +271,9 @@ class BenchResultRow(SQLModel, table=True):
     """One prompt, model and seed of a bench run."""
 
     __tablename__ = "bench_result"
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "model", "prompt_index", "seed", name="uq_bench_result_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(

@@ -64,3 +64,25 @@ def test_listing_models_and_layout_generation_do_not_import_torch(home: Path) ->
     )
     modules = loaded_after(code)
     assert not {m for m in modules if m.split(".")[0] in (*HEAVY, "huggingface_hub")}
+
+
+def test_nothing_imports_ray_until_the_server_starts(config_file: Path) -> None:
+    """Every module (the Serve app's too) imports without Ray; a ``ray`` model's client, the
+    ``ray`` commands' help and a refused ``ray serve`` never import it."""
+    modules = _every_module_below_the_tui()
+    config_file.write_text('[models.farm]\nengine = "ray"\nurl = "http://127.0.0.1:9/chatimg"\n'
+                           'model = "sd-turbo"\n', encoding="utf-8")
+    assert "chatimg.rayserve.app" in modules and "chatimg.engines.ray_engine" in modules
+    assert "ray" not in {m.split(".")[0] for m in loaded_after(
+        "\n".join(f"import {module}" for module in modules))}
+    code = (
+        "import os, sys\nfrom chatimg.cli import main\n"
+        "os.environ['CHATIMG_RAY_TOKEN'] = 'client-token-0123456789'\n"
+        "for argv, ok in ((['gen', 'x', '-m', 'farm', '-q'], False), (['models'], True),\n"
+        "                 (['ray', '--help'], True), (['ray', 'serve', '--help'], True)):\n"
+        "    try:\n        main(argv)\n    except SystemExit as exc:\n"
+        "        assert (not exc.code) == ok, (argv, exc.code)\n"
+        "os.environ.pop('CHATIMG_RAY_TOKEN')\n"
+        "try:\n    main(['ray', 'serve'])\nexcept SystemExit as exc:\n    assert exc.code == 1\n"
+    )
+    assert "ray" not in {m.split(".")[0] for m in loaded_after(code)}

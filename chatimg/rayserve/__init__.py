@@ -1,0 +1,1 @@
+"""Serving local diffusers models on Ray Serve (``chatimg ray serve``); Ray loads lazily."""

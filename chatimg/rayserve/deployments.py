@@ -1,0 +1,179 @@
+"""The two deployment classes of chatimg's Serve app, made inside functions so that importing
+this module does not import Ray: the ingress (``Gateway``) and the model replica (``Replica``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import replace
+from typing import Any
+
+from chatimg.engines.base import CancelToken, Progress
+from chatimg.engines.ray_wire import (
+    decode_request,
+    encode_error,
+    encode_info,
+    encode_result,
+)
+from chatimg.errors import ChatImgError, EngineRequestError, EngineUnavailableError
+from chatimg.rayserve.app import BeforeRun, check_token, ndjson, with_heartbeats
+
+
+def _settings(config: dict[str, Any]) -> Any:
+    from chatimg.config import Settings
+
+    return Settings(**config)
+
+
+def _engines(config: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """Diffusers engines for ``names`` (no weights are loaded until a run)."""
+    from chatimg.engines.base import EngineContext
+    from chatimg.engines.registry import load_engine_class
+
+    settings = _settings(config)
+    context = EngineContext(settings)
+    engine_class = load_engine_class("diffusers")
+    return {name: engine_class(name, settings.models[name], context) for name in names}
+
+
+def gateway_class() -> type:
+    """The ingress: checks the token, lists models, streams runs from the family replicas."""
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response, StreamingResponse
+
+    class Gateway:
+        """``GET /models``, ``POST /generate`` (NDJSON events); 401 without the token."""
+
+        def __init__(self, digest: str, families: dict[str, str], handles: dict[str, Any],
+                     config: dict[str, Any]) -> None:
+            self.digest = digest
+            self.families = families
+            self.handles = handles
+            self.infos = {name: encode_info(engine.info)
+                          for name, engine in _engines(config, list(families)).items()}
+
+        async def __call__(self, request: Request) -> Response:
+            if not check_token(request.headers.get("authorization"), self.digest):
+                return JSONResponse({"error": {"kind": "request", "reason": "auth",
+                                               "message": "missing or wrong token"}},
+                                    status_code=401)
+            path = request.url.path.rstrip("/")
+            if request.method == "GET" and path.endswith("/models"):
+                return JSONResponse({"models": self.infos})
+            if request.method != "POST" or not path.endswith("/generate"):
+                return JSONResponse({"error": {"message": "not found"}}, status_code=404)
+            try:
+                body = await request.json()
+            except ValueError:
+                return JSONResponse({"error": {"message": "the body is not JSON"}},
+                                    status_code=400)
+            model = body.get("model") if isinstance(body, dict) else None
+            family = self.families.get(model) if isinstance(model, str) else None
+            if family is None:
+                return JSONResponse({"error": encode_error(EngineUnavailableError(
+                    f"{model!r} is not served here", "served: " + ", ".join(self.families)))},
+                    status_code=404)
+            handle = self.handles[family].options(stream=True, multiplexed_model_id=model)
+            events = handle.generate.remote(body)
+            return StreamingResponse(self._lines(events), media_type="application/x-ndjson")
+
+        async def _lines(self, events: Any) -> Any:
+            try:
+                async for event in with_heartbeats(events.__aiter__()):
+                    yield ndjson(event)
+            except Exception as exc:  # the replica died mid-run: the client retries
+                yield ndjson({"error": encode_error(exc, retryable=True)})
+
+    return Gateway
+
+
+def replica_class(models_per_replica: int) -> type:
+    """A family's replica: the local diffusers engine, models multiplexed."""
+    import ray
+    from ray import serve
+
+    class Replica:
+        """Runs requests for the models of one family with the diffusers engine."""
+
+        def __init__(self, config: dict[str, Any], members: list[str], family: str,
+                     before_run: BeforeRun | None) -> None:
+            self.config = config
+            self.members = set(members)
+            self.family = family
+            self.before_run = before_run
+            self.loads: Counter[str] = Counter()
+            context = ray.get_runtime_context()
+            self.name = context.get_actor_name() or context.get_actor_id()
+
+        @serve.multiplexed(max_num_models_per_replica=models_per_replica)  # type: ignore[untyped-decorator]
+        async def engine_for(self, model: str) -> Any:
+            if model not in self.members:
+                raise EngineUnavailableError(f"{model!r} is not served by {self.family}")
+            self.loads[model] += 1
+            return _engines(self.config, [model])[model]
+
+        async def generate(self, body: Any) -> Any:
+            try:
+                model, spec_data, source, mask, options, version = decode_request(body)
+                engine = await self.engine_for(serve.get_multiplexed_model_id() or model)
+                request = await _prepared(engine, spec_data, source, mask, options, version)
+                if self.before_run is not None:
+                    await self.before_run(model)
+            except ChatImgError as exc:
+                yield {"error": encode_error(exc)}
+                return
+            served = {"replica": self.name, "deployment": f"family-{self.family}",
+                      "model_loads": self.loads[model]}
+            async for event in _run(engine, request):
+                if "result" in event:
+                    event = {"result": encode_result(event["result"], served),
+                             "served": encode_info(engine.info)}
+                yield event
+
+    return Replica
+
+
+async def _prepared(engine: Any, spec_data: dict[str, Any], source: bytes | None,
+                    mask: bytes | None, options: dict[str, Any], version: str | None) -> Any:
+    from chatimg.spec import GenerationSpec
+
+    spec = GenerationSpec.from_stored(spec_data)
+    request = engine.request(spec, source_image=source, mask=mask, options=options or None)
+    return engine.validate_request(replace(request, version=version))
+
+
+async def _run(engine: Any, request: Any) -> Any:
+    """Run ``request`` on ``engine``: progress events, then ``{"result": GenerationResult}`` or
+    an error event. A cancelled stream (the client hung up) stops the engine at its next step.
+    """
+    loop = asyncio.get_running_loop()
+    reports: asyncio.Queue[Progress] = asyncio.Queue()
+    cancel = CancelToken()
+
+    def on_progress(report: Progress) -> None:
+        loop.call_soon_threadsafe(reports.put_nowait, report)
+
+    task = asyncio.ensure_future(engine.generate(request, on_progress, cancel))
+    try:
+        while not task.done():
+            getter = asyncio.ensure_future(reports.get())
+            done, _ = await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
+            if getter in done:
+                report = getter.result()
+                yield {"progress": [report.step, report.total, report.message]}
+            else:
+                getter.cancel()
+        try:
+            result = task.result()
+        except ChatImgError as exc:
+            yield {"error": encode_error(exc)}
+            return
+        except Exception as exc:
+            yield {"error": encode_error(EngineRequestError(
+                f"the replica failed: {type(exc).__name__}: {exc}"[:300]))}
+            return
+        yield {"result": result}
+    finally:
+        if not task.done():
+            cancel.cancel()

@@ -1,0 +1,1 @@
+"""Ray Serve tests: one local Ray and one Serve app per session."""
