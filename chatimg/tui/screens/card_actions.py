@@ -268,19 +268,31 @@ class CardActions(Sending):
         target = Path(path).expanduser() if path else Path.cwd() / f"{self.conversation_id}.zip"
         self.run_worker(self._export(self.conversation_id, target), group="export",
                         name="export", exit_on_error=False)
-        self.composer.show_info(f"exporting to {target}…")
+        self.composer.show_info(self._exporting(target))
         return None
 
+    @staticmethod
+    def _exporting(target: Path) -> str:
+        return f"exporting to {target}…"
+
     async def _export(self, conversation_id: str, target: Path) -> None:
+        """Write the bundle in a thread; the toast and the status line both say how it ended
+        (the status line only while it still shows this export's "exporting to …")."""
         from chatimg.bundle import export_conversation
 
         try:
             written = await asyncio.to_thread(export_conversation, self.studio,
                                               conversation_id, target)
         except ChatImgError as exc:
-            self.notify(f"export failed: {exc.one_line()}", severity="error")
+            line = f"export failed: {exc.one_line()}"
+            self.notify(line, severity="error")
+            if self.composer.hint_text == self._exporting(target):
+                self.composer.show_error(line)
             return
-        self.notify(f"exported to {written or target}")
+        line = f"exported to {written or target}"
+        self.notify(line)
+        if self.composer.hint_text == self._exporting(target):
+            self.composer.show_info(line)
 
     async def open_compare(self) -> str | None:
         """Compare the picked cards, else the selected card's fanned-out message, else the

@@ -349,10 +349,13 @@ class MainScreen(CardActions, ForwardFailedWorkers):
                 command = slash.parse(text, self.composer.models, self.composer.themes)
             except slash.SlashError as exc:
                 self.composer.show_error(str(exc))
+                self.composer.prompt.select_all()  # typing replaces it; a move keeps it
                 return
             error = await slash.run(command, self)
             if error:
                 self.composer.show_error(error)
+                if self.composer.prompt.text == text:
+                    self.composer.prompt.select_all()
             elif self.composer.prompt.text == text:
                 self.composer.clear()
             return
