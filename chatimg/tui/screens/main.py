@@ -66,6 +66,8 @@ class MainScreen(CardActions, ForwardFailedWorkers):
         self.options = ComposerOptions(model=studio.settings.default_model)
         self.conversation_id: str | None = None
         self.tokens: set[CancelToken] = set()
+        self.sends: dict[CancelToken, str | None] = {}
+        self.deleted_conversations: set[str] = set()
         self.listings: list[Listing] = []
         self.picked: list[str] = []
         self.selected_id: str | None = None
@@ -299,9 +301,11 @@ class MainScreen(CardActions, ForwardFailedWorkers):
         def done(yes: bool | None) -> None:
             if not yes:
                 return
+            self.abandon_sends(target)
             try:
                 self.studio.delete_conversation(target)
             except ChatImgError as exc:
+                self.deleted_conversations.discard(target)
                 self.notify(exc.one_line(), severity="error")
                 return
             if target == self.conversation_id:
