@@ -31,7 +31,7 @@ from chatimg.tui.options import ComposerOptions
 from chatimg.tui.screens.card_actions import CardActions
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen
 from chatimg.tui.screens.model_picker import ModelPicker
-from chatimg.tui.widgets.card import GenerationCard
+from chatimg.tui.widgets.card import ACTION_MODES, GenerationCard
 from chatimg.tui.widgets.composer import Composer
 from chatimg.tui.widgets.sidebar import LIMIT, Sidebar
 from chatimg.tui.widgets.thread import ThreadView
@@ -129,12 +129,18 @@ class MainScreen(CardActions, ForwardFailedWorkers):
         self.options_changed()
 
     def options_changed(self) -> None:
-        """Show the options (chips, estimate, advanced fields) after they changed."""
+        """Show the options (chips, estimate, advanced fields) after they changed.
+
+        The estimate prices only the models that can run here and says how many cannot.
+        """
         estimate = ""
         with contextlib.suppress(ChatImgError):
             value = self.studio.estimate_cost(self.options.models, self.options.params())
             if value is not None:
                 estimate = f"est. ${float(value):.3f}"
+        missing = self.unavailable(self.options.models)
+        if missing:
+            estimate = f"{estimate} ({len(missing)} can't run)".lstrip()
         self.composer.show_options(self.options.models, self.options.preset, estimate,
                                    self.options.advanced_values(), self.options.seed_locked)
 
@@ -319,6 +325,13 @@ class MainScreen(CardActions, ForwardFailedWorkers):
 
     async def change_setting(self, command: slash.SlashCommand) -> str | None:
         confirmation = self.options.apply(command) or ""
+        if command.name in ("fanout", "model"):  # mark what cannot run here, and say why
+            models = self.options.models
+            missing = self.unavailable(models)
+            if command.name == "fanout":
+                confirmation = "fan-out → " + self.marked(models, missing)
+            if missing:
+                confirmation += "  ·  ✗ " + (self.unavailable_line(missing, len(models)) or "")
         if command.name == "model":
             self._model_defaults()
         else:
@@ -363,9 +376,14 @@ class MainScreen(CardActions, ForwardFailedWorkers):
             elif self.composer.prompt.text == text:
                 self.composer.clear()
             return
+        models = self.options.models
+        missing = self.unavailable(models)
+        if missing:
+            self.confirm_unavailable(text, models, missing)
+            return
         self.composer.clear()
         self.composer.show_info("")
-        self.send_prompt(text, self.options.models, self.options.params())
+        self.send_prompt(text, models, self.options.params())
 
     def send_prompt(self, text: str, models: list[str], spec: GenerationSpec) -> None:
         """Send ``text`` to ``models``: a message block appears at once, cards as events come."""
@@ -403,7 +421,12 @@ class MainScreen(CardActions, ForwardFailedWorkers):
 
     def on_descendant_focus(self, event: Any) -> None:
         if isinstance(event.widget, GenerationCard):
-            self.selected_id = event.widget.generation_id
+            card = event.widget
+            self.selected_id = card.generation_id
+            generation = self.generations.get(card.generation_id)
+            model = (generation.resolved_model or generation.requested_model
+                     if generation else card.model)
+            card.offer({mode for mode in ACTION_MODES.values() if self.can_run(model, mode)})
 
     def on_thread_view_scrolled(self, event: ThreadView.Scrolled) -> None:
         if self._save_timer is not None:
