@@ -15,3 +15,10 @@ def screen_lines(app: Any) -> list[str]:
 def screen_text(app: Any) -> str:
     """``screen_lines`` joined by newlines."""
     return "\n".join(screen_lines(app))
+
+
+def region_text(app: Any, region: Any) -> str:
+    """The text painted inside ``region`` (a ``textual.geometry.Region``) of the screen, rows
+    joined by newlines."""
+    lines = screen_lines(app)
+    return "\n".join(line[region.x:region.right] for line in lines[region.y:region.bottom])

@@ -8,20 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.geometry import Region
 
 from tests.tui.conftest import ready, type_and_send, wait_until
 from tests.tui.engines import register_test_engines
-from tests.tui.screen_text import screen_lines
+from tests.tui.screen_text import region_text, screen_lines
 
 SIZES = [(140, 45), (80, 24)]
 MODELS = ["layout", "second-model", "third-model", "fourth-model"]
-
-
-def region_text(app: Any, region: Region) -> str:
-    """The text painted inside ``region`` of the screen, rows joined by newlines."""
-    lines = screen_lines(app)
-    return "\n".join(line[region.x:region.right] for line in lines[region.y:region.bottom])
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chatimg.domain import to_jsonable
 from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
 from chatimg.generation import EventCallback
@@ -104,8 +103,10 @@ class CardActions(Sending, ModelChecks):
             self.run_worker(self._open_viewer(asset.path), group="viewer", name="viewer",
                             exit_on_error=False)
         elif action == "receipt":
-            body = json.dumps(to_jsonable(generation), indent=2, sort_keys=True)
-            self.app.push_screen(ReceiptScreen(f"Receipt · {model} · {generation.id}", body))
+            card = self.thread.card(generation_id)
+            image = 0 if len(generation.assets) == 1 else None  # None: every image's checks
+            self.app.push_screen(ReceiptScreen(f"Receipt · {model} · {generation.id}",
+                                               generation, image, card.wins if card else 0))
         elif action == "pick":
             self.toggle_pick(generation_id)
         elif action == "delete":
