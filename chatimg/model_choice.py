@@ -6,7 +6,7 @@ picker and fan-out, the Studio's cost estimate and the CLI. No Textual.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -61,12 +61,19 @@ def unavailable_models(names: Sequence[str], listing: Callable[[str], Listing | 
     return missing
 
 
-def unavailable_warning(missing: Sequence[str], total: int) -> str | None:
-    """``2 of 4 models cannot run here: a, b`` for a send that includes them, else None."""
+def unavailable_warning(missing: Sequence[str], total: int,
+                        reasons: Mapping[str, str | None] | None = None) -> str | None:
+    """``2 of 4 models cannot run here: a, b`` for a send that includes them, else None.
+
+    With ``reasons`` (name → why it cannot run), each name is followed by its reason:
+    ``1 of 2 models cannot run here: ideogram-v3 (needs IDEOGRAM_API_KEY)``.
+    """
     if not missing:
         return None
     noun = "model" if total == 1 else "models"
-    return f"{len(missing)} of {total} {noun} cannot run here: {', '.join(missing)}"
+    named = [f"{name} ({reasons[name]})" if reasons and reasons.get(name) else name
+             for name in missing]
+    return f"{len(missing)} of {total} {noun} cannot run here: {', '.join(named)}"
 
 
 def unavailable_in(catalog: Catalog, router: Router | None, names: Sequence[str]) -> list[str]:

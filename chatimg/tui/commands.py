@@ -1,4 +1,9 @@
-"""Command palette providers: models, conversations, actions and themes ("area: Action")."""
+"""Command palette providers: models, conversations, actions and themes ("area: Action").
+
+Titles and help lines are shown as written: the palette reads plain strings as Textual markup,
+so titles go in as ``Content`` and help lines escaped (``pip install 'chatimg[local]'`` keeps its
+brackets, a conversation called ``poster [draft]`` its name).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.markup import escape
 
 from chatimg.tui.widgets.card import CARD_ACTIONS
 
@@ -31,14 +38,15 @@ class _ListProvider(Provider):
 
     async def discover(self) -> Hits:
         for title, callback, help_text in self.commands():
-            yield DiscoveryHit(title, callback, help=help_text)
+            yield DiscoveryHit(Content(title), callback, text=title, help=escape(help_text))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, callback, help_text in self.commands():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), callback, text=title, help=help_text)
+                yield Hit(score, matcher.highlight(title), callback, text=title,
+                          help=escape(help_text))
 
 
 class ModelCommands(_ListProvider):

@@ -103,7 +103,8 @@ async def test_picking_a_winner_is_stored_and_survives_restart(cstudio: Studio) 
         pane = screen.focused_pane()
         assert pane.item.id == ids[1] and pane.has_class("winner")
         assert "★" in _text(pane.query_one(".pane-title", Label))
-        assert any("layout-b" in n.message for n in app._notifications)
+        status = _text(screen.query_one("#compare-status", Static))  # a line, not a toast
+        assert "Picked #2 layout-b" in status and not app._notifications
     cstudio.close()
     reopened = Studio.open()
     try:
@@ -150,7 +151,7 @@ async def test_sizes_failure_and_missing_file_are_shown_without_crash(cstudio: S
         assert screen.difference is not None and screen.difference.size == (96, 96)
         await pilot.press("d", "right", "right", "d")  # #3 (missing) vs #4 (failed)
         assert screen.difference is None
-        assert any("needs two images" in n.message for n in app._notifications)
+        assert "needs two images" in _text(screen.query_one("#compare-status", Static))
         # Zoom, swap and moving focus keep working with broken panes.
         await pilot.press("z")
         assert [p.item.id for p in screen.panes() if p.display] == [gone.id]

@@ -68,6 +68,8 @@ def test_unavailable_names_for_a_send(studio: Any) -> None:
     assert unavailable_warning(missing, 6) == (
         "3 of 6 models cannot run here: ideogram-v2, nope, keyless")
     assert unavailable_warning([], 2) is None
+    assert unavailable_warning(["ideogram-v2", "nope"], 2, {"ideogram-v2": "needs KEY"}) == (
+        "2 of 2 models cannot run here: ideogram-v2 (needs KEY), nope")
     # without a router, a routing name is not a model: it counts as unavailable
     bare = unavailable_models(["auto", "tiny"],
                               lambda n: studio.catalog.listing(n)

@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chatimg.domain import to_jsonable
 from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
 from chatimg.generation import EventCallback
 from chatimg.studio import GenerateOutcome
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen, ReceiptScreen
+from chatimg.tui.screens.model_checks import ModelChecks
 from chatimg.tui.screens.model_picker import ModelPicker
 from chatimg.tui.screens.sending import Sending
 from chatimg.tui.viewer import open_in_viewer
-from chatimg.tui.widgets.card import CardAction
+from chatimg.tui.widgets.card import ACTION_MODES, CardAction
 
 if TYPE_CHECKING:
     from chatimg.engines.catalog import Listing
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 NO_IMAGE = "select a card with an image first (tab to it)"
 
 
-class CardActions(Sending):
+class CardActions(Sending, ModelChecks):
     """Card actions and the card-bound ``CommandHost`` calls of the main screen."""
 
     studio: Studio
@@ -75,17 +75,22 @@ class CardActions(Sending):
         elif action in ("vary", "upscale", "edit", "open") and asset is None:
             self.notify("this card has no image", severity="warning")
         elif action == "vary":
-            self.vary(generation_id, 0.6)
+            self.on_capable_model(generation_id, action,
+                                  lambda chosen: self.vary(generation_id, 0.6, chosen))
         elif action == "upscale":
-            self.upscale(generation_id, 2.0)
+            self.on_capable_model(generation_id, action,
+                                  lambda chosen: self.upscale(generation_id, 2.0, chosen))
         elif action == "edit":
-            def mask_given(path: str | None) -> None:
-                error = self.edit(generation_id, path) if path else None
-                if error:
-                    self.notify(error, severity="error")
+            def ask_mask(chosen: str | None) -> None:
+                def mask_given(path: str | None) -> None:
+                    error = self.edit(generation_id, path, chosen) if path else None
+                    if error:
+                        self.notify(error, severity="error")
 
-            self.app.push_screen(AskScreen("Mask image file", placeholder="path/to/mask.png"),
-                                 mask_given)
+                self.app.push_screen(AskScreen("Mask image file",
+                                               placeholder="path/to/mask.png"), mask_given)
+
+            self.on_capable_model(generation_id, action, ask_mask)
         elif action == "copy_seed":
             seed = asset.seed if asset and asset.seed is not None else generation.params.get(
                 "seed")
@@ -98,13 +103,43 @@ class CardActions(Sending):
             self.run_worker(self._open_viewer(asset.path), group="viewer", name="viewer",
                             exit_on_error=False)
         elif action == "receipt":
-            body = json.dumps(to_jsonable(generation), indent=2, sort_keys=True)
-            self.app.push_screen(ReceiptScreen(f"Receipt · {model} · {generation.id}", body))
+            card = self.thread.card(generation_id)
+            image = 0 if len(generation.assets) == 1 else None  # None: every image's checks
+            self.app.push_screen(ReceiptScreen(f"Receipt · {model} · {generation.id}",
+                                               generation, image, card.wins if card else 0))
         elif action == "pick":
             self.toggle_pick(generation_id)
         elif action == "delete":
             self.app.push_screen(ConfirmScreen(f"Delete this {model} generation and its checks?"),
                                  lambda yes: self.delete(generation_id) if yes else None)
+
+    def on_capable_model(self, generation_id: str, action: str,
+                         run: Callable[[str | None], object]) -> None:
+        """``run(None)`` when the generation's own model can do ``action`` here; else the
+        picker, filtered to the models that can (available first), and ``run(chosen)``.
+
+        Nothing is stored for a model that cannot do it: no failed message to clean up.
+        """
+        generation = self.generations.get(generation_id)
+        model = (generation.resolved_model or generation.requested_model) if generation else ""
+        mode = ACTION_MODES[action]
+        if self.can_run(model, mode):
+            run(None)
+            return
+
+        def chosen(name: str | None) -> None:
+            if not name:
+                return
+            listing = self.listing_of(name)
+            if listing is None or not listing.available:  # marked ✗ in the picker
+                why = listing.reason if listing is not None else "unknown model"
+                self.notify(f"{name} cannot run here: {why}", severity="warning")
+                return
+            run(name)
+
+        self.app.push_screen(
+            ModelPicker(self.listings, None, f"{model} cannot do {mode} here: {action} on…",
+                        filter_capability=mode), chosen)
 
     def toggle_pick(self, generation_id: str) -> None:
         """Pick a generation for compare, or drop it from the picks."""
@@ -159,40 +194,43 @@ class CardActions(Sending):
         self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id, model),
                         call, restore=False, name="card-action")
 
-    def vary(self, generation_id: str, strength: float) -> None:
-        """``Studio.vary``: image-to-image from the generation's first image."""
+    def vary(self, generation_id: str, strength: float, model: str | None = None) -> None:
+        """``Studio.vary``: image-to-image from the generation's first image (on ``model``,
+        else its own)."""
         studio = self.studio
 
         def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
-            return studio.vary(generation_id, strength=strength, on_event=on_event,
-                               cancel=cancel)
+            return studio.vary(generation_id, strength=strength, model=model,
+                               on_event=on_event, cancel=cancel)
 
-        self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id), call,
-                        restore=False, name="card-action")
+        self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id, model),
+                        call, restore=False, name="card-action")
 
-    def upscale(self, generation_id: str, factor: float) -> None:
-        """``Studio.upscale`` of the generation's first image."""
+    def upscale(self, generation_id: str, factor: float, model: str | None = None) -> None:
+        """``Studio.upscale`` of the generation's first image (on ``model``, else its own)."""
         studio = self.studio
 
         def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
-            return studio.upscale(generation_id, factor=factor, on_event=on_event,
-                                  cancel=cancel)
+            return studio.upscale(generation_id, factor=factor, model=model,
+                                  on_event=on_event, cancel=cancel)
 
-        self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id), call,
-                        restore=False, name="card-action")
+        self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id, model),
+                        call, restore=False, name="card-action")
 
-    def edit(self, generation_id: str, mask: str) -> str | None:
-        """``Studio.edit`` (inpaint) with a mask file; an error line when the file is missing."""
+    def edit(self, generation_id: str, mask: str, model: str | None = None) -> str | None:
+        """``Studio.edit`` (inpaint) with a mask file (on ``model``, else the generation's
+        own); an error line when the file is missing."""
         path = Path(mask).expanduser()
         if not path.is_file():
             return f"mask file not found: {mask}"
         studio = self.studio
 
         def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
-            return studio.edit(generation_id, str(path), on_event=on_event, cancel=cancel)
+            return studio.edit(generation_id, str(path), model=model, on_event=on_event,
+                               cancel=cancel)
 
-        self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id), call,
-                        restore=False, name="card-action")
+        self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id, model),
+                        call, restore=False, name="card-action")
         return None
 
     def fixtext(self, generation_id: str) -> None:
@@ -232,19 +270,25 @@ class CardActions(Sending):
         target = self.image_target()
         if target is None:
             return NO_IMAGE
-        self.vary(target, strength)
+        self.on_capable_model(target, "vary", lambda chosen: self.vary(target, strength, chosen))
         return None
 
     async def upscale_selected(self, factor: float) -> str | None:
         target = self.image_target()
         if target is None:
             return NO_IMAGE
-        self.upscale(target, factor)
+        self.on_capable_model(target, "upscale",
+                              lambda chosen: self.upscale(target, factor, chosen))
         return None
 
     async def edit_selected(self, mask: str) -> str | None:
         target = self.image_target()
-        return NO_IMAGE if target is None else self.edit(target, mask)
+        if target is None:
+            return NO_IMAGE
+        if not Path(mask).expanduser().is_file():
+            return f"mask file not found: {mask}"
+        self.on_capable_model(target, "edit", lambda chosen: self.edit(target, mask, chosen))
+        return None
 
     async def describe_selected(self) -> str | None:
         target = self.image_target()
@@ -268,19 +312,31 @@ class CardActions(Sending):
         target = Path(path).expanduser() if path else Path.cwd() / f"{self.conversation_id}.zip"
         self.run_worker(self._export(self.conversation_id, target), group="export",
                         name="export", exit_on_error=False)
-        self.composer.show_info(f"exporting to {target}…")
+        self.composer.show_info(self._exporting(target))
         return None
 
+    @staticmethod
+    def _exporting(target: Path) -> str:
+        return f"exporting to {target}…"
+
     async def _export(self, conversation_id: str, target: Path) -> None:
+        """Write the bundle in a thread; the toast and the status line both say how it ended
+        (the status line only while it still shows this export's "exporting to …")."""
         from chatimg.bundle import export_conversation
 
         try:
             written = await asyncio.to_thread(export_conversation, self.studio,
                                               conversation_id, target)
         except ChatImgError as exc:
-            self.notify(f"export failed: {exc.one_line()}", severity="error")
+            line = f"export failed: {exc.one_line()}"
+            self.notify(line, severity="error")
+            if self.composer.hint_text == self._exporting(target):
+                self.composer.show_error(line)
             return
-        self.notify(f"exported to {written or target}")
+        line = f"exported to {written or target}"
+        self.notify(line)
+        if self.composer.hint_text == self._exporting(target):
+            self.composer.show_info(line)
 
     async def open_compare(self) -> str | None:
         """Compare the picked cards, else the selected card's fanned-out message, else the

@@ -127,6 +127,9 @@ class CompareScreen(Screen[dict[str, Any] | None], ForwardFailedWorkers):
     CompareScreen #compare-header { height: auto; padding: 0 1; background: $boost; }
     CompareScreen #compare-shared { color: $text-muted; }
     CompareScreen #compare-similarity { color: $text; }
+    CompareScreen #compare-status { color: $text-success; height: auto; }
+    CompareScreen #compare-status.-warning { color: $text-warning; }
+    CompareScreen #compare-status.-error { color: $text-error; text-style: bold; }
     CompareScreen #compare-panes { height: 1fr; grid-gutter: 0 1; }
     CompareScreen ComparePane { height: 1fr; border: round $panel; padding: 0 1; }
     CompareScreen ComparePane:focus { border: round $accent; }
@@ -186,13 +189,23 @@ class CompareScreen(Screen[dict[str, Any] | None], ForwardFailedWorkers):
         with Vertical(id="compare-header"):
             yield Static("loading the comparison…", markup=False, id="compare-shared")
             yield Static("similarity: computing…", markup=False, id="compare-similarity")
+            yield Static("", markup=False, id="compare-status")
         yield Grid(id="compare-panes")
         with Container(id="compare-difference"):
             yield Static("", id="difference-placeholder")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.app.clear_notifications()  # toasts over pane #2 would hide its details
         self._load()
+
+    def say(self, text: str, severity: str = "information") -> None:
+        """What an action did, on the status line under the header (not a toast over the
+        panes)."""
+        status = self.query_one("#compare-status", Static)
+        status.update(text)
+        status.set_class(severity == "error", "-error")
+        status.set_class(severity == "warning", "-warning")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="compare-load",
           name="compare-load")
@@ -390,7 +403,7 @@ class CompareScreen(Screen[dict[str, Any] | None], ForwardFailedWorkers):
         a = self.images[self.shown.index_of(first.item.id)]
         b = self.images[self.shown.index_of(second.item.id)]
         if a is None or b is None:
-            self.notify("Difference needs two images; one of these has none", severity="warning")
+            self.say("Difference needs two images; one of these has none", severity="warning")
             return
         self.difference = difference_image(a, b)
         self.difference_pair = (first.item.id, second.item.id)
@@ -408,12 +421,12 @@ class CompareScreen(Screen[dict[str, Any] | None], ForwardFailedWorkers):
         try:
             self.studio.add_pick(self.shown.generation_ids, current.item.id)
         except ChatImgError as exc:
-            self.notify(exc.one_line(), severity="error")
+            self.say(exc.one_line(), severity="error")
             return
         for pane in self.panes():
             pane.set_class(pane is current, "winner")
             pane.refresh_title()
-        self.notify(f"Picked #{current.number} {current.item.model} as the winner")
+        self.say(f"Picked #{current.number} {current.item.model} as the winner")
 
     def action_continue(self) -> None:
         """Return the focused pane's model, seed and params to the caller."""

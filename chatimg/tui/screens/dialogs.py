@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, TextArea
+from textual.widgets import Button, Input, Label, Static, TextArea
+
+from chatimg import domain
+from chatimg.receipt_view import raw_receipt
+from chatimg.tui.widgets.receipt import receipt_table
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -67,22 +71,50 @@ class AskScreen(ModalScreen[str | None]):
 
 
 class ReceiptScreen(ModalScreen[None]):
-    """The full reproducibility receipt of a generation, as JSON (read-only, selectable)."""
+    """A generation's receipt as rows a creator can scan (model, version, seed, steps, size,
+    time, cost, checks, lineage: the viewer's panel); ``r`` toggles the raw JSON, read-only
+    and selectable for copying."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="dialog.close"),
+        Binding("r", "toggle_raw", "Raw JSON", id="receipt.raw"),
     ]
 
-    def __init__(self, title: str, text: str) -> None:
+    def __init__(self, title: str, generation: domain.Generation, image: int | None = None,
+                 wins: int = 0) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
-        self.text = text
+        self.generation = generation
+        self.image = image
+        self.wins = wins
+        self.raw = False
+
+    @property
+    def text(self) -> str:
+        """The raw receipt: everything stored about the generation, as JSON."""
+        return raw_receipt(self.generation)
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Vertical(classes="dialog receipt"):
             yield Label(self.title_text, classes="dialog-title")
+            with VerticalScroll(id="receipt-rows"):
+                yield Static(receipt_table(self.generation, self.image, wins=self.wins))
             yield TextArea(self.text, read_only=True, id="receipt-text", show_line_numbers=False)
-            yield Label("esc closes · ctrl+c copies the selection", classes="dim")
+            yield Label("r raw JSON · esc closes", classes="dim", id="receipt-keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#receipt-text").display = False
+        self.query_one("#receipt-rows").focus()
+
+    def action_toggle_raw(self) -> None:
+        self.raw = not self.raw
+        raw = self.query_one("#receipt-text", TextArea)
+        rows = self.query_one("#receipt-rows")
+        raw.display, rows.display = self.raw, not self.raw
+        (raw if self.raw else rows).focus()
+        self.query_one("#receipt-keys", Label).update(
+            "r readable receipt · ctrl+c copies the selection · esc closes" if self.raw
+            else "r raw JSON · esc closes")
 
     def action_close(self) -> None:
         self.dismiss(None)

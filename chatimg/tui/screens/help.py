@@ -69,7 +69,7 @@ class HelpScreen(ModalScreen[None]):
                 yield Static("")
                 yield Static(commands)
                 yield Static(Content.styled(
-                    "\nRemap keys in config.toml: [keymap] card.regenerate = \"g\"",
+                    "\nRemap keys in config.toml: [keymap] \"card.regenerate\" = \"g\"",
                     "$foreground-muted"))
 
     def action_close(self) -> None:

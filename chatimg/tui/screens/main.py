@@ -32,7 +32,7 @@ from chatimg.tui.screens.card_actions import CardActions
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen
 from chatimg.tui.screens.model_picker import ModelPicker
 from chatimg.tui.screens.team import TeamView
-from chatimg.tui.widgets.card import GenerationCard
+from chatimg.tui.widgets.card import ACTION_MODES, GenerationCard
 from chatimg.tui.widgets.composer import Composer
 from chatimg.tui.widgets.sidebar import LIMIT, Sidebar
 from chatimg.tui.widgets.thread import ThreadView
@@ -69,6 +69,8 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
         self.options = ComposerOptions(model=studio.settings.default_model)
         self.conversation_id: str | None = None
         self.tokens: set[CancelToken] = set()
+        self.sends: dict[CancelToken, str | None] = {}
+        self.deleted_conversations: set[str] = set()
         self.listings: list[Listing] = []
         self.picked: list[str] = []
         self.selected_id: str | None = None
@@ -135,12 +137,18 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
         self.options_changed()
 
     def options_changed(self) -> None:
-        """Show the options (chips, estimate, advanced fields) after they changed."""
+        """Show the options (chips, estimate, advanced fields) after they changed.
+
+        The estimate prices only the models that can run here and says how many cannot.
+        """
         estimate = ""
         with contextlib.suppress(ChatImgError):
             value = self.studio.estimate_cost(self.options.models, self.options.params())
             if value is not None:
                 estimate = f"est. ${float(value):.3f}"
+        missing = self.unavailable(self.options.models)
+        if missing:
+            estimate = f"{estimate} ({len(missing)} can't run)".lstrip()
         self.composer.show_options(self.options.models, self.options.preset, estimate,
                                    self.options.advanced_values(), self.options.seed_locked)
 
@@ -307,9 +315,11 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
         def done(yes: bool | None) -> None:
             if not yes:
                 return
+            self.abandon_sends(target)
             try:
                 self.studio.delete_conversation(target)
             except ChatImgError as exc:
+                self.deleted_conversations.discard(target)
                 self.notify(exc.one_line(), severity="error")
                 return
             if target == self.conversation_id:
@@ -323,6 +333,13 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
 
     async def change_setting(self, command: slash.SlashCommand) -> str | None:
         confirmation = self.options.apply(command) or ""
+        if command.name in ("fanout", "model"):  # mark what cannot run here, and say why
+            models = self.options.models
+            missing = self.unavailable(models)
+            if command.name == "fanout":
+                confirmation = "fan-out → " + self.marked(models, missing)
+            if missing:
+                confirmation += "  ·  ✗ " + (self.unavailable_line(missing, len(models)) or "")
         if command.name == "model":
             self._model_defaults()
         else:
@@ -357,16 +374,24 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
                 command = slash.parse(text, self.composer.models, self.composer.themes)
             except slash.SlashError as exc:
                 self.composer.show_error(str(exc))
+                self.composer.prompt.select_all()  # typing replaces it; a move keeps it
                 return
             error = await slash.run(command, self)
             if error:
                 self.composer.show_error(error)
+                if self.composer.prompt.text == text:
+                    self.composer.prompt.select_all()
             elif self.composer.prompt.text == text:
                 self.composer.clear()
             return
+        models = self.options.models
+        missing = self.unavailable(models)
+        if missing:
+            self.confirm_unavailable(text, models, missing)
+            return
         self.composer.clear()
         self.composer.show_info("")
-        self.send_prompt(text, self.options.models, self.options.params())
+        self.send_prompt(text, models, self.options.params())
 
     def send_prompt(self, text: str, models: list[str], spec: GenerationSpec) -> None:
         """Send ``text`` to ``models``: a message block appears at once, cards as events come."""
@@ -404,7 +429,12 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
 
     def on_descendant_focus(self, event: Any) -> None:
         if isinstance(event.widget, GenerationCard):
-            self.selected_id = event.widget.generation_id
+            card = event.widget
+            self.selected_id = card.generation_id
+            generation = self.generations.get(card.generation_id)
+            model = (generation.resolved_model or generation.requested_model
+                     if generation else card.model)
+            card.offer({mode for mode in ACTION_MODES.values() if self.can_run(model, mode)})
 
     def on_thread_view_scrolled(self, event: ThreadView.Scrolled) -> None:
         if self._save_timer is not None:

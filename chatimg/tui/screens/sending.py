@@ -47,6 +47,11 @@ class Sending(Screen[None]):
     """Runs sends and keeps what they report (``tokens``, ``generations``, ``prompts``)."""
 
     tokens: set[CancelToken]
+    sends: dict[CancelToken, str | None]
+    """The conversation each running send writes to, by its cancel token."""
+    deleted_conversations: set[str]
+    """Conversations deleted while this screen ran: what their sends report is dropped."""
+    conversation_id: str | None
     generations: dict[str, domain.Generation]
     """The latest stored state of every generation shown, by id."""
     prompts: dict[str, str]
@@ -89,8 +94,21 @@ class Sending(Screen[None]):
         """
         token = CancelToken()
         self.tokens.add(token)
+        self.sends[token] = self.conversation_id
         self.run_worker(self._send(text, label, call, token, restore), group="generate",
                         name=name, exit_on_error=False)
+
+    def abandon_sends(self, conversation_id: str) -> None:
+        """``conversation_id`` is being deleted: cancel its sends and drop what they report
+        later (their rows can no longer be written; that is no error to show anyone)."""
+        self.deleted_conversations.add(conversation_id)
+        for token, owner in list(self.sends.items()):
+            if owner == conversation_id:
+                token.cancel()
+
+    def _dropped(self, token: CancelToken) -> bool:
+        owner = self.sends.get(token)
+        return owner is not None and owner in self.deleted_conversations
 
     async def _send(self, text: str, label: str, call: SendCall, token: CancelToken,
                     restore: bool) -> None:
@@ -105,6 +123,8 @@ class Sending(Screen[None]):
             try:
                 outcome = await call(on_event, token)
             except Exception as exc:
+                if self._dropped(token):  # its conversation was deleted meanwhile
+                    return
                 if not reported:  # nothing was stored: take the block back
                     await block.remove()
                     if restore:
@@ -116,8 +136,11 @@ class Sending(Screen[None]):
                 else:
                     self.notify(exc.one_line(), severity="error")
                 return
+            if self._dropped(token):
+                return
         finally:
             self.tokens.discard(token)
+            self.sends.pop(token, None)
         block.message_id = outcome.message.id
         for generation in outcome.generations:
             self.remember(generation, outcome.message.text)

@@ -25,15 +25,15 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from chatimg import domain
-from chatimg.receipt_view import raw_receipt, receipt_rows
+from chatimg.receipt_view import raw_receipt
 from chatimg.tui.widgets.image import cached_strips, halfcell_strips
+from chatimg.tui.widgets.receipt import receipt_text
 from chatimg.viewport import Viewport, render_view
 
 if TYPE_CHECKING:
     from PIL.Image import Image
     from textual.app import App
 
-_TONES = {"ok": "green", "bad": "bold red", "note": "yellow"}
 DECODED_ITEMS = 3
 RECEIPT_WIDTH = 44
 """Columns of the receipt panel (border and padding included)."""
@@ -283,13 +283,7 @@ class ViewerScreen(Screen[None]):
         if self.raw:
             self.receipt.update(Text(raw_receipt(item.generation)))
             return
-        text = Text()
-        for row in receipt_rows(item.generation, item.image, wins=item.wins):
-            if text:
-                text.append("\n")
-            text.append(f"{row.label}\n", style="dim")
-            text.append(f"  {row.value}", style=_TONES.get(row.tone, ""))
-        self.receipt.update(text)
+        self.receipt.update(receipt_text(item.generation, item.image, wins=item.wins))
 
     def _redraw(self) -> None:
         if self.viewport is None:

@@ -6,7 +6,8 @@ the generation id); the screen carries actions out. Colours come from theme vari
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
@@ -36,6 +37,8 @@ CARD_ACTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("pick", "p", "card.pick", "card: Pick for compare"),
     ("delete", "delete", "card.delete", "card: Delete"),
 )
+ACTION_MODES: dict[str, str] = {"vary": "img2img", "upscale": "upscale", "edit": "inpaint"}
+"""Card actions that need a model capability (``Capabilities`` flag) to run on a model."""
 
 
 @dataclass
@@ -231,6 +234,22 @@ class GenerationCard(Vertical, can_focus=True):
         for old in self.query(CardImage):
             old.remove()
         self.mount(CardImage(asset), before=self._detail)
+
+    def offer(self, modes: Collection[str]) -> None:
+        """Offer in the footer only the ``ACTION_MODES`` actions whose mode is in ``modes``
+        (what the card's model can do here). The keys stay: the screen answers the others
+        with the models that can."""
+        for key, bindings in self._bindings.key_to_bindings.items():
+            changed = []
+            for binding in bindings:
+                mode = ACTION_MODES.get(binding.action.removeprefix("card('").rstrip("')"))
+                if mode is not None:
+                    default = next(b for b in self.BINDINGS if isinstance(b, Binding)
+                                   and b.id == binding.id)
+                    binding = replace(binding, show=default.show and mode in modes)
+                changed.append(binding)
+            self._bindings.key_to_bindings[key] = changed
+        self.refresh_bindings()
 
     def action_card(self, action: str) -> None:
         self.post_message(CardAction(self.generation_id, action))

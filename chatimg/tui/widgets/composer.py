@@ -15,12 +15,33 @@ from typing import ClassVar
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from chatimg.tui import slash
 from chatimg.tui.options import ADVANCED_FIELDS
+
+CHIP_ROOM = 23
+"""Columns the model chip's label has (``#chips`` is 26 wide) until it is laid out."""
+
+
+def chip_label(models: list[str], room: int = CHIP_ROOM) -> str:
+    """``⧉ a + b``: as many whole model names as fit in ``room`` columns, then ``+N more``.
+
+    A single name too long for the chip is cut with an ellipsis.
+    """
+    full = "⧉ " + " + ".join(models)
+    if len(full) <= room or not models:
+        return full
+    for shown in range(len(models) - 1, 0, -1):
+        label = "⧉ " + " + ".join(models[:shown]) + f" +{len(models) - shown} more"
+        if len(label) <= room:
+            return label
+    more = f" +{len(models) - 1} more" if len(models) > 1 else ""
+    space = max(1, room - 2 - len(more))
+    first = models[0] if len(models[0]) <= space else models[0][:space - 1] + "…"
+    return "⧉ " + first + more
 
 
 class PromptArea(TextArea):
@@ -58,18 +79,29 @@ class PromptArea(TextArea):
 
 
 class AdvancedPanel(Vertical):
-    """Seed lock, steps, guidance, scheduler, size, negative prompt, count."""
+    """Seed lock, steps, guidance, scheduler, size, negative prompt, count.
+
+    The fields sit in a grid of ``FIELD_WIDTH``-column cells, as many per row as the width
+    allows (re-flowed on resize), so each one shows whole at any terminal width.
+    """
+
+    FIELD_WIDTH = 22
 
     def compose(self):  # type: ignore[no-untyped-def]
-        with Horizontal(classes="adv-row"):
+        with Grid(id="adv-grid"):
             yield Checkbox("lock seed", id="adv-lock", compact=True)
             for field in ADVANCED_FIELDS:
-                yield Label(field.label, classes="adv-label")
-                yield Input(placeholder=field.placeholder, id=f"adv-{field.name}",
-                            compact=True, classes="adv-input")
+                with Horizontal(classes="adv-field"):
+                    yield Label(field.label, classes="adv-label")
+                    yield Input(placeholder=field.placeholder, id=f"adv-{field.name}",
+                                compact=True, classes="adv-input")
         with Horizontal(classes="adv-row"):
             yield Label("negative", classes="adv-label")
             yield Input(placeholder="what to avoid", id="adv-negative", compact=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        columns = max(1, event.size.width // self.FIELD_WIDTH)
+        self.query_one("#adv-grid", Grid).styles.grid_size_columns = columns
 
 
 class Composer(Vertical):
@@ -126,13 +158,20 @@ class Composer(Vertical):
         return self.query_one(PromptArea)
 
     def _chip_label(self) -> str:
-        return "⧉ " + " + ".join(self._chip_models)
+        chip = self.query("#model-chip")
+        room = chip.first().content_size.width if chip and chip.first().is_mounted else 0
+        return chip_label(self._chip_models, room or CHIP_ROOM)
+
+    def on_resize(self) -> None:
+        self.query_one("#model-chip", Button).label = self._chip_label()
 
     def show_options(self, models: list[str], preset: str, estimate: str,
                      advanced: dict[str, str] | None = None, seed_locked: bool = False) -> None:
         """Redraw chips (and the advanced panel's fields, when given) after the options changed."""
         self._chip_models, self._preset = list(models), preset
-        self.query_one("#model-chip", Button).label = self._chip_label()
+        chip = self.query_one("#model-chip", Button)
+        chip.label = self._chip_label()
+        chip.tooltip = " + ".join(models) if len(models) > 1 else None
         self.query_one("#preset-chip", Button).label = preset
         self.query_one("#estimate", Static).update(estimate)
         if advanced is not None:
