@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
@@ -49,8 +50,8 @@ class ChatImgApp(App[None]):
     COMMANDS = App.COMMANDS | {ModelCommands, ConversationCommands, ActionCommands, ThemeCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
-        Binding("f1", "help", "Help", id="app.help"),
-        Binding("ctrl+t", "change_theme", "Theme", id="app.theme"),
+        Binding("f1", "help", "Help", id="app.help", priority=True),
+        Binding("ctrl+t", "change_theme", "Theme", id="app.theme", priority=True),
     ]
 
     def __init__(self, studio: Studio, *, state_path: Path | None = None,
@@ -135,11 +136,23 @@ class ChatImgApp(App[None]):
                   ("composer", PromptArea.BINDINGS), ("card", GenerationCard.BINDINGS)]
         return key_rows(groups, dict(self.studio.settings.keymap or {}))
 
+    def _only_on_main_screen(self) -> None:
+        """App keys are priority bindings (a remapped key beats the focused widget's use of
+        it); over a dialog they step aside, so the dialog's own keys still work."""
+        if self.screen is not self.main_screen:
+            raise SkipAction()
+
     def action_help(self) -> None:
+        self._only_on_main_screen()
+        self.open_help()
+
+    def open_help(self) -> None:
+        """Show the help screen (unless it is already on top)."""
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.help_rows()))
 
     def action_change_theme(self) -> None:
+        self._only_on_main_screen()
         self.search_themes()
 
 

@@ -51,12 +51,17 @@ class MainScreen(CardActions, ForwardFailedWorkers):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="generation.cancel", priority=True),
-        Binding("ctrl+n", "new_conversation", "New", id="conversation.new"),
-        Binding("ctrl+r", "rename_conversation", "Rename", id="conversation.rename"),
-        Binding("f8", "delete_conversation", "Delete conv.", id="conversation.delete"),
-        Binding("ctrl+l", "focus_filter", "Filter", id="conversation.filter"),
-        Binding("ctrl+o", "pick_model", "Model", id="composer.model"),
-        Binding("ctrl+g", "toggle_advanced", "Advanced", id="composer.advanced"),
+        # Screen-wide actions are priority bindings: a key the user maps to one of them in
+        # [keymap] wins over the focused widget's own use of it (ctrl+k deletes to the end
+        # of the line in the composer unless "composer.model" = "ctrl+k").
+        Binding("ctrl+n", "new_conversation", "New", id="conversation.new", priority=True),
+        Binding("ctrl+r", "rename_conversation", "Rename", id="conversation.rename",
+                priority=True),
+        Binding("f8", "delete_conversation", "Delete conv.", id="conversation.delete",
+                priority=True),
+        Binding("ctrl+l", "focus_filter", "Filter", id="conversation.filter", priority=True),
+        Binding("ctrl+o", "pick_model", "Model", id="composer.model", priority=True),
+        Binding("ctrl+g", "toggle_advanced", "Advanced", id="composer.advanced", priority=True),
         Binding("ctrl+e", "focus_prompt", "Prompt", show=False, id="composer.focus"),
     ]
 
@@ -337,7 +342,7 @@ class MainScreen(CardActions, ForwardFailedWorkers):
         return None
 
     async def show_help(self) -> str | None:
-        self.app.action_help()  # type: ignore[attr-defined]
+        self.app.open_help()  # type: ignore[attr-defined]
         return None
 
     # -- sending ----------------------------------------------------------------------------
