@@ -295,6 +295,15 @@ class Repository:
             session.add(conversation)
         return _message(row)
 
+    def recent_prompts(self, limit: int = 1000) -> list[str]:
+        """The text of the newest user messages of every conversation, newest first, each text
+        once (at most ``limit``). Ids sort by creation, so the primary key orders them."""
+        query = (select(MessageRow.text).where(MessageRow.role == "user")
+                 .order_by(col(MessageRow.id).desc()).limit(limit * 4))
+        with self.db.read() as session:
+            texts = session.exec(query).all()
+        return list(dict.fromkeys(t for t in texts if t.strip()))[:limit]
+
     def get_message(self, message_id: str) -> domain.Message:
         with self.db.read() as session:
             row = session.get(MessageRow, message_id)

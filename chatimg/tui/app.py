@@ -64,7 +64,8 @@ class ChatImgApp(App[None]):
         self.ui_state = load_state(self.state_path)
         self.theme_folders = theme_folders
         self.theme_problems: list[str] = []
-        self.main_screen = MainScreen(studio)
+        self.main_screen = MainScreen(studio, self.ui_state.composer)
+        self.main_screen.sidebar_collapsed = self.ui_state.sidebar_collapsed
         self._setup_themes()
 
     def _setup_themes(self) -> None:
@@ -113,10 +114,13 @@ class ChatImgApp(App[None]):
         self.save_ui_state()
 
     def save_ui_state(self) -> None:
-        """Persist the open conversation, its scroll position and the theme."""
+        """Persist the open conversation, its scroll position, the theme and the composer's
+        settings."""
         screen = self.main_screen
         state = UiState(conversation_id=screen.conversation_id, theme=self.theme,
-                        starter_offered=self.ui_state.starter_offered)
+                        starter_offered=self.ui_state.starter_offered,
+                        composer=screen.options.to_state(),
+                        sidebar_collapsed=screen.sidebar_collapsed)
         with contextlib.suppress(Exception):
             state.scroll_y = screen.scroll_position()
         save_state(state, self.state_path)
