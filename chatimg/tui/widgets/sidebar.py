@@ -3,11 +3,16 @@
 An ``OptionList`` (one renderable per row, not one widget per row) keeps 1,000+ conversations
 fast. The sidebar only announces (``Filter`` as you type, ``Open``); the screen queries the store
 in a thread worker, so typing never waits on the database, and hands the rows to ``show``.
+Each row ends with how long ago the conversation changed ("2m", "3h", "yesterday"); a timer
+rewrites the rows whose time reads differently (once a minute, never per frame).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import ClassVar
 
 from textual.containers import Vertical
 from textual.content import Content
@@ -19,18 +24,56 @@ from chatimg import domain
 from chatimg.safetext import shown
 
 LIMIT = 2000
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def conversation_option(conversation: domain.Conversation) -> Option:
-    """One row: the title, and a muted count of messages."""
-    label = Content(shown(conversation.title) or "untitled")
-    if conversation.message_count:
-        label = label.append(Content.styled(f"  {conversation.message_count}", "$foreground-muted"))
-    return Option(label, id=conversation.id)
+def relative_time(then: datetime, now: datetime) -> str:
+    """How long ago ``then`` was, short: ``now``, ``5m``, ``3h``, ``yesterday``, ``4d``,
+    ``12 Mar``, ``Mar 2025`` (calendar days in local time)."""
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    seconds = (now - then).total_seconds()
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    local_then, local_now = then.astimezone(), now.astimezone()
+    days = (local_now.date() - local_then.date()).days
+    if days <= 0:
+        return f"{int(seconds // 3600)}h"
+    if days == 1:
+        return "yesterday"
+    if days < 7:
+        return f"{days}d"
+    if local_then.year == local_now.year:
+        return f"{local_then.day} {_MONTHS[local_then.month - 1]}"
+    return f"{_MONTHS[local_then.month - 1]} {local_then.year}"
+
+
+def conversation_label(conversation: domain.Conversation, now: datetime,
+                       width: int = 0) -> Content:
+    """One row: the title, then muted the count of messages and how long ago it changed.
+
+    With ``width`` (cells) the title is cut so the count and time always show.
+    """
+    when = relative_time(conversation.updated_at, now)
+    count = f"{conversation.message_count} · " if conversation.message_count else ""
+    suffix = f"  {count}{when}"
+    title = Content(shown(conversation.title) or "untitled")
+    if width:
+        room = max(4, width - len(suffix))
+        if title.cell_length > room:
+            title = title.truncate(room, ellipsis=True)
+    return title.append(Content.styled(suffix, "$foreground-muted"))
 
 
 class Sidebar(Vertical):
     """Filter box and conversation list."""
+
+    refresh_seconds: ClassVar[float] = 60.0
+    """How often the rows' relative times are brought up to date."""
 
     @dataclass
     class Open(Message):
@@ -55,6 +98,9 @@ class Sidebar(Vertical):
         self.conversations: list[domain.Conversation] = []
         self.current: str | None = None
         self.loaded_once = False
+        self._labels: list[Content] = []
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        """Now (tests move it)."""
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Input(placeholder="filter conversations…", id="filter", compact=True)
@@ -62,6 +108,34 @@ class Sidebar(Vertical):
 
     def on_mount(self) -> None:
         self.reload()
+        self.set_interval(self.refresh_seconds, self.refresh_times, name="sidebar-times")
+
+    def _row_width(self) -> int:
+        return self.query_one("#conversations", OptionList).scrollable_content_region.width
+
+    def refresh_times(self) -> None:
+        """Rewrite the rows whose relative time (or fitting width) changed."""
+        if not self.display or not self.conversations:
+            return
+        options = self.query_one("#conversations", OptionList)
+        now, width = self.clock(), self._row_width()
+        for index, conversation in enumerate(self.conversations):
+            label = conversation_label(conversation, now, width)
+            if index < len(self._labels) and label.is_same(self._labels[index]):
+                continue
+            if index < len(self._labels):
+                self._labels[index] = label
+            options.replace_option_prompt_at_index(index, label)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.refresh_times)
+
+    def row_text(self, conversation_id: str) -> str:
+        """What a conversation's row reads (for tests and screen readers)."""
+        options = self.query_one("#conversations", OptionList)
+        option = options.get_option_at_index(options.get_option_index(conversation_id))
+        prompt = option.prompt
+        return prompt.plain if isinstance(prompt, Content) else str(prompt)
 
     @property
     def query_text(self) -> str:
@@ -77,7 +151,10 @@ class Sidebar(Vertical):
             return
         self.conversations = conversations
         options = self.query_one("#conversations", OptionList)
-        options.set_options(conversation_option(c) for c in conversations)
+        now, width = self.clock(), self._row_width()
+        self._labels = [conversation_label(c, now, width) for c in conversations]
+        options.set_options(Option(label, id=c.id)
+                            for label, c in zip(self._labels, conversations, strict=True))
         self._highlight_current()
         self.loaded_once = True
         self.post_message(self.Loaded(len(conversations)))
