@@ -146,6 +146,10 @@ class ChatImgApp(App[None]):
         if self.screen is not self.main_screen:
             raise SkipAction()
 
+    def keys_by_id(self) -> dict[str, str]:
+        """Every binding id → its keys as the keymap sets them (for the palette's hints)."""
+        return {binding_id: keys for _area, keys, _does, binding_id in self.help_rows()}
+
     def action_help(self) -> None:
         self._only_on_main_screen()
         self.open_help()
