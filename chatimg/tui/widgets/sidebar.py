@@ -52,13 +52,12 @@ def relative_time(then: datetime, now: datetime) -> str:
     return f"{_MONTHS[local_then.month - 1]} {local_then.year}"
 
 
-def conversation_label(conversation: domain.Conversation, now: datetime,
-                       width: int = 0) -> Content:
-    """One row: the title, then muted the count of messages and how long ago it changed.
+def conversation_label(conversation: domain.Conversation, when: str, width: int = 0) -> Content:
+    """One row: the title, then muted the count of messages and how long ago it changed
+    (``when``, from ``relative_time``).
 
     With ``width`` (cells) the title is cut so the count and time always show.
     """
-    when = relative_time(conversation.updated_at, now)
     count = f"{conversation.message_count} · " if conversation.message_count else ""
     suffix = f"  {count}{when}"
     title = Content(shown(conversation.title) or "untitled")
@@ -98,7 +97,9 @@ class Sidebar(Vertical):
         self.conversations: list[domain.Conversation] = []
         self.current: str | None = None
         self.loaded_once = False
-        self._labels: list[Content] = []
+        self._shown: list[tuple[str, int]] = []
+        """(relative time, width) each row was drawn with."""
+        self._label_cache: dict[tuple[str, str, int, str, int], Content] = {}
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         """Now (tests move it)."""
 
@@ -113,19 +114,47 @@ class Sidebar(Vertical):
     def _row_width(self) -> int:
         return self.query_one("#conversations", OptionList).scrollable_content_region.width
 
+    def _label(self, conversation: domain.Conversation, when: str, width: int) -> Content:
+        key = (conversation.id, conversation.title, conversation.message_count, when, width)
+        label = self._label_cache.get(key)
+        if label is None:
+            if len(self._label_cache) > 4 * LIMIT:
+                self._label_cache.clear()
+            label = self._label_cache[key] = conversation_label(conversation, when, width)
+        return label
+
     def refresh_times(self) -> None:
-        """Rewrite the rows whose relative time (or fitting width) changed."""
+        """Rewrite the rows whose relative time (or fitting width) changed.
+
+        Rows already showing a date ("12 Mar") keep it at the same width without any time
+        arithmetic, so a minute's refresh of a long list costs little; many changed rows are
+        redrawn at once, keeping the highlight and the scroll position.
+        """
         if not self.display or not self.conversations:
             return
         options = self.query_one("#conversations", OptionList)
         now, width = self.clock(), self._row_width()
+        changed: list[tuple[int, str]] = []
         for index, conversation in enumerate(self.conversations):
-            label = conversation_label(conversation, now, width)
-            if index < len(self._labels) and label.is_same(self._labels[index]):
-                continue
-            if index < len(self._labels):
-                self._labels[index] = label
-            options.replace_option_prompt_at_index(index, label)
+            shown_when, shown_width = self._shown[index]
+            if shown_width == width and " " in shown_when:
+                continue  # a date: it stays until the list is next loaded
+            when = relative_time(conversation.updated_at, now)
+            if (when, width) != (shown_when, shown_width):
+                changed.append((index, when))
+        for index, when in changed:
+            self._shown[index] = (when, width)
+        if len(changed) > 30:
+            highlighted, scroll_y = options.highlighted, options.scroll_y
+            options.set_options(
+                Option(self._label(c, when, width), id=c.id)
+                for c, (when, width) in zip(self.conversations, self._shown, strict=True))
+            options.highlighted = highlighted
+            options.scroll_to(y=scroll_y, animate=False, immediate=True)
+            return
+        for index, when in changed:
+            options.replace_option_prompt_at_index(
+                index, self._label(self.conversations[index], when, width))
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.refresh_times)
@@ -152,9 +181,9 @@ class Sidebar(Vertical):
         self.conversations = conversations
         options = self.query_one("#conversations", OptionList)
         now, width = self.clock(), self._row_width()
-        self._labels = [conversation_label(c, now, width) for c in conversations]
-        options.set_options(Option(label, id=c.id)
-                            for label, c in zip(self._labels, conversations, strict=True))
+        self._shown = [(relative_time(c.updated_at, now), width) for c in conversations]
+        options.set_options(Option(self._label(c, when, width), id=c.id)
+                            for c, (when, width) in zip(conversations, self._shown, strict=True))
         self._highlight_current()
         self.loaded_once = True
         self.post_message(self.Loaded(len(conversations)))
