@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
+from rich.cells import cell_len
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
@@ -60,12 +61,11 @@ def conversation_label(conversation: domain.Conversation, when: str, width: int 
     """
     count = f"{conversation.message_count} · " if conversation.message_count else ""
     suffix = f"  {count}{when}"
-    title = Content(shown(conversation.title) or "untitled")
-    if width:
-        room = max(4, width - len(suffix))
-        if title.cell_length > room:
-            title = title.truncate(room, ellipsis=True)
-    return title.append(Content.styled(suffix, "$foreground-muted"))
+    title = shown(conversation.title) or "untitled"
+    if width and cell_len(title) > max(4, width - len(suffix)):
+        cut = Content(title).truncate(max(4, width - len(suffix)), ellipsis=True)
+        return Content.assemble(cut, (suffix, "$foreground-muted"))
+    return Content.assemble(title, (suffix, "$foreground-muted"))
 
 
 class Sidebar(Vertical):
