@@ -200,3 +200,27 @@ def test_saved_settings_that_no_longer_fit_are_left_at_their_defaults() -> None:
     assert options.count == 2 and options.width is None and options.spec.prompt == ""
     assert not options.seed_locked  # there is no seed to lock
     assert ComposerOptions.from_state("junk", "layout").model == "layout"
+
+
+async def test_leaving_the_conversation_stops_editing_and_keeps_what_was_typed(
+        make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await type_and_send(pilot, '"first"')
+        await wait_until(pilot, lambda: len(screen.thread.cards()) == 1
+                         and screen.thread.cards()[0].status == "succeeded", what="first")
+        first_conversation = screen.conversation_id
+        screen.thread.cards()[0].focus()
+        await pilot.press("b")
+        await wait_until(pilot, lambda: screen.editing is not None, what="editing")
+        await pilot.press("end", "Y")
+        await pilot.press("ctrl+n")  # a new conversation: a branch cannot cross over
+        await wait_until(pilot, lambda: screen.conversation_id is None, what="new")
+        assert screen.editing is None and not screen.composer.has_class("-editing")
+        assert screen.composer.prompt.text == '"first"Y'  # edited text is kept
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.running == 0 and screen.conversation_id
+                         not in (None, first_conversation), what="sent in a new conversation")
+        thread = app.studio.load_thread(screen.conversation_id)
+        assert [m.parent_id for m in thread.messages] == [None]

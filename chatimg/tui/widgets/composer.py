@@ -139,8 +139,8 @@ class Composer(Vertical):
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("", id="composer-hint")
         with Horizontal(id="composer-row"):
-            yield PromptArea(id="prompt", soft_wrap=True, show_line_numbers=False,
-                             compact=True, placeholder="Describe an image… (/ for commands)")
+            yield PromptArea(id="prompt", soft_wrap=True, show_line_numbers=False, compact=True,
+                             placeholder="Describe an image… (/ commands, ↑ history)")
             with Vertical(id="chips"):
                 yield Button(self._chip_label(), id="model-chip", compact=True)
                 yield Button(self._preset, id="preset-chip", compact=True)
