@@ -7,8 +7,13 @@
    scroll to the end, vs an empty thread.
 3. Input latency while a local diffusers generation runs in the background (tiny random
    pipeline, CPU): keypress to screen, vs the same keypresses with nothing running.
+4. Sidebar rows with relative times and the composer's prompt history: filling 1,000 rows
+   (titles fitted to the width, count and time), the minute timer's refresh (nothing changed /
+   every row changed) vs filling the same rows with bare titles; Up through the history
+   (1,000 prompts) vs typing a letter, keypress to screen.
 
-Run: ``.venv/bin/python benchmarks/bench_tui.py`` (about a minute on 2 cores).
+Run: ``.venv/bin/python benchmarks/bench_tui.py`` (about a minute on 2 cores);
+``--flow`` runs only part 4.
 """
 
 from __future__ import annotations
@@ -263,6 +268,75 @@ async def input_latency(with_generation: bool) -> tuple[list[float], float, floa
     return latencies, load_stall, progress_steps
 
 
+async def sidebar_and_history() -> dict[str, list[float]]:
+    """Part 4: sidebar fill and time refresh vs bare titles; history recall vs a letter."""
+    from datetime import timedelta
+
+    from textual.widgets import OptionList
+    from textual.widgets.option_list import Option
+
+    from chatimg.studio import Studio
+    from chatimg.tui.app import ChatImgApp
+    from chatimg.tui.state import UiState, save_state
+
+    save_state(UiState(conversation_id=None))
+    studio = Studio.open()
+    app = ChatImgApp(studio)
+    times: dict[str, list[float]] = {"bare": [], "fill": [], "same": [], "changed": [],
+                                     "letter": [], "up": []}
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.main_screen
+        while not (screen.is_mounted and screen.sidebar.loaded_once and screen.history.entries):
+            await pilot.pause(0.005)
+        sidebar = screen.sidebar
+        rows = list(sidebar.conversations)
+        options = sidebar.query_one("#conversations", OptionList)
+        real_clock = sidebar.clock
+        for round_ in range(5):
+            start = time.perf_counter()
+            options.set_options(Option(c.title, id=c.id) for c in rows)
+            times["bare"].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            sidebar.show(sidebar.query_text, rows)
+            times["fill"].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            sidebar.refresh_times()
+            times["same"].append(time.perf_counter() - start)
+            later = real_clock() + timedelta(hours=round_ + 1)
+            sidebar.clock = lambda: later  # noqa: B023  (used before the next round)
+            start = time.perf_counter()
+            sidebar.refresh_times()
+            times["changed"].append(time.perf_counter() - start)
+            sidebar.clock = real_clock
+        prompt = screen.composer.prompt
+        prompt.focus()
+        await pilot.pause()
+        for _ in range(20):
+            for key, bucket in (("x", "letter"), ("up", "up")):
+                prompt.load_text("")
+                await pilot.pause()
+                start = time.perf_counter()
+                await pilot.press(key)
+                await pilot.pause()
+                times[bucket].append(time.perf_counter() - start)
+    studio.close()
+    return times
+
+
+def flow_report(times: dict[str, list[float]]) -> None:
+    """Print part 4."""
+    bare = statistics.median(times["bare"])
+    print(f"\n4. sidebar of {CONVERSATIONS} rows with relative times; prompt history")
+    for name, label in (("fill", "fill, fitted + times"), ("same", "timer, nothing changed"),
+                        ("changed", "timer, every row changed")):
+        value = statistics.median(times[name])
+        print(f"  {label:<26} {value * 1000:7.1f} ms   vs bare titles {bare * 1000:6.1f} ms"
+              f"   ratio {value / bare:.2f}x")
+    print(f"  typing a letter:           {summary(times['letter'])}")
+    print(f"  up (history recall):       {summary(times['up'])}   ratio of medians "
+          f"{statistics.median(times['up']) / statistics.median(times['letter']):.2f}x")
+
+
 def summary(values: list[float]) -> str:
     ordered = sorted(values)
     p95 = ordered[int(len(ordered) * 0.95) - 1]
@@ -285,6 +359,9 @@ def main() -> None:
     begin = time.perf_counter()
     long_id = seed_store(CONVERSATIONS, GENERATIONS)
     print(f"  seeded in {time.perf_counter() - begin:.1f} s")
+    if "--flow" in sys.argv:
+        flow_report(asyncio.run(sidebar_and_history()))
+        return
 
     print("\n1. first paint (headless 120x40)")
     minimal_cold = [cold_paint("minimal") for _ in range(3)]
@@ -334,6 +411,7 @@ def main() -> None:
     print(f"  ratio of medians:    {statistics.median(busy) / statistics.median(idle):.2f}x")
     print(f"  first local generation (torch/diffusers import + pipeline load in a worker "
           f"thread): longest UI loop stall {load_stall * 1000:.0f} ms")
+    flow_report(asyncio.run(sidebar_and_history()))
 
 
 if __name__ == "__main__":

@@ -191,6 +191,13 @@ class Studio(ImageActions, TeamActions):
             conversation_id, text, role=role, parent_id=parent_id, model=model, params=params
         )
 
+    def get_message(self, message_id: str) -> domain.Message:
+        return self.repo.get_message(message_id)
+
+    def recent_prompts(self, limit: int = 1000) -> list[str]:
+        """Prompts of every conversation, newest first, each once (the composer's history)."""
+        return self.repo.recent_prompts(limit)
+
     def load_thread(self, conversation_id: str) -> domain.Thread:
         """A conversation's messages and generations; images marked ``missing`` or ``damaged``
         (wrong size) when their file is so."""

@@ -304,6 +304,19 @@ class Repository:
             session.add(conversation)
         return _message(row)
 
+    def recent_prompts(self, limit: int = 1000) -> list[str]:
+        """The text of the newest user messages of every conversation, newest first, each text
+        once (at most ``limit``).
+
+        Ids sort by creation time to the millisecond, so the primary key picks the candidates
+        without a scan; their timestamps order them within a millisecond."""
+        query = (select(MessageRow.text, MessageRow.created_at).where(MessageRow.role == "user")
+                 .order_by(col(MessageRow.id).desc()).limit(limit * 4))
+        with self.db.read() as session:
+            rows = session.exec(query).all()
+        rows = sorted(rows, key=lambda row: _aware(row[1]) or row[1], reverse=True)
+        return list(dict.fromkeys(text for text, _ in rows if text.strip()))[:limit]
+
     def get_message(self, message_id: str) -> domain.Message:
         with self.db.read() as session:
             row = session.get(MessageRow, message_id)

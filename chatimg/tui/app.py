@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
@@ -49,8 +50,8 @@ class ChatImgApp(App[None]):
     COMMANDS = App.COMMANDS | {ModelCommands, ConversationCommands, ActionCommands, ThemeCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
-        Binding("f1", "help", "Help", id="app.help"),
-        Binding("ctrl+t", "change_theme", "Theme", id="app.theme"),
+        Binding("f1", "help", "Help", id="app.help", priority=True),
+        Binding("ctrl+t", "change_theme", "Theme", id="app.theme", priority=True),
     ]
 
     def __init__(self, studio: Studio, *, state_path: Path | None = None,
@@ -63,7 +64,8 @@ class ChatImgApp(App[None]):
         self.ui_state = load_state(self.state_path)
         self.theme_folders = theme_folders
         self.theme_problems: list[str] = []
-        self.main_screen = MainScreen(studio)
+        self.main_screen = MainScreen(studio, self.ui_state.composer)
+        self.main_screen.sidebar_collapsed = self.ui_state.sidebar_collapsed
         self._setup_themes()
 
     def _setup_themes(self) -> None:
@@ -112,10 +114,13 @@ class ChatImgApp(App[None]):
         self.save_ui_state()
 
     def save_ui_state(self) -> None:
-        """Persist the open conversation, its scroll position and the theme."""
+        """Persist the open conversation, its scroll position, the theme and the composer's
+        settings."""
         screen = self.main_screen
         state = UiState(conversation_id=screen.conversation_id, theme=self.theme,
-                        starter_offered=self.ui_state.starter_offered)
+                        starter_offered=self.ui_state.starter_offered,
+                        composer=screen.options.to_state(),
+                        sidebar_collapsed=screen.sidebar_collapsed)
         with contextlib.suppress(Exception):
             state.scroll_y = screen.scroll_position()
         save_state(state, self.state_path)
@@ -135,11 +140,27 @@ class ChatImgApp(App[None]):
                   ("composer", PromptArea.BINDINGS), ("card", GenerationCard.BINDINGS)]
         return key_rows(groups, dict(self.studio.settings.keymap or {}))
 
+    def _only_on_main_screen(self) -> None:
+        """App keys are priority bindings (a remapped key beats the focused widget's use of
+        it); over a dialog they step aside, so the dialog's own keys still work."""
+        if self.screen is not self.main_screen:
+            raise SkipAction()
+
+    def keys_by_id(self) -> dict[str, str]:
+        """Every binding id → its keys as the keymap sets them (for the palette's hints)."""
+        return {binding_id: keys for _area, keys, _does, binding_id in self.help_rows()}
+
     def action_help(self) -> None:
+        self._only_on_main_screen()
+        self.open_help()
+
+    def open_help(self) -> None:
+        """Show the help screen (unless it is already on top)."""
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.help_rows()))
 
     def action_change_theme(self) -> None:
+        self._only_on_main_screen()
         self.search_themes()
 
 

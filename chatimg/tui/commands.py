@@ -3,6 +3,9 @@
 Titles and help lines are shown as written: the palette reads plain strings as Textual markup,
 so titles go in as ``Content`` and help lines escaped (``pip install 'chatimg[local]'`` keeps its
 brackets, a conversation called ``poster [draft]`` its name).
+
+Every action the app has is here, each with its key as the user's ``[keymap]`` sets it (or the
+slash command that does it), so the palette, the footer and F1 always agree.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.markup import escape
 
+from chatimg.tui import slash
 from chatimg.tui.widgets.card import CARD_ACTIONS
 
 if TYPE_CHECKING:
@@ -28,6 +32,19 @@ def _main(provider: Provider) -> MainScreen | None:
         if isinstance(screen, MainScreen):
             return screen
     return None
+
+
+def key_for(provider: Provider, binding_id: str) -> str:
+    """The key bound to ``binding_id`` after the user's keymap (``""`` when none)."""
+    keys = getattr(provider.app, "keys_by_id", None)
+    return str(keys().get(binding_id, "")) if keys is not None else ""
+
+
+async def _run_slash(screen: MainScreen, text: str) -> None:
+    """Run a slash command from the palette; its error line becomes a notification."""
+    error = await slash.run(slash.parse(text), screen)
+    if error:
+        screen.notify(error, severity="warning")
 
 
 class _ListProvider(Provider):
@@ -72,13 +89,22 @@ class ConversationCommands(_ListProvider):
         screen = _main(self)
         if screen is None:
             return []
+        key = partial(key_for, self)
         found: list[tuple[str, Callable[[], object], str]] = [
-            ("conversation: New", screen.action_new_conversation, "start an empty conversation"),
-            ("conversation: Rename", screen.action_rename_conversation, "rename the open one"),
-            ("conversation: Delete", screen.action_delete_conversation, "asks first"),
-            ("conversation: Filter", screen.action_focus_filter, "filter the sidebar"),
+            ("conversation: New", screen.action_new_conversation,
+             f"{key('conversation.new')} · start an empty conversation"),
+            ("conversation: Rename", screen.action_rename_conversation,
+             f"{key('conversation.rename')} · rename the open one"),
+            ("conversation: Delete", screen.action_delete_conversation,
+             f"{key('conversation.delete')} · asks first"),
+            ("conversation: Filter", screen.action_focus_filter,
+             f"{key('conversation.filter')} · filter the sidebar"),
+            ("conversation: Export as a bundle", partial(_run_slash, screen, "/export"),
+             "/export [PATH] · a zip in the current folder"),
+            ("conversation: Compare picked images", partial(_run_slash, screen, "/compare"),
+             "/compare · the picked cards, or the newest fan-out"),
             ("conversation: Toggle private/team", screen.action_toggle_visibility,
-             "f9 · who else may read it (team databases)"),
+             f"{key('conversation.visibility')} · who else may read it (team databases)"),
             ("conversation: Branch into my own", screen.action_branch_conversation,
              "copy it (a teammate's too) into a new conversation of yours"),
         ]
@@ -96,18 +122,32 @@ class ActionCommands(_ListProvider):
         screen = _main(self)
         if screen is None:
             return []
+        key = partial(key_for, self)
+        app = self.app
         found: list[tuple[str, Callable[[], object], str]] = [
-            ("composer: Choose model", screen.action_pick_model, "ctrl+o"),
-            ("composer: Toggle advanced panel", screen.action_toggle_advanced, "ctrl+g"),
+            ("composer: Choose model", screen.action_pick_model, key("composer.model")),
+            ("composer: Toggle advanced panel", screen.action_toggle_advanced,
+             key("composer.advanced")),
             ("composer: Cycle preset", screen.action_cycle_preset, "Draft/Balanced/Quality"),
-            ("generation: Cancel running", screen.action_cancel, "esc"),
-            ("app: Help", self.app.action_help, "f1"),  # type: ignore[attr-defined]
+            ("composer: Search prompt history", screen.action_search_history,
+             f"{key('composer.history')} · or up in the composer"),
+            ("composer: Focus the prompt", screen.action_focus_prompt, key("composer.focus")),
+            ("sidebar: Collapse or expand", screen.action_toggle_sidebar, key("sidebar.toggle")),
+            ("generation: Cancel running", screen.action_cancel, key("generation.cancel")),
+            ("app: Help", app.open_help, key("app.help")),  # type: ignore[attr-defined]
+            ("app: Change theme", app.search_themes, key("app.theme")),
+            ("app: Quit", app.action_quit, key("app.quit")),
         ]
         target = screen.selected_id if screen.selected_id in screen.generations else None
         target = target or screen.image_target()
         if target is not None:
-            for action, key, _binding_id, title in CARD_ACTIONS:
-                found.append((title, partial(screen.card_action, target, action), f"key {key}"))
+            for action, _key, binding_id, title in CARD_ACTIONS:
+                found.append((title, partial(screen.card_action, target, action),
+                              key(binding_id)))
+            found.append(("card: Describe the image as a prompt",
+                          partial(_run_slash, screen, "/describe"), "/describe"))
+            found.append(("card: Fix misspelled text", partial(_run_slash, screen, "/fixtext"),
+                          "/fixtext"))
         return found
 
 

@@ -8,6 +8,7 @@ Presets (Draft / Balanced / Quality) scale a model's defaults.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -220,6 +221,52 @@ class ComposerOptions:
                                             "mask_asset": None, "upscale": None,
                                             "strength": None})
         self.seed_locked = spec.seed is not None
+
+    def edit_from(self, models: list[str], spec: GenerationSpec, preset: object = None) -> None:
+        """Take a sent message's settings (its models, spec and preset) for editing it."""
+        self.continue_from(models[0], spec)
+        if len(models) > 1:
+            self.fanout = tuple(models)
+        if isinstance(preset, str) and preset.capitalize() in PRESETS:
+            self.preset = preset.capitalize()
+
+    def to_state(self) -> dict[str, Any]:
+        """The settings as JSON for the state file (the prompt and image inputs left out)."""
+        spec = self.spec.model_copy(update={"prompt": "", "source_asset": None,
+                                            "mask_asset": None})
+        return {"model": self.model, "fanout": list(self.fanout), "preset": self.preset,
+                "seed_locked": self.seed_locked, "spec": spec.stored()}
+
+    @classmethod
+    def from_state(cls, data: object, model: str,
+                   models: Collection[str] | None = None) -> ComposerOptions:
+        """Settings saved by ``to_state``; what no longer fits is left at its default.
+
+        Args:
+            data: The saved JSON (anything: a hand-edited or old file must not stop the app).
+            model: The model to use when the saved one is unknown.
+            models: Model names that exist now (``None`` accepts any).
+        """
+        options = cls(model=model)
+        if not isinstance(data, dict):
+            return options
+
+        def known(name: object) -> bool:
+            return isinstance(name, str) and bool(name) and (models is None or name in models)
+
+        if known(data.get("model")):
+            options.model = str(data["model"])
+        fanout = data.get("fanout")
+        if isinstance(fanout, list) and fanout and all(known(name) for name in fanout):
+            options.fanout = tuple(str(name) for name in fanout)
+        if data.get("preset") in PRESETS:
+            options.preset = str(data["preset"])
+        spec = data.get("spec")
+        if isinstance(spec, dict):
+            options.spec = GenerationSpec.from_stored(spec, lenient=True).model_copy(
+                update={"prompt": "", "source_asset": None, "mask_asset": None})
+        options.seed_locked = bool(data.get("seed_locked")) and options.spec.seed is not None
+        return options
 
     def params(self, **overrides: Any) -> GenerationSpec:
         """The spec for the next message (explicit values win over the preset)."""

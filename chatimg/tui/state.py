@@ -1,5 +1,5 @@
-"""Small UI state kept between runs (last conversation, scroll position, theme, whether the
-starter model was offered) as JSON."""
+"""Small UI state kept between runs (last conversation, scroll position, theme, the composer's
+settings, whether the sidebar is collapsed, whether the starter model was offered) as JSON."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from chatimg import paths
 
@@ -20,6 +21,11 @@ class UiState:
     theme: str | None = None
     starter_offered: bool = False
     """The first run with torch installed checked for a GPU (and offered SD-Turbo if one)."""
+    composer: dict[str, Any] | None = None
+    """The composer's settings (``ComposerOptions.to_state``): model, fan-out, preset, seed
+    lock and the pending spec (size, count, steps, ...)."""
+    sidebar_collapsed: bool = False
+    """Ctrl+B hid the conversation list."""
 
 
 def load_state(path: Path | None = None) -> UiState:
@@ -35,6 +41,9 @@ def load_state(path: Path | None = None) -> UiState:
     try:
         state = UiState(**known)
         state.scroll_y = float(state.scroll_y or 0.0)
+        state.sidebar_collapsed = bool(state.sidebar_collapsed)
+        if not isinstance(state.composer, dict):
+            state.composer = None
     except (TypeError, ValueError):
         return UiState()
     return state

@@ -27,10 +27,11 @@ from chatimg.spec import GenerationSpec
 from chatimg.studio import GenerateOutcome
 from chatimg.tui import slash
 from chatimg.tui.failures import ForwardFailedWorkers
+from chatimg.tui.history import PromptHistory
 from chatimg.tui.options import ComposerOptions
-from chatimg.tui.screens.card_actions import CardActions
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen
 from chatimg.tui.screens.model_picker import ModelPicker
+from chatimg.tui.screens.prompt_flow import Branch, PromptFlow
 from chatimg.tui.screens.team import TeamView
 from chatimg.tui.widgets.card import ACTION_MODES, GenerationCard
 from chatimg.tui.widgets.composer import Composer
@@ -47,26 +48,41 @@ def title_from(prompt: str) -> str:
     return words[:60] + ("…" if len(words) > 60 else "")
 
 
-class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
+class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
     """Sidebar | thread over composer."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="generation.cancel", priority=True),
-        Binding("ctrl+n", "new_conversation", "New", id="conversation.new"),
-        Binding("ctrl+r", "rename_conversation", "Rename", id="conversation.rename"),
-        Binding("f8", "delete_conversation", "Delete conv.", id="conversation.delete"),
+        # Screen-wide actions are priority bindings: a key the user maps to one of them in
+        # [keymap] wins over the focused widget's own use of it (ctrl+k deletes to the end
+        # of the line in the composer unless "composer.model" = "ctrl+k").
+        Binding("ctrl+n", "new_conversation", "New", id="conversation.new", priority=True),
+        Binding("ctrl+r", "rename_conversation", "Rename", id="conversation.rename",
+                priority=True),
+        Binding("f8", "delete_conversation", "Delete conv.", id="conversation.delete",
+                priority=True),
         Binding("f9", "toggle_visibility", "Private/team", show=False,
-                id="conversation.visibility"),
-        Binding("ctrl+l", "focus_filter", "Filter", id="conversation.filter"),
-        Binding("ctrl+o", "pick_model", "Model", id="composer.model"),
-        Binding("ctrl+g", "toggle_advanced", "Advanced", id="composer.advanced"),
+                id="conversation.visibility", priority=True),
+        Binding("ctrl+l", "focus_filter", "Filter", id="conversation.filter", priority=True),
+        Binding("ctrl+o", "pick_model", "Model", id="composer.model", priority=True),
+        Binding("ctrl+g", "toggle_advanced", "Advanced", id="composer.advanced", priority=True),
+        Binding("ctrl+f", "search_history", "History", id="composer.history", priority=True,
+                show=False),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="sidebar.toggle", priority=True,
+                show=False),
         Binding("ctrl+e", "focus_prompt", "Prompt", show=False, id="composer.focus"),
     ]
 
-    def __init__(self, studio: Studio) -> None:
+    def __init__(self, studio: Studio, saved_options: object = None) -> None:
         super().__init__()
         self.studio = studio
-        self.options = ComposerOptions(model=studio.settings.default_model)
+        default = studio.settings.default_model
+        self.options = ComposerOptions(model=default)
+        self.keep_saved_model = saved_options is not None
+        """The first conversation shown keeps the restored model instead of its own."""
+        if saved_options is not None:
+            self.options = ComposerOptions.from_state(saved_options, default,
+                                                      studio.catalog.names())
         self.conversation_id: str | None = None
         self.tokens: set[CancelToken] = set()
         self.sends: dict[CancelToken, str | None] = {}
@@ -82,6 +98,11 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
         self.restore_scroll: float | None = None
         self.thread_loaded = False
         self.initial: tuple[str | None, float | None] = (None, None)
+        self.history = PromptHistory()
+        """Earlier prompts for Up in the composer and the searchable history."""
+        self.editing: Branch | None = None
+        """The message being edited to send again as a branch."""
+        self.sidebar_collapsed = False
         self._save_timer: Timer | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
@@ -109,6 +130,7 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
         self.composer.themes = sorted(self.app.available_themes)
         self.composer.prompt.focus()
         self.sidebar.user = self.thread.user = self.studio.user
+        self.start_flow()
         self.open_conversation(*self.initial)
         self.run_worker(self._load_listings, thread=True, group="listings", name="listings",
                         exit_on_error=False)
@@ -151,6 +173,7 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
             estimate = f"{estimate} ({len(missing)} can't run)".lstrip()
         self.composer.show_options(self.options.models, self.options.preset, estimate,
                                    self.options.advanced_values(), self.options.seed_locked)
+        self.schedule_save()
 
     async def action_toggle_advanced(self) -> None:
         await self.composer.toggle_advanced(self.options.advanced_values(),
@@ -225,6 +248,8 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
 
     def open_conversation(self, conversation_id: str | None, scroll_y: float | None = None) -> None:
         """Show a conversation (``None``: a new, empty one). Loads in a worker."""
+        if self.editing is not None and self.editing.conversation_id != conversation_id:
+            self.stop_editing()
         self.conversation_id = conversation_id
         self.restore_scroll = scroll_y
         self.sidebar.set_current(conversation_id)
@@ -249,7 +274,8 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
                 self.remember(generation, message.text)
         await self.thread.show_thread(thread, self.restore_scroll)
         self.restore_scroll = None
-        if thread is not None and thread.conversation.default_model:
+        keep_model, self.keep_saved_model = self.keep_saved_model, False
+        if thread is not None and thread.conversation.default_model and not keep_model:
             last = thread.messages[-1].model if thread.messages else None
             model = last or thread.conversation.default_model
             if model in self.composer.models:
@@ -272,6 +298,8 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
         self.composer.prompt.focus()
 
     def action_focus_filter(self) -> None:
+        if self.sidebar_collapsed:
+            self.set_sidebar_collapsed(False)
         self.query_one("#filter").focus()
 
     def action_focus_prompt(self) -> None:
@@ -362,7 +390,7 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
         return None
 
     async def show_help(self) -> str | None:
-        self.app.action_help()  # type: ignore[attr-defined]
+        self.app.open_help()  # type: ignore[attr-defined]
         return None
 
     # -- sending ----------------------------------------------------------------------------
@@ -389,12 +417,17 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
         if missing:
             self.confirm_unavailable(text, models, missing)
             return
+        branch = self.take_branch()
+        self.history.add(text)
         self.composer.clear()
         self.composer.show_info("")
-        self.send_prompt(text, models, self.options.params())
+        self.send_prompt(text, models, self.options.params(), branch)
 
-    def send_prompt(self, text: str, models: list[str], spec: GenerationSpec) -> None:
-        """Send ``text`` to ``models``: a message block appears at once, cards as events come."""
+    def send_prompt(self, text: str, models: list[str], spec: GenerationSpec,
+                    branch: Branch | None = None) -> None:
+        """Send ``text`` to ``models``: a message block appears at once, cards as events come.
+
+        With ``branch`` the new message's parent is the edited message."""
         if self.conversation_id is None:
             try:
                 conversation = self.studio.create_conversation(title_from(text) or "image",
@@ -413,12 +446,16 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
         def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
             return self.studio.generate(text, models, spec, hints=hints,
                                         conversation_id=conversation_id, on_event=on_event,
-                                        cancel=cancel)
+                                        cancel=cancel, parent_id=parent_id)
 
-        self.start_send(text, label, call, restore=True)
+        parent_id = branch.message_id if branch is not None else None
+        self.start_send(text, label, call, restore=True,
+                        branch=branch.label if branch is not None else None)
 
     def action_cancel(self) -> None:
         if not self.tokens:
+            if self.stop_editing():
+                return
             if self.composer.prompt.has_focus:
                 return
             self.composer.prompt.focus()
@@ -437,6 +474,10 @@ class MainScreen(CardActions, TeamView, ForwardFailedWorkers):
             card.offer({mode for mode in ACTION_MODES.values() if self.can_run(model, mode)})
 
     def on_thread_view_scrolled(self, event: ThreadView.Scrolled) -> None:
+        self.schedule_save()
+
+    def schedule_save(self) -> None:
+        """Save the UI state (scroll position, composer settings) once things settle."""
         if self._save_timer is not None:
             self._save_timer.stop()
         self._save_timer = self.set_timer(0.3, self._remember_ui)

@@ -83,19 +83,20 @@ class Sending(Screen[None]):
             self.prompts[generation.id] = prompt
 
     def start_send(self, text: str, label: str, call: SendCall, *, restore: bool,
-                   name: str = "generate") -> None:
+                   name: str = "generate", branch: str | None = None) -> None:
         """Run one Studio call that sends a message, with a pending block in the thread.
 
         The cancel token is registered at once (so ``running`` counts it). When the call fails
         before any generation was reported, the block goes and, for a typed prompt
-        (``restore``), the text comes back into the composer. Expected failures show one line
+        (``restore``), the text comes back into the composer; ``branch`` is the pending block's
+        "↳ branch of #N" line. Expected failures show one line
         (inline for a prompt, as a notification otherwise); anything else fails the worker,
         which reaches the app's failure handler.
         """
         token = CancelToken()
         self.tokens.add(token)
         self.sends[token] = self.conversation_id
-        self.run_worker(self._send(text, label, call, token, restore), group="generate",
+        self.run_worker(self._send(text, label, call, token, restore, branch), group="generate",
                         name=name, exit_on_error=False)
 
     def abandon_sends(self, conversation_id: str) -> None:
@@ -111,9 +112,9 @@ class Sending(Screen[None]):
         return owner is not None and owner in self.deleted_conversations
 
     async def _send(self, text: str, label: str, call: SendCall, token: CancelToken,
-                    restore: bool) -> None:
+                    restore: bool, branch: str | None = None) -> None:
         try:
-            block = await self.thread.add_pending(text, label)
+            block = await self.thread.add_pending(text, label, branch)
             reported: list[str] = []
 
             def on_event(event: GenerationEvent) -> None:

@@ -30,6 +30,7 @@ CARD_ACTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("vary", "v", "card.vary", "card: Vary (image to image)"),
     ("upscale", "u", "card.upscale", "card: Upscale"),
     ("edit", "e", "card.edit", "card: Edit with mask"),
+    ("resend", "b", "card.resend", "card: Edit prompt and resend as a branch"),
     ("copy_seed", "c", "card.copy_seed", "card: Copy seed"),
     ("copy_params", "y", "card.copy_params", "card: Copy params"),
     ("open", "o", "card.open", "card: Open in system viewer"),

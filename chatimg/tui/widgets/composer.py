@@ -1,9 +1,12 @@
 """The composer: multi-line prompt, model chip, preset chip, slash-command hints, advanced panel.
 
-Enter sends; Shift+Enter or Ctrl+J inserts a newline; Tab completes a slash command. The
-composer only announces (``Send``, ``OpenPicker``, ``CyclePreset``, ``SeedLock``,
-``FieldChanged``); the screen owns the options, decides what happens and calls back
-(``show_options``, ``show_error`` with the text kept, ``clear`` when accepted).
+Enter sends; Shift+Enter or Ctrl+J inserts a newline; Tab completes a slash command; Up on
+the first line (an empty composer included) asks for an earlier prompt and Down, while one is
+shown, for a later one. The composer only announces (``Send``, ``OpenPicker``, ``CyclePreset``,
+``SeedLock``, ``FieldChanged``, ``HistoryStep``); the screen owns the options and the history,
+decides what happens and calls back (``show_options``, ``show_error`` with the text kept,
+``clear`` when accepted, ``recall`` with a prompt from the history, ``show_editing`` while a
+prompt is edited to be sent again as a branch).
 """
 
 from __future__ import annotations
@@ -58,13 +61,27 @@ class PromptArea(TextArea):
         area: PromptArea
         text: str
 
+    @dataclass
+    class HistoryStep(Message):
+        """Up on the first line (``older``) or Down on the last line of a recalled prompt."""
+
+        area: PromptArea
+        older: bool
+
     completions: list[str] = []
+    recalling = False
+    """The text shown came from the history and was not edited since (Down walks forward)."""
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
             event.stop()
             event.prevent_default()
             self.post_message(self.Submitted(self, self.text))
+            return
+        if event.key in ("up", "down") and self._walks_history(event.key == "up"):
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.HistoryStep(self, event.key == "up"))
             return
         if event.key == "tab" and self.completions:
             event.stop()
@@ -73,6 +90,14 @@ class PromptArea(TextArea):
             self.move_cursor(self.document.end)
             return
         await super()._on_key(event)
+
+    def _walks_history(self, up: bool) -> bool:
+        """Up on the first (wrapped) line, Down on the last line of a recalled prompt."""
+        if self.selection.start != self.selection.end:
+            return False
+        if up:
+            return self.navigator.is_first_wrapped_line(self.cursor_location)
+        return self.recalling and self.navigator.is_last_wrapped_line(self.cursor_location)
 
     def action_newline(self) -> None:
         self.insert("\n")
@@ -146,8 +171,8 @@ class Composer(Vertical):
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("", id="composer-hint")
         with Horizontal(id="composer-row"):
-            yield PromptArea(id="prompt", soft_wrap=True, show_line_numbers=False,
-                             compact=True, placeholder="Describe an image… (/ for commands)")
+            yield PromptArea(id="prompt", soft_wrap=True, show_line_numbers=False, compact=True,
+                             placeholder="Describe an image… (/ commands, ↑ history)")
             with Vertical(id="chips"):
                 yield Button(self._chip_label(), id="model-chip", compact=True)
                 yield Button(self._preset, id="preset-chip", compact=True)
@@ -198,15 +223,29 @@ class Composer(Vertical):
         with self.prevent(TextArea.Changed):
             self.prompt.load_text("")
         self.prompt.completions = []
+        self.prompt.recalling = False
 
     def restore(self, text: str) -> None:
         """Put text back after a failed send (the hint line stays for the reason)."""
         with self.prevent(TextArea.Changed):
             self.prompt.load_text(text)
         self.prompt.completions = []
+        self.prompt.recalling = False
         self.prompt.move_cursor(self.prompt.document.end)
 
+    def recall(self, text: str) -> None:
+        """Show a prompt from the history (Up/Down keep walking until it is edited)."""
+        self.restore(text)
+        self.prompt.recalling = True
+
+    def show_editing(self, label: str | None) -> None:
+        """Mark the composer as editing a message to send again as a branch (``None``: not)."""
+        self.set_class(label is not None, "-editing")
+        if label is not None:
+            self.show_info(label)
+
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self.prompt.recalling = False
         text = event.text_area.text
         completions = slash.complete(text, self.models, self.themes)
         completions = [c for c in completions if c.rstrip() != text.rstrip()]

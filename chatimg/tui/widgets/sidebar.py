@@ -3,12 +3,18 @@
 An ``OptionList`` (one renderable per row, not one widget per row) keeps 1,000+ conversations
 fast. The sidebar only announces (``Filter`` as you type, ``Open``); the screen queries the store
 in a thread worker, so typing never waits on the database, and hands the rows to ``show``.
+Each row ends with how long ago the conversation changed ("2m", "3h", "yesterday"); a timer
+rewrites the rows whose time reads differently (once a minute, never per frame).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import ClassVar
 
+from rich.cells import cell_len
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
@@ -19,23 +25,60 @@ from chatimg import domain
 from chatimg.safetext import shown
 
 LIMIT = 2000
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def conversation_option(conversation: domain.Conversation, user: str | None = None) -> Option:
-    """One row: the title, a muted count of messages and, on a team database, the owner
-    (when not ``user``) and a mark for team-visible ones."""
-    label = Content(shown(conversation.title) or "untitled")
-    if conversation.message_count:
-        label = label.append(Content.styled(f"  {conversation.message_count}", "$foreground-muted"))
+def relative_time(then: datetime, now: datetime) -> str:
+    """How long ago ``then`` was, short: ``now``, ``5m``, ``3h``, ``yesterday``, ``4d``,
+    ``12 Mar``, ``Mar 2025`` (calendar days in local time)."""
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    seconds = (now - then).total_seconds()
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    local_then, local_now = then.astimezone(), now.astimezone()
+    days = (local_now.date() - local_then.date()).days
+    if days <= 0:
+        return f"{int(seconds // 3600)}h"
+    if days == 1:
+        return "yesterday"
+    if days < 7:
+        return f"{days}d"
+    if local_then.year == local_now.year:
+        return f"{local_then.day} {_MONTHS[local_then.month - 1]}"
+    return f"{_MONTHS[local_then.month - 1]} {local_then.year}"
+
+
+def conversation_label(conversation: domain.Conversation, when: str, width: int = 0,
+                       user: str | None = None) -> Content:
+    """One row: the title, then muted the count of messages and how long ago it changed
+    (``when``, from ``relative_time``); on a team database also the owner (when not
+    ``user``) and a mark for team-visible ones.
+
+    With ``width`` (cells) the title is cut so the count, time and marks always show.
+    """
+    count = f"{conversation.message_count} · " if conversation.message_count else ""
+    suffix = f"  {count}{when}"
     if conversation.owner is not None and conversation.owner != user:
-        label = label.append(Content.styled(f"  {shown(conversation.owner)}", "$accent"))
+        suffix += f"  {shown(conversation.owner)}"
     if conversation.owner is not None and conversation.visibility == "team":
-        label = label.append(Content.styled("  team", "$secondary"))
-    return Option(label, id=conversation.id)
+        suffix += "  team"
+    title = shown(conversation.title) or "untitled"
+    if width and cell_len(title) > max(4, width - len(suffix)):
+        cut = Content(title).truncate(max(4, width - len(suffix)), ellipsis=True)
+        return Content.assemble(cut, (suffix, "$foreground-muted"))
+    return Content.assemble(title, (suffix, "$foreground-muted"))
 
 
 class Sidebar(Vertical):
     """Filter box and conversation list."""
+
+    refresh_seconds: ClassVar[float] = 60.0
+    """How often the rows' relative times are brought up to date."""
 
     @dataclass
     class Open(Message):
@@ -62,6 +105,11 @@ class Sidebar(Vertical):
         self.loaded_once = False
         self.user: str | None = None
         """The person using the app (team databases): their own conversations show no owner."""
+        self._shown: list[tuple[str, int]] = []
+        """(relative time, width) each row was drawn with."""
+        self._label_cache: dict[tuple[str, str, int, str, int, str | None, str], Content] = {}
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        """Now (tests move it)."""
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Input(placeholder="filter conversations…", id="filter", compact=True)
@@ -69,6 +117,64 @@ class Sidebar(Vertical):
 
     def on_mount(self) -> None:
         self.reload()
+        self.set_interval(self.refresh_seconds, self.refresh_times, name="sidebar-times")
+
+    def _row_width(self) -> int:
+        return self.query_one("#conversations", OptionList).scrollable_content_region.width
+
+    def _label(self, conversation: domain.Conversation, when: str, width: int) -> Content:
+        key = (conversation.id, conversation.title, conversation.message_count, when, width,
+               conversation.owner, conversation.visibility)
+        label = self._label_cache.get(key)
+        if label is None:
+            if len(self._label_cache) > 4 * LIMIT:
+                self._label_cache.clear()
+            label = self._label_cache[key] = conversation_label(conversation, when, width,
+                                                                self.user)
+        return label
+
+    def refresh_times(self) -> None:
+        """Rewrite the rows whose relative time (or fitting width) changed.
+
+        Rows already showing a date ("12 Mar") keep it at the same width without any time
+        arithmetic, so a minute's refresh of a long list costs little; many changed rows are
+        redrawn at once, keeping the highlight and the scroll position.
+        """
+        if not self.display or not self.conversations:
+            return
+        options = self.query_one("#conversations", OptionList)
+        now, width = self.clock(), self._row_width()
+        changed: list[tuple[int, str]] = []
+        for index, conversation in enumerate(self.conversations):
+            shown_when, shown_width = self._shown[index]
+            if shown_width == width and " " in shown_when:
+                continue  # a date: it stays until the list is next loaded
+            when = relative_time(conversation.updated_at, now)
+            if (when, width) != (shown_when, shown_width):
+                changed.append((index, when))
+        for index, when in changed:
+            self._shown[index] = (when, width)
+        if len(changed) > 30:
+            highlighted, scroll_y = options.highlighted, options.scroll_y
+            options.set_options(
+                Option(self._label(c, when, width), id=c.id)
+                for c, (when, width) in zip(self.conversations, self._shown, strict=True))
+            options.highlighted = highlighted
+            options.scroll_to(y=scroll_y, animate=False, immediate=True)
+            return
+        for index, when in changed:
+            options.replace_option_prompt_at_index(
+                index, self._label(self.conversations[index], when, width))
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.refresh_times)
+
+    def row_text(self, conversation_id: str) -> str:
+        """What a conversation's row reads (for tests and screen readers)."""
+        options = self.query_one("#conversations", OptionList)
+        option = options.get_option_at_index(options.get_option_index(conversation_id))
+        prompt = option.prompt
+        return prompt.plain if isinstance(prompt, Content) else str(prompt)
 
     @property
     def query_text(self) -> str:
@@ -87,7 +193,10 @@ class Sidebar(Vertical):
             return
         self.conversations = conversations
         options = self.query_one("#conversations", OptionList)
-        options.set_options(conversation_option(c, self.user) for c in conversations)
+        now, width = self.clock(), self._row_width()
+        self._shown = [(relative_time(c.updated_at, now), width) for c in conversations]
+        options.set_options(Option(self._label(c, when, width), id=c.id)
+                            for c, (when, width) in zip(conversations, self._shown, strict=True))
         self._highlight_current()
         self.loaded_once = True
         self.post_message(self.Loaded(len(conversations)))

@@ -1,4 +1,5 @@
-"""The open conversation: user messages, one card per generation, and model-switch markers.
+"""The open conversation: user messages, one card per generation, model-switch markers, and
+a "↳ branch of #N" line on a message sent as a branch of (or a reply to) an earlier one.
 
 Long threads are windowed: only the newest ``WINDOW`` messages are mounted; older ones come in
 a window at a time when the person scrolls to the top (or presses the button there).
@@ -22,6 +23,14 @@ from chatimg.tui.widgets.card import GenerationCard
 WINDOW = 30
 
 
+def branch_label(number: int | None, parent_text: str) -> str:
+    """The line above a branch: which message (1-based, in thread order) it branches from."""
+    words = " ".join(parent_text.split())
+    snippet = words[:40] + ("…" if len(words) > 40 else "")
+    where = f"#{number}" if number else "an earlier message"
+    return f"↳ branch of {where} “{snippet}”"
+
+
 def message_model(message: domain.Message) -> str | None:
     """The model (or fan-out) a message was sent to, for the switch marker."""
     models = (message.params or {}).get("models")
@@ -35,8 +44,11 @@ class MessageBlock(Vertical):
 
     def __init__(self, text: str, *, message_id: str | None = None, model: str | None = None,
                  generations: tuple[domain.Generation, ...] = (),
-                 wins: dict[str, int] | None = None, author: str | None = None) -> None:
+                 wins: dict[str, int] | None = None, author: str | None = None,
+                 branch: str | None = None) -> None:
         super().__init__(classes="message")
+        self.branch = branch
+        """The "↳ branch of #N" line, when the message branches from an earlier one."""
         self.wins = wins or {}
         self.author = author
         """Who wrote it (team databases); shown before the text."""
@@ -46,6 +58,8 @@ class MessageBlock(Vertical):
         self._generations = generations
 
     def compose(self):  # type: ignore[no-untyped-def]
+        if self.branch:
+            yield Static(Text(shown(self.branch)), classes="branch")
         prompt = Text(style="bold")
         if self.author:
             prompt.append(shown(self.author), style="italic")
@@ -134,15 +148,21 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
 
     def _blocks(self, messages: list[domain.Message]) -> list[Any]:
         widgets: list[Any] = []
+        numbers = {m.id: number for number, m in enumerate(self.messages, 1)}
+        texts = {m.id: m.text for m in self.messages}
         for message in messages:
             model = message_model(message)
             if self.last_model is not None and model and model != self.last_model:
                 widgets.append(switch_marker(self.last_model, model))
             if model:
                 self.last_model = model
+            branch = None
+            if message.parent_id is not None:
+                branch = branch_label(numbers.get(message.parent_id),
+                                      texts.get(message.parent_id, ""))
             widgets.append(MessageBlock(message.text, message_id=message.id, model=model,
                                         generations=message.generations, wins=self.wins,
-                                        author=message.author))
+                                        author=message.author, branch=branch))
         return widgets
 
     async def show_earlier(self) -> None:
@@ -174,14 +194,23 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
     def _keep_position(self, height_before: int) -> None:
         self.scroll_to(y=self.scroll_y + self.virtual_size.height - height_before, animate=False)
 
-    async def add_pending(self, text: str, model: str) -> MessageBlock:
-        """Show a just-sent message before the store has answered."""
+    def message_number(self, message_id: str) -> int | None:
+        """A shown message's 1-based place in the thread (what "branch of #N" names)."""
+        for index, block in enumerate(self.query(MessageBlock)):
+            if block.message_id == message_id:
+                return self.first_shown + index + 1
+        return None
+
+    async def add_pending(self, text: str, model: str, branch: str | None = None
+                          ) -> MessageBlock:
+        """Show a just-sent message before the store has answered (``branch``: its "↳ branch
+        of #N" line)."""
         for hint in self.query(".empty-hint"):
             await hint.remove()
         if self.last_model is not None and model != self.last_model:
             await self.mount(switch_marker(self.last_model, model))
         self.last_model = model
-        block = MessageBlock(text, model=model, author=self.user)
+        block = MessageBlock(text, model=model, author=self.user, branch=branch)
         await self.mount(block)
         self.stick_to_end = True
         self.call_after_refresh(self._follow_end)

@@ -24,6 +24,8 @@ SIZE = (110, 36)
 def _stable_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    # The sidebar's "how long ago" reads the same however long the run took.
+    monkeypatch.setattr("chatimg.tui.widgets.sidebar.relative_time", lambda then, now: "now")
 
 
 def _seed_thread(prompts: list[tuple[str, str]], *, theme: str) -> None:

@@ -1,0 +1,82 @@
+"""The sidebar collapses with Ctrl+B (remembered across restarts) and its rows say how long
+ago each conversation changed, kept current by a timer."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.tui.conftest import SIZE, ready, wait_until
+
+
+def test_relative_time_reads_like_a_person_would_say_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatimg.tui.widgets.sidebar import relative_time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        now = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
+        assert relative_time(now - timedelta(seconds=20), now) == "now"
+        assert relative_time(now - timedelta(minutes=2), now) == "2m"
+        assert relative_time(now - timedelta(hours=3), now) == "3h"
+        assert relative_time(now - timedelta(hours=20), now) == "yesterday"
+        assert relative_time(now - timedelta(days=4), now) == "4d"
+        assert relative_time(now - timedelta(days=30), now) == "31 Oct"
+        assert relative_time(datetime(2025, 3, 2, 9, 0), now) == "Mar 2025"  # naive = UTC
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+async def test_rows_show_relative_time_and_a_timer_keeps_it_current(
+        make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatimg.studio import Studio
+    from chatimg.tui.widgets.sidebar import Sidebar
+
+    monkeypatch.setattr(Sidebar, "refresh_seconds", 0.05)
+    studio = Studio.open()
+    now = datetime.now(UTC)
+    recent = studio.repo.create_conversation("recent posters", "layout",
+                                             created_at=now - timedelta(minutes=2))
+    old = studio.repo.create_conversation("a very long title that cannot fit in the sidebar",
+                                          "layout", created_at=now - timedelta(days=3))
+    studio.close()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        sidebar = screen.sidebar
+        assert sidebar.row_text(recent.id) == "recent posters  2m"
+        long_row = sidebar.row_text(old.id)
+        assert long_row.endswith("…  3d")  # the title is cut, the time always shows
+        sidebar.clock = lambda: now + timedelta(minutes=30)
+        await wait_until(pilot, lambda: sidebar.row_text(recent.id).endswith("  32m"),
+                         what="the timer updated the row")
+        assert sidebar.row_text(old.id) == long_row
+
+
+async def test_ctrl_b_collapses_the_sidebar_and_it_stays_so(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        width = screen.thread.size.width
+        assert screen.sidebar.display
+        await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: screen.thread.size.width > width + 20,
+                         what="the thread took the room")
+        assert not screen.sidebar.display and screen.composer.prompt.has_focus
+        await pilot.press("ctrl+q")
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        assert not screen.sidebar.display  # remembered
+        await pilot.press("ctrl+l")  # the filter key brings it back, focused
+        await wait_until(pilot, lambda: screen.sidebar.display, what="shown again")
+        assert screen.query_one("#filter").has_focus
+        await pilot.press("ctrl+b")  # collapsing with focus inside moves focus out
+        await wait_until(pilot, lambda: not screen.sidebar.display, what="collapsed")
+        assert screen.composer.prompt.has_focus
+        await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: screen.sidebar.display, what="expanded")
