@@ -28,6 +28,7 @@ from chatimg.tui.screens.main import MainScreen
 from chatimg.tui.screens.pull import offer_starter
 from chatimg.tui.state import UiState, load_state, save_state
 from chatimg.tui.themes import DEFAULT_THEME, load_themes
+from chatimg.tui.widgets.card import set_image_max_columns
 
 if TYPE_CHECKING:
     from chatimg.studio import Studio
@@ -64,6 +65,7 @@ class ChatImgApp(App[None]):
         self.theme_folders = theme_folders
         self.theme_problems: list[str] = []
         self.main_screen = MainScreen(studio)
+        set_image_max_columns(studio.settings.ui.image_max_columns)
         self._setup_themes()
 
     def _setup_themes(self) -> None:

@@ -19,6 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 
 from chatimg import domain
+from chatimg.compare import ImageRef
 from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
 from chatimg.generation import EventCallback
@@ -29,6 +30,7 @@ from chatimg.tui import slash
 from chatimg.tui.failures import ForwardFailedWorkers
 from chatimg.tui.options import ComposerOptions
 from chatimg.tui.screens.card_actions import CardActions
+from chatimg.tui.screens.card_navigation import NEWEST_CARD
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen
 from chatimg.tui.screens.model_picker import ModelPicker
 from chatimg.tui.widgets.card import GenerationCard
@@ -58,6 +60,7 @@ class MainScreen(CardActions, ForwardFailedWorkers):
         Binding("ctrl+o", "pick_model", "Model", id="composer.model"),
         Binding("ctrl+g", "toggle_advanced", "Advanced", id="composer.advanced"),
         Binding("ctrl+e", "focus_prompt", "Prompt", show=False, id="composer.focus"),
+        NEWEST_CARD,
     ]
 
     def __init__(self, studio: Studio) -> None:
@@ -67,9 +70,12 @@ class MainScreen(CardActions, ForwardFailedWorkers):
         self.conversation_id: str | None = None
         self.tokens: set[CancelToken] = set()
         self.listings: list[Listing] = []
-        self.picked: list[str] = []
+        self.picked: list[ImageRef] = []
+        """Images picked for compare (``p`` on a card), in order."""
         self.selected_id: str | None = None
         """The generation whose card was focused last (the target of /vary, /describe ...)."""
+        self.selected_image = 0
+        """The selected image of that card."""
         self.generations: dict[str, domain.Generation] = {}
         """The latest stored state of every generation shown, by id."""
         self.prompts: dict[str, str] = {}
@@ -214,6 +220,7 @@ class MainScreen(CardActions, ForwardFailedWorkers):
         self.sidebar.set_current(conversation_id)
         self.picked.clear()
         self.selected_id = None
+        self.selected_image = 0
         self.thread_loaded = False
         self.run_worker(self._load_thread(conversation_id), exclusive=True, group="thread",
                         name="thread-load", exit_on_error=False)
@@ -397,6 +404,7 @@ class MainScreen(CardActions, ForwardFailedWorkers):
     def on_descendant_focus(self, event: Any) -> None:
         if isinstance(event.widget, GenerationCard):
             self.selected_id = event.widget.generation_id
+            self.selected_image = event.widget.selected
 
     def on_thread_view_scrolled(self, event: ThreadView.Scrolled) -> None:
         if self._save_timer is not None:

@@ -327,6 +327,21 @@ class ViewerScreen(Screen[None]):
         return image
 
 
+def viewer_for(thread: domain.Thread, generation_id: str, image: int = 0) -> ViewerScreen:
+    """A viewer on ``generation_id``'s ``image``-th image, with ``thread``'s images around it.
+
+    Raises:
+        InvalidRequestError: the thread has no such image.
+    """
+    from chatimg.errors import InvalidRequestError
+
+    images = thread_images(thread)
+    for position, item in enumerate(images):
+        if item.generation.id == generation_id and item.image == image:
+            return ViewerScreen(images, position)
+    raise InvalidRequestError(f"generation {generation_id[:12]} has no image {image + 1}")
+
+
 def open_viewer(app: App[Any], generation_id: str, image: int = 0) -> ViewerScreen:
     """Push the viewer on ``generation_id``'s ``image``-th image, with its thread around it.
 
@@ -342,14 +357,8 @@ def open_viewer(app: App[Any], generation_id: str, image: int = 0) -> ViewerScre
         NotFoundError: no such generation.
         InvalidRequestError: the generation has no such image.
     """
-    from chatimg.errors import InvalidRequestError
-
     studio = app.studio  # type: ignore[attr-defined]
     thread = studio.load_thread(studio.repo.conversation_of_generation(generation_id))
-    images = thread_images(thread)
-    for position, item in enumerate(images):
-        if item.generation.id == generation_id and item.image == image:
-            screen = ViewerScreen(images, position)
-            app.push_screen(screen)
-            return screen
-    raise InvalidRequestError(f"generation {generation_id[:12]} has no image {image + 1}")
+    screen = viewer_for(thread, generation_id, image)
+    app.push_screen(screen)
+    return screen
