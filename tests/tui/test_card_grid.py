@@ -110,6 +110,12 @@ async def test_four_images_form_a_2x2_grid_each_selectable_openable_and_picked(
         # the seed row shows each image's own seed
         seed_row = next(row for row in compare.shown.rows if row.key == "seed")
         assert seed_row.values == (str(third.seed), str(generation.assets[0].seed))
+        await pilot.press("w")  # the focused pane (the third image) wins: stored as an image
+        await wait_until(pilot, lambda: bool(app.studio.load_thread(
+            screen.conversation_id).picks), what="winner stored")
+        (pick,) = app.studio.load_thread(screen.conversation_id).picks
+        assert (pick.winner_id, pick.winner_image) == (card.generation_id, 2)
+        assert pick.images == (2, 0)
 
 
 async def test_card_actions_act_on_the_selected_image(

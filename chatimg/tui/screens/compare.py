@@ -409,8 +409,9 @@ class CompareScreen(Screen[dict[str, Any] | None], ForwardFailedWorkers):
         """Store the focused pane's generation as this comparison's winner."""
         current = self.focused_pane()
         try:
-            self.studio.add_pick(list(dict.fromkeys(self.shown.generation_ids)),
-                                 current.item.generation.id)
+            self.studio.add_pick(self.shown.generation_ids, current.item.generation.id,
+                                 winner_image=current.item.image,
+                                 images=[item.image for item in self.shown.items])
         except ChatImgError as exc:
             self.notify(exc.one_line(), severity="error")
             return

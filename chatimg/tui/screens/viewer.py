@@ -55,12 +55,14 @@ class ViewerImage:
 
 
 def thread_images(thread: domain.Thread) -> list[ViewerImage]:
-    """Every image of a thread in reading order (messages, their generations, their images)."""
-    wins: dict[str, int] = {}
+    """Every image of a thread in reading order (messages, their generations, their images),
+    each with how often it won a comparison."""
+    wins: dict[tuple[str, int], int] = {}
     for pick in thread.picks:
-        wins[pick.winner_id] = wins.get(pick.winner_id, 0) + 1
+        key = (pick.winner_id, pick.winner_image)
+        wins[key] = wins.get(key, 0) + 1
     return [
-        ViewerImage(generation, index, wins.get(generation.id, 0))
+        ViewerImage(generation, index, wins.get((generation.id, index), 0))
         for message in thread.messages
         for generation in message.generations
         for index in range(len(generation.assets))
