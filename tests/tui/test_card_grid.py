@@ -58,13 +58,13 @@ async def test_four_images_form_a_2x2_grid_each_selectable_openable_and_picked(
 
         # arrows move the selection inside the grid: right, down, left, up
         card.focus()
-        await wait_until(pilot, lambda: tiles[0].has_class("-selected"), what="first selected")
+        await wait_until(pilot, lambda: tiles[0].selected, what="first selected")
         for key, expected in (("right", 1), ("down", 3), ("left", 2), ("up", 0), ("l", 1),
                               ("j", 3), ("h", 2)):
             await pilot.press(key)
             await wait_until(pilot, lambda e=expected: card.selected == e,  # type: ignore[misc]
                              what=f"image {expected + 1} selected")
-            assert [t.has_class("-selected") for t in tiles] == [
+            assert [t.selected for t in tiles] == [
                 i == expected for i in range(4)]
             assert (screen.selected_id, screen.selected_image) == (card.generation_id, expected)
 
@@ -88,7 +88,7 @@ async def test_four_images_form_a_2x2_grid_each_selectable_openable_and_picked(
         await pilot.press("p")
         await wait_until(pilot, lambda: len(screen.picked) == 1, what="picked")
         assert screen.picked == [ImageRef(card.generation_id, 2)]
-        assert tiles[2].has_class("-picked") and not tiles[0].has_class("-picked")
+        assert tiles[2].picked and not tiles[0].picked
         assert "★ picked" in str(tiles[2].label.render())
         card.select(0)
         await pilot.press("p")

@@ -75,7 +75,16 @@ def checks_of(generation: domain.Generation, asset: domain.AssetRef
 
 
 class ImageTile(Vertical):
-    """One image of a generation and (in a grid) its label line."""
+    """One image of a generation and (in a grid) its label line (which carries the
+    ``-selected`` and ``-picked`` classes)."""
+
+    @property
+    def selected(self) -> bool:
+        return self.label.has_class("-selected")
+
+    @property
+    def picked(self) -> bool:
+        return self.label.has_class("-picked")
 
     DEFAULT_CSS = """
     ImageTile { width: auto; height: auto; }
@@ -153,7 +162,7 @@ class ImageGrid(Vertical):
         self.generation = generation
         for position, (tile, asset) in enumerate(zip(self.tiles, generation.assets,
                                                      strict=False)):
-            tile.set_class(position in picked, "-picked")
+            tile.label.set_class(position in picked, "-picked")
             if len(self.tiles) > 1:
                 tile.label.update(image_label(asset, checks_of(generation, asset),
                                               position in picked))
@@ -162,7 +171,8 @@ class ImageGrid(Vertical):
         """Highlight image ``index`` (``None``: none); the tile now selected."""
         chosen = None
         for position, tile in enumerate(self.tiles):
-            tile.set_class(position == index, "-selected")
+            # on the label alone: a class on the tile would restyle (and repaint) its image
+            tile.label.set_class(position == index, "-selected")
             if position == index:
                 chosen = tile
         return chosen
