@@ -11,9 +11,12 @@
    (titles fitted to the width, count and time), the minute timer's refresh (nothing changed /
    every row changed) vs filling the same rows with bare titles; Up through the history
    (1,000 prompts) vs typing a letter, keypress to screen.
+5. The same with a card showing a 2x2 grid of 512x512 images on screen: typing in the composer,
+   and arrow keys moving the grid's selection (goal: p95 under 50 ms while a generation runs).
 
-Run: ``.venv/bin/python benchmarks/bench_tui.py`` (about a minute on 2 cores);
-``--flow`` runs only part 4.
+Run: ``.venv/bin/python benchmarks/bench_tui.py`` (about a minute on 2 cores); ``--flow`` runs
+only part 4;
+``.venv/bin/python benchmarks/bench_tui.py grid`` runs section 5 alone.
 """
 
 from __future__ import annotations
@@ -188,14 +191,32 @@ async def open_and_scroll(conversation_id: str | None) -> tuple[float, float, fl
 
 # -- 3. input latency ------------------------------------------------------------------------------
 
-async def input_latency(with_generation: bool) -> tuple[list[float], float, float]:
+async def show_grid(pilot: Any, screen: Any) -> Any:
+    """Send a 4-image layout prompt (512x512 each) and wait until its 2x2 grid is drawn."""
+    from chatimg.tui.widgets.image import CardImage
+
+    for text in ("/n 4", "/size 512x512", '"GRID BENCH"', "/n 1", "/size 64x64"):
+        screen.composer.prompt.load_text(text)
+        await pilot.press("enter")
+        while screen.running:
+            await pilot.pause(0.01)
+    card = screen.thread.cards()[-1]
+    while card.grid is None or not all(image.loaded for image in card.query(CardImage)):
+        await pilot.pause(0.01)
+    return card
+
+
+async def input_latency(with_generation: bool, grid: bool = False
+                        ) -> tuple[list[float], float, float, list[float]]:
     """Keypress-to-screen latencies (s) for 30 keys typed into the composer.
 
     A key event is posted the way the driver posts it; the clock stops at the first screen
     update (``App._display``, where a terminal write happens) after the character reached the
     prompt. With ``with_generation``, a warm-up run
     first loads the model (its longest event-loop stall is returned), then the keys are typed
-    while a long local generation runs. Returns (latencies, warm-up stall, steps done meanwhile).
+    while a long local generation runs. With ``grid``, a card with a 2x2 grid of 512x512
+    images is on screen, and 30 arrow keys then move its selection (the second list).
+    Returns (latencies, warm-up stall, steps done meanwhile, grid move latencies).
     """
     from textual import events
 
@@ -220,6 +241,8 @@ async def input_latency(with_generation: bool) -> tuple[list[float], float, floa
             return original_display(*args, **kwargs)
 
         app._display = timed_display  # type: ignore[method-assign]
+        grid_card = await show_grid(pilot, screen) if grid else None
+        moves: list[float] = []
 
         async def send(steps: int) -> None:
             screen.options.model = "tiny"
@@ -255,6 +278,20 @@ async def input_latency(with_generation: bool) -> tuple[list[float], float, floa
             changed = next(w for w in writes if w > start)
             latencies.append(changed - start)
             await asyncio.sleep(0.02)  # people type ~50 keys/s at most
+        if grid_card is not None:
+            grid_card.focus()
+            await pilot.pause()
+            for index in range(30):
+                key = "right" if index % 2 == 0 else "left"
+                before_index = grid_card.selected
+                start = time.perf_counter()
+                app.post_message(events.Key(key, None))
+                while grid_card.selected == before_index:
+                    await asyncio.sleep(0.0005)
+                while not any(w > start for w in writes):
+                    await asyncio.sleep(0.0005)
+                moves.append(next(w for w in writes if w > start) - start)
+                await asyncio.sleep(0.02)
         if with_generation:
             card = screen.thread.cards()[-1]
             progress_steps = (card.progress.step if card.progress else 0) - first_step
@@ -265,7 +302,7 @@ async def input_latency(with_generation: bool) -> tuple[list[float], float, floa
         while screen.running:
             await pilot.pause(0.01)
     studio.close()
-    return latencies, load_stall, progress_steps
+    return latencies, load_stall, progress_steps, moves
 
 
 async def sidebar_and_history() -> dict[str, list[float]]:
@@ -344,6 +381,30 @@ def summary(values: list[float]) -> str:
             f"max {ordered[-1] * 1000:6.1f} ms")
 
 
+def grid_section(config: Path, home: Path) -> None:
+    """5. Keypress to screen with a 2x2 grid of images on screen while a generation runs."""
+    print("\n5. a 2x2 grid of 512x512 images on screen while a local generation runs")
+    tiny = home / "tiny"
+    if not tiny.exists():
+        subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
+                        "from tests.tiny_diffusers import build_tiny_sd_pipeline, save_pipeline; "
+                        "save_pipeline(build_tiny_sd_pipeline(), Path(sys.argv[1]))", str(tiny)],
+                       cwd=ROOT, check=True, timeout=300)
+        from tests.tiny_diffusers import write_tiny_model_config
+
+        write_tiny_model_config(config, tiny, name="tiny", width=64, height=64)
+    idle, _, _, idle_moves = asyncio.run(input_latency(False, grid=True))
+    busy, _, steps, busy_moves = asyncio.run(input_latency(True, grid=True))
+    print(f"  typing, grid idle:        {summary(idle)}")
+    print(f"  typing, grid + running:   {summary(busy)}   (goal p95 < 50 ms; {steps:.0f} "
+          "denoising steps ran meanwhile)")
+    print(f"  grid moves, idle:         {summary(idle_moves)}")
+    print(f"  grid moves, running:      {summary(busy_moves)}")
+    print(f"  ratio of medians, typing running / idle: "
+          f"{statistics.median(busy) / statistics.median(idle):.2f}x;  moves running / idle: "
+          f"{statistics.median(busy_moves) / statistics.median(idle_moves):.2f}x")
+
+
 def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="bench-tui-"))
     os.environ["CHATIMG_HOME"] = str(home)
@@ -355,6 +416,9 @@ def main() -> None:
     config = home / "config" / "config.toml"
     config.parent.mkdir(parents=True)
     config.write_text('[validation]\nenabled = ["blank", "size"]\n\n')
+    if sys.argv[1:] == ["grid"]:  # only section 5 (about a minute)
+        grid_section(config, home)
+        return
     print(f"seeding {CONVERSATIONS} conversations and a thread of {GENERATIONS} generations…")
     begin = time.perf_counter()
     long_id = seed_store(CONVERSATIONS, GENERATIONS)
@@ -403,8 +467,8 @@ def main() -> None:
     from tests.tiny_diffusers import write_tiny_model_config
 
     write_tiny_model_config(config, tiny, name="tiny", width=64, height=64)
-    idle, _, _ = asyncio.run(input_latency(False))
-    busy, load_stall, steps = asyncio.run(input_latency(True))
+    idle, _, _, _ = asyncio.run(input_latency(False))
+    busy, load_stall, steps, _ = asyncio.run(input_latency(True))
     print(f"  idle:                {summary(idle)}")
     print(f"  during generation:   {summary(busy)}   (target < 100 ms; {steps:.0f} denoising"
           " steps ran meanwhile)")
@@ -412,6 +476,7 @@ def main() -> None:
     print(f"  first local generation (torch/diffusers import + pipeline load in a worker "
           f"thread): longest UI loop stall {load_stall * 1000:.0f} ms")
     flow_report(asyncio.run(sidebar_and_history()))
+    grid_section(config, home)
 
 
 if __name__ == "__main__":

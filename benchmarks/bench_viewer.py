@@ -40,8 +40,9 @@ def photo_like(side: int = 1024) -> Any:
 
 def seed_store() -> list[str]:
     """One conversation with ``RUNS`` 1024x1024 generations (all different); their ids."""
+    from chatimg.imaging import encode_png
     from chatimg.store.tables import utcnow
-    from chatimg.studio import Studio, encode_png
+    from chatimg.studio import Studio
 
     studio = Studio.open()
     try:
@@ -144,8 +145,33 @@ async def viewer_runs(generation_ids: list[str]
     return times, again, bare, box, path
 
 
-def strips_seconds(path: str, box: tuple[int, int]) -> float:
-    """Seconds to build the half-cell strips of the scaled image (part of the viewer's time)."""
+def naive_strips(image: Any) -> list[Any]:
+    """The half-cell strips as first written (Rich's ``Color.from_rgb`` per colour, then
+    ``Segment.simplify``): the baseline for ``halfcell_strips``."""
+    from rich.color import Color
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual.strip import Strip
+
+    from chatimg.termimage import halfcell
+
+    styles: dict[Any, Style] = {}
+    strips = []
+    for row in halfcell.cell_colours(image):
+        segments = []
+        for pair in row:
+            style = styles.get(pair)
+            if style is None:
+                style = styles[pair] = Style.from_color(Color.from_rgb(*pair[0]),
+                                                        Color.from_rgb(*pair[1]))
+            segments.append(Segment(halfcell.UPPER_HALF, style))
+        strips.append(Strip(Segment.simplify(segments), len(row)))
+    return strips
+
+
+def strips_seconds(path: str, box: tuple[int, int]) -> tuple[float, float]:
+    """Seconds to build the half-cell strips of the scaled image (part of the viewer's time):
+    now, and as first written (alternating, so load changes hit both alike)."""
     from PIL import Image
 
     from chatimg.tui.thumbnails import fit
@@ -153,10 +179,34 @@ def strips_seconds(path: str, box: tuple[int, int]) -> float:
 
     with Image.open(path) as opened:
         scaled = opened.convert("RGB").resize(fit(1024, 1024, *box))
-    clock = time.perf_counter()
+    now: list[float] = []
+    before: list[float] = []
     for _ in range(RUNS):
-        halfcell_strips(scaled)
-    return (time.perf_counter() - clock) / RUNS
+        for how, into in ((halfcell_strips, now), (naive_strips, before)):
+            clock = time.perf_counter()
+            how(scaled)
+            into.append(time.perf_counter() - clock)
+    return statistics.median(now), statistics.median(before)
+
+
+def resize_seconds(path: str, box: tuple[int, int]) -> tuple[float, float]:
+    """Seconds to scale the decoded image into the box: with a reducing gap (the thumbnail
+    cache's way now) and plain Lanczos (before), alternating."""
+    from PIL import Image
+
+    from chatimg.tui.thumbnails import fit
+
+    with Image.open(path) as opened:
+        rgb = opened.convert("RGB")
+    size = fit(rgb.width, rgb.height, *box)
+    now: list[float] = []
+    before: list[float] = []
+    for _ in range(RUNS):
+        for gap, into in ((3.0, now), (None, before)):
+            clock = time.perf_counter()
+            rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=gap)
+            into.append(time.perf_counter() - clock)
+    return statistics.median(now), statistics.median(before)
 
 
 def p95(values: list[float]) -> float:
@@ -171,7 +221,8 @@ def main() -> None:
         generation_ids = seed_store()
         times, again, bare, box, path = asyncio.run(viewer_runs(generation_ids))
         base = [baseline(path, box) for _ in range(RUNS)]
-        strips = strips_seconds(path, box)
+        strips, strips_before = strips_seconds(path, box)
+        scaled, scaled_before = resize_seconds(path, box)
     viewer_ms, base_ms = statistics.median(times) * 1000, statistics.median(base) * 1000
     print(f"viewer first frame, 1024x1024 PNG at {SIZE[0]}x{SIZE[1]} (box {box[0]}x{box[1]} px),"
           f" {RUNS} runs")
@@ -182,7 +233,10 @@ def main() -> None:
     print(f"  baseline:      median {base_ms:7.1f} ms   (bare Pillow decode + resize)")
     bare_ms = statistics.median(bare) * 1000
     print(f"  baseline:      median {bare_ms:7.1f} ms   (push a bare screen: label + footer)")
-    print(f"  half-cell strips alone: {strips * 1000:.1f} ms")
+    print(f"  half-cell strips alone: {strips * 1000:.1f} ms   as first written "
+          f"{strips_before * 1000:.1f} ms   ratio {strips / strips_before:.2f}x")
+    print(f"  scaling 1024 px into the box: {scaled * 1000:.1f} ms   plain Lanczos "
+          f"{scaled_before * 1000:.1f} ms   ratio {scaled / scaled_before:.2f}x")
     print(f"  ratio cold viewer / (decode + bare screen): {viewer_ms / (base_ms + bare_ms):.2f}x")
     print(f"  ratio viewer again / bare screen: "
           f"{statistics.median(again) * 1000 / bare_ms:.2f}x")

@@ -1,4 +1,8 @@
-"""Compare 2 to 4 generations of one conversation: parameters, differences, similarity.
+"""Compare 2 to 4 images of one conversation: parameters, differences, similarity.
+
+What is compared are images: a generation id (its first image) or ``GENERATION#k`` (its k-th
+image, counted from 1 as the cards label them), so two images of one generation can be
+compared too (``ImageRef``).
 
 Pure domain logic shared by ``chatimg compare`` and the TUI's compare screen (no Textual).
 
@@ -42,6 +46,37 @@ PARAM_LABELS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class ImageRef:
+    """One image: a generation and the index (from 0) of one of its images.
+
+    Its text form is the generation id for the first image and ``ID#k`` (k from 1) for the
+    others, so a reference to a first image is just a generation id, as before.
+    """
+
+    generation_id: str
+    image: int = 0
+
+    def __str__(self) -> str:
+        return self.generation_id if self.image == 0 else f"{self.generation_id}#{self.image + 1}"
+
+    @classmethod
+    def parse(cls, text: str | ImageRef) -> ImageRef:
+        """``ID`` or ``ID#k`` (k from 1) as a reference.
+
+        Raises:
+            InvalidRequestError: ``#`` not followed by a positive number.
+        """
+        if isinstance(text, ImageRef):
+            return text
+        generation_id, mark, number = text.partition("#")
+        if not mark:
+            return cls(text)
+        if not number.isdigit() or int(number) < 1:
+            raise InvalidRequestError(f"{text!r}: write an image as GENERATION#k with k from 1")
+        return cls(generation_id, int(number) - 1)
+
+
+@dataclass(frozen=True)
 class ParamRow:
     """One parameter across the compared generations."""
 
@@ -57,7 +92,7 @@ class ParamRow:
 
 @dataclass(frozen=True)
 class CompareItem:
-    """One compared generation and what can be shown for it.
+    """One compared image (``image`` of ``generation``) and what can be shown for it.
 
     ``state`` is ``ok`` (image file present), ``failed`` (no image: ``note`` holds the error),
     or ``missing`` (the asset file is gone: ``note`` is ``"missing"``).
@@ -67,10 +102,16 @@ class CompareItem:
     state: str
     note: str = ""
     image_path: Path | None = None
+    image: int = 0
 
     @property
     def id(self) -> str:
-        return self.generation.id
+        """The image's reference (``ImageRef`` text: the generation id for a first image)."""
+        return str(ImageRef(self.generation.id, self.image))
+
+    @property
+    def ref(self) -> ImageRef:
+        return ImageRef(self.generation.id, self.image)
 
     @property
     def model(self) -> str:
@@ -106,6 +147,13 @@ class Comparison:
 
     @property
     def generation_ids(self) -> list[str]:
+        """The compared images' generations, in order (one repeats when two of its images are
+        compared)."""
+        return [item.generation.id for item in self.items]
+
+    @property
+    def image_ids(self) -> list[str]:
+        """The compared images' references (``ImageRef`` text), in order."""
         return [item.id for item in self.items]
 
     def _with_prompt(self, include_prompt: bool) -> tuple[ParamRow, ...]:
@@ -121,26 +169,31 @@ class Comparison:
         """Parameters the generations disagree on (shown per pane); the prompt first if asked."""
         return [row for row in self._with_prompt(include_prompt) if row.differs]
 
-    def index_of(self, generation_id: str) -> int:
-        return self.generation_ids.index(generation_id)
+    def index_of(self, image_id: str) -> int:
+        """Position of a compared image (its ``ImageRef`` text)."""
+        return self.image_ids.index(str(ImageRef.parse(image_id)))
 
 
-def load_comparison(studio: Studio, generation_ids: list[str] | tuple[str, ...]) -> Comparison:
-    """Load 2 to 4 generations of one conversation for comparison.
+def load_comparison(studio: Studio,
+                    image_ids: list[str] | tuple[str, ...] | list[ImageRef]) -> Comparison:
+    """Load 2 to 4 images (generation ids or ``ID#k``) of one conversation for comparison.
 
     Raises:
-        InvalidRequestError: too few or too many ids, repeated ids, or several conversations.
+        InvalidRequestError: too few or too many ids, repeated ids, no such image, or several
+            conversations.
         NotFoundError: an id does not exist.
     """
-    ids = list(generation_ids)
-    if not MIN_ITEMS <= len(ids) <= MAX_ITEMS:
+    refs = [ImageRef.parse(text) for text in image_ids]
+    if not MIN_ITEMS <= len(refs) <= MAX_ITEMS:
         raise InvalidRequestError(
-            f"compare takes {MIN_ITEMS} to {MAX_ITEMS} generations, not {len(ids)}"
+            f"compare takes {MIN_ITEMS} to {MAX_ITEMS} generations, not {len(refs)}"
         )
-    repeated = [gid for gid, n in Counter(ids).items() if n > 1]
+    repeated = [str(ref) for ref, n in Counter(refs).items() if n > 1]
     if repeated:
         raise InvalidRequestError(f"generation {repeated[0]!r} is listed twice")
-    generations = studio.get_generations(ids)
+    ids = list(dict.fromkeys(ref.generation_id for ref in refs))
+    by_id = {g.id: g for g in studio.get_generations(ids)}
+    generations = [by_id[ref.generation_id] for ref in refs]
     conversations = {gid: studio.repo.conversation_of_generation(gid) for gid in ids}
     distinct = sorted(set(conversations.values()))
     if len(distinct) != 1:
@@ -148,14 +201,13 @@ def load_comparison(studio: Studio, generation_ids: list[str] | tuple[str, ...])
             f"the generations come from {len(distinct)} conversations; compare works within one",
             "pick generations of a single conversation (chatimg show ID lists them)",
         )
-    items = tuple(_item(g) for g in generations)
+    items = tuple(_item(g, ref.image) for g, ref in zip(generations, refs, strict=True))
     texts: dict[str, str] = {}
     for generation in generations:
         if generation.message_id not in texts:
             texts[generation.message_id] = studio.repo.get_message(generation.message_id).text
     prompt = prompt_row([texts[g.message_id] for g in generations])
-    return Comparison(distinct[0], items, tuple(param_rows([i.generation for i in items])),
-                      prompt)
+    return Comparison(distinct[0], items, tuple(param_rows(list(items))), prompt)
 
 
 def prompt_row(prompts: list[str]) -> ParamRow:
@@ -163,16 +215,20 @@ def prompt_row(prompts: list[str]) -> ParamRow:
     return ParamRow("prompt", "prompt", tuple(" ".join(text.split()) or "-" for text in prompts))
 
 
-def _item(generation: domain.Generation) -> CompareItem:
+def _item(generation: domain.Generation, image: int = 0) -> CompareItem:
+    if image and image >= len(generation.assets):
+        raise InvalidRequestError(
+            f"generation {generation.id[:12]} has {len(generation.assets)} image(s); "
+            f"there is no image {image + 1}")
     if generation.status != "succeeded" or not generation.assets:
         error = generation.error or (
             "no image" if generation.status == "succeeded" else generation.status
         )
-        return CompareItem(generation, "failed", error)
-    path = Path(generation.assets[0].path)
+        return CompareItem(generation, "failed", error, image=image)
+    path = Path(generation.assets[image].path)
     if not path.is_file():
-        return CompareItem(generation, "missing", "missing")
-    return CompareItem(generation, "ok", "", path)
+        return CompareItem(generation, "missing", "missing", image=image)
+    return CompareItem(generation, "ok", "", path, image)
 
 
 # -- parameters --------------------------------------------------------------------------------
@@ -200,31 +256,32 @@ def _cost(generation: domain.Generation) -> str:
     return ("~" if generation.cost_estimated else "") + text
 
 
-def generation_seed(generation: domain.Generation) -> int | None:
-    """The seed actually used (first image), else the requested one."""
-    if generation.assets and generation.assets[0].seed is not None:
-        return generation.assets[0].seed
+def generation_seed(generation: domain.Generation, image: int = 0) -> int | None:
+    """The seed actually used (for image ``image``), else the requested one."""
+    if image < len(generation.assets) and generation.assets[image].seed is not None:
+        return generation.assets[image].seed
     seed = generation.params.get("seed")
     return int(seed) if isinstance(seed, int) else None
 
 
-def generation_size(generation: domain.Generation) -> str:
-    """``WxH`` of the first image, else the requested size, else ``-``."""
-    if generation.assets:
-        return f"{generation.assets[0].width}x{generation.assets[0].height}"
+def generation_size(generation: domain.Generation, image: int = 0) -> str:
+    """``WxH`` of image ``image``, else the requested size, else ``-``."""
+    if image < len(generation.assets):
+        asset = generation.assets[image]
+        return f"{asset.width}x{asset.height}"
     width, height = generation.params.get("width"), generation.params.get("height")
     return f"{width}x{height}" if width and height else "-"
 
 
-def param_values(generation: domain.Generation) -> dict[str, str]:
-    """Display values of one generation's parameters, keyed like ``PARAM_LABELS``."""
+def param_values(generation: domain.Generation, image: int = 0) -> dict[str, str]:
+    """Display values of one image's parameters, keyed like ``PARAM_LABELS``."""
     params = generation.params
     return {
         "model": generation.resolved_model or generation.requested_model,
         "version": generation.model_version or "-",
         "status": generation.status,
-        "seed": _number(generation_seed(generation)),
-        "size": generation_size(generation),
+        "seed": _number(generation_seed(generation, image)),
+        "size": generation_size(generation, image),
         "steps": _number(params.get("steps")),
         "guidance": _number(params.get("guidance")),
         "scheduler": _number(params.get("scheduler")),
@@ -233,21 +290,27 @@ def param_values(generation: domain.Generation) -> dict[str, str]:
     }
 
 
-def _checks(generation: domain.Generation) -> dict[str, str]:
+def _checks(generation: domain.Generation, image: int = 0) -> dict[str, str]:
     found: dict[str, str] = {}
+    sha = generation.assets[image].sha256 if image < len(generation.assets) else None
     for check in generation.validations:
+        if sha is not None and check.asset_sha256 != sha:
+            continue
         score = "" if check.score is None else f" {check.score:.2f}"
         found[check.name] = ("pass" if check.passed else "FAIL") + score
     return found
 
 
-def param_rows(generations: list[domain.Generation]) -> list[ParamRow]:
-    """The parameter table: one row per parameter and validation check, values per generation."""
-    values = [param_values(g) for g in generations]
+def param_rows(items: list[domain.Generation] | list[CompareItem]) -> list[ParamRow]:
+    """The parameter table: one row per parameter and validation check, values per image
+    (a generation stands for its first image)."""
+    pairs = [(item.generation, item.image) if isinstance(item, CompareItem) else (item, 0)
+             for item in items]
+    values = [param_values(g, image) for g, image in pairs]
     rows = [
         ParamRow(key, label, tuple(v[key] for v in values)) for key, label in PARAM_LABELS.items()
     ]
-    checks = [_checks(g) for g in generations]
+    checks = [_checks(g, image) for g, image in pairs]
     names = sorted({name for found in checks for name in found})
     rows.extend(
         ParamRow(f"check:{name}", f"check {name}", tuple(found.get(name, "-") for found in checks))
@@ -259,7 +322,7 @@ def param_rows(generations: list[domain.Generation]) -> list[ParamRow]:
 # -- images ------------------------------------------------------------------------------------
 
 def load_image(item: CompareItem) -> Image | None:
-    """The item's first image as RGB, or ``None`` when it has none or cannot be read."""
+    """The item's image as RGB, or ``None`` when it has none or cannot be read."""
     if item.image_path is None:
         return None
     from PIL import Image as PILImage
@@ -293,8 +356,8 @@ def similarity_scores(
 
 # -- results -----------------------------------------------------------------------------------
 
-def continue_params(generation: domain.Generation) -> dict[str, Any]:
-    """What "continue from this one" hands the composer.
+def continue_params(generation: domain.Generation, image: int = 0) -> dict[str, Any]:
+    """What "continue from this one" hands the composer (``image``: whose seed).
 
     Returns:
         ``{"generation_id": str, "model": str, "seed": int | None, "params": dict}`` where
@@ -303,7 +366,7 @@ def continue_params(generation: domain.Generation) -> dict[str, Any]:
     return {
         "generation_id": generation.id,
         "model": generation.model,
-        "seed": generation_seed(generation),
+        "seed": generation_seed(generation, image),
         "params": generation.ran.stored(),
     }
 
@@ -344,7 +407,7 @@ def comparison_json(comparison: Comparison, scores: list[PairScore]) -> dict[str
         ],
         "shared": {row.key: row.values[0] for row in comparison.shared_rows(True)},
         "differs": {
-            row.key: dict(zip(comparison.generation_ids, row.values, strict=True))
+            row.key: dict(zip(comparison.image_ids, row.values, strict=True))
             for row in comparison.differing_rows(True)
         },
         "similarity": {

@@ -228,6 +228,16 @@ class StorageSection(BaseModel):
     """Transfers in flight for ``chatimg storage migrate`` and bundle imports."""
 
 
+class UiSection(BaseModel):
+    """How the terminal app draws things."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image_max_columns: int = Field(default=120, ge=8, le=1000)
+    """Widest a card image is drawn, in terminal columns (images otherwise take the width
+    the card has, and about the thread's visible height)."""
+
+
 class Settings(BaseSettings):
     """Everything chatimg can be told. Environment variables use the ``CHATIMG_`` prefix and
     ``__`` for nesting (``CHATIMG_NETWORK__READ_TIMEOUT=30``)."""
@@ -254,6 +264,7 @@ class Settings(BaseSettings):
     validation: ValidationSection = Field(default_factory=ValidationSection)
     limits: LimitsSection = Field(default_factory=LimitsSection)
     storage: StorageSection = Field(default_factory=StorageSection)
+    ui: UiSection = Field(default_factory=UiSection)
     keymap: dict[str, str] = Field(default_factory=dict)
     """Binding id → keys, e.g. ``send = "ctrl+s"``."""
 

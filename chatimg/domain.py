@@ -138,7 +138,7 @@ class Message:
 
 @dataclass(frozen=True)
 class Pick:
-    """A winner chosen in a comparison."""
+    """A winner chosen in a comparison of images."""
 
     id: str
     conversation_id: str
@@ -146,6 +146,10 @@ class Pick:
     winner_id: str
     picked_by: str | None
     created_at: datetime
+    winner_image: int = 0
+    """Which image of the winner won (index from 0)."""
+    images: tuple[int, ...] = ()
+    """The compared image of each of ``generation_ids`` (empty: their first images)."""
 
 
 @dataclass(frozen=True)

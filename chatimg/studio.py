@@ -236,15 +236,21 @@ class Studio(ImageActions, TeamActions):
         self.repo.delete_generation(generation_id)
 
     def add_pick(
-        self, generation_ids: Sequence[str], winner_id: str, picked_by: str | None = None
+        self, generation_ids: Sequence[str], winner_id: str, picked_by: str | None = None, *,
+        winner_image: int = 0, images: Sequence[int] | None = None,
     ) -> domain.Pick:
-        """Store a comparison's winner."""
-        if winner_id not in generation_ids:
-            raise InvalidRequestError("the winner must be one of the compared generations")
+        """Store a comparison's winner: image ``winner_image`` of ``winner_id``, among image
+        ``images[i]`` of each ``generation_ids[i]`` (default: first images)."""
+        shown = list(images) if images is not None else [0] * len(generation_ids)
+        if len(shown) != len(generation_ids):
+            raise InvalidRequestError("give one image index per compared generation")
+        if (winner_id, winner_image) not in zip(generation_ids, shown, strict=True):
+            raise InvalidRequestError("the winner must be one of the compared images")
         conversations = {self.repo.conversation_of_generation(g) for g in generation_ids}
         if len(conversations) != 1:
             raise InvalidRequestError("compared generations must come from one conversation")
-        return self.repo.add_pick(conversations.pop(), generation_ids, winner_id, picked_by)
+        return self.repo.add_pick(conversations.pop(), generation_ids, winner_id, picked_by,
+                                  winner_image=winner_image, images=shown)
 
     # -- assets ---------------------------------------------------------------------------------
 

@@ -95,9 +95,12 @@ def render_index(manifest: dict[str, Any]) -> str:
     if manifest["picks"]:
         out.append("<section><h2>Picks</h2><ul>")
         for pick in manifest["picks"]:
-            others = ", ".join(_text(gid) for gid in pick["generation_ids"])
+            images = pick.get("images") or [0] * len(pick["generation_ids"])
+            others = ", ".join(_text(_image_ref(gid, image))
+                               for gid, image in zip(pick["generation_ids"], images, strict=False))
+            winner = _image_ref(pick["winner_id"], pick.get("winner_image") or 0)
             out.append(
-                f"<li>winner <strong>{_text(pick['winner_id'])}</strong> of {others}"
+                f"<li>winner <strong>{_text(winner)}</strong> of {others}"
                 f" · {_text(pick['picked_by'] or '')} {_text(pick['created_at'])}</li>"
             )
         out.append("</ul></section>")
@@ -149,3 +152,8 @@ def _generation_card(g: dict[str, Any], assets: dict[str, dict[str, Any]],
                      f" v{_text(check['version'])}: {mark}{_text(score)}</div>")
     parts.append("</article>")
     return "".join(parts)
+
+
+def _image_ref(generation_id: str, image: int) -> str:
+    """A generation id, with ``#k`` when the image is not its first (as ``chatimg compare``)."""
+    return generation_id if not image else f"{generation_id}#{image + 1}"

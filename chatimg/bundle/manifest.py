@@ -304,6 +304,14 @@ def check_references(manifest: dict[str, Any]) -> None:
             _refuse(f"pick {p['id']} compares an unknown generation")
         if p["winner_id"] not in p["generation_ids"]:
             _refuse(f"pick {p['id']} winner is not one of its generations")
+        images = p.get("images")
+        if images is not None and len(images) != len(p["generation_ids"]):
+            _refuse(f"pick {p['id']} gives {len(images)} image indexes for "
+                    f"{len(p['generation_ids'])} generations")
+        shown = images if images is not None else [0] * len(p["generation_ids"])
+        if (p["winner_id"], p.get("winner_image") or 0) not in zip(p["generation_ids"], shown,
+                                                                   strict=True):
+            _refuse(f"pick {p['id']} winner is not one of its images")
         parse_time(p["created_at"], f"pick {p['id']} created_at")
 
 

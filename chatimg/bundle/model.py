@@ -124,7 +124,7 @@ class Validation(_Part):
 
 
 class Pick(_Part):
-    """A comparison's generations and its winner."""
+    """A comparison's images (generations, and which image of each) and its winner."""
 
     id: Id
     conversation_id: Id
@@ -132,6 +132,11 @@ class Pick(_Part):
     winner_id: Id
     picked_by: Name | None
     created_at: Timestamp
+    winner_image: Annotated[int, Integral, Field(ge=0, le=100_000)] | None = None
+    """Which image of the winner won (from 0); absent: its first (bundles before images)."""
+    images: Annotated[list[Annotated[int, Integral, Field(ge=0, le=100_000)]],
+                      Field(min_length=1, max_length=1000)] | None = None
+    """The compared image of each of ``generation_ids``; absent: first images."""
 
 
 class Manifest(_Part):

@@ -18,17 +18,25 @@ from chatimg.errors import InvalidRequestError
               help="Side of each image area on the contact sheet, in pixels.")
 @json_option
 def compare(generation_ids: tuple[str, ...], out: Path | None, cell: int, as_json: bool) -> None:
-    """Compare 2 to 4 generations of one conversation.
+    """Compare 2 to 4 images of one conversation (ID, or ID#k for a generation's k-th image).
 
     Prints the parameters they share once, those that differ per generation, and a similarity
     score per pair: SSIM on grayscale (1.0 = identical) and the dHash distance (0-64 bits).
     """
-    from chatimg.compare import comparison_json, load_comparison, load_image, similarity_scores
+    from chatimg.compare import (
+        ImageRef,
+        comparison_json,
+        load_comparison,
+        load_image,
+        similarity_scores,
+    )
 
     if out is not None and out.suffix.lower() != ".png":
         raise InvalidRequestError(f"{out}: the contact sheet is a PNG; name it *.png")
     with open_studio() as studio:
-        ids = [studio.resolve_id("generation", text) for text in generation_ids]
+        refs = [ImageRef.parse(text) for text in generation_ids]
+        ids = [str(ImageRef(studio.resolve_id("generation", ref.generation_id), ref.image))
+               for ref in refs]
         comparison = load_comparison(studio, ids)
     images = [load_image(item) for item in comparison.items]
     scores = similarity_scores(comparison, images)

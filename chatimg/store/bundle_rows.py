@@ -62,8 +62,11 @@ FIELDS: dict[str, dict[str, str]] = {
                    "name": "check_name", "version": "check_version", "passed": "passed",
                    "score": "score", "details": "details"},
     "pick": _same("id", "conversation_id", "generation_ids", "winner_id", "picked_by",
-                  "created_at"),
+                  "created_at", "winner_image", "images"),
 }
+#: Members added to version 1 later, left out when empty (first images), so a pick of first
+#: images reads and exports exactly as before; bundles written before have none of them.
+OPTIONAL_MEMBERS: dict[str, frozenset[str]] = {"pick": frozenset({"winner_image", "images"})}
 #: The table behind each manifest object.
 TABLES: dict[str, Any] = {
     "conversation": ConversationRow, "message": MessageRow, "generation": GenerationRow,
@@ -261,6 +264,9 @@ def dump_conversation(database: Database, conversation_id: str) -> dict[str, Any
             )
     for pick in picks:
         pick["generation_ids"] = list(pick["generation_ids"] or [])
+        for key in OPTIONAL_MEMBERS["pick"]:
+            if pick[key] is None or pick[key] == {}:  # NULL (JSON NULL reads as {})
+                del pick[key]
     return {"conversation": readers["conversation"].item(conv), "messages": messages,
             "generations": generations, "assets": list(assets.values()),
             "validations": checks, "picks": picks}
@@ -286,8 +292,9 @@ def _row(kind: str, item: dict[str, Any], **extra: Any) -> Any:
     """A table row from a manifest-shaped dict (times parsed; receipts decoded)."""
     table = _table(kind)
     values: dict[str, Any] = {}
+    optional = OPTIONAL_MEMBERS.get(kind, frozenset())
     for key, column in FIELDS[kind].items():
-        value = item[key]
+        value = item.get(key) if key in optional else item[key]
         if isinstance(table.c[column].type, sa.DateTime):
             value = _time(value)
         elif isinstance(value, RawJSON):

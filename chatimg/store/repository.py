@@ -117,6 +117,8 @@ def _pick(row: PickRow) -> domain.Pick:
         winner_id=row.winner_id,
         picked_by=row.picked_by,
         created_at=_aware(row.created_at),  # type: ignore[arg-type]
+        winner_image=row.winner_image or 0,
+        images=tuple(row.images or ()),
     )
 
 
@@ -565,12 +567,15 @@ class Repository:
     def add_pick(
         self, conversation_id: str, generation_ids: Sequence[str], winner_id: str,
         picked_by: str | None = None, *, id: str | None = None,
-        created_at: datetime | None = None,
+        created_at: datetime | None = None, winner_image: int = 0,
+        images: Sequence[int] | None = None,
     ) -> domain.Pick:
+        """Store a comparison's winner; first images only are stored as NULLs (as before)."""
+        shown = list(images) if images is not None and any(images) else None
         row = PickRow(
             id=id or new_id(), conversation_id=conversation_id,
             generation_ids=list(generation_ids), winner_id=winner_id, picked_by=picked_by,
-            created_at=created_at or utcnow(),
+            created_at=created_at or utcnow(), winner_image=winner_image or None, images=shown,
         )
         with self.db.write() as session:
             self._conversation_row(session, conversation_id)

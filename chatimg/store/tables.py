@@ -218,7 +218,8 @@ class ValidationRow(SQLModel, table=True):
 
 
 class PickRow(SQLModel, table=True):
-    """A comparison's generations and the chosen winner."""
+    """A comparison's images (generations and, since 0004, which image of each) and the
+    chosen winner."""
 
     __tablename__ = "pick"
 
@@ -241,6 +242,12 @@ class PickRow(SQLModel, table=True):
     )
     picked_by: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_column=_ts(nullable=False))
+    winner_image: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
+    """Which image of the winner won (index from 0); NULL: its first (picks made before
+    images were compared one by one)."""
+    images: list[int] | None = Field(
+        default=None, sa_column=sa.Column(sa.JSON(none_as_null=True), nullable=True))
+    """The compared image of each of ``generation_ids`` (index from 0); NULL: first images."""
 
 
 class BenchRunRow(SQLModel, table=True):

@@ -29,6 +29,7 @@ from chatimg.tui.screens.main import MainScreen
 from chatimg.tui.screens.pull import offer_starter
 from chatimg.tui.state import UiState, load_state, save_state
 from chatimg.tui.themes import DEFAULT_THEME, load_themes
+from chatimg.tui.widgets.card import set_image_max_columns
 
 if TYPE_CHECKING:
     from chatimg.studio import Studio
@@ -66,6 +67,7 @@ class ChatImgApp(App[None]):
         self.theme_problems: list[str] = []
         self.main_screen = MainScreen(studio, self.ui_state.composer)
         self.main_screen.sidebar_collapsed = self.ui_state.sidebar_collapsed
+        set_image_max_columns(studio.settings.ui.image_max_columns)
         self._setup_themes()
 
     def _setup_themes(self) -> None:

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.color import Color
+from rich.color import Color, ColorType
+from rich.color_triplet import ColorTriplet
 from rich.segment import ControlType, Segment
 from rich.style import Style
 from textual.strip import Strip
@@ -43,20 +44,45 @@ _SAVE, _RESTORE = "\x1b7", "\x1b8"
 PREPARED_ITEMS = 256
 
 
+_HEX = [f"{value:02x}" for value in range(256)]
+
+
+def _truecolor(rgb: tuple[int, int, int], cache: dict[tuple[int, int, int], Color]) -> Color:
+    """``Color.from_rgb`` without its per-call formatting (the same value), cached per image:
+    a photo-like frame has thousands of distinct colours, and this was most of its cost."""
+    color = cache.get(rgb)
+    if color is None:
+        red, green, blue = rgb
+        color = cache[rgb] = Color(f"#{_HEX[red]}{_HEX[green]}{_HEX[blue]}",
+                                   ColorType.TRUECOLOR, triplet=ColorTriplet(red, green, blue))
+    return color
+
+
 def halfcell_strips(image: PILImage) -> list[Strip]:
     """Rows of ``▀`` cells: the upper pixel is the foreground, the lower the background."""
     styles: dict[tuple[tuple[int, int, int], tuple[int, int, int]], Style] = {}
+    colors: dict[tuple[int, int, int], Color] = {}
     strips: list[Strip] = []
+    upper_half = halfcell.UPPER_HALF
     for row in halfcell.cell_colours(image):
         segments: list[Segment] = []
+        last: Style | None = None
+        run = 0
         for pair in row:
             style = styles.get(pair)
             if style is None:
                 upper, lower = pair
-                style = styles[pair] = Style.from_color(Color.from_rgb(*upper),
-                                                        Color.from_rgb(*lower))
-            segments.append(Segment(halfcell.UPPER_HALF, style))
-        strips.append(Strip(Segment.simplify(segments), len(row)))
+                style = styles[pair] = Style.from_color(_truecolor(upper, colors),
+                                                        _truecolor(lower, colors))
+            if style is last:  # one style object per colour pair: equal runs by identity
+                run += 1
+                continue
+            if last is not None:
+                segments.append(Segment(upper_half * run, last))
+            last, run = style, 1
+        if last is not None:
+            segments.append(Segment(upper_half * run, last))
+        strips.append(Strip(segments, len(row)))
     return strips
 
 

@@ -56,7 +56,10 @@ def thumbnail(source: Path, sha256: str, box_w: int, box_h: int) -> Image:
         with PILImage.open(source) as opened:
             opened.draft("RGB", (box_w, box_h))
             rgb = opened.convert("RGB")
-        image = rgb.resize(fit(rgb.width, rgb.height, box_w, box_h), PILImage.Resampling.LANCZOS)
+        # reducing_gap: a box filter shrinks by whole factors first, then Lanczos finishes
+        # (several times faster from 1024 px down to a card, the same to the eye)
+        image = rgb.resize(fit(rgb.width, rgb.height, box_w, box_h), PILImage.Resampling.LANCZOS,
+                           reducing_gap=3.0)
         try:
             disk.parent.mkdir(parents=True, exist_ok=True)
             temp = disk.with_suffix(f".{threading.get_ident()}.tmp")

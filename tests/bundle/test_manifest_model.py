@@ -14,7 +14,7 @@ import pytest
 
 from chatimg.bundle.manifest import schema
 from chatimg.bundle.model import PARTS, Manifest
-from chatimg.store.bundle_rows import FIELDS
+from chatimg.store.bundle_rows import FIELDS, OPTIONAL_MEMBERS
 
 DATA = Path(__file__).resolve().parent / "data" / "v1"
 #: Members the manifest derives from other rows (not columns of the object's own table).
@@ -35,10 +35,12 @@ def _schema_objects() -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("kind", sorted(PARTS))
 def test_same_members_in_model_schema_and_store(kind: str) -> None:
     fields = set(PARTS[kind].model_fields)
+    optional = OPTIONAL_MEMBERS.get(kind, frozenset())
     shipped = _schema_objects()[kind]
     assert set(shipped["properties"]) == fields
-    assert set(shipped["required"]) == fields
-    assert all(field.is_required() for field in PARTS[kind].model_fields.values())
+    assert set(shipped["required"]) == fields - optional
+    assert {name for name, field in PARTS[kind].model_fields.items()
+            if not field.is_required()} == optional
     assert set(FIELDS[kind]) == fields - DERIVED.get(kind, set())
 
 

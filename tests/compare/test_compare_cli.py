@@ -106,3 +106,25 @@ async def test_unknown_ids_and_mixed_conversations_are_clear_errors(cstudio: Stu
     assert code == 1
     assert stderr.startswith("chatimg: error: the generations come from 2 conversations")
     assert stderr.count("\n") == 1 and "Traceback" not in stderr
+
+
+async def test_images_of_one_generation_compare_by_id_prefix_and_number(
+        cstudio: Studio, capsys: pytest.CaptureFixture[str]) -> None:
+    """``ID#k`` names a generation's k-th image (a unique id prefix works too)."""
+    from chatimg.spec import GenerationSpec
+
+    outcome = await cstudio.generate('"FOUR"', ["layout-a"], GenerationSpec.build(seed=2, count=4),
+                                     validate=False)
+    (grid,) = outcome.generations
+    prefix = grid.id[:12]
+    code, stdout, stderr = run_cli(["compare", f"{prefix}#3", prefix, "--json"], capsys)
+    assert code == 0, stderr
+    data = json.loads(stdout)
+    assert [g["id"] for g in data["generations"]] == [f"{grid.id}#3", grid.id]
+    assert [g["path"] for g in data["generations"]] == [grid.assets[2].path,
+                                                       grid.assets[0].path]
+    assert data["differs"]["seed"] == {f"{grid.id}#3": str(grid.assets[2].seed),
+                                       grid.id: str(grid.assets[0].seed)}
+    for wrong, reason in ((f"{prefix}#5", "there is no image 5"), (f"{prefix}#0", "k from 1")):
+        code, _, stderr = run_cli(["compare", wrong, prefix], capsys)
+        assert code == 1 and reason in stderr

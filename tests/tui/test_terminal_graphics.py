@@ -33,7 +33,7 @@ async def poster_card(pilot: Any, prompt: str = 'a "SALE" poster in red and blue
     screen = await ready(pilot)
     await type_and_send(pilot, prompt)
     await wait_until(pilot, lambda: bool(list(screen.query(CardImage))), what="image card")
-    await wait_until(pilot, lambda: images_loaded(screen), what="image encoded")
+    await wait_until(pilot, lambda: images_loaded(screen), timeout=60, what="image encoded")
     await pilot.pause()
     return screen.query(CardImage).last()
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from chatimg.compare import ImageRef
 from tests.tui.conftest import SIZE, ready, type_and_send, wait_until
 
 
@@ -105,7 +106,8 @@ async def test_card_actions(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> N
         await wait_until(pilot, lambda: app.screen is screen, what="receipt closed")
         card.focus()
         await pilot.press("p")
-        await wait_until(pilot, lambda: screen.picked == [card.generation_id], what="picked")
+        await wait_until(pilot, lambda: screen.picked == [ImageRef(card.generation_id)],
+                         what="picked")
         assert card.has_class("-picked")
         await type_and_send(pilot, "/compare")
         await wait_until(pilot, lambda: "at least two" in screen.composer.hint_text,

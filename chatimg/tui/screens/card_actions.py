@@ -3,8 +3,10 @@
 ``CardActions`` is the half of ``MainScreen`` that acts on stored generations: each action is
 one ``Studio`` call (``rerun``, ``vary``, ``upscale``, ``edit``, ``describe_image``,
 ``delete_generation``) run in a worker, or a view-only step (copy, receipt, viewer, pick for
-compare). Cards only announce ``CardAction(generation_id, action)``; the state they act on
-(``generations``, ``picked``, ``selected_id``) belongs to the screen.
+compare). Cards only announce ``CardAction(generation_id, action, image)``; the state they act
+on (``generations``, ``picked``, ``selected_id``, ``selected_image``) belongs to the screen.
+Every action that is about an image acts on the card's selected image, and picks for compare
+are images (``ImageRef``), not generations.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chatimg.compare import ImageRef
 from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
 from chatimg.generation import EventCallback
 from chatimg.studio import GenerateOutcome
+from chatimg.tui.screens.card_navigation import CardNavigation
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen, ReceiptScreen
 from chatimg.tui.screens.model_checks import ModelChecks
 from chatimg.tui.screens.model_picker import ModelPicker
@@ -34,15 +38,16 @@ if TYPE_CHECKING:
 NO_IMAGE = "select a card with an image first (tab to it)"
 
 
-class CardActions(Sending, ModelChecks):
+class CardActions(Sending, ModelChecks, CardNavigation):
     """Card actions and the card-bound ``CommandHost`` calls of the main screen."""
 
     studio: Studio
     options: ComposerOptions
     conversation_id: str | None
     listings: list[Listing]
-    picked: list[str]
+    picked: list[ImageRef]
     selected_id: str | None
+    selected_image: int
 
     # -- provided by MainScreen ---------------------------------------------------------------
 
@@ -52,17 +57,22 @@ class CardActions(Sending, ModelChecks):
     # -- card keys ----------------------------------------------------------------------------
 
     def on_card_action(self, message: CardAction) -> None:
-        self.card_action(message.generation_id, message.action)
+        self.card_action(message.generation_id, message.action, message.image)
 
-    def card_action(self, generation_id: str, action: str) -> None:
-        """Carry out ``action`` (see ``CARD_ACTIONS``) on a shown generation."""
-        self.selected_id = generation_id
+    def card_action(self, generation_id: str, action: str, image: int | None = None) -> None:
+        """Carry out ``action`` (see ``CARD_ACTIONS``) on image ``image`` of a shown generation
+        (default: the selected image when it is this generation's, else the first)."""
+        if image is None:
+            image = self.selected_image if generation_id == self.selected_id else 0
+        self.selected_id, self.selected_image = generation_id, image
         generation = self.generations.get(generation_id)
         if generation is None:
             self.notify("the card has no stored generation yet", severity="warning")
             return
         model = generation.resolved_model or generation.requested_model
-        asset = generation.assets[0] if generation.assets else None
+        image = min(image, max(0, len(generation.assets) - 1))
+        at: int = image  # for the callbacks below
+        asset = generation.assets[image] if generation.assets else None
         if action in ("regenerate", "reseed"):
             self.rerun(generation_id, new_seed=action == "reseed")
         elif action == "other_model":
@@ -72,18 +82,20 @@ class CardActions(Sending, ModelChecks):
 
             self.app.push_screen(ModelPicker(self.listings, model, "Run on another model"),
                                  chosen)
-        elif action in ("vary", "upscale", "edit", "open") and asset is None:
+        elif action in ("vary", "upscale", "edit", "open", "view", "copy_path") and asset is None:
             self.notify("this card has no image", severity="warning")
         elif action == "vary":
             self.on_capable_model(generation_id, action,
-                                  lambda chosen: self.vary(generation_id, 0.6, chosen))
+                                  lambda chosen: self.vary(generation_id, 0.6, chosen, at))
         elif action == "upscale":
             self.on_capable_model(generation_id, action,
-                                  lambda chosen: self.upscale(generation_id, 2.0, chosen))
+                                  lambda chosen: self.upscale(generation_id, 2.0, chosen, at))
+        elif action == "view":
+            self.view_image(generation_id, image)
         elif action == "edit":
             def ask_mask(chosen: str | None) -> None:
                 def mask_given(path: str | None) -> None:
-                    error = self.edit(generation_id, path, chosen) if path else None
+                    error = self.edit(generation_id, path, chosen, at) if path else None
                     if error:
                         self.notify(error, severity="error")
 
@@ -99,6 +111,9 @@ class CardActions(Sending, ModelChecks):
         elif action == "copy_params":
             self.app.copy_to_clipboard(json.dumps(generation.params, sort_keys=True))
             self.notify("copied params as JSON")
+        elif action == "copy_path" and asset is not None:
+            self.app.copy_to_clipboard(asset.path)
+            self.notify(f"copied the path of image {image + 1}")
         elif action == "open" and asset is not None:
             self.run_worker(self._open_viewer(asset.path), group="viewer", name="viewer",
                             exit_on_error=False)
@@ -108,7 +123,7 @@ class CardActions(Sending, ModelChecks):
             self.app.push_screen(ReceiptScreen(f"Receipt · {model} · {generation.id}",
                                                generation, image, card.wins if card else 0))
         elif action == "pick":
-            self.toggle_pick(generation_id)
+            self.toggle_pick(generation_id, image)
         elif action == "delete":
             self.app.push_screen(ConfirmScreen(f"Delete this {model} generation and its checks?"),
                                  lambda yes: self.delete(generation_id) if yes else None)
@@ -141,15 +156,17 @@ class CardActions(Sending, ModelChecks):
             ModelPicker(self.listings, None, f"{model} cannot do {mode} here: {action} on…",
                         filter_capability=mode), chosen)
 
-    def toggle_pick(self, generation_id: str) -> None:
-        """Pick a generation for compare, or drop it from the picks."""
-        if generation_id in self.picked:
-            self.picked.remove(generation_id)
+    def toggle_pick(self, generation_id: str, image: int = 0) -> None:
+        """Pick an image for compare, or drop it from the picks."""
+        ref = ImageRef(generation_id, image)
+        if ref in self.picked:
+            self.picked.remove(ref)
         else:
-            self.picked.append(generation_id)
+            self.picked.append(ref)
         card = self.thread.card(generation_id)
         if card is not None:
-            card.set_picked(generation_id in self.picked)
+            card.set_picked(frozenset(p.image for p in self.picked
+                                      if p.generation_id == generation_id))
         self.notify(f"{len(self.picked)} picked — /compare to compare")
 
     def delete(self, generation_id: str) -> None:
@@ -160,8 +177,7 @@ class CardActions(Sending, ModelChecks):
         except ChatImgError as exc:
             self.notify(exc.one_line(), severity="error")
             return
-        if generation_id in self.picked:
-            self.picked.remove(generation_id)
+        self.picked[:] = [p for p in self.picked if p.generation_id != generation_id]
         self.generations.pop(generation_id, None)
         card = self.thread.card(generation_id)
         if card is not None:
@@ -194,58 +210,63 @@ class CardActions(Sending, ModelChecks):
         self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id, model),
                         call, restore=False, name="card-action")
 
-    def vary(self, generation_id: str, strength: float, model: str | None = None) -> None:
-        """``Studio.vary``: image-to-image from the generation's first image (on ``model``,
-        else its own)."""
+    def vary(self, generation_id: str, strength: float, model: str | None = None,
+             image: int = 0) -> None:
+        """``Studio.vary``: image-to-image from the generation's ``image``-th image (on
+        ``model``, else its own)."""
         studio = self.studio
 
         def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
-            return studio.vary(generation_id, strength=strength, model=model,
+            return studio.vary(generation_id, image=image, strength=strength, model=model,
                                on_event=on_event, cancel=cancel)
 
         self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id, model),
                         call, restore=False, name="card-action")
 
-    def upscale(self, generation_id: str, factor: float, model: str | None = None) -> None:
-        """``Studio.upscale`` of the generation's first image (on ``model``, else its own)."""
+    def upscale(self, generation_id: str, factor: float, model: str | None = None,
+                image: int = 0) -> None:
+        """``Studio.upscale`` of the generation's ``image``-th image (on ``model``, else its
+        own)."""
         studio = self.studio
 
         def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
-            return studio.upscale(generation_id, factor=factor, model=model,
+            return studio.upscale(generation_id, image=image, factor=factor, model=model,
                                   on_event=on_event, cancel=cancel)
 
         self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id, model),
                         call, restore=False, name="card-action")
 
-    def edit(self, generation_id: str, mask: str, model: str | None = None) -> str | None:
-        """``Studio.edit`` (inpaint) with a mask file (on ``model``, else the generation's
-        own); an error line when the file is missing."""
+    def edit(self, generation_id: str, mask: str, model: str | None = None,
+             image: int = 0) -> str | None:
+        """``Studio.edit`` (inpaint) of the ``image``-th image with a mask file (on ``model``,
+        else the generation's own); an error line when the file is missing."""
         path = Path(mask).expanduser()
         if not path.is_file():
             return f"mask file not found: {mask}"
         studio = self.studio
 
         def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
-            return studio.edit(generation_id, str(path), model=model, on_event=on_event,
+            return studio.edit(generation_id, str(path), image=image, model=model,
+                               on_event=on_event,
                                cancel=cancel)
 
         self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id, model),
                         call, restore=False, name="card-action")
         return None
 
-    def fixtext(self, generation_id: str) -> None:
-        """``Studio.fix_text``: the generation's first image with its misspelled text rewritten."""
+    def fixtext(self, generation_id: str, image: int = 0) -> None:
+        """``Studio.fix_text``: the ``image``-th image with its misspelled text rewritten."""
         studio = self.studio
 
         def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
-            return studio.fix_text(generation_id, on_event=on_event, cancel=cancel)
+            return studio.fix_text(generation_id, image, on_event=on_event, cancel=cancel)
 
         self.start_send(self.prompts.get(generation_id, ""), "fixtext", call, restore=False,
                         name="card-action")
 
-    async def _describe(self, generation_id: str, model: str) -> None:
+    async def _describe(self, generation_id: str, model: str, image: int = 0) -> None:
         try:
-            text = await self.studio.describe_image(generation_id, model)
+            text = await self.studio.describe_image(generation_id, model, image=image)
         except ChatImgError as exc:
             self.composer.show_error(exc.one_line())
             return
@@ -266,19 +287,26 @@ class CardActions(Sending, ModelChecks):
                 return generation.id
         return None
 
+    def image_of_target(self, target: str) -> int:
+        """The selected image when ``target`` is the selected generation, else its first."""
+        return self.selected_image if target == self.selected_id else 0
+
     async def vary_selected(self, strength: float) -> str | None:
         target = self.image_target()
         if target is None:
             return NO_IMAGE
-        self.on_capable_model(target, "vary", lambda chosen: self.vary(target, strength, chosen))
+        image = self.image_of_target(target)
+        self.on_capable_model(target, "vary",
+                              lambda chosen: self.vary(target, strength, chosen, image))
         return None
 
     async def upscale_selected(self, factor: float) -> str | None:
         target = self.image_target()
         if target is None:
             return NO_IMAGE
+        image = self.image_of_target(target)
         self.on_capable_model(target, "upscale",
-                              lambda chosen: self.upscale(target, factor, chosen))
+                              lambda chosen: self.upscale(target, factor, chosen, image))
         return None
 
     async def edit_selected(self, mask: str) -> str | None:
@@ -287,15 +315,17 @@ class CardActions(Sending, ModelChecks):
             return NO_IMAGE
         if not Path(mask).expanduser().is_file():
             return f"mask file not found: {mask}"
-        self.on_capable_model(target, "edit", lambda chosen: self.edit(target, mask, chosen))
+        image = self.image_of_target(target)
+        self.on_capable_model(target, "edit",
+                              lambda chosen: self.edit(target, mask, chosen, image))
         return None
 
     async def describe_selected(self) -> str | None:
         target = self.image_target()
         if target is None:
             return NO_IMAGE
-        self.run_worker(self._describe(target, self.options.model), group="card-action",
-                        name="card-action", exit_on_error=False)
+        self.run_worker(self._describe(target, self.options.model, self.image_of_target(target)),
+                        group="card-action", name="card-action", exit_on_error=False)
         self.composer.show_info(f"asking {self.options.model} for a description…")
         return None
 
@@ -303,7 +333,7 @@ class CardActions(Sending, ModelChecks):
         target = self.image_target()
         if target is None:
             return NO_IMAGE
-        self.fixtext(target)
+        self.fixtext(target, self.image_of_target(target))
         return None
 
     async def export_open(self, path: str | None) -> str | None:
@@ -344,7 +374,7 @@ class CardActions(Sending, ModelChecks):
         from chatimg.compare import message_compare_ids
         from chatimg.tui.screens.compare import CompareScreen
 
-        ids = list(self.picked)[-4:]
+        ids = [str(ref) for ref in self.picked[-4:]]
         if len(ids) < 2:
             if self.conversation_id is None:
                 return "pick at least two cards first (p on a card)"

@@ -94,18 +94,21 @@ class ComparePane(Vertical, can_focus=True):
 
     def title_text(self) -> str:
         star = " ★ winner" if self.has_class("winner") else ""
-        return f"#{self.number} {self.item.model}{star}"
+        count = len(self.item.generation.assets)
+        image = f" · image {self.item.image + 1} of {count}" if count > 1 else ""
+        return f"#{self.number} {self.item.model}{image}{star}"
 
     def refresh_title(self) -> None:
         self.query_one(".pane-title", Label).update(self.title_text())
 
 
 class CompareScreen(Screen[dict[str, Any] | None], ForwardFailedWorkers):
-    """Generations of one conversation side by side (2x2 grid for four).
+    """Images of one conversation side by side (2x2 grid for four).
 
     Args:
         studio: The Studio.
-        generation_ids: 2 to 4 generation ids of one conversation.
+        generation_ids: 2 to 4 images of one conversation: generation ids (their first
+            image) or ``ID#k`` (``chatimg.compare.ImageRef``).
         renderer: ``"auto"`` (Sixel/Kitty/half-cell as the terminal allows) or ``"halfcell"``;
             default: follow the app's image mode (``chatimg.tui.widgets.image.image_mode``).
 
@@ -419,7 +422,9 @@ class CompareScreen(Screen[dict[str, Any] | None], ForwardFailedWorkers):
         """Store the focused pane's generation as this comparison's winner."""
         current = self.focused_pane()
         try:
-            self.studio.add_pick(self.shown.generation_ids, current.item.id)
+            self.studio.add_pick(self.shown.generation_ids, current.item.generation.id,
+                                 winner_image=current.item.image,
+                                 images=[item.image for item in self.shown.items])
         except ChatImgError as exc:
             self.say(exc.one_line(), severity="error")
             return
@@ -430,7 +435,8 @@ class CompareScreen(Screen[dict[str, Any] | None], ForwardFailedWorkers):
 
     def action_continue(self) -> None:
         """Return the focused pane's model, seed and params to the caller."""
-        self.dismiss(continue_params(self.focused_pane().item.generation))
+        item = self.focused_pane().item
+        self.dismiss(continue_params(item.generation, item.image))
 
     async def action_back(self) -> None:
         if self.has_class("difference-mode"):

@@ -19,6 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 
 from chatimg import domain
+from chatimg.compare import ImageRef
 from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
 from chatimg.generation import EventCallback
@@ -29,6 +30,7 @@ from chatimg.tui import slash
 from chatimg.tui.failures import ForwardFailedWorkers
 from chatimg.tui.history import PromptHistory
 from chatimg.tui.options import ComposerOptions
+from chatimg.tui.screens.card_navigation import NEWEST_CARD
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen
 from chatimg.tui.screens.model_picker import ModelPicker
 from chatimg.tui.screens.prompt_flow import Branch, PromptFlow
@@ -71,6 +73,7 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="sidebar.toggle", priority=True,
                 show=False),
         Binding("ctrl+e", "focus_prompt", "Prompt", show=False, id="composer.focus"),
+        NEWEST_CARD,
     ]
 
     def __init__(self, studio: Studio, saved_options: object = None) -> None:
@@ -88,9 +91,12 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         self.sends: dict[CancelToken, str | None] = {}
         self.deleted_conversations: set[str] = set()
         self.listings: list[Listing] = []
-        self.picked: list[str] = []
+        self.picked: list[ImageRef] = []
+        """Images picked for compare (``p`` on a card), in order."""
         self.selected_id: str | None = None
         """The generation whose card was focused last (the target of /vary, /describe ...)."""
+        self.selected_image = 0
+        """The selected image of that card."""
         self.generations: dict[str, domain.Generation] = {}
         """The latest stored state of every generation shown, by id."""
         self.prompts: dict[str, str] = {}
@@ -255,6 +261,7 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         self.sidebar.set_current(conversation_id)
         self.picked.clear()
         self.selected_id = None
+        self.selected_image = 0
         self.thread_loaded = False
         self.run_worker(self._load_thread(conversation_id), exclusive=True, group="thread",
                         name="thread-load", exit_on_error=False)
@@ -472,6 +479,7 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
             model = (generation.resolved_model or generation.requested_model
                      if generation else card.model)
             card.offer({mode for mode in ACTION_MODES.values() if self.can_run(model, mode)})
+            self.selected_image = card.selected
 
     def on_thread_view_scrolled(self, event: ThreadView.Scrolled) -> None:
         self.schedule_save()

@@ -97,12 +97,12 @@ class PromptFlow(CardActions):
 
     # -- edit and resend -----------------------------------------------------------------------
 
-    def card_action(self, generation_id: str, action: str) -> None:
+    def card_action(self, generation_id: str, action: str, image: int | None = None) -> None:
         if action == "resend":
             self.selected_id = generation_id
             self.edit_and_resend(generation_id)
             return
-        super().card_action(generation_id, action)
+        super().card_action(generation_id, action, image)
 
     def edit_and_resend(self, generation_id: str) -> None:
         """Put a generation's message (its prompt, models and settings) into the composer;

@@ -55,12 +55,14 @@ class ViewerImage:
 
 
 def thread_images(thread: domain.Thread) -> list[ViewerImage]:
-    """Every image of a thread in reading order (messages, their generations, their images)."""
-    wins: dict[str, int] = {}
+    """Every image of a thread in reading order (messages, their generations, their images),
+    each with how often it won a comparison."""
+    wins: dict[tuple[str, int], int] = {}
     for pick in thread.picks:
-        wins[pick.winner_id] = wins.get(pick.winner_id, 0) + 1
+        key = (pick.winner_id, pick.winner_image)
+        wins[key] = wins.get(key, 0) + 1
     return [
-        ViewerImage(generation, index, wins.get(generation.id, 0))
+        ViewerImage(generation, index, wins.get((generation.id, index), 0))
         for message in thread.messages
         for generation in message.generations
         for index in range(len(generation.assets))
@@ -321,6 +323,21 @@ class ViewerScreen(Screen[None]):
         return image
 
 
+def viewer_for(thread: domain.Thread, generation_id: str, image: int = 0) -> ViewerScreen:
+    """A viewer on ``generation_id``'s ``image``-th image, with ``thread``'s images around it.
+
+    Raises:
+        InvalidRequestError: the thread has no such image.
+    """
+    from chatimg.errors import InvalidRequestError
+
+    images = thread_images(thread)
+    for position, item in enumerate(images):
+        if item.generation.id == generation_id and item.image == image:
+            return ViewerScreen(images, position)
+    raise InvalidRequestError(f"generation {generation_id[:12]} has no image {image + 1}")
+
+
 def open_viewer(app: App[Any], generation_id: str, image: int = 0) -> ViewerScreen:
     """Push the viewer on ``generation_id``'s ``image``-th image, with its thread around it.
 
@@ -336,14 +353,8 @@ def open_viewer(app: App[Any], generation_id: str, image: int = 0) -> ViewerScre
         NotFoundError: no such generation.
         InvalidRequestError: the generation has no such image.
     """
-    from chatimg.errors import InvalidRequestError
-
     studio = app.studio  # type: ignore[attr-defined]
     thread = studio.load_thread(studio.repo.conversation_of_generation(generation_id))
-    images = thread_images(thread)
-    for position, item in enumerate(images):
-        if item.generation.id == generation_id and item.image == image:
-            screen = ViewerScreen(images, position)
-            app.push_screen(screen)
-            return screen
-    raise InvalidRequestError(f"generation {generation_id[:12]} has no image {image + 1}")
+    screen = viewer_for(thread, generation_id, image)
+    app.push_screen(screen)
+    return screen

@@ -1,7 +1,10 @@
-"""One card per generation: image, model badge, seed, size, latency, cost, status, checks.
+"""One card per generation: images, model badge, seed, size, latency, cost, status, checks.
 
 A card only shows what the screen hands it and announces key presses (``CardAction``, carrying
-the generation id); the screen carries actions out. Colours come from theme variables.
+the generation id and the selected image); the screen carries actions out. Its images use the
+width the card has (``chatimg.tui.widgets.image_grid``); several images form a grid whose
+selected image the arrows (and hjkl) move, leaving the card past its top or bottom row
+(``CardLeave``). Colours come from theme variables.
 """
 
 from __future__ import annotations
@@ -10,15 +13,17 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
+from textual import events
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import ScrollableContainer, Vertical
 from textual.content import Content
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 
 from chatimg import domain
 from chatimg.safetext import shown
-from chatimg.tui.widgets.image import CardImage
+from chatimg.tui.widgets.image_grid import DEFAULT_MAX_COLUMNS, ImageGrid, tile_limits
 
 STATUS_ICONS = {"queued": "…", "running": "⟳", "succeeded": "✓", "failed": "✗",
                 "cancelled": "⊘", "interrupted": "⊘"}
@@ -33,6 +38,8 @@ CARD_ACTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("resend", "b", "card.resend", "card: Edit prompt and resend as a branch"),
     ("copy_seed", "c", "card.copy_seed", "card: Copy seed"),
     ("copy_params", "y", "card.copy_params", "card: Copy params"),
+    ("copy_path", "C", "card.copy_path", "card: Copy image path"),
+    ("view", "enter,z,space", "card.view", "card: View full screen"),
     ("open", "o", "card.open", "card: Open in system viewer"),
     ("receipt", "i", "card.receipt", "card: Show receipt"),
     ("pick", "p", "card.pick", "card: Pick for compare"),
@@ -42,13 +49,49 @@ ACTION_MODES: dict[str, str] = {"vary": "img2img", "upscale": "upscale", "edit":
 """Card actions that need a model capability (``Capabilities`` flag) to run on a model."""
 
 
+CARD_MOVES: tuple[tuple[str, str, str, str], ...] = (
+    # (keys, action, binding id, description)
+    ("down,j", "move(0, 1)", "card.down", "Next image or card"),
+    ("up,k", "move(0, -1)", "card.up", "Previous image or card"),
+    ("right,l", "move(1, 0)", "card.right", "Next image in the grid"),
+    ("left,h", "move(-1, 0)", "card.left", "Previous image in the grid"),
+)
+RESERVED_ROWS = 4
+"""Rows of a card besides one row of images (header, labels, details)."""
+_SETTINGS = {"max_columns": DEFAULT_MAX_COLUMNS}
+
+
+def set_image_max_columns(columns: int) -> None:
+    """The widest (in cells) a card image is drawn (``[ui] image_max_columns``)."""
+    _SETTINGS["max_columns"] = max(8, columns)
+
+
 @dataclass
 class CardAction(Message):
-    """A person asked for ``action`` (see ``CARD_ACTIONS``) on the card of ``generation_id``;
-    the screen carries it out."""
+    """A person asked for ``action`` (see ``CARD_ACTIONS``) on image ``image`` of the card of
+    ``generation_id``; the screen carries it out."""
 
     generation_id: str
     action: str
+    image: int = 0
+
+
+@dataclass
+class CardLeave(Message):
+    """The person moved past the card's first (``direction`` -1) or last (1) row of images;
+    ``column`` is the grid column they were in."""
+
+    generation_id: str
+    direction: int
+    column: int = 0
+
+
+@dataclass
+class CardSelected(Message):
+    """Image ``image`` of the card of ``generation_id`` is now the selected one."""
+
+    generation_id: str
+    image: int
 
 
 @dataclass
@@ -78,7 +121,7 @@ def meta_text(generation: domain.Generation | None, model: str, status: str) -> 
     params = generation.params or {}
     seeds = [a.seed for a in generation.assets if a.seed is not None]
     seed = seeds[0] if seeds else params.get("seed")
-    if seed is not None:
+    if seed is not None and len(generation.assets) <= 1:  # a grid labels each image's seed
         parts.append(f"seed {seed}")
     if generation.assets:
         first = generation.assets[0]
@@ -134,7 +177,7 @@ def detail_text(generation: domain.Generation | None, progress: CardProgress | N
         if generation.route_reason:
             lines.append(Content.styled(f"route: {shown(generation.route_reason)}",
                                         "$foreground-muted"))
-        if generation.validations:
+        if generation.validations and len(generation.assets) <= 1:  # a grid: per image
             checks = [
                 (f"{'✓' if result.passed else '✗'} {result.name}"
                  f"{f' {result.score:.2f}' if result.score is not None else ''}  ",
@@ -154,9 +197,11 @@ class GenerationCard(Vertical, can_focus=True):
     """A card for one generation. Focus it to use the card keys (see the help screen)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(key, f"card('{action}')", title.split(": ", 1)[1], id=binding_id,
-                show=action in ("regenerate", "vary", "receipt", "pick"))
-        for action, key, binding_id, title in CARD_ACTIONS
+        *(Binding(key, f"card('{action}')", title.split(": ", 1)[1], id=binding_id,
+                  show=action in ("regenerate", "vary", "receipt", "pick", "view"))
+          for action, key, binding_id, title in CARD_ACTIONS),
+        *(Binding(keys, action, description, show=False, id=binding_id)
+          for keys, action, binding_id, description in CARD_MOVES),
     ]
 
     def __init__(self, generation: domain.Generation | None, *, model: str,
@@ -169,24 +214,74 @@ class GenerationCard(Vertical, can_focus=True):
         self.generation_id = generation_id
         self.message_text = message_text
         self.progress: CardProgress | None = None
-        self.picked = False
-        self._image_sha: str | None = None
+        self.picked_images: frozenset[int] = frozenset()
+        """Which images are picked for compare (the screen says so with ``set_picked``)."""
+        self.selected = 0
+        """The selected image (what card keys act on)."""
+        self.grid: ImageGrid | None = None
         self.status = generation.status if generation else "queued"
         self._meta = Static(meta_text(generation, model, self.status), classes="card-meta")
         self._detail = Static(detail_text(generation, None, False, self.status, wins),
                               classes="card-detail")
 
+    @property
+    def picked(self) -> bool:
+        """Whether any of its images is picked for compare."""
+        return bool(self.picked_images)
+
+    @property
+    def image_count(self) -> int:
+        return len(self.generation.assets) if self.generation is not None else 0
+
     def compose(self):  # type: ignore[no-untyped-def]
         yield self._meta
-        if self.generation is not None and self.generation.assets:
-            asset = self.generation.assets[0]
-            self._image_sha = asset.sha256
-            yield CardImage(asset)
         yield self._detail
 
     def on_mount(self) -> None:
-        self._sync_image()
         self._sync_classes()
+        self._sync_image(mounting=True)  # at the width it will have: the first layout is right
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.refit()
+
+    def _scroller(self) -> ScrollableContainer | None:
+        return next((ancestor for ancestor in self.ancestors
+                     if isinstance(ancestor, ScrollableContainer)), None)
+
+    def _width(self) -> int:
+        """The card's inner width; before its first layout, what its thread will give it
+        (the thread's width less the margins, borders, padding and the scrollbar between)."""
+        if self.content_region.width > 0:
+            return self.content_region.width
+        scroller = self._scroller()
+        if scroller is None or scroller.scrollable_content_region.width <= 0:
+            return 0
+        width = scroller.scrollable_content_region.width
+        if not scroller.show_vertical_scrollbar:
+            width -= scroller.styles.scrollbar_size_vertical
+        node: Widget | None = self
+        while node is not None and node is not scroller:
+            width -= node.styles.margin.width + node.styles.gutter.width
+            node = node.parent if isinstance(node.parent, Widget) else None
+        return width
+
+    def image_limits(self) -> tuple[int, int]:
+        """The most cells (across, down) one image may take: the card's width (under the
+        user's cap) and about the visible height of the scrolling thread it sits in."""
+        scroller = self._scroller()
+        visible = (scroller.scrollable_content_region.height if scroller is not None
+                   else self.app.size.height // 2)
+        return tile_limits(self._width(), visible - RESERVED_ROWS, max(1, self.image_count),
+                           _SETTINGS["max_columns"])
+
+    def refit(self) -> None:
+        """Fit the images to the card's width and the thread's height (after a resize)."""
+        if not self.is_mounted or self.content_region.width <= 0:
+            return
+        if self.grid is None:
+            self._sync_image()
+        else:
+            self.grid.fit(self.image_limits())
 
     def update_generation(self, generation: domain.Generation) -> None:
         """Show a newer state of the generation."""
@@ -210,10 +305,13 @@ class GenerationCard(Vertical, can_focus=True):
         self._detail.update(detail_text(self.generation, self.progress, self.picked,
                                         self.status, self.wins))
 
-    def set_picked(self, picked: bool) -> None:
-        self.picked = picked
+    def set_picked(self, images: frozenset[int]) -> None:
+        """Mark ``images`` (indexes) as picked for compare."""
+        self.picked_images = images
         self._refresh_text()
-        self.set_class(picked, "-picked")
+        self.set_class(self.picked, "-picked")
+        if self.grid is not None and self.generation is not None:
+            self.grid.relabel(self.generation, images)
 
     def _refresh_text(self) -> None:
         self._meta.update(meta_text(self.generation, self.model, self.status))
@@ -225,16 +323,64 @@ class GenerationCard(Vertical, can_focus=True):
         for name in STATUS_ICONS:
             self.set_class(name == status, f"-{name}")
 
-    def _sync_image(self) -> None:
-        if not self.is_mounted or self.generation is None or not self.generation.assets:
+    def _sync_image(self, mounting: bool = False) -> None:
+        if not (self.is_mounted or mounting) or self.generation is None or \
+                not self.generation.assets:
             return
-        asset = self.generation.assets[0]
-        if asset.sha256 == self._image_sha:
+        if self._width() <= 0:
+            return  # no width known yet: ``on_resize`` builds the grid
+        shas = tuple(asset.sha256 for asset in self.generation.assets)
+        if self.grid is not None and self.grid.shas == shas:
+            self.grid.relabel(self.generation, self.picked_images)
             return
-        self._image_sha = asset.sha256
-        for old in self.query(CardImage):
-            old.remove()
-        self.mount(CardImage(asset), before=self._detail)
+        if self.grid is not None:
+            self.grid.remove()
+        self.grid = ImageGrid(self.generation, self.image_limits())
+        self.grid.relabel(self.generation, self.picked_images)
+        self.selected = min(self.selected, len(shas) - 1)
+        self.mount(self.grid, before=self._detail)
+        self.grid.select(self.selected)
+
+    # -- selection ------------------------------------------------------------------------------
+
+    def select(self, index: int, *, scroll: bool = True) -> None:
+        """Select image ``index`` (clamped), announce it and scroll it into view."""
+        count = self.image_count
+        self.selected = min(max(0, index), max(0, count - 1))
+        tile = self.grid.select(self.selected) if self.grid is not None else None
+        self.post_message(CardSelected(self.generation_id, self.selected))
+        if scroll:
+            self.call_after_refresh(self._scroll_into_view, tile)
+
+    def _scroll_into_view(self, tile: Vertical | None) -> None:
+        if not self.is_attached:
+            return
+        target = tile if tile is not None and tile.is_attached else self
+        target.scroll_visible(animate=False, immediate=True)
+
+    def enter(self, direction: int, column: int = 0) -> None:
+        """Focus this card, arriving from the card above (``direction`` 1) or below (-1)."""
+        self.focus(scroll_visible=False)
+        if self.grid is not None:
+            self.select(self.grid.entry(direction > 0, column))
+        else:
+            self.select(0)
+
+    def on_focus(self) -> None:
+        self.select(self.selected)
+
+    def action_move(self, dx: int, dy: int) -> None:
+        """Move the selection inside the grid, or leave the card past its first/last row."""
+        if self.grid is None or len(self.grid.tiles) <= 1:
+            if dy:
+                self.post_message(CardLeave(self.generation_id, dy))
+            return
+        target = self.grid.move(self.selected, dx, dy)
+        if target is None:
+            self.post_message(CardLeave(self.generation_id, dy, self.selected % self.grid.columns))
+            return
+        if target != self.selected:
+            self.select(target)
 
     def offer(self, modes: Collection[str]) -> None:
         """Offer in the footer only the ``ACTION_MODES`` actions whose mode is in ``modes``
@@ -253,4 +399,4 @@ class GenerationCard(Vertical, can_focus=True):
         self.refresh_bindings()
 
     def action_card(self, action: str) -> None:
-        self.post_message(CardAction(self.generation_id, action))
+        self.post_message(CardAction(self.generation_id, action, self.selected))

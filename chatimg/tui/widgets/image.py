@@ -96,6 +96,28 @@ class TerminalImage(Widget):
         self._loading = False
         self._failed: str | None = None
         self._overlaid = False
+        self._token = 0
+        """Bumped when the box changes, so a load for an older box is dropped."""
+
+    def set_box(self, box: tuple[int, int]) -> None:
+        """Draw in another ``cols x rows`` cell box (the card was resized): rebuilt off the
+        UI loop at the next paint, cached per box, so going back to a size is instant."""
+        if box == self.box:
+            return
+        self.box = box
+        self.styles.width = box[0]
+        self.styles.height = box[1]
+        if self._prepared is not None:
+            graphics.let_go(self._prepared)
+        self._prepared = None
+        self._failed = None
+        self._loading = False
+        self._token += 1
+        self._show_cached()
+        self.refresh()
+
+    def _show_cached(self) -> None:
+        """Show an already prepared image at once (no worker); subclasses know their key."""
 
     @property
     def loaded(self) -> bool:
@@ -114,19 +136,23 @@ class TerminalImage(Widget):
         if self._loading:
             return
         self._loading = True
-        self.run_worker(self._load, thread=True, group="thumbnails", exit_on_error=False)
+        token = self._token
+        self.run_worker(lambda: self._load(token), thread=True, group="thumbnails",
+                        exit_on_error=False)
 
-    def _load(self) -> None:
+    def _load(self, token: int) -> None:
         try:
             prepared = self.prepare()
         except OSError as exc:
             self._failed = f"image unavailable: {exc.strerror or exc}"
             self.app.call_from_thread(self.refresh)
         else:
-            self.app.call_from_thread(self._show, prepared)
+            self.app.call_from_thread(self._show, prepared, token)
 
-    def _show(self, prepared: Prepared) -> None:
+    def _show(self, prepared: Prepared, token: int | None = None) -> None:
         if not self.is_attached:  # removed while it loaded
+            return
+        if token is not None and token != self._token:  # made for an older box
             return
         if self._prepared is not None:
             graphics.let_go(self._prepared)
@@ -216,8 +242,11 @@ class CardImage(TerminalImage):
         self.asset = asset
 
     def on_mount(self) -> None:
+        self._show_cached()
+
+    def _show_cached(self) -> None:
         prepared = graphics.cached(self.protocol, self.asset.sha256, *self.box, _CELL)
-        if prepared is not None:
+        if prepared is not None and self.is_attached:
             self._show(prepared)
 
     def prepare(self) -> Prepared:
