@@ -1,7 +1,7 @@
 """One stored result per bench run, model, prompt and seed, so a resumed run never repeats one.
 
-Revision ID: 0004_bench_result_key
-Revises: 0003_generation_owner_and_checks
+Revision ID: 0005_bench_result_key
+Revises: 0004_team_mode_authorship
 Create Date: 2026-11-30
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0004_bench_result_key"
-down_revision = "0003_generation_owner_and_checks"
+revision = "0005_bench_result_key"
+down_revision = "0004_team_mode_authorship"
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@
 Both columns are NULL for picks made before (they compared first images), so those rows read
 exactly as they did.
 
-Revision ID: 0004_pick_images
-Revises: 0003_generation_owner_and_checks
+Revision ID: 0006_pick_images
+Revises: 0005_bench_result_key
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_pick_images"
-down_revision = "0003_generation_owner_and_checks"
+revision = "0006_pick_images"
+down_revision = "0005_bench_result_key"
 branch_labels = None
 depends_on = None
 
