@@ -42,7 +42,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "storage": ("chatimg.commands.storage", "storage",
                 "The image store: migrate to S3/GCS, verify, gc."),
     "share": ("chatimg.commands.storage", "share",
-              "Print presigned links to a conversation's images."),
+              "Presigned links to a conversation's bundle and images."),
     "team": ("chatimg.commands.team", "team",
              "Team mode on PostgreSQL: init, add-user, ls, share, private, branch."),
     "ray": ("chatimg.commands.ray", "ray", "Serve diffusers models on Ray Serve (chatimg[ray])."),

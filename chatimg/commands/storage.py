@@ -177,7 +177,15 @@ def gc(older_than: str, dry_run: bool) -> None:
 @click.option("--link", is_flag=True, required=True, help="Print presigned links.")
 @click.option("--ttl", default="7d", show_default=True, help="How long the links work.")
 def share(conversation: str, link: bool, ttl: str) -> None:
-    """Print presigned URLs of a conversation's images (object stores that can sign)."""
+    """Print presigned URLs of a conversation's bundle and images (s3://, gs:// stores).
+
+    The bundle (the same zip as ``chatimg export``, with its HTML gallery) is uploaded under
+    ``shares/`` in the store; the links work for ``--ttl`` without credentials.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from chatimg.bundle.export import export_conversation
     from chatimg.commands.common import open_studio
     from chatimg.store.assets import AssetStore
 
@@ -185,16 +193,25 @@ def share(conversation: str, link: bool, ttl: str) -> None:
     if expires > timedelta(days=7):
         raise InvalidRequestError(f"--ttl {ttl}: presigned links last at most 7d")
     with open_studio() as studio:
-        thread = studio.repo.load_thread(studio.resolve_id("conversation", conversation))
-        assets = [asset for message in thread.messages for g in message.generations
-                  for asset in g.assets]
-        if not assets:
-            raise InvalidRequestError("the conversation has no images to share")
-        for asset in dict((a.sha256, a) for a in assets).values():
+        conversation_id = studio.resolve_id("conversation", conversation)
+        thread = studio.repo.load_thread(conversation_id)
+        assets = {asset.sha256: asset for message in thread.messages
+                  for g in message.generations for asset in g.assets}
+        links = []
+        for asset in assets.values():
             url = studio.assets.sign_url(AssetStore.relative_path(asset.sha256, asset.mime),
                                          expires)
             if url is None:
                 raise ConfigError(f"{studio.assets.url} cannot make links",
                                   "links need an s3:// or gs:// [storage] url; "
                                   "share a bundle instead: chatimg export")
-            click.echo(f"{asset.sha256[:12]} {url}")
+            links.append(f"{asset.sha256[:12]} {url}")
+        with tempfile.TemporaryDirectory(prefix="chatimg-share-") as folder:
+            bundle = export_conversation(studio, conversation_id, Path(folder) / "share.zip")
+            bundle_url = studio.assets.share_file(bundle.read_bytes(), "zip", expires)
+        if bundle_url is None:
+            raise ConfigError(f"{studio.assets.url} cannot make links",
+                              "links need an s3:// or gs:// [storage] url")
+        click.echo(f"bundle {bundle_url}")
+        for line in links:
+            click.echo(line)

@@ -266,6 +266,11 @@ class AssetStore:
         """A presigned URL for the blob, where the backend can make one (files cannot)."""
         return None
 
+    def share_file(self, data: bytes, extension: str, ttl: timedelta) -> str | None:
+        """Store ``data`` under ``shares/`` and return a presigned URL; None where the backend
+        cannot sign (nothing is stored then)."""
+        return None
+
     def exists(self, relative: str) -> bool:
         """Whether a stored file is present."""
         return (self.root / relative).is_file()

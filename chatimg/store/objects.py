@@ -285,6 +285,19 @@ class ObjectAssetStore(AssetStore):
         except Exception as exc:
             raise _remote_error(exc, "sign a link") from None
 
+    def share_file(self, data: bytes, extension: str, ttl: timedelta) -> str | None:
+        import obstore
+        from obstore.store import GCSStore, S3Store
+
+        if not isinstance(self.store, S3Store | GCSStore):
+            return None
+        key = f"shares/{hashlib.sha256(data).hexdigest()}.{extension}"
+        try:
+            obstore.put(self.store, key, data)
+            return str(obstore.sign(self.store, "GET", key, ttl))
+        except Exception as exc:
+            raise _remote_error(exc, "share a file") from None
+
     def partials(self) -> Iterator[Path]:
         return iter(())
 

@@ -138,9 +138,14 @@ def test_share_prints_links_that_serve_the_images(
     conversation = json.loads(out)[0]["id"]
     code, out, err = run(capsys, "share", conversation, "--link", "--ttl", "1h")
     assert code == 0, err
-    sha, url = out.split()
+    (label, bundle_url), (sha, url) = (line.split() for line in out.splitlines())
     body = httpx.get(url, timeout=30).content
-    assert hashlib.sha256(body).hexdigest().startswith(sha)
+    assert label == "bundle" and hashlib.sha256(body).hexdigest().startswith(sha)
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(httpx.get(bundle_url, timeout=30).content)) as bundle:
+        assert {"manifest.json", "index.html"} <= set(bundle.namelist())
+        assert any(sha in name for name in bundle.namelist())
     code, _, err = run(capsys, "share", conversation, "--link", "--ttl", "30d")
     assert code == 1 and "at most 7d" in err
 
