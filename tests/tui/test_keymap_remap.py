@@ -10,6 +10,9 @@ import pytest
 
 from tests.tui.conftest import SIZE, ready, type_and_send, wait_until
 
+LONG = 30.0
+"""Seconds a step may take on a loaded machine (a bound, never asserted)."""
+
 
 def footer_keys(app: Any) -> dict[str, str]:
     """What the footer shows: description → key as displayed."""
@@ -31,13 +34,13 @@ async def test_remapped_model_key_works_from_the_composer(make_app: Any,
         prompt.load_text("a red fox")
         prompt.move_cursor((0, 2))
         await wait_until(pilot, lambda: footer_keys(app).get("Model") == "ctrl+k",
-                         what="the footer shows Model on ctrl+k")
+                         timeout=LONG, what="the footer shows Model on ctrl+k")
         await pilot.press("ctrl+k")
         await wait_until(pilot, lambda: isinstance(app.screen, ModelPicker),
-                         what="the picker opened by ctrl+k")
+                         timeout=LONG, what="the picker opened by ctrl+k")
         assert prompt.text == "a red fox"  # not "delete to the end of the line"
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.screen is screen, what="picker closed")
+        await wait_until(pilot, lambda: app.screen is screen, timeout=LONG, what="picker closed")
         # Keys the user did not remap keep their editing meaning in the composer.
         prompt.focus()
         prompt.load_text("one two")
@@ -62,11 +65,12 @@ async def test_palette_lists_every_action_with_the_users_keys(
         screen = await ready(pilot)
         await type_and_send(pilot, '"poster"')
         await wait_until(pilot, lambda: len(screen.thread.cards()) == 1
-                         and screen.thread.cards()[0].status == "succeeded", what="a card")
+                         and screen.thread.cards()[0].status == "succeeded",
+                         timeout=LONG, what="a card")
         card = screen.thread.cards()[0]
         card.focus()
         await wait_until(pilot, lambda: footer_keys(app).get("Pick for compare") == "x",
-                         what="the footer shows the remapped card key")
+                         timeout=LONG, what="the footer shows the remapped card key")
         hints: dict[str, str] = {}
         for provider_class in (ActionCommands, ConversationCommands):
             provider = provider_class(app.screen)
@@ -84,15 +88,17 @@ async def test_palette_lists_every_action_with_the_users_keys(
             assert title in hints
         # The palette runs them: export writes the bundle.
         await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette),
+                         timeout=LONG, what="palette")
         await pilot.press(*"export as")
         await wait_until(pilot, lambda: "Export as a bundle" in str(
             app.screen.query_one("CommandList").get_option_at_index(0).prompt),
-            what="export listed")
+            timeout=LONG, what="export listed")
         await pilot.press("enter")
         bundle = tmp_path / f"{screen.conversation_id}.zip"
-        await wait_until(pilot, lambda: bundle.is_file(), timeout=30, what="the bundle")
+        await wait_until(pilot, lambda: bundle.is_file(), timeout=LONG, what="the bundle")
         # And the remapped sidebar key works.
-        await wait_until(pilot, lambda: app.screen is screen, what="palette closed")
+        await wait_until(pilot, lambda: app.screen is screen, timeout=LONG, what="palette closed")
         await pilot.press("f6")
-        await wait_until(pilot, lambda: not screen.sidebar.display, what="collapsed by f6")
+        await wait_until(pilot, lambda: not screen.sidebar.display,
+                         timeout=LONG, what="collapsed by f6")

@@ -10,6 +10,9 @@ from typing import Any
 
 from tests.tui.conftest import SIZE, ready, type_and_send, wait_until
 
+LONG = 30.0
+"""Seconds a step may take on a loaded machine (a bound, never asserted)."""
+
 
 def _store_prompts(conversations: dict[str, list[str]]) -> None:
     """Messages in separate conversations, in the order given (the last is the newest)."""
@@ -27,7 +30,8 @@ def _store_prompts(conversations: dict[str, list[str]]) -> None:
 
 async def _history_loaded(pilot: Any, count: int) -> Any:
     screen = await ready(pilot)
-    await wait_until(pilot, lambda: len(screen.history.entries) >= count, what="history")
+    await wait_until(pilot, lambda: len(screen.history.entries) >= count,
+                     timeout=LONG, what="history")
     return screen
 
 
@@ -61,7 +65,7 @@ async def test_up_and_down_walk_prompts_of_every_conversation(make_app: Any) -> 
         prompt.load_text("")
         await type_and_send(pilot, '"fresh"')
         await wait_until(pilot, lambda: screen.running == 0 and len(screen.thread.cards()) == 1,
-                         what="sent")
+                         timeout=LONG, what="sent")
         await pilot.press("up")
         assert prompt.text == '"fresh"'  # what was just sent comes first
     again = make_app()  # restart: the history comes from the stored messages
@@ -82,21 +86,24 @@ async def test_searchable_history_puts_the_chosen_prompt_in_the_composer(
     async with app.run_test(size=SIZE) as pilot:
         screen = await _history_loaded(pilot, 3)
         await pilot.press("ctrl+f")
-        await wait_until(pilot, lambda: isinstance(app.screen, HistorySearch), what="history")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistorySearch),
+                         timeout=LONG, what="history")
         search = app.screen
         assert search.found == ["red car ad", "blue whale poster", "red fox poster"]
         await pilot.press("r", "e", "d", "space", "f")
-        await wait_until(pilot, lambda: search.found == ["red fox poster"], what="filtered")
+        await wait_until(pilot, lambda: search.found == ["red fox poster"],
+                         timeout=LONG, what="filtered")
         await pilot.press("backspace", "backspace")
-        await wait_until(pilot, lambda: len(search.found) == 2, what="two red ones")
+        await wait_until(pilot, lambda: len(search.found) == 2, timeout=LONG, what="two red ones")
         await pilot.press("down", "enter")
-        await wait_until(pilot, lambda: app.screen is screen, what="closed")
+        await wait_until(pilot, lambda: app.screen is screen, timeout=LONG, what="closed")
         assert screen.composer.prompt.text == "red fox poster"
         assert screen.composer.prompt.has_focus
         await pilot.press("ctrl+f")
-        await wait_until(pilot, lambda: isinstance(app.screen, HistorySearch), what="again")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistorySearch),
+                         timeout=LONG, what="again")
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.screen is screen, what="closed with esc")
+        await wait_until(pilot, lambda: app.screen is screen, timeout=LONG, what="closed with esc")
         assert screen.composer.prompt.text == "red fox poster"  # nothing changed
 
 
@@ -110,17 +117,20 @@ async def test_edit_and_resend_makes_a_branch_of_the_edited_message(make_app: An
             await type_and_send(pilot, command)
         await type_and_send(pilot, '"first"')
         await wait_until(pilot, lambda: len(screen.thread.cards()) == 1
-                         and screen.thread.cards()[0].status == "succeeded", what="first")
+                         and screen.thread.cards()[0].status == "succeeded",
+                         timeout=LONG, what="first")
         for command in ("/n 1", "/seed random", "/size 80x80"):
             await type_and_send(pilot, command)
         await type_and_send(pilot, '"second"')
         await wait_until(pilot, lambda: len(screen.thread.cards()) == 2
-                         and screen.thread.cards()[1].status == "succeeded", what="second")
+                         and screen.thread.cards()[1].status == "succeeded",
+                         timeout=LONG, what="second")
         first_card = screen.thread.cards()[0]
         first_card.focus()
         await pilot.press("b")
         composer = screen.composer
-        await wait_until(pilot, lambda: composer.prompt.text == '"first"', what="prompt back")
+        await wait_until(pilot, lambda: composer.prompt.text == '"first"',
+                         timeout=LONG, what="prompt back")
         assert composer.prompt.has_focus
         assert "editing — branch from #1" in composer.hint_text
         # The edited message's settings came with it.
@@ -129,7 +139,7 @@ async def test_edit_and_resend_makes_a_branch_of_the_edited_message(make_app: An
         await pilot.press("end", "X", "enter")
         await wait_until(pilot, lambda: len(screen.thread.cards()) == 3
                          and all(c.status == "succeeded" for c in screen.thread.cards()),
-                         what="the branch's cards")
+                         timeout=LONG, what="the branch's cards")
         assert "editing" not in composer.hint_text
         thread = app.studio.load_thread(screen.conversation_id)
         first, second, branch = thread.messages
@@ -143,7 +153,8 @@ async def test_edit_and_resend_makes_a_branch_of_the_edited_message(make_app: An
         screen.options.set_count(3)
         screen.thread.cards()[1].focus()
         await pilot.press("b")
-        await wait_until(pilot, lambda: composer.prompt.text == '"second"', what="editing #2")
+        await wait_until(pilot, lambda: composer.prompt.text == '"second"',
+                         timeout=LONG, what="editing #2")
         assert screen.options.count == 1
         await pilot.press("escape")
         assert composer.prompt.text == "" and "stopped editing" in composer.hint_text
@@ -153,7 +164,7 @@ async def test_edit_and_resend_makes_a_branch_of_the_edited_message(make_app: An
     async with again.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await wait_until(pilot, lambda: len(screen.thread.query(MessageBlock)) == 3,
-                         what="thread")
+                         timeout=LONG, what="thread")
         labels = [block.branch for block in screen.thread.query(MessageBlock)]
         assert labels[:2] == [None, None] and labels[2] == '↳ branch of #1 “"first"”'
 
@@ -166,10 +177,11 @@ async def test_composer_settings_survive_a_restart(make_app: Any, home: Path) ->
         screen = await ready(pilot)
         await type_and_send(pilot, '"poster"')
         await wait_until(pilot, lambda: screen.running == 0 and len(screen.thread.cards()) == 1,
-                         what="sent")
+                         timeout=LONG, what="sent")
         for command in ("/size 96x64", "/n 3", "/seed 42", "/steps 7", "/negative blur"):
             await type_and_send(pilot, command)
-            await wait_until(pilot, lambda: screen.composer.prompt.text == "", what=command)
+            await wait_until(pilot, lambda: screen.composer.prompt.text == "",
+                             timeout=LONG, what=command)
         screen.action_cycle_preset()  # Balanced → Quality
         await pilot.press("ctrl+q")
     saved = json.loads(paths.state_file().read_text())["composer"]
@@ -184,7 +196,7 @@ async def test_composer_settings_survive_a_restart(make_app: Any, home: Path) ->
         assert str(screen.composer.query_one("#preset-chip").label) == "Quality"
         await type_and_send(pilot, '"again"')
         await wait_until(pilot, lambda: screen.running == 0 and len(screen.thread.cards()) == 2,
-                         what="sent after the restart")
+                         timeout=LONG, what="sent after the restart")
         generation = screen.thread.cards()[1].generation
         assert generation is not None and generation.spec.width == 96
         assert generation.spec.seed == 42 and generation.spec.count == 3
@@ -209,18 +221,20 @@ async def test_leaving_the_conversation_stops_editing_and_keeps_what_was_typed(
         screen = await ready(pilot)
         await type_and_send(pilot, '"first"')
         await wait_until(pilot, lambda: len(screen.thread.cards()) == 1
-                         and screen.thread.cards()[0].status == "succeeded", what="first")
+                         and screen.thread.cards()[0].status == "succeeded",
+                         timeout=LONG, what="first")
         first_conversation = screen.conversation_id
         screen.thread.cards()[0].focus()
         await pilot.press("b")
-        await wait_until(pilot, lambda: screen.editing is not None, what="editing")
+        await wait_until(pilot, lambda: screen.editing is not None, timeout=LONG, what="editing")
         await pilot.press("end", "Y")
         await pilot.press("ctrl+n")  # a new conversation: a branch cannot cross over
-        await wait_until(pilot, lambda: screen.conversation_id is None, what="new")
+        await wait_until(pilot, lambda: screen.conversation_id is None, timeout=LONG, what="new")
         assert screen.editing is None and not screen.composer.has_class("-editing")
         assert screen.composer.prompt.text == '"first"Y'  # edited text is kept
         await pilot.press("enter")
         await wait_until(pilot, lambda: screen.running == 0 and screen.conversation_id
-                         not in (None, first_conversation), what="sent in a new conversation")
+                         not in (None, first_conversation),
+                         timeout=LONG, what="sent in a new conversation")
         thread = app.studio.load_thread(screen.conversation_id)
         assert [m.parent_id for m in thread.messages] == [None]

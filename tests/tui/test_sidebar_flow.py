@@ -11,6 +11,9 @@ import pytest
 
 from tests.tui.conftest import SIZE, ready, wait_until
 
+LONG = 30.0
+"""Seconds a step may take on a loaded machine (a bound, never asserted)."""
+
 
 def test_relative_time_reads_like_a_person_would_say_it(monkeypatch: pytest.MonkeyPatch) -> None:
     from chatimg.tui.widgets.sidebar import relative_time
@@ -53,7 +56,7 @@ async def test_rows_show_relative_time_and_a_timer_keeps_it_current(
         assert long_row.endswith("…  3d")  # the title is cut, the time always shows
         sidebar.clock = lambda: now + timedelta(minutes=30)
         await wait_until(pilot, lambda: sidebar.row_text(recent.id).endswith("  32m"),
-                         what="the timer updated the row")
+                         timeout=LONG, what="the timer updated the row")
         assert sidebar.row_text(old.id) == long_row
 
 
@@ -65,7 +68,7 @@ async def test_ctrl_b_collapses_the_sidebar_and_it_stays_so(make_app: Any) -> No
         assert screen.sidebar.display
         await pilot.press("ctrl+b")
         await wait_until(pilot, lambda: screen.thread.size.width > width + 20,
-                         what="the thread took the room")
+                         timeout=LONG, what="the thread took the room")
         assert not screen.sidebar.display and screen.composer.prompt.has_focus
         await pilot.press("ctrl+q")
     again = make_app()
@@ -73,10 +76,10 @@ async def test_ctrl_b_collapses_the_sidebar_and_it_stays_so(make_app: Any) -> No
         screen = await ready(pilot)
         assert not screen.sidebar.display  # remembered
         await pilot.press("ctrl+l")  # the filter key brings it back, focused
-        await wait_until(pilot, lambda: screen.sidebar.display, what="shown again")
+        await wait_until(pilot, lambda: screen.sidebar.display, timeout=LONG, what="shown again")
         assert screen.query_one("#filter").has_focus
         await pilot.press("ctrl+b")  # collapsing with focus inside moves focus out
-        await wait_until(pilot, lambda: not screen.sidebar.display, what="collapsed")
+        await wait_until(pilot, lambda: not screen.sidebar.display, timeout=LONG, what="collapsed")
         assert screen.composer.prompt.has_focus
         await pilot.press("ctrl+b")
-        await wait_until(pilot, lambda: screen.sidebar.display, what="expanded")
+        await wait_until(pilot, lambda: screen.sidebar.display, timeout=LONG, what="expanded")
