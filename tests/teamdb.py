@@ -1,9 +1,8 @@
 """A team database for tests: one fresh PostgreSQL database in team mode and three people.
 
 ``alice`` and ``bob`` are editors, ``carol`` a viewer; each is a real login role (names carry a
-random suffix: roles are shared by the whole server). Each person has their own home; their
-asset folders are one folder (``bob``'s is a link to ``alice``'s), which stands in for the
-shared object store until the S3 asset backend lands.
+random suffix: roles are shared by the whole server). Each person has their own home (and local
+image cache); their images live in one bucket of the test session's S3 server, as a team's do.
 """
 
 from __future__ import annotations
@@ -49,8 +48,10 @@ class Team:
 
 
 @pytest.fixture
-def team(postgres_url: str, home: Path, tmp_path: Path) -> Iterator[Team]:
-    """A migrated database in team mode with alice and bob (editors) and carol (viewer).
+def team(postgres_url: str, home: Path, tmp_path: Path, s3_url: str,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[Team]:
+    """A migrated database in team mode with alice and bob (editors) and carol (viewer), their
+    images in one S3 bucket (``[storage] url`` from the environment, for every person).
 
     Bob's home is the test's own ``home`` (so its config applies to his app).
     """
@@ -68,11 +69,7 @@ def team(postgres_url: str, home: Path, tmp_path: Path) -> Iterator[Team]:
         store_team.add_user(database, names[person], role, None)
     database.dispose()
     homes = {"alice": tmp_path / "alice", "bob": home, "carol": tmp_path / "carol"}
-    shared = homes["alice"] / "data" / "assets"
-    shared.mkdir(parents=True)
-    for person in ("bob", "carol"):
-        (homes[person] / "data").mkdir(parents=True, exist_ok=True)
-        (homes[person] / "data" / "assets").symlink_to(shared, target_is_directory=True)
+    monkeypatch.setenv("CHATIMG_STORAGE__URL", s3_url)
     try:
         yield Team(postgres_url, names, homes)
     finally:

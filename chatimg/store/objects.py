@@ -218,7 +218,16 @@ class ObjectAssetStore(AssetStore):
                   if self._cache_read(r, sha_of(r)) is None]
         if not wanted:
             return {}
-        return asyncio.run(self._prefetch(wanted))
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # the usual case: a worker thread or the CLI
+            return asyncio.run(self._prefetch(wanted))
+        # Called from a coroutine (a script's own event loop): run the transfers on a loop of
+        # their own in another thread rather than fail (asyncio.run refuses to nest).
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1, thread_name_prefix="chatimg-prefetch") as pool:
+            return pool.submit(lambda: asyncio.run(self._prefetch(wanted))).result()
 
     async def _prefetch(self, wanted: Sequence[str]) -> dict[str, str]:
         problems: dict[str, str] = {}
