@@ -117,11 +117,12 @@ async def test_card_action_failure(make_app: Any, monkeypatch: pytest.MonkeyPatc
     notes = _record_notifications(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        card = await _one_card(pilot, screen, '"VARY ME"')
-        monkeypatch.setattr(app.studio, "vary", _boom("vary boom"))
+        card = await _one_card(pilot, screen, '"RERUN ME"')
+        # `r` (same seed) is an action every model has, so it reaches the Studio
+        monkeypatch.setattr(app.studio, "rerun", _boom("rerun boom"))
         card.focus()
-        await pilot.press("v")
-        await _reported(pilot, notes, "card action", "vary boom")
+        await pilot.press("r")
+        await _reported(pilot, notes, "card action", "rerun boom")
         await wait_until(pilot, lambda: screen.running == 0, what="action over")
         assert len(screen.thread.query("MessageBlock")) == 1  # the pending block went away
         await _still_works(pilot, screen)
