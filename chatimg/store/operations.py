@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -116,31 +116,21 @@ def migrate(database: Database, source: AssetStore, target: AssetStore,
     tick = progress or (lambda done, total: None)
     tick(done, len(entries))
 
-    async def run() -> None:
-        nonlocal done
-        gate = asyncio.Semaphore(concurrency)
-
-        async def one(entry: AssetEntry) -> None:
-            nonlocal done
-            async with gate:
-                try:
-                    data = await _read_source(source, entry)
-                    if data is None:
-                        report.problems.append(Problem(entry.sha256, "missing", source.url))
-                    elif hashlib.sha256(data).hexdigest() != entry.sha256:
-                        report.problems.append(Problem(entry.sha256, "damaged", source.url))
-                    else:
-                        created = await _write_target(target, entry, data)
-                        report.copied += created  # (read after the await: no lost update)
-                except StoreError as exc:
-                    report.problems.append(Problem(entry.sha256, "unreadable", exc.message))
-            done += 1
-            tick(done, len(entries))
-
-        await asyncio.gather(*(one(e) for e in todo))
+    async def one(entry: AssetEntry) -> None:
+        try:
+            data = await _read_source(source, entry)
+            if data is None:
+                report.problems.append(Problem(entry.sha256, "missing", source.url))
+            elif hashlib.sha256(data).hexdigest() != entry.sha256:
+                report.problems.append(Problem(entry.sha256, "damaged", source.url))
+            else:
+                created = await _write_target(target, entry, data)
+                report.copied += created  # (read after the await: no lost update)
+        except StoreError as exc:
+            report.problems.append(Problem(entry.sha256, "unreadable", exc.message))
 
     if todo:
-        asyncio.run(run())
+        _for_each(todo, one, concurrency, tick, done, len(entries))
     held = {blob.sha256: blob.size for blob in target.blobs()}
     failed = {p.sha256 for p in report.problems}
     for entry in entries:
@@ -156,8 +146,27 @@ def verify(database: Database, store: AssetStore, concurrency: int = 16,
     """Hash every blob a row names; return (how many were checked, what is wrong)."""
     entries = asset_entries(database)
     problems: list[Problem] = []
-    tick = progress or (lambda done, total: None)
-    done = 0
+
+    async def one(entry: AssetEntry) -> None:
+        try:
+            data = await _read_source(store, entry)
+        except StoreError as exc:
+            problems.append(Problem(entry.sha256, "unreadable", exc.message))
+            return
+        if data is None:
+            problems.append(Problem(entry.sha256, "missing", entry.relative))
+        elif len(data) != entry.size or hashlib.sha256(data).hexdigest() != entry.sha256:
+            problems.append(Problem(entry.sha256, "damaged", entry.relative))
+
+    _for_each(entries, one, concurrency, progress or (lambda done, total: None), 0, len(entries))
+    problems.sort(key=lambda p: p.sha256)
+    return len(entries), problems
+
+
+def _for_each(entries: Sequence[AssetEntry], work: Callable[[AssetEntry], Awaitable[None]],
+              concurrency: int, tick: Progress, done: int, total: int) -> None:
+    """Run ``work`` on every entry, at most ``concurrency`` at once, ticking ``(done, total)``
+    after each (counting on from ``done``)."""
 
     async def run() -> None:
         nonlocal done
@@ -166,24 +175,13 @@ def verify(database: Database, store: AssetStore, concurrency: int = 16,
         async def one(entry: AssetEntry) -> None:
             nonlocal done
             async with gate:
-                try:
-                    data = await _read_source(store, entry)
-                except StoreError as exc:
-                    problems.append(Problem(entry.sha256, "unreadable", exc.message))
-                    data = b""
-            if data is None:
-                problems.append(Problem(entry.sha256, "missing", entry.relative))
-            elif data and (len(data) != entry.size
-                           or hashlib.sha256(data).hexdigest() != entry.sha256):
-                problems.append(Problem(entry.sha256, "damaged", entry.relative))
+                await work(entry)
             done += 1
-            tick(done, len(entries))
+            tick(done, total)
 
         await asyncio.gather(*(one(e) for e in entries))
 
     asyncio.run(run())
-    problems.sort(key=lambda p: p.sha256)
-    return len(entries), problems
 
 
 @dataclass
