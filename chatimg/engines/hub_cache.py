@@ -7,6 +7,7 @@ remaining revision links, and keeps the revisions other catalog models use.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -111,7 +112,9 @@ def remove_model(name: str, entries: Mapping[str, ModelEntry]) -> Removal:
     commits = tuple(sorted(r.commit_hash for r in repo.revisions if r.commit_hash not in kept))
     if not commits:
         return Removal(name, repo_id, (), 0, kept)
-    strategy = info.delete_revisions(*commits)
+    # Scoped to this repository: the scanner matches commit hashes across every cached repo,
+    # and two repositories can hold the same commit (a fork, a mirror of the same files).
+    strategy = dataclasses.replace(info, repos=frozenset({repo})).delete_revisions(*commits)
     freed = int(strategy.expected_freed_size)
     strategy.execute()
     folder = hub_repo_folder(repo_id)

@@ -39,6 +39,7 @@ def test_rm_frees_only_what_no_other_model_uses(hub: FakeHub, hub_env: dict[str,
     config.write_text(config.read_text(encoding="utf-8") + (
         f'\n[models.tiny-old]\nengine = "diffusers"\nsource = "{REPO}"\nrevision = "{old}"\n'
         'steps = 2\nwidth = 64\nheight = 64\n'), encoding="utf-8")
+    # the same files, so the same commit hash as tiny-old: removal must stay inside one repo
     hub.repo("tester/other").add_commit(tiny_repo_files(tiny_sd_path))
     for model in ("tiny-old", "tester/other"):
         assert chatimg("models", "pull", model).returncode == 0
