@@ -18,10 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatimg.compare import ImageRef
-from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
-from chatimg.generation import EventCallback
-from chatimg.studio import GenerateOutcome
 from chatimg.tui.screens.card_navigation import CardNavigation
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen, ReceiptScreen
 from chatimg.tui.screens.model_checks import ModelChecks
@@ -31,7 +28,9 @@ from chatimg.tui.viewer import open_in_viewer
 from chatimg.tui.widgets.card import ACTION_MODES, CardAction
 
 if TYPE_CHECKING:
+    from chatimg.engines.base import CancelToken
     from chatimg.engines.catalog import Listing
+    from chatimg.generation import EventCallback, GenerateOutcome
     from chatimg.studio import Studio
     from chatimg.tui.options import ComposerOptions
 
