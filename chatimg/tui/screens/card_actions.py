@@ -181,6 +181,9 @@ class CardActions(Sending, ModelChecks, CardNavigation):
         card = self.thread.card(generation_id)
         if card is not None:
             card.remove()
+        for slot in self.thread.slots():
+            if slot.generation_id == generation_id:
+                slot.remove()
         model = (generation.resolved_model or generation.requested_model) if generation else ""
         self.notify(f"deleted the {model} generation")
 
@@ -280,7 +283,7 @@ class CardActions(Sending, ModelChecks, CardNavigation):
         if selected is not None and selected.assets and \
                 self.thread.card(selected.id) is not None:
             return selected.id
-        for card in reversed(self.thread.cards()):
+        for card in reversed(self.thread.entries()):
             generation = self.generations.get(card.generation_id)
             if generation is not None and generation.assets:
                 return generation.id

@@ -37,7 +37,7 @@ from chatimg.tui.screens.team import TeamView
 from chatimg.tui.widgets.card import ACTION_MODES, GenerationCard
 from chatimg.tui.widgets.composer import Composer
 from chatimg.tui.widgets.sidebar import LIMIT, Sidebar
-from chatimg.tui.widgets.thread import ThreadView
+from chatimg.tui.widgets.thread import CardBuilt, ThreadView
 
 if TYPE_CHECKING:
     from chatimg.engines.base import CancelToken
@@ -612,6 +612,13 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
                      if generation else card.model)
             card.offer({mode for mode in ACTION_MODES.values() if self.can_run(model, mode)})
             self.selected_image = card.selected
+
+    def on_card_built(self, event: CardBuilt) -> None:
+        """A long thread built a card as it came into view: show its picks."""
+        card = event.card
+        picked = frozenset(p.image for p in self.picked if p.generation_id == card.generation_id)
+        if picked:
+            card.set_picked(picked)
 
     def on_thread_view_scrolled(self, event: ThreadView.Scrolled) -> None:
         self.schedule_save()
