@@ -143,6 +143,9 @@ class ChatImgApp(App[None]):
                         severity="warning", timeout=8)
         self.main_screen.attach_studio(studio)
         offer_starter(self, self.ui_state, self.state_path)
+        if "typography" in settings.validation.enabled:
+            self.run_worker(warm_ocr, thread=True, group="warm-ocr", name="warm-ocr",
+                            exit_on_error=False)
 
     async def on_unmount(self) -> None:
         for token in list(self.main_screen.tokens):
@@ -295,6 +298,14 @@ def main() -> None:
     if app.return_code:
         _show_crash(log)
         raise SystemExit(app.return_code)
+
+
+def warm_ocr() -> bool:
+    """Load the OCR model now (a thread worker, after the first paint), so the first
+    typography check does not wait for it; the model stays loaded for the process."""
+    from chatimg.validate import ocr
+
+    return ocr.available()
 
 
 def open_studio() -> Studio:

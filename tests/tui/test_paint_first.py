@@ -88,3 +88,30 @@ async def test_a_store_that_cannot_open_ends_the_app_with_its_error(config_file:
                          what="the open to fail")
     assert isinstance(app.startup_error, ConfigError)
     assert app.return_code == 1
+
+
+@pytest.mark.parametrize("checks", [["blank", "size", "typography"], ["blank", "size"]])
+async def test_the_ocr_model_is_warmed_after_paint_only_when_typography_checks_run(
+        config_file: Path, monkeypatch: pytest.MonkeyPatch, checks: list[str]) -> None:
+    from chatimg.validate import ocr
+
+    config_file.write_text(f"[validation]\nenabled = {checks!r}\n".replace("'", '"'),
+                           encoding="utf-8")
+    warmed: list[str] = []
+
+    def loaded() -> bool:
+        warmed.append(threading.current_thread().name)
+        return True
+
+    monkeypatch.setattr(ocr, "available", loaded)
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.painted and app.main_screen.ready, timeout=60,
+                         what="the store")
+        if "typography" in checks:
+            await wait_until(pilot, lambda: bool(warmed), timeout=30, what="the warm-up")
+            assert warmed[0] != threading.main_thread().name  # in a worker thread
+        else:
+            await pilot.pause()
+            assert not [w for w in app.workers if w.name == "warm-ocr"]
+            assert warmed == []
