@@ -300,9 +300,11 @@ class GenerationRun:
                 # another model in the chain may have what this one lacks
                 outcome = Outcome.FAILED if missing_capability(info, ask.spec) else Outcome.INVALID
             return self.end(gid, model, exc, "failed"), outcome, []
-        # the seed that runs is stored now: an interrupted run can be made again
-        self.repo.update_generation(gid, status="running", started_at=utcnow(),
-                                    params=request.spec.stored())
+        started: dict[str, Any] = {"status": "running", "started_at": utcnow()}
+        if ask.spec.seed is None and request.spec.seed is not None:
+            # the seed chosen for this run is kept now: an interrupted run can be made again
+            started["params"] = {**ask.spec.stored(), "seed": request.spec.seed}
+        self.repo.update_generation(gid, **started)
         self.emit(GenerationEvent("started", gid, model))
         early: dict[int, Future[Encoded]] = {}
         shown: list[int] = []
