@@ -41,6 +41,8 @@ class Capabilities:
     """Width and height must be multiples of this."""
     deterministic: bool = True
     """Same request and seed give the same bytes (false for most hosted providers)."""
+    upscale_factors: tuple[float, ...] = ()
+    """The only factors an upscaler takes (the x4 upscaler: 4); empty means any in (1, 8]."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,7 @@ class Capabilities:
             "max_width": self.max_width, "max_height": self.max_height,
             "max_count": self.max_count, "size_multiple": self.size_multiple,
             "deterministic": self.deterministic,
+            "upscale_factors": list(self.upscale_factors),
         }
 
 

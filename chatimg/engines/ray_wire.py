@@ -177,4 +177,6 @@ def decode_capabilities(data: Any) -> Capabilities:
     values = {k: v for k, v in (data or {}).items() if k in fields}
     if "schedulers" in values:
         values["schedulers"] = tuple(values["schedulers"])
+    if "upscale_factors" in values:
+        values["upscale_factors"] = tuple(float(f) for f in values["upscale_factors"])
     return Capabilities(**values)
