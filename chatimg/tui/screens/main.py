@@ -424,10 +424,15 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         if missing:
             self.confirm_unavailable(text, models, missing)
             return
+        self.send_now(text, models)
+
+    def send_now(self, text: str, models: list[str], info: str = "") -> None:
+        """Send the composer's prompt to ``models``: an edit being made ends and goes out as
+        its branch, the prompt joins the history, and the composer clears (showing ``info``)."""
         branch = self.take_branch()
         self.history.add(text)
         self.composer.clear()
-        self.composer.show_info("")
+        self.composer.show_info(info)
         self.send_prompt(text, models, self.options.params(), branch)
 
     def send_prompt(self, text: str, models: list[str], spec: GenerationSpec,
