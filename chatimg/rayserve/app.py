@@ -68,12 +68,16 @@ def served_models(settings: Settings) -> dict[str, str]:
 
 
 def replica_config(settings: Settings) -> dict[str, Any]:
-    """The settings a replica needs (models, diffusers, limits: never keys)."""
+    """The settings a replica needs (models, diffusers, limits, the shared asset store's
+    url and options: never keys)."""
+    from chatimg.rayserve.storing import storage_config
+
     return {"models": {name: entry.model_dump(exclude_none=True)
                        for name, entry in settings.models.items()
                        if entry.engine == "diffusers"},
             "diffusers": settings.diffusers.model_dump(),
-            "limits": settings.limits.model_dump()}
+            "limits": settings.limits.model_dump(),
+            "storage": storage_config(settings.storage)}
 
 
 def build_app(settings: Settings, token: str, *, before_run: BeforeRun | None = None) -> Any:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from chatimg.engines.base import CancelToken, EngineRequest, GenerationResult, ProgressCallback
 from chatimg.engines.diffusers_engine import DiffusersEngine
-from chatimg.engines.ray_wire import apply_event, encode_request
+from chatimg.engines.ray_wire import apply_event, encode_request, store_request
 from chatimg.errors import (
     CancelledError,
     EngineRequestError,
@@ -39,10 +39,13 @@ class ServedDiffusersEngine(DiffusersEngine):
 
     async def generate(self, request: EngineRequest, progress: ProgressCallback,
                        cancel: CancelToken) -> GenerationResult:
+        info = self.info
+        store = store_request(self.context.settings.storage.url, self.name, info.model_id,
+                              info.version)
         body = encode_request(self.name, request.spec.stored(),
                               source_image=request.source_image, mask=request.mask,
                               options=request.options.model_dump(exclude_unset=True),
-                              version=request.version)
+                              version=request.version, store=store)
         retries = self.context.settings.network.max_retries
         for attempt in range(retries + 1):
             try:

@@ -12,18 +12,20 @@ from typing import Any
 from chatimg.engines.base import CancelToken, Progress
 from chatimg.engines.ray_wire import (
     decode_request,
+    decode_store,
     encode_error,
     encode_info,
     encode_result,
 )
 from chatimg.errors import ChatImgError, EngineRequestError, EngineUnavailableError
 from chatimg.rayserve.app import BeforeRun, check_token, ndjson, with_heartbeats
+from chatimg.rayserve.storing import open_store, store_images
 
 
 def _settings(config: dict[str, Any]) -> Any:
     from chatimg.config import Settings
 
-    return Settings(**config)
+    return Settings(**{key: value for key, value in config.items() if key != "storage"})
 
 
 def _engines(config: dict[str, Any], names: list[str]) -> dict[str, Any]:
@@ -103,6 +105,7 @@ def replica_class(models_per_replica: int) -> type:
             self.family = family
             self.before_run = before_run
             self.loads: Counter[str] = Counter()
+            self.store = open_store(config)
             context = ray.get_runtime_context()
             self.name = context.get_actor_name() or context.get_actor_id()
 
@@ -125,9 +128,12 @@ def replica_class(models_per_replica: int) -> type:
                 return
             served = {"replica": self.name, "deployment": f"family-{self.family}",
                       "model_loads": self.loads[model]}
+            wanted = decode_store(body)
             async for event in _run(engine, request):
                 if "result" in event:
-                    event = {"result": encode_result(event["result"], served),
+                    result = await asyncio.to_thread(store_images, self.store, wanted,
+                                                     engine.info, spec_data, event["result"])
+                    event = {"result": encode_result(result, served),
                              "served": encode_info(engine.info)}
                 yield event
 
