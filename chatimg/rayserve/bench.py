@@ -10,6 +10,7 @@ and removed afterwards. Other models (remote APIs, ``layout``) run as before.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from chatimg.errors import (
     InvalidRequestError,
 )
 from chatimg.rayserve.app import APP_NAME, build_app, served_models
+from chatimg.rayserve.scoring import Scorer, ray_scorer
 
 if TYPE_CHECKING:
     from chatimg.studio import Studio
@@ -57,8 +59,23 @@ class ServedDiffusersEngine(DiffusersEngine):
 
     async def _once(self, body: dict[str, Any], progress: ProgressCallback,
                     cancel: CancelToken) -> GenerationResult:
+        """One request, bounded by ``[ray] request_timeout`` (not retried past it: a hung
+        replica costs one timeout, and ``--resume`` redoes the result)."""
         stream = self.handle.options(stream=True, multiplexed_model_id=self.name)
         events = stream.generate.remote(body)
+        timeout = self.context.settings.ray.request_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._events(events, progress, cancel)
+        except TimeoutError:
+            events.cancel()
+            raise EngineRequestError(
+                f"the replica did not finish within {timeout:g} s",
+                "raise [ray] request_timeout or check the replicas; --resume redoes it",
+                reason="timeout") from None
+
+    async def _events(self, events: Any, progress: ProgressCallback,
+                      cancel: CancelToken) -> GenerationResult:
         try:
             async for event in events:
                 if cancel.cancelled:
@@ -85,6 +102,8 @@ class RayExecutor:
     started_ray: bool = False
     deployed: bool = False
     handles: dict[str, Any] = field(default_factory=dict)
+    score: Scorer | None = None
+    """The checks stage (Ray tasks), when checks are enabled."""
 
     def detach(self) -> None:
         """Remove an app deployed for the bench and stop a Ray started for it."""
@@ -141,6 +160,8 @@ def attach(studio: Studio, models: Sequence[str], *, address: str | None = None
         engine.handle = handle
         catalog.use_engine(model, engine)
         executor.handles[model] = handle
+    executor.score = ray_scorer(studio, timeout=settings.ray.request_timeout,
+                                num_cpus=settings.ray.check_cpus)
     return executor
 
 
