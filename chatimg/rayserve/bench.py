@@ -3,7 +3,8 @@
 The bench itself (planning, resuming, storing, checks, reports) stays in this process; each
 diffusers model of the run is swapped for an engine that sends its requests straight to the
 model's Serve deployment through a deployment handle (no HTTP, no token: it runs inside the
-cluster). An app already deployed by ``chatimg ray serve`` is reused; otherwise one is deployed
+cluster; one call per request, no progress events, the result pickled rather than JSON), each
+request bounded by ``[ray] request_timeout``. An app already deployed by ``chatimg ray serve`` is reused; otherwise one is deployed
 for the bench's models (replicas, CPUs and GPUs from ``[ray]``) with no HTTP endpoint at all,
 and removed afterwards. Other models (remote APIs, ``layout``) run as before.
 """
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from chatimg.engines.base import CancelToken, EngineRequest, GenerationResult, ProgressCallback
 from chatimg.engines.diffusers_engine import DiffusersEngine
-from chatimg.engines.ray_wire import apply_event, encode_request, store_request
+from chatimg.engines.http import race
+from chatimg.engines.ray_wire import decode_error, encode_request, store_request
 from chatimg.errors import (
     CancelledError,
     EngineRequestError,
@@ -60,38 +62,36 @@ class ServedDiffusersEngine(DiffusersEngine):
     async def _once(self, body: dict[str, Any], progress: ProgressCallback,
                     cancel: CancelToken) -> GenerationResult:
         """One request, bounded by ``[ray] request_timeout`` (not retried past it: a hung
-        replica costs one timeout, and ``--resume`` redoes the result)."""
-        stream = self.handle.options(stream=True, multiplexed_model_id=self.name)
-        events = stream.generate.remote(body)
+        replica costs one timeout, and ``--resume`` redoes the result). No progress events
+        travel: the bench counts results, and each event would cost both sides CPU."""
+        response = self.handle.options(multiplexed_model_id=self.name).run.remote(body)
         timeout = self.context.settings.ray.request_timeout
         try:
             async with asyncio.timeout(timeout):
-                return await self._events(events, progress, cancel)
+                final = await race(_answer(response), cancel, "the replica")
         except TimeoutError:
-            events.cancel()
+            response.cancel()
             raise EngineRequestError(
                 f"the replica did not finish within {timeout:g} s",
                 "raise [ray] request_timeout or check the replicas; --resume redoes it",
                 reason="timeout") from None
-
-    async def _events(self, events: Any, progress: ProgressCallback,
-                      cancel: CancelToken) -> GenerationResult:
-        try:
-            async for event in events:
-                if cancel.cancelled:
-                    events.cancel()
-                    raise CancelledError("cancelled on the replica")
-                result = apply_event(event, progress)
-                if result is not None:
-                    return result
-        except (EngineRequestError, CancelledError, InvalidRequestError,
-                EngineUnavailableError):
+        except CancelledError:
+            response.cancel()
             raise
-        except Exception as exc:  # the replica died: Ray raises its own errors
-            raise EngineRequestError(f"the replica was lost: {type(exc).__name__}",
-                                     retryable=True, reason="replica_lost") from None
-        raise EngineRequestError("the replica ended the run before its result",
-                                 retryable=True, reason="replica_lost")
+        result = final.get("result")
+        if isinstance(result, GenerationResult):
+            return result
+        raise decode_error(final.get("error"))
+
+
+async def _answer(response: Any) -> dict[str, Any]:
+    """The replica's last event; a replica that died is a retryable error."""
+    try:
+        final = await response
+    except Exception as exc:  # the replica died: Ray raises its own errors
+        raise EngineRequestError(f"the replica was lost: {type(exc).__name__}",
+                                 retryable=True, reason="replica_lost") from None
+    return final if isinstance(final, dict) else {}
 
 
 @dataclass

@@ -106,6 +106,7 @@ def replica_class(models_per_replica: int) -> type:
             self.before_run = before_run
             self.loads: Counter[str] = Counter()
             self.store = open_store(config)
+            _warm_imports()  # readiness includes them: no first request pays for them
             context = ray.get_runtime_context()
             self.name = context.get_actor_name() or context.get_actor_id()
 
@@ -117,6 +118,21 @@ def replica_class(models_per_replica: int) -> type:
             return _engines(self.config, [model])[model]
 
         async def generate(self, body: Any) -> Any:
+            """A run as JSON events (progress, then the result or an error): the HTTP path."""
+            async for event in self._events(body, raw=False):
+                yield event
+
+        async def run(self, body: Any) -> dict[str, Any]:
+            """A run without progress events (``bench --executor ray``, through a handle): its
+            last event, the result as Python objects (Ray pickles them: no JSON, no base64)."""
+            final: dict[str, Any] = {"error": encode_error(EngineRequestError(
+                "the replica ended the run before its result", retryable=True))}
+            async for event in self._events(body, raw=True):
+                if "progress" not in event:
+                    final = event
+            return final
+
+        async def _events(self, body: Any, *, raw: bool) -> Any:
             try:
                 model, spec_data, source, mask, options, version = decode_request(body)
                 engine = await self.engine_for(serve.get_multiplexed_model_id() or model)
@@ -133,11 +149,33 @@ def replica_class(models_per_replica: int) -> type:
                 if "result" in event:
                     result = await asyncio.to_thread(store_images, self.store, wanted,
                                                      engine.info, spec_data, event["result"])
-                    event = {"result": encode_result(result, served),
-                             "served": encode_info(engine.info)}
+                    if raw:
+                        event = {"result": await asyncio.to_thread(encoded, result, served)}
+                    else:
+                        event = {"result": encode_result(result, served),
+                                 "served": encode_info(engine.info)}
                 yield event
 
     return Replica
+
+
+def _warm_imports() -> None:
+    """Import torch and diffusers now (seconds in a fresh worker), not in the first request."""
+    import contextlib
+
+    with contextlib.suppress(ImportError):
+        import diffusers  # noqa: F401
+        import torch  # noqa: F401
+
+
+def encoded(result: Any, served: dict[str, Any]) -> Any:
+    """``result`` with PIL images as PNG bytes and ``served`` in its receipt's ``ray`` part."""
+    from chatimg.imaging import encode_png
+
+    images = [replace(image, data=encode_png(image.image), image=None)
+              if image.data is None and image.image is not None and image.stored is None
+              else image for image in result.images]
+    return replace(result, images=images, receipt={**result.receipt, "ray": served})
 
 
 async def _prepared(engine: Any, spec_data: dict[str, Any], source: bytes | None,
