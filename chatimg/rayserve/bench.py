@@ -4,9 +4,10 @@ The bench itself (planning, resuming, storing, checks, reports) stays in this pr
 diffusers model of the run is swapped for an engine that sends its requests straight to the
 model's Serve deployment through a deployment handle (no HTTP, no token: it runs inside the
 cluster; one call per request, no progress events, the result pickled rather than JSON), each
-request bounded by ``[ray] request_timeout``. An app already deployed by ``chatimg ray serve`` is reused; otherwise one is deployed
-for the bench's models (replicas, CPUs and GPUs from ``[ray]``) with no HTTP endpoint at all,
-and removed afterwards. Other models (remote APIs, ``layout``) run as before.
+request bounded by ``[ray] request_timeout``. An app already deployed by ``chatimg ray serve``
+is reused; otherwise one is deployed for the bench's models (replicas, CPUs and GPUs from
+``[ray]``) with no HTTP endpoint at all, and removed afterwards. Other models (remote APIs,
+``layout``) run as before.
 """
 
 from __future__ import annotations
