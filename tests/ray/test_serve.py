@@ -162,6 +162,7 @@ async def test_several_families_are_reached_through_the_gateway(
         finally:
             await studio.aclose()
         assert made.status == "succeeded", made.error
+        assert made.receipt is not None
         assert made.receipt.engine["ray"]["deployment"] == "family-two"
         assert missing.status == "failed"
         assert missing.error is not None and "'tiny-x' is not served here" in missing.error
