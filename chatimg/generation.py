@@ -26,7 +26,7 @@ from chatimg.errors import (
     EngineRequestError,
     InvalidRequestError,
 )
-from chatimg.imaging import PreparedImage, prepare
+from chatimg.imaging import PreparedImage, decode, prepare
 from chatimg.spec import GenerationSpec, Receipt, ReceiptImage, ReceiptModel, RouteHints
 from chatimg.store.tables import utcnow
 
@@ -347,12 +347,17 @@ class GenerationRun:
                 receipt_images.append(
                     ReceiptImage(safety_filtered=True, seed=image.seed, **image.info))
                 continue
-            prepared: PreparedImage = prepare(image.data, image.image,
-                                              png_parameters(model, info, spec, image.seed))
-            width, height = prepared.size
-            stored = self.assets.put(prepared.data, described=(prepared.mime, width, height))
+            if image.stored is not None:  # a Ray replica put it in the shared store
+                stored = self.assets.adopt(image.stored)
+                if validate and self.settings.validation.enabled:
+                    decoded.append(decode(self.assets.read(stored.path))[0])
+            else:
+                prepared: PreparedImage = prepare(image.data, image.image,
+                                                  png_parameters(model, info, spec, image.seed))
+                width, height = prepared.size
+                stored = self.assets.put(prepared.data, described=(prepared.mime, width, height))
+                decoded.append(prepared.image)
             files.append((stored, image.seed, image.revised_prompt))
-            decoded.append(prepared.image)
             receipt_images.append(ReceiptImage(sha256=stored.sha256, seed=image.seed,
                                                **image.info))
         if result.cost_usd is not None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
     from chatimg.config import Settings
+    from chatimg.store.assets import StoredFile
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,9 @@ class GeneratedImage:
     """The provider withheld this image; ``data`` and ``image`` are empty."""
     info: dict[str, Any] = field(default_factory=dict)
     """Per-image facts for the receipt (e.g. the resolution the provider used)."""
+    stored: StoredFile | None = None
+    """Already in the shared asset store (a Ray replica wrote it there, with the generation
+    parameters embedded): the Studio checks it is there and records it without uploading."""
 
 
 @dataclass
