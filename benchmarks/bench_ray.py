@@ -7,8 +7,10 @@ All in one run, on this machine's CPUs, with tiny random-weight pipelines (tests
    interleaved, medians compared (target: ray - local <= 50 ms).
 2. Throughput of ``chatimg bench`` over N tiny generations (default 400): ``--executor local``,
    then ``--executor ray`` with 1 replica and with 2 replicas (each replica 1 CPU, 1 torch
-   thread). Targets: 2 replicas >= 1.5x of 1 replica; 1 replica >= 0.8x of local. Two
-   replicas need two free cores: on a shared 2-core machine the ratio shows the contention.
+   thread), each after a warm-up bench of 8 (imports and weights loaded on every replica, as
+   in the local process). Targets: 2 replicas >= 1.5x of 1 replica; 1 replica >= 0.8x of
+   local. Two replicas need two free cores: on a shared 2-core machine the ratio shows the
+   contention (the load average is printed before and after).
 
 Ray starts its worker processes at nice 15; here they run at nice 0 (``RAY_worker_niceness``)
 like the local engine, so a busy machine does not starve only one side of the comparison.
@@ -90,6 +92,9 @@ def throughput(settings: Any, prompts: Path, count: int, executor: str) -> float
     try:
         prompt_set = load_prompts(str(prompts))
         seeds = max(1, count // len(prompt_set.prompts))
+        # Warm both sides alike (imports, weights on every replica): steady-state throughput.
+        asyncio.run(run_bench(studio, load_prompts(str(prompts.with_name("warm.txt"))),
+                              ["tiny"], 1, concurrency=4))
         started = time.perf_counter()
         report = asyncio.run(run_bench(studio, prompt_set, ["tiny"], seeds, concurrency=4))
         elapsed = time.perf_counter() - started
@@ -100,6 +105,10 @@ def throughput(settings: Any, prompts: Path, count: int, executor: str) -> float
         studio.close()
         if attached is not None:
             attached.detach()
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main() -> None:
@@ -119,6 +128,9 @@ def main() -> None:
     folder = save_pipeline(build_tiny_sd_pipeline(), home / "tiny")
     prompts = home / "prompts.txt"
     prompts.write_text("".join(f"a poster, number {n}\n" for n in range(20)), encoding="utf-8")
+    prompts.with_name("warm.txt").write_text(
+        "".join(f"a warm-up poster {n}\n" for n in range(8)), encoding="utf-8")
+    print(f"load average at the start: {_load()}")
     port = _free_port()
     ray.init(num_cpus=os.cpu_count() or 2, include_dashboard=False, log_to_driver=False)
     try:
@@ -140,6 +152,8 @@ def main() -> None:
         print(f"   2 replicas / 1 replica: {rates['ray x2'] / rates['ray x1']:.2f}x "
               f"(target >= 1.5x); 1 replica / local: {rates['ray x1'] / rates['local']:.2f}x "
               f"(target >= 0.8x)")
+        print(f"load average at the end: {_load()} ({os.cpu_count()} CPUs; other work on the "
+              "machine shifts every figure)")
     finally:
         ray.shutdown()
 

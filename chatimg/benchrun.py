@@ -17,7 +17,7 @@ import re
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,8 +28,13 @@ from chatimg.resources import package_file
 from chatimg.store.tables import utcnow
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from chatimg import domain
     from chatimg.studio import Studio
+
+#: A checks stage of its own: a finished generation in, its verdicts out.
+Scorer = Callable[["domain.Generation"], "Awaitable[list[domain.ValidationResult]]"]
 
 DEFAULT_PROMPTS = "default"
 #: What a person may name a run (it is the run row's primary key).
@@ -245,7 +250,7 @@ def _check_run_id(run_id: str) -> str:
 async def run_bench(
     studio: Studio, prompt_set: PromptSet, models: Sequence[str], seeds: int = 1, *,
     concurrency: int = 2, on_progress: ProgressFn | None = None, run_id: str | None = None,
-    resume: bool = False, max_cost: float | None = None,
+    resume: bool = False, max_cost: float | None = None, score: Scorer | None = None,
 ) -> BenchReport:
     """Run every prompt x model x seed, storing each result as it lands, and validate passing
     model versions once the run is complete.
@@ -263,6 +268,8 @@ async def run_bench(
             without a result) are kept, the rest run.
         max_cost: Stop starting generations once the next one could take the run's spending
             (stored results included) above this many USD.
+        score: Checks each finished generation as a stage of its own (``--executor ray``:
+            Ray tasks) instead of inline; a generation slot is free while its checks run.
 
     Raises:
         InvalidRequestError: no models, an unknown model, seeds < 1, a bad or taken run id,
@@ -314,18 +321,25 @@ async def run_bench(
                 stopped = stopped or "max-cost"
                 return
             reserved += estimate
+            generation: domain.Generation | None = None
+            error: str | None = None
             try:
                 outcome = await studio.generate(job.prompt, [job.model],
                                                 GenerationSpec(seed=job.seed),
-                                                conversation_id=conversation_id)
-                item = _item_from(job.model, job.prompt_index, job.prompt, job.seed,
-                                  outcome.generations[-1], None)
+                                                conversation_id=conversation_id,
+                                                validate=score is None)
+                generation = outcome.generations[-1]
             except ChatImgError as exc:
-                item = _item_from(job.model, job.prompt_index, job.prompt, job.seed, None,
-                                  exc.one_line())
+                error = exc.one_line()
             finally:
                 reserved -= estimate
-            spent += item.cost_usd if item.cost_usd is not None else estimate
+            cost = generation.cost_usd if generation is not None else None
+            spent += cost if cost is not None else estimate
+        if score is not None and generation is not None and generation.status == "succeeded":
+            generation, error = await _scored(studio, generation, score)
+        item = _item_from(job.model, job.prompt_index, job.prompt, job.seed, generation, error)
+        if error is not None and generation is not None:
+            item = replace(item, status="failed", error=error)
         store.add_result(run_id, _result_row(item))
         items[job.key] = item
         if on_progress is not None:
@@ -353,6 +367,17 @@ async def run_bench(
                        conversation_id, created, ordered, tuple(summaries), validated,
                        planned=len(jobs), resumed=resumed, spent_usd=round(spent, 6),
                        stopped=stopped)
+
+
+async def _scored(studio: Studio, generation: domain.Generation, score: Scorer
+                  ) -> tuple[domain.Generation, str | None]:
+    """``generation`` with the verdicts of the checks stage stored, or its one-line failure."""
+    try:
+        results = await score(generation)
+    except ChatImgError as exc:
+        return generation, exc.one_line()
+    await asyncio.to_thread(studio.repo.add_validations, results, completes=generation.id)
+    return replace(generation, validations=tuple(results)), None
 
 
 def _open_run(studio: Studio, prompt_set: PromptSet, models: list[str], seeds: int,

@@ -176,6 +176,13 @@ class RaySection(BaseModel):
     """Autoscaling bounds per deployment (equal: a fixed number of replicas)."""
     models_per_replica: int = Field(default=2, ge=1)
     """Models a replica keeps loaded (least recently used first out)."""
+    request_timeout: float = Field(default=600.0, gt=0)
+    """Seconds one request of ``bench --executor ray`` (model load included), or the checks of
+    its images, may take on Ray; past it the result is recorded as failed (``--resume`` redoes
+    it), so a hung replica cannot stall a bench."""
+    check_cpus: float = Field(default=1.0, ge=0)
+    """CPUs each check task (OCR and the other validators) of ``bench --executor ray`` asks
+    Ray for; the checks run as Ray tasks beside the generation replicas."""
 
 
 class ValidationSection(BaseModel):

@@ -128,6 +128,8 @@ def with_file_states(thread: domain.Thread, *, deep: bool = False,
         if problems and asset.sha256 in problems:
             known = problems[asset.sha256]
             state = known if known in ("missing", "damaged") else "missing"
+        elif asset.state is not None:  # already found (an object store's blob failed its hash)
+            state = asset.state
         elif deep:
             state = file_state(Path(asset.path), asset.sha256, asset.bytes)
         else:

@@ -34,7 +34,7 @@ from chatimg.errors import (
     EngineRequestError,
     InvalidRequestError,
 )
-from chatimg.imaging import PreparedImage, prepare
+from chatimg.imaging import PreparedImage, decode, prepare
 from chatimg.spec import GenerationSpec, Receipt, ReceiptImage, ReceiptModel, RouteHints
 from chatimg.store.tables import utcnow
 
@@ -311,8 +311,8 @@ class GenerationRun:
 
         def deliver(image: GeneratedImage) -> None:
             """Show a finished image now; encode and write it in the pool meanwhile."""
-            if id(image) in early or image.safety_filtered:
-                return
+            if id(image) in early or image.safety_filtered or image.stored is not None:
+                return  # (a Ray replica's image is in the shared store already)
             if image.image is not None:
                 self.emit(GenerationEvent("image", gid, model, image=image.image,
                                           index=len(shown)))
@@ -402,11 +402,16 @@ class GenerationRun:
                 receipt_images.append(
                     ReceiptImage(safety_filtered=True, seed=image.seed, **image.info))
                 continue
-            pending = (early or {}).get(id(image))
-            prepared, stored = (pending.result() if pending is not None
-                                else self.encode(model, info, spec, image))
+            if image.stored is not None:  # a Ray replica put it in the shared store
+                stored = self.assets.adopt(image.stored)
+                if validate and self.settings.validation.enabled:
+                    decoded.append(decode(self.assets.read(stored.path))[0])
+            else:
+                pending = (early or {}).get(id(image))
+                prepared, stored = (pending.result() if pending is not None
+                                    else self.encode(model, info, spec, image))
+                decoded.append(prepared.image)
             files.append((stored, image.seed, image.revised_prompt))
-            decoded.append(prepared.image)
             receipt_images.append(ReceiptImage(sha256=stored.sha256, seed=image.seed,
                                                **image.info))
         if result.cost_usd is not None:

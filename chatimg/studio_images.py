@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chatimg.config import Settings
     from chatimg.engines.base import Engine
     from chatimg.generation import Ask
+    from chatimg.repair import Repair
     from chatimg.spec import RouteHints
     from chatimg.store.assets import AssetStore, StoredFile
     from chatimg.store.repository import Repository
@@ -148,6 +149,14 @@ class ImageActions:
         receipt = generation.receipt
         if receipt is None:
             raise NotFoundError(f"generation {generation_id} has no receipt to replay")
+        if receipt.model.engine == "repair":  # a text repair runs again on its source image
+            source = receipt.run_spec.source_asset
+            if source is None:
+                raise NotFoundError(f"generation {generation_id} names no source image")
+            _, _, data = await self._repaired_png(
+                source, str(receipt.engine.get("expected_text") or ""),
+                receipt.run_spec.prompt or "", cancel or CancelToken())
+            return receipt.model.name, [data]
         _, ask = await asyncio.to_thread(self.resolve_spec, receipt.run_spec)
         name = model or receipt.model.name
         emit = on_event or (lambda event: None)
@@ -216,14 +225,11 @@ class ImageActions:
         import time
 
         from chatimg.generation import environment
-        from chatimg.imaging import encode_png
-        from chatimg.pngmeta import embed_parameters
         from chatimg.prompts import quoted_text
         from chatimg.repair import VERSION as REPAIR_VERSION
-        from chatimg.repair import repair_text
         from chatimg.spec import Receipt, ReceiptImage, ReceiptModel
         from chatimg.store.tables import utcnow
-        from chatimg.validate import load_image, validate_images
+        from chatimg.validate import validate_images
 
         source, message, asset = self.image_of(generation_id, image_index)
         checked = next((v for v in source.validations if v.name == "typography"
@@ -234,14 +240,12 @@ class ImageActions:
             raise InvalidRequestError(f"generation {generation_id[:12]} asked for no quoted text",
                                       "text repair writes the prompt's quoted text")
         started, clock = utcnow(), time.perf_counter()
-        original = load_image((await asyncio.to_thread(self.resolve_image, asset.sha256))[0])
-        repaired = await asyncio.to_thread(repair_text, original, expected,
-                                           cancel=cancel or CancelToken())
+        repaired, what, data = await self._repaired_png(asset.sha256, expected, message.text,
+                                                        cancel or CancelToken())
         latency_ms = (time.perf_counter() - clock) * 1000
         spec = GenerationSpec.build(prompt=message.text, source_asset=asset.sha256,
-                                    width=original.width, height=original.height,
+                                    width=repaired.image.width, height=repaired.image.height,
                                     seed=asset.seed)
-        what = "; ".join(f"{p.read!r} -> {p.written!r}" for p in repaired.patches)
         version = f"fixtext-{REPAIR_VERSION}"
         if message_id is None:
             reply = self.repo.add_message(
@@ -258,9 +262,6 @@ class ImageActions:
             + f"text repair of {generation_id} image {image_index}: {what}",
             fallback_of=generation_id if message_id is not None else None,
         )
-        data = embed_parameters(encode_png(repaired.image), {
-            "model": "fixtext", "version": version, "prompt": message.text,
-            "source_asset": asset.sha256, "repair": what})
         stored = await asyncio.to_thread(self.assets.put, data)
         receipt = Receipt(
             model=ReceiptModel(name="fixtext", engine="repair", model_id="builtin/fixtext",
@@ -287,3 +288,21 @@ class ImageActions:
         result = self.repo.get_generation(generation.id)
         emit(GenerationEvent("validated", generation.id, "fixtext", generation=result))
         return reply, result
+
+    async def _repaired_png(self, source_sha256: str, expected: str, prompt: str,
+                            cancel: CancelToken) -> tuple[Repair, str, bytes]:
+        """The repair of a stored image: the result, what it rewrote (``'read' -> 'written'``
+        pairs) and the PNG chatimg stores for it (what a replay compares)."""
+        from chatimg.imaging import encode_png
+        from chatimg.pngmeta import embed_parameters
+        from chatimg.repair import VERSION as REPAIR_VERSION
+        from chatimg.repair import repair_text
+        from chatimg.validate import load_image
+
+        original = load_image((await asyncio.to_thread(self.resolve_image, source_sha256))[0])
+        repaired = await asyncio.to_thread(repair_text, original, expected, cancel=cancel)
+        what = "; ".join(f"{p.read!r} -> {p.written!r}" for p in repaired.patches)
+        data = embed_parameters(encode_png(repaired.image), {
+            "model": "fixtext", "version": f"fixtext-{REPAIR_VERSION}", "prompt": prompt,
+            "source_asset": source_sha256, "repair": what})
+        return repaired, what, data

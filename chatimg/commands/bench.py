@@ -14,7 +14,7 @@ import click
 from chatimg.commands.common import json_option, open_studio, print_json
 
 if TYPE_CHECKING:
-    from chatimg.benchrun import BenchReport, ProgressFn, PromptSet
+    from chatimg.benchrun import BenchReport, ProgressFn, PromptSet, Scorer
     from chatimg.studio import Studio
 
 
@@ -74,7 +74,8 @@ def bench(prompts_file: str, models: tuple[str, ...], seeds: int, concurrency: i
         try:
             report = asyncio.run(_run(studio, prompt_set, list(models), seeds, progress,
                                       concurrency=concurrency, run_id=run_id, resume=resume,
-                                      max_cost=max_cost))
+                                      max_cost=max_cost,
+                                      score=attached.score if attached else None))
         finally:
             if attached is not None:
                 attached.detach()
@@ -141,12 +142,13 @@ def _duration(seconds: float) -> str:
 
 async def _run(studio: Studio, prompt_set: PromptSet, models: Sequence[str], seeds: int,
                progress: ProgressFn | None, *, concurrency: int, run_id: str | None,
-               resume: bool, max_cost: float | None) -> BenchReport:
+               resume: bool, max_cost: float | None, score: Scorer | None = None
+               ) -> BenchReport:
     from chatimg.benchrun import run_bench
 
     try:
         return await run_bench(studio, prompt_set, models, seeds, concurrency=concurrency,
                                on_progress=progress, run_id=run_id, resume=resume,
-                               max_cost=max_cost)
+                               max_cost=max_cost, score=score)
     finally:
         await studio.close_engines()

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
     from chatimg.config import Settings
+    from chatimg.store.assets import StoredFile
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Capabilities:
     """Width and height must be multiples of this."""
     deterministic: bool = True
     """Same request and seed give the same bytes (false for most hosted providers)."""
+    upscale_factors: tuple[float, ...] = ()
+    """The only factors an upscaler takes (the x4 upscaler: 4); empty means any in (1, 8]."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +53,7 @@ class Capabilities:
             "max_width": self.max_width, "max_height": self.max_height,
             "max_count": self.max_count, "size_multiple": self.size_multiple,
             "deterministic": self.deterministic,
+            "upscale_factors": list(self.upscale_factors),
         }
 
 
@@ -126,6 +130,9 @@ class GeneratedImage:
     """The provider withheld this image; ``data`` and ``image`` are empty."""
     info: dict[str, Any] = field(default_factory=dict)
     """Per-image facts for the receipt (e.g. the resolution the provider used)."""
+    stored: StoredFile | None = None
+    """Already in the shared asset store (a Ray replica wrote it there, with the generation
+    parameters embedded): the Studio checks it is there and records it without uploading."""
 
 
 @dataclass

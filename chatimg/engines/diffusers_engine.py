@@ -115,6 +115,7 @@ class DiffusersEngine(Engine):
             txt2img=not upscaler, img2img=not upscaler, inpaint=not upscaler, upscale=upscaler,
             seed=True, negative_prompt=not flux, schedulers=schedulers, max_width=2048,
             max_height=2048, max_count=8, size_multiple=8, deterministic=True,
+            upscale_factors=(4.0,) if upscaler else (),
         )
         entry = self.entry
         defaults = {key: getattr(entry, key) for key in

@@ -35,6 +35,7 @@ from chatimg.engines.ray_wire import (
     apply_event,
     decode_capabilities,
     encode_request,
+    store_request,
 )
 from chatimg.engines.remote import RemoteEngine
 from chatimg.errors import EngineRequestError
@@ -115,9 +116,12 @@ class RayEngine(RemoteEngine):
                        cancel: CancelToken) -> GenerationResult:
         client = self.client()
         options = request.options.model_dump(exclude_none=True, exclude={"url"})
+        info = self.info
+        store = store_request(self.context.settings.storage.url, self.name, info.model_id,
+                              info.version)
         body = encode_request(self.served_name, request.spec.stored(),
                               source_image=request.source_image, mask=request.mask,
-                              options=options, version=request.version)
+                              options=options, version=request.version, store=store)
         network = self.context.settings.network
         waited, attempt = 0.0, 0
         while True:

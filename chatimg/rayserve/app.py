@@ -8,8 +8,10 @@ model, and a replica keeps ``[ray] models_per_replica`` models (least recently u
 Replicas ask for ``[ray] num_gpus`` and ``num_cpus`` and scale between ``min_replicas`` and
 ``max_replicas``.
 
-The ingress compares a SHA-256 of the bearer token with the digest it was given, so the token
-itself never enters Ray's deployment config, logs or dashboards.
+With one family (the default) its deployment is the ingress itself; with several, a gateway
+deployment routes each request to its model's family. The ingress compares a SHA-256 of the
+bearer token with the digest it was given, so the token itself never enters Ray's deployment
+config, logs or dashboards.
 """
 
 from __future__ import annotations
@@ -68,12 +70,16 @@ def served_models(settings: Settings) -> dict[str, str]:
 
 
 def replica_config(settings: Settings) -> dict[str, Any]:
-    """The settings a replica needs (models, diffusers, limits: never keys)."""
+    """The settings a replica needs (models, diffusers, limits, the shared asset store's
+    url and options: never keys)."""
+    from chatimg.rayserve.storing import storage_config
+
     return {"models": {name: entry.model_dump(exclude_none=True)
                        for name, entry in settings.models.items()
                        if entry.engine == "diffusers"},
             "diffusers": settings.diffusers.model_dump(),
-            "limits": settings.limits.model_dump()}
+            "limits": settings.limits.model_dump(),
+            "storage": storage_config(settings.storage)}
 
 
 def build_app(settings: Settings, token: str, *, before_run: BeforeRun | None = None) -> Any:
@@ -104,6 +110,7 @@ def build_app(settings: Settings, token: str, *, before_run: BeforeRun | None = 
                                           "max_replicas": ray_settings.max_replicas}}
     replica = replica_class(ray_settings.models_per_replica)
     handles = {}
+    lone = len(set(families.values())) == 1
     for family in sorted(set(families.values())):
         members = sorted(m for m, f in families.items() if f == family)
         handles[family] = serve.deployment(
@@ -111,7 +118,10 @@ def build_app(settings: Settings, token: str, *, before_run: BeforeRun | None = 
             ray_actor_options={"num_gpus": ray_settings.num_gpus,
                                "num_cpus": ray_settings.num_cpus},
             max_ongoing_requests=4, **scaling,
-        )(replica).bind(config, members, family, before_run)
+        )(replica).bind(config, members, family, before_run,
+                        token_digest(token) if lone else None)
+    if lone:  # one family: its replicas answer HTTP themselves (one hop less per request)
+        return next(iter(handles.values()))
     gateway = serve.deployment(name="gateway", ray_actor_options={"num_cpus": 0})(
         gateway_class())
     return gateway.bind(token_digest(token), families, handles, config)

@@ -3,13 +3,16 @@
 The bench itself (planning, resuming, storing, checks, reports) stays in this process; each
 diffusers model of the run is swapped for an engine that sends its requests straight to the
 model's Serve deployment through a deployment handle (no HTTP, no token: it runs inside the
-cluster). An app already deployed by ``chatimg ray serve`` is reused; otherwise one is deployed
-for the bench's models (replicas, CPUs and GPUs from ``[ray]``) with no HTTP endpoint at all,
-and removed afterwards. Other models (remote APIs, ``layout``) run as before.
+cluster; one call per request, no progress events, the result pickled rather than JSON), each
+request bounded by ``[ray] request_timeout``. An app already deployed by ``chatimg ray serve``
+is reused; otherwise one is deployed for the bench's models (replicas, CPUs and GPUs from
+``[ray]``) with no HTTP endpoint at all, and removed afterwards. Other models (remote APIs,
+``layout``) run as before.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from chatimg.engines.base import CancelToken, EngineRequest, GenerationResult, ProgressCallback
 from chatimg.engines.diffusers_engine import DiffusersEngine
-from chatimg.engines.ray_wire import apply_event, encode_request
+from chatimg.engines.http import race
+from chatimg.engines.ray_wire import decode_error, encode_request, store_request
 from chatimg.errors import (
     CancelledError,
     EngineRequestError,
@@ -25,6 +29,7 @@ from chatimg.errors import (
     InvalidRequestError,
 )
 from chatimg.rayserve.app import APP_NAME, build_app, served_models
+from chatimg.rayserve.scoring import Scorer, ray_scorer
 
 if TYPE_CHECKING:
     from chatimg.studio import Studio
@@ -39,10 +44,13 @@ class ServedDiffusersEngine(DiffusersEngine):
 
     async def generate(self, request: EngineRequest, progress: ProgressCallback,
                        cancel: CancelToken) -> GenerationResult:
+        info = self.info
+        store = store_request(self.context.settings.storage.url, self.name, info.model_id,
+                              info.version)
         body = encode_request(self.name, request.spec.stored(),
                               source_image=request.source_image, mask=request.mask,
                               options=request.options.model_dump(exclude_unset=True),
-                              version=request.version)
+                              version=request.version, store=store)
         retries = self.context.settings.network.max_retries
         for attempt in range(retries + 1):
             try:
@@ -54,24 +62,37 @@ class ServedDiffusersEngine(DiffusersEngine):
 
     async def _once(self, body: dict[str, Any], progress: ProgressCallback,
                     cancel: CancelToken) -> GenerationResult:
-        stream = self.handle.options(stream=True, multiplexed_model_id=self.name)
-        events = stream.generate.remote(body)
+        """One request, bounded by ``[ray] request_timeout`` (not retried past it: a hung
+        replica costs one timeout, and ``--resume`` redoes the result). No progress events
+        travel: the bench counts results, and each event would cost both sides CPU."""
+        response = self.handle.options(multiplexed_model_id=self.name).run.remote(body)
+        timeout = self.context.settings.ray.request_timeout
         try:
-            async for event in events:
-                if cancel.cancelled:
-                    events.cancel()
-                    raise CancelledError("cancelled on the replica")
-                result = apply_event(event, progress)
-                if result is not None:
-                    return result
-        except (EngineRequestError, CancelledError, InvalidRequestError,
-                EngineUnavailableError):
+            async with asyncio.timeout(timeout):
+                final = await race(_answer(response), cancel, "the replica")
+        except TimeoutError:
+            response.cancel()
+            raise EngineRequestError(
+                f"the replica did not finish within {timeout:g} s",
+                "raise [ray] request_timeout or check the replicas; --resume redoes it",
+                reason="timeout") from None
+        except CancelledError:
+            response.cancel()
             raise
-        except Exception as exc:  # the replica died: Ray raises its own errors
-            raise EngineRequestError(f"the replica was lost: {type(exc).__name__}",
-                                     retryable=True, reason="replica_lost") from None
-        raise EngineRequestError("the replica ended the run before its result",
-                                 retryable=True, reason="replica_lost")
+        result = final.get("result")
+        if isinstance(result, GenerationResult):
+            return result
+        raise decode_error(final.get("error"))
+
+
+async def _answer(response: Any) -> dict[str, Any]:
+    """The replica's last event; a replica that died is a retryable error."""
+    try:
+        final = await response
+    except Exception as exc:  # the replica died: Ray raises its own errors
+        raise EngineRequestError(f"the replica was lost: {type(exc).__name__}",
+                                 retryable=True, reason="replica_lost") from None
+    return final if isinstance(final, dict) else {}
 
 
 @dataclass
@@ -82,6 +103,8 @@ class RayExecutor:
     started_ray: bool = False
     deployed: bool = False
     handles: dict[str, Any] = field(default_factory=dict)
+    score: Scorer | None = None
+    """The checks stage (Ray tasks), when checks are enabled."""
 
     def detach(self) -> None:
         """Remove an app deployed for the bench and stop a Ray started for it."""
@@ -138,6 +161,8 @@ def attach(studio: Studio, models: Sequence[str], *, address: str | None = None
         engine.handle = handle
         catalog.use_engine(model, engine)
         executor.handles[model] = handle
+    executor.score = ray_scorer(studio, timeout=settings.ray.request_timeout,
+                                num_cpus=settings.ray.check_cpus)
     return executor
 
 

@@ -6,24 +6,27 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
 
 from chatimg.engines.base import CancelToken, Progress
 from chatimg.engines.ray_wire import (
     decode_request,
+    decode_store,
     encode_error,
     encode_info,
     encode_result,
 )
 from chatimg.errors import ChatImgError, EngineRequestError, EngineUnavailableError
 from chatimg.rayserve.app import BeforeRun, check_token, ndjson, with_heartbeats
+from chatimg.rayserve.storing import open_store, store_images
 
 
 def _settings(config: dict[str, Any]) -> Any:
     from chatimg.config import Settings
 
-    return Settings(**config)
+    return Settings(**{key: value for key, value in config.items() if key != "storage"})
 
 
 def _engines(config: dict[str, Any], names: list[str]) -> dict[str, Any]:
@@ -38,9 +41,8 @@ def _engines(config: dict[str, Any], names: list[str]) -> dict[str, Any]:
 
 
 def gateway_class() -> type:
-    """The ingress: checks the token, lists models, streams runs from the family replicas."""
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse, Response, StreamingResponse
+    """The ingress of an app with several families: checks the token, lists models, streams
+    runs from the family replicas."""
 
     class Gateway:
         """``GET /models``, ``POST /generate`` (NDJSON events); 401 without the token."""
@@ -53,39 +55,54 @@ def gateway_class() -> type:
             self.infos = {name: encode_info(engine.info)
                           for name, engine in _engines(config, list(families)).items()}
 
-        async def __call__(self, request: Request) -> Response:
-            if not check_token(request.headers.get("authorization"), self.digest):
-                return JSONResponse({"error": {"kind": "request", "reason": "auth",
-                                               "message": "missing or wrong token"}},
-                                    status_code=401)
-            path = request.url.path.rstrip("/")
-            if request.method == "GET" and path.endswith("/models"):
-                return JSONResponse({"models": self.infos})
-            if request.method != "POST" or not path.endswith("/generate"):
-                return JSONResponse({"error": {"message": "not found"}}, status_code=404)
-            try:
-                body = await request.json()
-            except ValueError:
-                return JSONResponse({"error": {"message": "the body is not JSON"}},
-                                    status_code=400)
-            model = body.get("model") if isinstance(body, dict) else None
-            family = self.families.get(model) if isinstance(model, str) else None
-            if family is None:
-                return JSONResponse({"error": encode_error(EngineUnavailableError(
-                    f"{model!r} is not served here", "served: " + ", ".join(self.families)))},
-                    status_code=404)
-            handle = self.handles[family].options(stream=True, multiplexed_model_id=model)
-            events = handle.generate.remote(body)
-            return StreamingResponse(self._lines(events), media_type="application/x-ndjson")
+        async def __call__(self, request: Any) -> Any:
+            return await answer(request, self.digest, self.infos, self._events)
 
-        async def _lines(self, events: Any) -> Any:
-            try:
-                async for event in with_heartbeats(events.__aiter__()):
-                    yield ndjson(event)
-            except Exception as exc:  # the replica died mid-run: the client retries
-                yield ndjson({"error": encode_error(exc, retryable=True)})
+        def _events(self, model: str, body: dict[str, Any]) -> Any:
+            handle = self.handles[self.families[model]].options(
+                stream=True, multiplexed_model_id=model)
+            return handle.generate.remote(body).__aiter__()
 
     return Gateway
+
+
+#: Runs a request for a served model: its events.
+EventsFor = Callable[[str, dict[str, Any]], AsyncIterator[Any]]
+
+
+async def answer(request: Any, digest: str, infos: dict[str, Any], events_for: EventsFor
+                 ) -> Any:
+    """The HTTP side of the app (``GET /models``, ``POST /generate`` as NDJSON events), 401
+    without the token; ``events_for`` runs a request (the gateway: on a family replica through
+    its handle; a lone family's replica: right there, one hop less)."""
+    from starlette.responses import JSONResponse, StreamingResponse
+
+    if not check_token(request.headers.get("authorization"), digest):
+        return JSONResponse({"error": {"kind": "request", "reason": "auth",
+                                       "message": "missing or wrong token"}}, status_code=401)
+    path = request.url.path.rstrip("/")
+    if request.method == "GET" and path.endswith("/models"):
+        return JSONResponse({"models": infos})
+    if request.method != "POST" or not path.endswith("/generate"):
+        return JSONResponse({"error": {"message": "not found"}}, status_code=404)
+    try:
+        body = await request.json()
+    except ValueError:
+        return JSONResponse({"error": {"message": "the body is not JSON"}}, status_code=400)
+    model = body.get("model") if isinstance(body, dict) else None
+    if not isinstance(model, str) or model not in infos:
+        return JSONResponse({"error": encode_error(EngineUnavailableError(
+            f"{model!r} is not served here", "served: " + ", ".join(infos)))}, status_code=404)
+    return StreamingResponse(_lines(events_for(model, body)),
+                             media_type="application/x-ndjson")
+
+
+async def _lines(events: AsyncIterator[Any]) -> AsyncIterator[bytes]:
+    try:
+        async for event in with_heartbeats(events):
+            yield ndjson(event)
+    except Exception as exc:  # the replica died mid-run: the client retries
+        yield ndjson({"error": encode_error(exc, retryable=True)})
 
 
 def replica_class(models_per_replica: int) -> type:
@@ -97,12 +114,18 @@ def replica_class(models_per_replica: int) -> type:
         """Runs requests for the models of one family with the diffusers engine."""
 
         def __init__(self, config: dict[str, Any], members: list[str], family: str,
-                     before_run: BeforeRun | None) -> None:
+                     before_run: BeforeRun | None, digest: str | None = None) -> None:
             self.config = config
             self.members = set(members)
+            self.digest = digest
+            """The token's digest when this family is the app's ingress (the only one)."""
+            self.infos = {name: encode_info(engine.info)
+                          for name, engine in _engines(config, members).items()}
             self.family = family
             self.before_run = before_run
             self.loads: Counter[str] = Counter()
+            self.store = open_store(config)
+            _warm_imports()  # readiness includes them: no first request pays for them
             context = ray.get_runtime_context()
             self.name = context.get_actor_name() or context.get_actor_id()
 
@@ -113,7 +136,31 @@ def replica_class(models_per_replica: int) -> type:
             self.loads[model] += 1
             return _engines(self.config, [model])[model]
 
+        async def __call__(self, request: Any) -> Any:
+            """HTTP, when this family is the app's ingress."""
+            if self.digest is None:
+                from starlette.responses import JSONResponse
+
+                return JSONResponse({"error": {"message": "not found"}}, status_code=404)
+            return await answer(request, self.digest, self.infos,
+                                lambda model, body: self._events(body, raw=False))
+
         async def generate(self, body: Any) -> Any:
+            """A run as JSON events (progress, then the result or an error): the HTTP path."""
+            async for event in self._events(body, raw=False):
+                yield event
+
+        async def run(self, body: Any) -> dict[str, Any]:
+            """A run without progress events (``bench --executor ray``, through a handle): its
+            last event, the result as Python objects (Ray pickles them: no JSON, no base64)."""
+            final: dict[str, Any] = {"error": encode_error(EngineRequestError(
+                "the replica ended the run before its result", retryable=True))}
+            async for event in self._events(body, raw=True):
+                if "progress" not in event:
+                    final = event
+            return final
+
+        async def _events(self, body: Any, *, raw: bool) -> Any:
             try:
                 model, spec_data, source, mask, options, version = decode_request(body)
                 engine = await self.engine_for(serve.get_multiplexed_model_id() or model)
@@ -125,13 +172,38 @@ def replica_class(models_per_replica: int) -> type:
                 return
             served = {"replica": self.name, "deployment": f"family-{self.family}",
                       "model_loads": self.loads[model]}
+            wanted = decode_store(body)
             async for event in _run(engine, request):
                 if "result" in event:
-                    event = {"result": encode_result(event["result"], served),
-                             "served": encode_info(engine.info)}
+                    result = await asyncio.to_thread(store_images, self.store, wanted,
+                                                     engine.info, spec_data, event["result"])
+                    if raw:
+                        event = {"result": await asyncio.to_thread(encoded, result, served)}
+                    else:
+                        event = {"result": encode_result(result, served),
+                                 "served": encode_info(engine.info)}
                 yield event
 
     return Replica
+
+
+def _warm_imports() -> None:
+    """Import torch and diffusers now (seconds in a fresh worker), not in the first request."""
+    import contextlib
+
+    with contextlib.suppress(ImportError):
+        import diffusers  # noqa: F401
+        import torch  # noqa: F401
+
+
+def encoded(result: Any, served: dict[str, Any]) -> Any:
+    """``result`` with PIL images as PNG bytes and ``served`` in its receipt's ``ray`` part."""
+    from chatimg.imaging import encode_png
+
+    images = [replace(image, data=encode_png(image.image), image=None)
+              if image.data is None and image.image is not None and image.stored is None
+              else image for image in result.images]
+    return replace(result, images=images, receipt={**result.receipt, "ray": served})
 
 
 async def _prepared(engine: Any, spec_data: dict[str, Any], source: bytes | None,

@@ -16,7 +16,7 @@ import re
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -161,6 +161,19 @@ class AssetStore:
                 return hashlib.file_digest(handle, "sha256").hexdigest() == sha256
         except OSError:
             return False
+
+    def adopt(self, stored: StoredFile) -> StoredFile:
+        """Take an image another process (a Ray replica) put in this store: checked present
+        with its size and hash (object stores: by its content-addressed key and size).
+
+        Raises:
+            StoreError: it is not there, or not with these bytes.
+        """
+        relative = self.relative_path(stored.sha256, stored.mime)
+        if not self.holds(relative, stored.sha256, stored.bytes):
+            raise StoreError(f"image {stored.sha256[:12]} the replica stored is not in {self.url}",
+                             "check that the replicas and this machine share [storage] url")
+        return replace(stored, path=relative)
 
     def put_file(self, source: Path, expected_sha256: str | None = None) -> StoredFile:
         """Store the bytes of ``source``, optionally checking their hash first."""

@@ -5,7 +5,9 @@ One interface, two implementations, each a daemon thread with its own connection
 - PostgreSQL: ``LISTEN`` on the team channel and on the person's own channel; the migration's
   triggers ``NOTIFY`` in the writing transaction (so a change is announced when it commits,
   never before). The thread blocks in the server's socket; it wakes only on a notification
-  or, twice a second, to see whether it was asked to stop. Nothing is polled.
+  or, twice a second, to see whether it was asked to stop. Nothing is polled. Team changes
+  name their conversation; a person's own channel says only what kind of row changed (any role
+  may listen on any channel), and the app refreshes what it shows through row-level security.
 - SQLite: ``PRAGMA data_version`` on a private connection, read every half second; it changes
   when another connection commits. One cheap read, no table scan.
 

@@ -96,7 +96,7 @@ class CommandHost(Protocol):
     async def vary_selected(self, strength: float) -> str | None:
         """Image-to-image from the selected (or newest) card."""
 
-    async def upscale_selected(self, factor: float) -> str | None:
+    async def upscale_selected(self, factor: float | None) -> str | None:
         """Upscale the selected (or newest) card's image."""
 
     async def edit_selected(self, mask: str) -> str | None:
@@ -232,8 +232,9 @@ SPECS: tuple[CommandSpec, ...] = (
     CommandSpec("vary", "/vary [strength]", "image-to-image from the selected card",
                 lambda rest, names: _float(rest, "strength", 0.0, 1.0) if rest else 0.6,
                 lambda host, value: host.vary_selected(value)),
-    CommandSpec("upscale", "/upscale [factor]", "upscale the selected card's image",
-                lambda rest, names: _float(rest, "factor", 1.0, 8.0) if rest else 2.0,
+    CommandSpec("upscale", "/upscale [factor]",
+                "upscale the selected card's image (by 2, or what the model takes)",
+                lambda rest, names: _float(rest, "factor", 1.0, 8.0) if rest else None,
                 lambda host, value: host.upscale_selected(value)),
     CommandSpec("edit", "/edit MASKFILE", "inpaint the selected card with a mask",
                 lambda rest, names: _single_path(rest),

@@ -126,3 +126,45 @@ def _non_loopback_address() -> str | None:
         except OSError:
             return None
     return None if address.startswith("127.") else address
+
+
+async def test_several_families_are_reached_through_the_gateway(
+        ray_app: ServedApp, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ray import serve
+
+    from chatimg.config import Settings, load_settings
+    from chatimg.rayserve.app import build_app
+    from chatimg.studio import Studio
+    from tests.ray.conftest import SIZE
+
+    served = Settings.model_validate({
+        "models": {name: {"engine": "diffusers", "source": str(folder), **SIZE}
+                   for name, folder in ray_app.folders.items()},
+        "diffusers": {"threads": 1},
+        "ray": {"num_cpus": 0, "families": {"one": ["tiny-a"], "two": ["tiny-b"]}},
+    })
+    await asyncio.to_thread(serve.run, build_app(served, TOKEN), name="chatimg-families",
+                            route_prefix="/families")
+    url = f"http://127.0.0.1:{ray_app.port}/families"
+    try:
+        assert httpx.get(url + "/models", timeout=30).status_code == 401
+        monkeypatch.setenv("CHATIMG_RAY_TOKEN", TOKEN)
+        settings = load_settings(
+            models={"far-b": {"engine": "ray", "url": url, "model": "tiny-b", **SIZE},
+                    "far-x": {"engine": "ray", "url": url, "model": "tiny-x", **SIZE}},
+            validation={"enabled": []}, network={"read_timeout": 60.0, "max_retries": 1})
+        studio = Studio.open(settings)
+        try:
+            made = (await studio.generate("a hill", ["far-b"],
+                                          GenerationSpec.build(seed=8))).generations[0]
+            missing = (await studio.generate("a hill", ["far-x"],
+                                             GenerationSpec.build(seed=8))).generations[0]
+        finally:
+            await studio.aclose()
+        assert made.status == "succeeded", made.error
+        assert made.receipt is not None
+        assert made.receipt.engine["ray"]["deployment"] == "family-two"
+        assert missing.status == "failed"
+        assert missing.error is not None and "'tiny-x' is not served here" in missing.error
+    finally:
+        await asyncio.to_thread(serve.delete, "chatimg-families")

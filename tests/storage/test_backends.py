@@ -13,8 +13,10 @@ from pathlib import Path
 import httpx
 import obstore
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 
+from chatimg.cli import cli
 from chatimg.config import StorageSection, load_settings
 from chatimg.errors import ConfigError, StoreError
 from chatimg.spec import GenerationSpec
@@ -170,6 +172,8 @@ def test_a_corrupted_blob_is_marked_damaged_and_refused_by_export(
         export_conversation(studio, outcome.message.conversation_id, tmp_path / "out.zip")
     assert not (tmp_path / "out.zip").exists()
     studio.close()
+    shown = CliRunner().invoke(cli, ["show", outcome.message.conversation_id])
+    assert "[DAMAGED: run chatimg doctor]" in shown.output, shown.output
 
 
 def test_bundle_import_uploads_only_missing_blobs(

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import queue
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from chatimg.store.changes import Change, ChangeFeed, SQLiteChanges, _parse, open_feed
+from chatimg.store.changes import (
+    Change,
+    ChangeFeed,
+    SQLiteChanges,
+    _parse,
+    open_feed,
+    user_channel,
+)
 from chatimg.store.database import Database
 from tests.teamdb import Team
 
@@ -33,6 +41,18 @@ def _next_about(received: queue.Queue[Change], conversation_id: str) -> list[Cha
             return seen
 
 
+def _snoop(team: Team, person: str, channels: list[str]) -> Any:
+    """A raw ``LISTEN`` connection as ``person`` (what any role may do) on ``channels``."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(team.url(person)).set(drivername="postgresql")
+    connection = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+    for channel in channels:
+        connection.execute(f'LISTEN "{channel}"')
+    return connection
+
+
 @pytest.mark.postgres
 @pytest.mark.xdist_group("team")
 async def test_notifications_reach_the_team_and_private_ones_only_the_owner(
@@ -40,11 +60,16 @@ async def test_notifications_reach_the_team_and_private_ones_only_the_owner(
     alice_db, bob_db = Database(team.url("alice")), Database(team.url("bob"))
     alice_feed, alice_got = _started(alice_db)
     bob_feed, bob_got = _started(bob_db)
+    # Bob also listens on the channel of Alice's private conversations, whose name he can work
+    # out from hers: he may hear that something changed, never which conversation.
+    snoop = _snoop(team, "bob", [user_channel(team.names["alice"]), "chatimg_team"])
     alice = team.studio(monkeypatch, "alice")
     try:
         secret = alice.create_conversation("secret", "layout")
         alice.add_message(secret.id, "only for me")
-        assert {c.kind for c in _next_about(alice_got, secret.id)} == {"conversation"}
+        # Alice's own app hears of it (to refresh), without the id on the wire.
+        mine = {alice_got.get(timeout=WAIT) for _ in range(3)}
+        assert mine == {Change("conversation"), Change("message")}
         shared = alice.create_conversation("shared", "layout")
         alice.set_visibility(shared.id, "team")
         alice.add_message(shared.id, "for everyone")
@@ -54,7 +79,17 @@ async def test_notifications_reach_the_team_and_private_ones_only_the_owner(
         assert secret.id not in {c.conversation_id for c in before}
         later = {bob_got.get(timeout=WAIT), bob_got.get(timeout=WAIT)}  # the message's commit
         assert later == {Change("message", shared.id), Change("conversation", shared.id)}
+
+        overheard: list[tuple[str, str]] = []
+        for notice in snoop.notifies(timeout=WAIT, stop_after=20):
+            overheard.append((notice.channel, notice.payload))
+            if shared.id in notice.payload and notice.channel == "chatimg_team":
+                break
+        private = [payload for channel, payload in overheard if channel != "chatimg_team"]
+        assert private, "the snoop heard nothing on Alice's channel"
+        assert all(secret.id not in payload and shared.id not in payload for payload in private)
     finally:
+        snoop.close()
         alice.close()
         for feed in (alice_feed, bob_feed):
             feed.stop()

@@ -80,6 +80,36 @@ async def test_vary_on_a_layout_image_picks_an_img2img_model_and_stores_no_failu
         await wait_until(pilot, lambda: "Vary" in _footer(app), what="Vary offered")
 
 
+async def test_u_on_a_layout_image_upscales_by_what_the_chosen_model_takes(
+        make_app: Any, config_file: Path, tiny_upscaler_path: Path) -> None:
+    """``u`` asks for no factor: on the x4 upscaler it upscales by 4 (it takes nothing else)."""
+    from textual.widgets import OptionList
+
+    from chatimg.tui.screens.model_picker import ModelPicker
+    from tests.tiny_diffusers import write_tiny_model_config
+
+    write_tiny_model_config(config_file, tiny_upscaler_path, name="tiny-x4", steps=2)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.main_screen
+        await _layout_card(pilot)
+        await pilot.press("u")
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelPicker), what="picker")
+        picker = app.screen
+        await wait_until(pilot, lambda: picker.query_one(OptionList).option_count > 0,
+                         what="filled")
+        options = picker.query_one(OptionList)
+        names = [str(options.get_option_at_index(i).id) for i in range(options.option_count)]
+        assert names[0] == "tiny-x4", names
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: _settled(screen, 2), timeout=60, what="the upscale")
+        stored = _stored(app, screen)
+        assert [g.status for g in stored] == ["succeeded", "succeeded"], stored[1].error
+        upscaled = stored[1]
+        assert upscaled.resolved_model == "tiny-x4" and upscaled.params["upscale"] == 4
+        assert (upscaled.assets[0].width, upscaled.assets[0].height) == (256, 256)
+
+
 @pytest.mark.parametrize(("key", "mode"), [("u", "upscale"), ("e", "inpaint")])
 async def test_upscale_and_edit_on_a_layout_image_open_the_filtered_picker(
         make_app: Any, key: str, mode: str) -> None:

@@ -238,3 +238,35 @@ async def test_leaving_the_conversation_stops_editing_and_keeps_what_was_typed(
                          timeout=LONG, what="sent in a new conversation")
         thread = app.studio.load_thread(screen.conversation_id)
         assert [m.parent_id for m in thread.messages] == [None]
+
+
+async def test_a_branch_sent_after_the_unavailable_model_warning_stays_a_branch(
+        make_app: Any) -> None:
+    from chatimg.tui.screens.dialogs import ConfirmScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await type_and_send(pilot, "/size 64x64")
+        await type_and_send(pilot, '"first"')
+        await wait_until(pilot, lambda: len(screen.thread.cards()) == 1
+                         and screen.thread.cards()[0].status == "succeeded",
+                         timeout=LONG, what="first")
+        screen.thread.cards()[0].focus()
+        await pilot.press("b")
+        await wait_until(pilot, lambda: screen.composer.prompt.text == '"first"',
+                         timeout=LONG, what="editing")
+        # While editing, the fan-out grows by a model that cannot run here (no key).
+        screen.options.set_fanout(("layout", "ideogram-v3"))
+        screen.options_changed()
+        await pilot.press("end", "X", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen),
+                         timeout=LONG, what="warning")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: len(screen.thread.cards()) == 2
+                         and screen.thread.cards()[1].status == "succeeded",
+                         timeout=LONG, what="the branch")
+        first, branch = app.studio.load_thread(screen.conversation_id).messages
+        assert branch.parent_id == first.id and branch.text == '"first"X'
+        assert "editing" not in screen.composer.hint_text
+        assert screen.history.entries[0] == '"first"X'  # newest first

@@ -24,7 +24,8 @@ MODELS = ("layout", "sd-turbo", "slow")
     ("/fanout layout slow layout", "fanout", ("layout", "slow")),
     ("/vary", "vary", 0.6),
     ("/vary 0.3", "vary", 0.3),
-    ("/upscale", "upscale", 2.0),
+    ("/upscale", "upscale", None),  # by what the model takes (2, or 4 on the x4 upscaler)
+    ("/upscale 3", "upscale", 3.0),
     ("/edit 'my mask.png'", "edit", "my mask.png"),
     ("/describe", "describe", None),
     ("/fixtext", "fixtext", None),
@@ -115,7 +116,7 @@ class RecordingHost:
         self.calls.append(("vary_selected", strength))
         return None
 
-    async def upscale_selected(self, factor: float) -> str | None:
+    async def upscale_selected(self, factor: float | None) -> str | None:
         self.calls.append(("upscale_selected", factor))
         return None
 
@@ -158,7 +159,7 @@ class RecordingHost:
     ("/fanout layout slow", ("change_setting", "fan-out → layout, slow")),
     ("/scheduler default", ("change_setting", "scheduler → default")),
     ("/vary 0.3", ("vary_selected", 0.3)),
-    ("/upscale", ("upscale_selected", 2.0)),
+    ("/upscale", ("upscale_selected", None)),
     ("/describe", ("describe_selected", None)),
     ("/fixtext", ("fixtext_selected", None)),
     ("/rename  Poster   ideas ", ("rename_open", "Poster ideas")),

@@ -130,3 +130,20 @@ def test_chatimg_fixtext_command(studio: Studio, capsys: pytest.CaptureFixture[s
     assert err.count("\n") == 1
     code, _, err = run_cli(capsys, "fixtext", source_id, "--image", "3")
     assert code == 1 and "there is no image 3" in err
+
+
+async def test_a_repair_replays_from_its_receipt(studio: Studio) -> None:
+    """Replay runs the repair again on the source image (not a model lookup of "fixtext")."""
+    import hashlib
+
+    from chatimg.bundle.replay import replay_conversation
+
+    source_id, _, _ = _store_misspelled_generation(studio)
+    (repaired,) = (await studio.fix_text(source_id)).generations
+    name, (again,) = await studio.regenerate(repaired.id)
+    assert name == "fixtext" and again is not None
+    assert hashlib.sha256(again).hexdigest() == repaired.assets[0].sha256
+    report = await replay_conversation(studio, studio.repo.conversation_of_generation(source_id))
+    (result,) = [r for r in report.results if r.generation_id == repaired.id]
+    assert result.status in ("identical", "non-deterministic"), result
+    assert "unknown" not in (result.note or ""), result

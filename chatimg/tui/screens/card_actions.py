@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from chatimg.compare import ImageRef
 from chatimg.errors import ChatImgError
+from chatimg.model_choice import upscale_factor
 from chatimg.tui.screens.card_navigation import CardNavigation
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen, ReceiptScreen
 from chatimg.tui.screens.model_checks import ModelChecks
@@ -88,7 +89,7 @@ class CardActions(Sending, ModelChecks, CardNavigation):
                                   lambda chosen: self.vary(generation_id, 0.6, chosen, at))
         elif action == "upscale":
             self.on_capable_model(generation_id, action,
-                                  lambda chosen: self.upscale(generation_id, 2.0, chosen, at))
+                                  lambda chosen: self.upscale(generation_id, None, chosen, at))
         elif action == "view":
             self.view_image(generation_id, image)
         elif action == "edit":
@@ -225,11 +226,15 @@ class CardActions(Sending, ModelChecks, CardNavigation):
         self.start_send(self.prompts.get(generation_id, ""), self._label(generation_id, model),
                         call, restore=False, name="card-action")
 
-    def upscale(self, generation_id: str, factor: float, model: str | None = None,
+    def upscale(self, generation_id: str, factor: float | None, model: str | None = None,
                 image: int = 0) -> None:
         """``Studio.upscale`` of the generation's ``image``-th image (on ``model``, else its
-        own)."""
+        own), by ``factor`` or, when None, by what that model takes (2, or 4 on the x4
+        upscaler)."""
         studio = self.studio
+        generation = self.generations.get(generation_id)
+        own = (generation.resolved_model or generation.requested_model) if generation else ""
+        factor = upscale_factor(self.listing_of(model or own), factor)
 
         def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
             return studio.upscale(generation_id, image=image, factor=factor, model=model,
@@ -302,7 +307,7 @@ class CardActions(Sending, ModelChecks, CardNavigation):
                               lambda chosen: self.vary(target, strength, chosen, image))
         return None
 
-    async def upscale_selected(self, factor: float) -> str | None:
+    async def upscale_selected(self, factor: float | None) -> str | None:
         target = self.image_target()
         if target is None:
             return NO_IMAGE

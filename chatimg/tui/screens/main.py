@@ -555,11 +555,18 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         if missing:
             self.confirm_unavailable(text, models, missing)
             return
+        self.send_now(text, models, clear=typed)
+
+    def send_now(self, text: str, models: list[str], info: str = "", *,
+                 clear: bool = True) -> None:
+        """Send the composer's prompt to ``models``: an edit being made ends and goes out as
+        its branch, the prompt joins the history, and the composer clears (showing ``info``;
+        not ``clear``: a prompt kept while the store opened, the composer holds newer text)."""
         branch = self.take_branch()
         self.history.add(text)
-        if typed:
+        if clear:
             self.composer.clear()
-        self.composer.show_info("")
+        self.composer.show_info(info)
         self.send_prompt(text, models, self.options.params(), branch)
 
     def send_prompt(self, text: str, models: list[str], spec: GenerationSpec,

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from chatimg.engines.catalog import Listing
-    from chatimg.spec import GenerationSpec
     from chatimg.studio import Studio
     from chatimg.tui.options import ComposerOptions
     from chatimg.tui.widgets.composer import Composer
@@ -37,7 +36,7 @@ class ModelChecks:
     def composer(self) -> Composer:
         raise NotImplementedError
 
-    def send_prompt(self, text: str, models: list[str], spec: GenerationSpec) -> None:
+    def send_now(self, text: str, models: list[str], info: str = "") -> None:
         raise NotImplementedError
 
 
@@ -88,9 +87,7 @@ class ModelChecks:
             if not send:
                 self.composer.show_info(f"not sent · {warning}")
                 return
-            self.composer.clear()
-            self.composer.show_info(f"sent to {', '.join(runnable)} only")
-            self.send_prompt(text, runnable, self.options.params())
+            self.send_now(text, runnable, f"sent to {', '.join(runnable)} only")
 
         self.app.push_screen(ConfirmScreen(
             f"{warning}.\nSend to {', '.join(runnable)} only?", confirm="Send"), answer)
