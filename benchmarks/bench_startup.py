@@ -84,7 +84,7 @@ def main() -> None:
         print(f"chatimg --help        {help_time * 1000:7.1f} ms   vs import click "
               f"{click_time * 1000:6.1f} ms   ratio {help_time / click_time:.2f} (goal <= 1.5)")
         print(f"chatimg ls --json     {ls_big * 1000:7.1f} ms   vs --version "
-              f"{version_time * 1000:6.1f} ms   ratio {ls_big / version_time:.2f} (goal <= 1.5)")
+              f"{version_time * 1000:6.1f} ms   ratio {ls_big / version_time:.2f} (goal <= 3)")
         print(f"chatimg ls --json     {ls_big * 1000:7.1f} ms   vs the same on an empty database "
               f"{ls_empty * 1000:6.1f} ms   ratio {ls_big / ls_empty:.2f}")
 

@@ -1,9 +1,15 @@
 """The forward-only generation run: route a message's spec, run each model, store, validate.
 
 One ``GenerationRun`` serves one message. Every step writes once and moves on: the generation row
-is created queued, marked running, then finished with its images and receipt in one transaction;
-the record the repository wrote is what events carry, so nothing is read back. Each image is
-decoded (or encoded) once, and the validators get the decoded pixels.
+is created queued, marked running (with the seed that will run), then finished with its images
+and receipt in one transaction; the record the repository wrote is what events carry, so nothing
+is read back. Each image is decoded (or encoded) once, and the validators get the decoded pixels.
+
+An image reaches the UI before it is stored: an ``image`` event carries the engine's decoded
+picture at once, and its PNG encoding, hashing and fsynced write run in a small thread pool (for
+a batch, while the engine makes the next image). ``finished`` still means stored: files first,
+then the rows. A process killed between the two leaves the generation ``running`` (marked
+``interrupted`` on the next start, with the seed it ran) and at most an unreferenced file.
 """
 
 from __future__ import annotations
@@ -13,13 +19,15 @@ import enum
 import platform
 import random
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from chatimg import __version__, domain
-from chatimg.engines.base import CancelToken, GenerationResult, Progress
+from chatimg.engines.base import CancelToken, GeneratedImage, GenerationResult, Progress
 from chatimg.errors import (
     CancelledError,
     ChatImgError,
@@ -55,8 +63,9 @@ class Outcome(enum.Enum):
 class GenerationEvent:
     """Reported while a message's generations run (possibly from a worker thread).
 
-    ``kind`` is ``queued``, ``started``, ``progress``, ``finished`` or ``validated``;
-    ``finished`` and ``validated`` carry the generation as stored.
+    ``kind`` is ``queued``, ``started``, ``progress``, ``image``, ``finished`` or
+    ``validated``; ``image`` carries a decoded image before it is stored (``index`` in the
+    batch); ``finished`` and ``validated`` carry the generation as stored.
     """
 
     kind: str
@@ -64,9 +73,24 @@ class GenerationEvent:
     model: str
     progress: Progress | None = None
     generation: domain.Generation | None = None
+    image: Image | None = None
+    index: int = 0
 
 
 EventCallback = Callable[[GenerationEvent], None]
+
+#: Stored image: what ``prepare`` made of it, and the file it went to.
+Encoded = tuple[PreparedImage, "StoredFile"]
+_POOL_LOCK = threading.Lock()
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def encoders() -> ThreadPoolExecutor:
+    """The process's pool for PNG encoding, hashing and fsynced writes (two threads)."""
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(ThreadPoolExecutor(max_workers=2, thread_name_prefix="chatimg-store"))
+        return _POOL[0]
 
 
 @dataclass(frozen=True)
@@ -276,10 +300,29 @@ class GenerationRun:
                 # another model in the chain may have what this one lacks
                 outcome = Outcome.FAILED if missing_capability(info, ask.spec) else Outcome.INVALID
             return self.end(gid, model, exc, "failed"), outcome, []
-        self.repo.update_generation(gid, status="running", started_at=utcnow())
+        started: dict[str, Any] = {"status": "running", "started_at": utcnow()}
+        if ask.spec.seed is None and request.spec.seed is not None:
+            # the seed chosen for this run is kept now: an interrupted run can be made again
+            started["params"] = {**ask.spec.stored(), "seed": request.spec.seed}
+        self.repo.update_generation(gid, **started)
         self.emit(GenerationEvent("started", gid, model))
+        early: dict[int, Future[Encoded]] = {}
+        shown: list[int] = []
+
+        def deliver(image: GeneratedImage) -> None:
+            """Show a finished image now; encode and write it in the pool meanwhile."""
+            if id(image) in early or image.safety_filtered or image.stored is not None:
+                return  # (a Ray replica's image is in the shared store already)
+            if image.image is not None:
+                self.emit(GenerationEvent("image", gid, model, image=image.image,
+                                          index=len(shown)))
+                shown.append(id(image))
+            early[id(image)] = encoders().submit(self.encode, model, info, request.spec, image)
 
         def on_progress(report: Progress) -> None:
+            if report.image is not None:
+                deliver(report.image)
+                return
             self.emit(GenerationEvent("progress", gid, model, progress=report))
 
         clock = time.perf_counter()
@@ -295,9 +338,11 @@ class GenerationRun:
             error = EngineRequestError(f"{type(exc).__name__}: {exc}")
             return self.end(gid, model, error, "failed"), Outcome.FAILED, []
         latency_ms = (time.perf_counter() - clock) * 1000
+        for image in result.images:  # engines that hand over the whole batch at the end
+            deliver(image)
         try:
             generation, images = await asyncio.to_thread(
-                self.store, gid, model, info, request, result, latency_ms, validate)
+                self.store, gid, model, info, request, result, latency_ms, validate, early)
         except ChatImgError as exc:
             return self.end(gid, model, exc, "failed"), Outcome.FAILED, []
         self.emit(GenerationEvent("finished", gid, model, generation=generation))
@@ -329,12 +374,22 @@ class GenerationRun:
         self.emit(GenerationEvent("finished", generation_id, model, generation=generation))
         return generation
 
+    def encode(self, model: str, info: ModelInfo, spec: GenerationSpec,
+               image: GeneratedImage) -> Encoded:
+        """An engine image as stored: PNG with its parameters, hashed, written and fsynced."""
+        prepared = prepare(image.data, image.image, png_parameters(model, info, spec, image.seed))
+        width, height = prepared.size
+        return prepared, self.assets.put(prepared.data, described=(prepared.mime, width, height))
+
     def store(self, generation_id: str, model: str, info: ModelInfo, request: EngineRequest,
-              result: GenerationResult, latency_ms: float, validate: bool = True
+              result: GenerationResult, latency_ms: float, validate: bool = True,
+              early: dict[int, Future[Encoded]] | None = None,
               ) -> tuple[domain.Generation, list[Image]]:
         """Files first (each image prepared once), then the rows and receipt in one transaction.
 
-        ``validate`` False (a run asked not to check) stores no pending checks.
+        ``early`` holds the images already being written (by ``id`` of the engine's image);
+        the rest are written here. ``validate`` False (a run asked not to check) stores no
+        pending checks.
         """
         spec = request.spec
         files: list[tuple[StoredFile, int | None, str | None]] = []
@@ -352,10 +407,9 @@ class GenerationRun:
                 if validate and self.settings.validation.enabled:
                     decoded.append(decode(self.assets.read(stored.path))[0])
             else:
-                prepared: PreparedImage = prepare(image.data, image.image,
-                                                  png_parameters(model, info, spec, image.seed))
-                width, height = prepared.size
-                stored = self.assets.put(prepared.data, described=(prepared.mime, width, height))
+                pending = (early or {}).get(id(image))
+                prepared, stored = (pending.result() if pending is not None
+                                    else self.encode(model, info, spec, image))
                 decoded.append(prepared.image)
             files.append((stored, image.seed, image.revised_prompt))
             receipt_images.append(ReceiptImage(sha256=stored.sha256, seed=image.seed,

@@ -14,9 +14,16 @@ from chatimg.safetext import shown
 @json_option
 def ls(limit: int | None, query: str | None, as_json: bool) -> None:
     """List conversations, newest activity first."""
-    with open_studio() as studio:
-        conversations = studio.list_conversations(limit=limit, query=query)
-        me = studio.user
+    from chatimg.store.listing import quick_list
+
+    # The default SQLite store at the newest schema is read without SQLAlchemy (fast start);
+    # SQLite has no database roles, so nobody is "me" there (as ``Studio.user`` says).
+    conversations = quick_list(limit) if not query else None
+    me: str | None = None
+    if conversations is None:
+        with open_studio() as studio:
+            conversations = studio.list_conversations(limit=limit, query=query)
+            me = studio.user
     if as_json:
         print_json(conversations)
         return

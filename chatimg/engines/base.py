@@ -159,6 +159,9 @@ class Progress:
     step: int
     total: int
     message: str = ""
+    image: GeneratedImage | None = None
+    """An image of the batch that is finished (decoded, not yet stored): the run shows it and
+    starts storing it while the engine makes the next one."""
 
 
 ProgressCallback = Callable[[Progress], None]

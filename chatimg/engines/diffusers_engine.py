@@ -315,9 +315,12 @@ class DiffusersEngine(Engine):
                 break
             flags = getattr(output, "nsfw_content_detected", None) or [False]
             image = output.images[0]
-            images.append(GeneratedImage(image=None if flags[0] else image, seed=seed + index,
-                                         safety_filtered=bool(flags[0])))
+            made = GeneratedImage(image=None if flags[0] else image, seed=seed + index,
+                                  safety_filtered=bool(flags[0]))
+            images.append(made)
             done[0] = index + 1
+            # shown (and stored in the background) while the next image is made
+            progress(Progress(done[0], count, f"image {done[0]} of {count} ready", image=made))
         stopped = len(images) < count
         return images, {"seeds": [seed + i for i in range(len(images))]}, stopped
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from sqlmodel import Session
 
 from chatimg import paths
 from chatimg.errors import ConfigError, NotPermittedError, StoreError
+from chatimg.store.listing import head_from_files
 
 BUSY_TIMEOUT_MS = 30_000
 #: The PostgreSQL advisory lock key that serialises migrations ("chatimg" in ASCII).
@@ -228,7 +228,7 @@ class Database:
         a scan of the revision files.
         """
         with self._guard():
-            head = _head_from_files()
+            head = head_from_files()
             if head is not None and self._stored_revisions() == {head}:
                 return
             with self.migration_lock():
@@ -248,23 +248,6 @@ class Database:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
-
-
-_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*=\s*(.+)$", re.MULTILINE)
-
-
-def _head_from_files() -> str | None:
-    """The single head revision, read from the migration files' ``revision`` lines."""
-    from chatimg.resources import resource_dir
-
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for script in resource_dir("migrations").joinpath("versions").glob("*.py"):
-        for name, value in _REVISION_LINE.findall(script.read_text(encoding="utf-8")):
-            found = re.findall(r"[\"']([^\"']+)[\"']", value)
-            (revisions if name == "revision" else parents).update(found)
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
 
 
 def _store_error(exc: Exception, database: Database) -> StoreError:

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from chatimg import domain
 from chatimg.errors import InvalidRequestError, NotFoundError
 from chatimg.ids import new_id
-from chatimg.store import runs
+from chatimg.store import listing, runs
 from chatimg.store.assets import StoredFile
 from chatimg.store.bench import BenchStore
 from chatimg.store.bundle_rows import BundleRows
@@ -197,23 +197,19 @@ class Repository:
     def list_conversations(
         self, limit: int | None = None, offset: int = 0, ids: Sequence[str] | None = None
     ) -> list[domain.Conversation]:
-        counts = (
-            select(MessageRow.conversation_id, sa.func.count().label("n"))
-            .group_by(MessageRow.conversation_id)
-            .subquery()
-        )
-        query = (
-            select(ConversationRow, sa.func.coalesce(counts.c.n, 0))
-            .outerjoin(counts, counts.c.conversation_id == ConversationRow.id)
-            .order_by(col(ConversationRow.updated_at).desc(), col(ConversationRow.id).desc())
-            .offset(offset)
-        )
+        """Newest activity first, with message counts (``listing.LIST_CONVERSATIONS``)."""
+        if ids is not None and not ids:
+            return []
+        statement = sa.text(listing.list_statement(ids=ids is not None))
+        values: dict[str, Any] = {"offset": offset,
+                                  "limit": limit if limit is not None
+                                  else (-1 if self.db.is_sqlite else None)}
         if ids is not None:
-            query = query.where(col(ConversationRow.id).in_(list(ids)))
-        if limit is not None:
-            query = query.limit(limit)
+            statement = statement.bindparams(sa.bindparam("ids", expanding=True))
+            values["ids"] = list(ids)
         with self.db.read() as session:
-            return [_conversation(row, int(n)) for row, n in session.exec(query).all()]
+            rows = session.connection().execute(statement, values).all()
+        return [listing.conversation_from_row(row) for row in rows]
 
     def rename_conversation(self, conversation_id: str, title: str) -> domain.Conversation:
         with self.db.write() as session:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
     from PIL.Image import Image
 
@@ -28,6 +26,8 @@ def cell_colours(image: Image) -> list[list[tuple[RGB, RGB]]]:
     Returns:
         Rows of cells, each cell a pair of RGB tuples.
     """
+    import numpy as np  # imported on first use: the app's first paint does without it
+
     pixels = np.asarray(image.convert("RGB"), dtype=np.uint8)
     if pixels.shape[0] % 2:
         pixels = np.concatenate([pixels, pixels[-1:]], axis=0)

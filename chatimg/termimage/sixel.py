@@ -11,16 +11,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
+    import numpy as np
     from PIL.Image import Image
 
 MAX_COLOURS = 256
 _BAND = 6
-_WEIGHTS = (1 << np.arange(_BAND, dtype=np.uint16))[:, None]
+
+
+@cache
+def _weights() -> np.ndarray:
+    """The bit of each row within a sixel band (numpy loads on first use, not at import)."""
+    import numpy as np
+
+    return (1 << np.arange(_BAND, dtype=np.uint16))[:, None]
+
+
 _RUN = re.compile(rb"(.)\1{3,}")
 
 
@@ -47,6 +56,7 @@ def quantize(image: Image, colours: int = MAX_COLOURS) -> Indexed:
     Returns:
         The indexed image.
     """
+    import numpy as np
     from PIL import Image as PILImage
 
     rgb = image.convert("RGB")
@@ -83,6 +93,8 @@ def encode(image: Indexed, top: int = 0, bottom: int | None = None, left: int = 
     Returns:
         ``ESC P 0;1;0 q`` ... ``ESC \\``: draws at the cursor, leaving unset pixels transparent.
     """
+    import numpy as np
+
     rows = image.indices[top:bottom, left:right]
     height, width = (int(rows.shape[0]), int(rows.shape[1])) if rows.ndim == 2 else (0, 0)
     out = [b'\x1bP0;1;0q"1;1;%d;%d' % (width, height)]
@@ -94,7 +106,7 @@ def encode(image: Indexed, top: int = 0, bottom: int | None = None, left: int = 
             band = rows[band_top:band_top + _BAND]
             colours = np.unique(band)
             hits = band[None, :, :] == colours[:, None, None]
-            sixels = (hits * _WEIGHTS[: band.shape[0]]).sum(axis=1).astype(np.uint8) + 63
+            sixels = (hits * _weights()[: band.shape[0]]).sum(axis=1).astype(np.uint8) + 63
             # each colour is present in the band: write only from its first to its last column
             drawn = sixels != 63
             firsts = np.argmax(drawn, axis=1).tolist()

@@ -1,6 +1,10 @@
 """The Textual app: wiring only (themes, keymap, state, screens, palette providers).
 
-``main()`` builds the Studio, picks the image protocol (``CHATIMG_IMAGES``; probing the
+The app paints first: the frame, the composer and an empty sidebar come up before settings are
+validated, the database is opened and migrated and the model catalog is built; those happen in
+a thread worker and fill the screen in when they are done (``MainScreen.attach_studio``).
+
+``main()`` hands the app a Studio opener, picks the image protocol (``CHATIMG_IMAGES``; probing the
 terminal *before* Textual starts, whose input thread would otherwise eat the replies), keeps
 C libraries' writes to file descriptor 2 off the screen, runs ``ChatImgApp`` and exits
 non-zero when the app stopped on an unhandled error.
@@ -12,7 +16,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -39,7 +43,8 @@ class ChatImgApp(App[None]):
     """chatimg's terminal app.
 
     Args:
-        studio: An open ``Studio``.
+        studio: An open ``Studio``, or a callable that opens one (settings, database,
+            migrations); the app calls it in a thread worker after its first paint.
         state_path: Where UI state is kept (default ``paths.state_file()``).
         theme_folders: Theme folders to load (default: built-ins, then the user's).
         log_path: Where failed background tasks are logged with their tracebacks (default
@@ -55,19 +60,28 @@ class ChatImgApp(App[None]):
         Binding("ctrl+t", "change_theme", "Theme", id="app.theme", priority=True),
     ]
 
-    def __init__(self, studio: Studio, *, state_path: Path | None = None,
-                 theme_folders: list[Path] | None = None, log_path: Path | None = None) -> None:
+    def __init__(self, studio: Studio | Callable[[], Studio], *,
+                 state_path: Path | None = None, theme_folders: list[Path] | None = None,
+                 log_path: Path | None = None) -> None:
         super().__init__()
         self.log_path = log_path or paths.log_file()
         self._log_handler: logging.Handler | None = None
-        self.studio = studio
+        self.studio: Studio | None = None
+        """The Studio, once it is open (``None`` while the opener runs)."""
+        self.startup_error: Exception | None = None
+        """Why the Studio could not be opened (the app then exits with return code 1)."""
+        self._opener: Callable[[], Studio] | None = None
+        self._given: Studio | None = None
+        if callable(studio):
+            self._opener = studio
+        else:
+            self._given = studio
         self.state_path = state_path or paths.state_file()
         self.ui_state = load_state(self.state_path)
         self.theme_folders = theme_folders
         self.theme_problems: list[str] = []
-        self.main_screen = MainScreen(studio, self.ui_state.composer)
+        self.main_screen = MainScreen(saved_options=self.ui_state.composer)
         self.main_screen.sidebar_collapsed = self.ui_state.sidebar_collapsed
-        set_image_max_columns(studio.settings.ui.image_max_columns)
         self._setup_themes()
 
     def _setup_themes(self) -> None:
@@ -75,31 +89,71 @@ class ChatImgApp(App[None]):
         for theme in loaded.themes.values():
             self.register_theme(theme)
         self.theme_problems = loaded.problems
-        wanted = self.ui_state.theme or self.studio.settings.theme
+        self.theme = self._known_theme(self.ui_state.theme or DEFAULT_THEME)
+
+    def _known_theme(self, wanted: str) -> str:
         if wanted not in self.available_themes:
             if wanted != DEFAULT_THEME:
                 self.theme_problems.append(f"theme {wanted!r} not found; using {DEFAULT_THEME}")
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
-        self.theme = wanted
+        return wanted
 
     def on_mount(self) -> None:
         self._log_handler = open_log(self.log_path)
-        if self.studio.settings.keymap:
-            self.set_keymap(dict(self.studio.settings.keymap))
-        if self.theme_problems:
-            self.notify("\n".join(self.theme_problems), title="Theme problems",
-                        severity="warning", timeout=8)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.main_screen.initial = (self.ui_state.conversation_id, self.ui_state.scroll_y or None)
         self.push_screen(self.main_screen)
-        self.call_after_refresh(offer_starter, self, self.ui_state, self.state_path)
+        # The store opens after the first frame is on screen.
+        self.call_after_refresh(self._open_studio)
+
+    def _open_studio(self) -> None:
+        if self._given is not None:
+            self._studio_opened(self._given)
+            return
+        self.run_worker(self._open_in_thread, thread=True, group="studio", name="open-store",
+                        exit_on_error=False)
+
+    def _open_in_thread(self) -> None:
+        """Settings, database, migrations and the catalog, off the UI loop."""
+        assert self._opener is not None
+        try:
+            studio = self._opener()
+            studio.catalog.names()
+        except Exception as exc:  # a bad config file, a damaged database...
+            self.startup_error = exc
+            self.call_from_thread(self.exit, None, 1)
+            return
+        if self.return_code is not None or not self.is_running:
+            studio.close()  # the app was quit while the store opened
+            return
+        self.call_from_thread(self._studio_opened, studio)
+
+    def _studio_opened(self, studio: Studio) -> None:
+        """Apply what the settings say (keymap, theme, image width) and let the screen fill
+        in."""
+        self.studio = studio
+        settings = studio.settings
+        set_image_max_columns(settings.ui.image_max_columns)
+        if settings.keymap:
+            self.set_keymap(dict(settings.keymap))
+        if self.ui_state.theme is None and settings.theme != self.theme:
+            self.theme = self._known_theme(settings.theme)
+        if self.theme_problems:
+            self.notify("\n".join(self.theme_problems), title="Theme problems",
+                        severity="warning", timeout=8)
+        self.main_screen.attach_studio(studio)
+        offer_starter(self, self.ui_state, self.state_path)
+        if "typography" in settings.validation.enabled:
+            self.run_worker(warm_ocr, thread=True, group="warm-ocr", name="warm-ocr",
+                            exit_on_error=False)
 
     async def on_unmount(self) -> None:
         for token in list(self.main_screen.tokens):
             token.cancel()
         # Engines and the shared HTTP client live on this loop: the Studio closes them here.
-        with contextlib.suppress(Exception):
-            await self.studio.close_engines()
+        if self.studio is not None:
+            with contextlib.suppress(Exception):
+                await self.studio.close_engines()
         close_log(self._log_handler)
         self._log_handler = None
 
@@ -119,6 +173,14 @@ class ChatImgApp(App[None]):
         """Persist the open conversation, its scroll position, the theme and the composer's
         settings."""
         screen = self.main_screen
+        if not screen.ready:  # still opening: keep what was saved, with the theme as it is now
+            state = UiState(conversation_id=self.ui_state.conversation_id, theme=self.theme,
+                            starter_offered=self.ui_state.starter_offered,
+                            composer=self.ui_state.composer,
+                            sidebar_collapsed=screen.sidebar_collapsed,
+                            scroll_y=self.ui_state.scroll_y)
+            save_state(state, self.state_path)
+            return
         state = UiState(conversation_id=screen.conversation_id, theme=self.theme,
                         starter_offered=self.ui_state.starter_offered,
                         composer=screen.options.to_state(),
@@ -140,7 +202,8 @@ class ChatImgApp(App[None]):
 
         groups = [("app", self.BINDINGS), ("main", MainScreen.BINDINGS),
                   ("composer", PromptArea.BINDINGS), ("card", GenerationCard.BINDINGS)]
-        return key_rows(groups, dict(self.studio.settings.keymap or {}))
+        keymap = self.studio.settings.keymap if self.studio is not None else None
+        return key_rows(groups, dict(keymap or {}))
 
     def _only_on_main_screen(self) -> None:
         """App keys are priority bindings (a remapped key beats the focused widget's use of
@@ -207,31 +270,53 @@ def main() -> None:
 
     Raises:
         ConfigError: ``CHATIMG_IMAGES`` names no image mode.
+        ChatImgError: The Studio could not be opened (bad settings, database unusable); the
+            CLI prints it as one line.
         SystemExit: With the app's non-zero return code when it stopped on an unhandled error
             (Textual prints the traceback and would otherwise let the process exit with 0).
     """
-    from chatimg.studio import Studio
     from chatimg.termimage import detect
     from chatimg.tui.graphics import forget_transmissions
     from chatimg.tui.widgets.image import configure_images
 
     # Ask the terminal about graphics now: Textual's input thread would steal the replies.
     configure_images(detect.requested(os.environ))
-    studio = Studio.open()
     log: Path | None = None
+    app = ChatImgApp(open_studio)
     try:
-        app = ChatImgApp(studio)
         with stderr_to_log() as log:
             app.run()
     finally:
-        studio.close()
+        if app.studio is not None:
+            app.studio.close()
         goodbye = forget_transmissions()
         if goodbye and sys.__stdout__ is not None and sys.__stdout__.isatty():
             sys.__stdout__.write(goodbye)
             sys.__stdout__.flush()
+    if app.startup_error is not None:
+        raise app.startup_error
     if app.return_code:
         _show_crash(log)
         raise SystemExit(app.return_code)
+
+
+def warm_ocr() -> bool:
+    """Load the OCR model now (a thread worker, after the first paint), so the first
+    typography check does not wait for it; the model stays loaded for the process."""
+    from chatimg.validate import ocr
+
+    return ocr.available()
+
+
+def open_studio() -> Studio:
+    """Open the Studio (settings, database, migrations): what the app's worker calls.
+
+    The import happens here, in the worker, so the first paint never pays for SQLAlchemy or
+    pydantic-settings.
+    """
+    from chatimg.studio import Studio
+
+    return Studio.open()
 
 
 def _show_crash(log: Path | None) -> None:

@@ -12,9 +12,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from chatimg.spec import GenerationSpec, RouteHints
-
 if TYPE_CHECKING:
+    from chatimg.spec import GenerationSpec, RouteHints
     from chatimg.tui.slash import SlashCommand
 
 PRESETS: tuple[str, ...] = ("Draft", "Balanced", "Quality")
@@ -80,6 +79,13 @@ def _spec_field(name: str) -> property:
     return property(get, set_, doc=f"The pending spec's ``{name}``.")
 
 
+def _blank_spec() -> GenerationSpec:
+    """An empty spec (pydantic loads here, not when the composer's module is imported)."""
+    from chatimg.spec import GenerationSpec
+
+    return GenerationSpec()
+
+
 @dataclass
 class ComposerOptions:
     """The composer's pending settings: a spec plus UI-only flags (preset, seed lock).
@@ -91,7 +97,7 @@ class ComposerOptions:
     fanout: tuple[str, ...] = ()
     preset: str = "Balanced"
     seed_locked: bool = False
-    spec: GenerationSpec = field(default_factory=GenerationSpec)
+    spec: GenerationSpec = field(default_factory=lambda: _blank_spec())
     model_defaults: dict[str, Any] = field(default_factory=dict)
 
     seed = _spec_field("seed")
@@ -263,6 +269,8 @@ class ComposerOptions:
             options.preset = str(data["preset"])
         spec = data.get("spec")
         if isinstance(spec, dict):
+            from chatimg.spec import GenerationSpec
+
             options.spec = GenerationSpec.from_stored(spec, lenient=True).model_copy(
                 update={"prompt": "", "source_asset": None, "mask_asset": None})
         options.seed_locked = bool(data.get("seed_locked")) and options.spec.seed is not None
@@ -283,6 +291,8 @@ class ComposerOptions:
 
     def hints(self) -> RouteHints:
         """What routing may read: the preset."""
+        from chatimg.spec import RouteHints
+
         return RouteHints(preset=self.preset.lower())
 
     def summary(self) -> str:

@@ -81,12 +81,12 @@ def test_disk_full_on_a_real_small_file_system(
         assert made.code == 0, made.err
         conversation_id = json.loads(made.out)["conversation_id"]
         filler = small / "filler"
-        with open(filler, "wb") as handle:  # fill the disk up
+        # fill the disk up (unbuffered: a short last write leaves nothing for close to flush)
+        with open(filler, "wb", buffering=0) as handle:
             chunk = b"\0" * 65536
             try:
                 while True:
                     handle.write(chunk)
-                    handle.flush()
             except OSError:
                 pass
         result = cli("gen", 'a sign that says "NO ROOM"', "-m", "layout", "--seed", "3")

@@ -18,11 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatimg.compare import ImageRef
-from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
-from chatimg.generation import EventCallback
 from chatimg.model_choice import upscale_factor
-from chatimg.studio import GenerateOutcome
 from chatimg.tui.screens.card_navigation import CardNavigation
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen, ReceiptScreen
 from chatimg.tui.screens.model_checks import ModelChecks
@@ -32,7 +29,9 @@ from chatimg.tui.viewer import open_in_viewer
 from chatimg.tui.widgets.card import ACTION_MODES, CardAction
 
 if TYPE_CHECKING:
+    from chatimg.engines.base import CancelToken
     from chatimg.engines.catalog import Listing
+    from chatimg.generation import EventCallback, GenerateOutcome
     from chatimg.studio import Studio
     from chatimg.tui.options import ComposerOptions
 
@@ -183,6 +182,9 @@ class CardActions(Sending, ModelChecks, CardNavigation):
         card = self.thread.card(generation_id)
         if card is not None:
             card.remove()
+        for slot in self.thread.slots():
+            if slot.generation_id == generation_id:
+                slot.remove()
         model = (generation.resolved_model or generation.requested_model) if generation else ""
         self.notify(f"deleted the {model} generation")
 
@@ -286,7 +288,7 @@ class CardActions(Sending, ModelChecks, CardNavigation):
         if selected is not None and selected.assets and \
                 self.thread.card(selected.id) is not None:
             return selected.id
-        for card in reversed(self.thread.cards()):
+        for card in reversed(self.thread.entries()):
             generation = self.generations.get(card.generation_id)
             if generation is not None and generation.assets:
                 return generation.id

@@ -4,7 +4,8 @@
 (and hjkl) inside its grid and announces ``CardLeave`` past its first or last row, and the
 screen focuses the card above or below; ``NEWEST_CARD`` (ctrl+up) focuses the newest card from
 anywhere; a card's view key opens the viewer, and Esc there comes back to the card and image
-it showed last. Cards scroll the selected image into view themselves.
+it showed last. Cards scroll the selected image into view themselves. In a long thread a card
+may still be a slot (``CardSlot``): moving onto it builds it first.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from chatimg.errors import ChatImgError
-from chatimg.tui.widgets.card import CardLeave, CardSelected
+from chatimg.tui.widgets.card import CardLeave, CardSelected, GenerationCard
 
 if TYPE_CHECKING:
     from chatimg.studio import Studio
-    from chatimg.tui.widgets.thread import ThreadView
+    from chatimg.tui.widgets.thread import CardSlot, ThreadView
 
 NEWEST_CARD = Binding("ctrl+up", "focus_newest_card", "Newest card", show=False,
                       id="thread.newest_card")
@@ -43,25 +44,33 @@ class CardNavigation(Screen[None]):
 
     def on_card_leave(self, event: CardLeave) -> None:
         """Up past a card's first row: the card above (its last row); down: the one below."""
-        cards = self.thread.cards()
-        position = next((i for i, card in enumerate(cards)
-                         if card.generation_id == event.generation_id), None)
+        entries = self.thread.entries()
+        position = next((i for i, entry in enumerate(entries)
+                         if entry.generation_id == event.generation_id), None)
         if position is None:
             return
         target = position + event.direction
-        if 0 <= target < len(cards):
-            cards[target].enter(event.direction, event.column)
+        if 0 <= target < len(entries):
+            self._enter(entries[target], event.direction, event.column)
         elif event.direction < 0 and self.thread.first_shown:
             self.run_worker(self.thread.show_earlier(), exclusive=True, group="earlier",
                             name="earlier", exit_on_error=False)
 
     def action_focus_newest_card(self) -> None:
         """Focus the newest card (its first image), scrolled into view."""
-        cards = self.thread.cards()
-        if not cards:
+        entries = self.thread.entries()
+        if not entries:
             self.notify("no cards yet: send a prompt first")
             return
-        cards[-1].enter(1, 0)
+        self._enter(entries[-1], 1, 0)
+
+    def _enter(self, entry: GenerationCard | CardSlot, direction: int, column: int) -> None:
+        """Focus ``entry``'s card (built first when it is a slot: once it is mounted)."""
+        if isinstance(entry, GenerationCard):
+            entry.enter(direction, column)
+            return
+        card = self.thread.build_card(entry)
+        self.call_after_refresh(card.enter, direction, column)
 
     def view_image(self, generation_id: str, image: int) -> None:
         """Open the full-screen viewer on an image; Esc comes back to the card and image the
@@ -90,12 +99,20 @@ class CardNavigation(Screen[None]):
     def return_to(self, generation_id: str, image: int, fallback_id: str,
                   fallback_image: int) -> None:
         """Focus the card of ``generation_id`` and select ``image`` (else the fallback's)."""
-        card = self.thread.card(generation_id)
+        card = self.thread.card(generation_id, build=True)
         if card is None:
-            card, image = self.thread.card(fallback_id), fallback_image
+            card, image = self.thread.card(fallback_id, build=True), fallback_image
         if card is None:
             return
         card.selected = image
+        if card.is_mounted:
+            card.focus(scroll_visible=False)
+            card.select(image)
+        else:  # just built from its slot
+            self.call_after_refresh(self._focus_image, card, image)
+
+    @staticmethod
+    def _focus_image(card: GenerationCard, image: int) -> None:
         card.focus(scroll_visible=False)
         card.select(image)
 

@@ -1,5 +1,8 @@
 """The main screen: sidebar, thread and composer. It owns the state; widgets only announce.
 
+It paints before the Studio exists: the sidebar shows a loading state, and prompts sent meanwhile
+are kept and sent, in order, once the app hands the screen its Studio (``attach_studio``).
+
 Everything that touches the store or an engine is one ``Studio`` call in a worker. Events may
 arrive from worker threads, so the callback only posts a message (thread-safe); progress
 messages for the same generation replace each other in the queue (coalesced). A worker that
@@ -15,21 +18,17 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.lazy import Lazy
 from textual.timer import Timer
 from textual.widgets import Footer
 
 from chatimg import domain
 from chatimg.compare import ImageRef
-from chatimg.engines.base import CancelToken
-from chatimg.errors import ChatImgError
-from chatimg.generation import EventCallback
+from chatimg.errors import ChatImgError, StoreError
 from chatimg.safetext import shown
-from chatimg.spec import GenerationSpec
-from chatimg.studio import GenerateOutcome
 from chatimg.tui import slash
 from chatimg.tui.failures import ForwardFailedWorkers
 from chatimg.tui.history import PromptHistory
-from chatimg.tui.options import ComposerOptions
 from chatimg.tui.screens.card_navigation import NEWEST_CARD
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen
 from chatimg.tui.screens.model_picker import ModelPicker
@@ -38,11 +37,19 @@ from chatimg.tui.screens.team import TeamView
 from chatimg.tui.widgets.card import ACTION_MODES, GenerationCard
 from chatimg.tui.widgets.composer import Composer
 from chatimg.tui.widgets.sidebar import LIMIT, Sidebar
-from chatimg.tui.widgets.thread import ThreadView
+from chatimg.tui.widgets.thread import CardBuilt, ThreadView
 
 if TYPE_CHECKING:
+    from chatimg.engines.base import CancelToken
     from chatimg.engines.catalog import Listing
-    from chatimg.studio import Studio
+    from chatimg.generation import EventCallback
+    from chatimg.spec import GenerationSpec
+    from chatimg.studio import GenerateOutcome, Studio
+    from chatimg.tui.options import ComposerOptions
+
+#: The default model until the settings are read (``Settings.default_model``'s default).
+FIRST_MODEL = "layout"
+
 
 def title_from(prompt: str) -> str:
     """A conversation title from its first prompt."""
@@ -76,16 +83,17 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         NEWEST_CARD,
     ]
 
-    def __init__(self, studio: Studio, saved_options: object = None) -> None:
+    def __init__(self, studio: Studio | None = None, saved_options: object = None) -> None:
         super().__init__()
-        self.studio = studio
-        default = studio.settings.default_model
-        self.options = ComposerOptions(model=default)
+        self._studio: Studio | None = None
+        self._options: ComposerOptions | None = None
+        self.saved_options = saved_options
+        """The composer's settings from the last run, restored once the catalog is known."""
         self.keep_saved_model = saved_options is not None
         """The first conversation shown keeps the restored model instead of its own."""
-        if saved_options is not None:
-            self.options = ComposerOptions.from_state(saved_options, default,
-                                                      studio.catalog.names())
+        self.queued: list[str] = []
+        """What was sent before the Studio was open, sent in order once it is."""
+        self._composed = False
         self.conversation_id: str | None = None
         self.tokens: set[CancelToken] = set()
         self.sends: dict[CancelToken, str | None] = {}
@@ -110,14 +118,32 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         """The message being edited to send again as a branch."""
         self.sidebar_collapsed = False
         self._save_timer: Timer | None = None
+        if studio is not None:
+            self.attach_studio(studio)
 
     def compose(self):  # type: ignore[no-untyped-def]
+        models, preset = self._painted_options()
         with Horizontal(id="body"):
             yield Sidebar(id="sidebar")
             with Vertical(id="main"):
                 yield ThreadView(id="thread")
-                yield Composer(self.options.models, self.options.preset, id="composer")
-        yield Footer()
+                yield Composer(models, preset, id="composer")
+        yield Lazy(Footer())  # key hints come one frame after the first paint
+
+    def _painted_options(self) -> tuple[list[str], str]:
+        """The composer's chips for the first paint: the options once known, else what was
+        saved last time (checked against the catalog when the store is open)."""
+        if self._options is not None:
+            return self._options.models, self._options.preset
+        saved = self.saved_options if isinstance(self.saved_options, dict) else {}
+        fanout = saved.get("fanout")
+        model = saved.get("model")
+        if isinstance(fanout, list) and fanout and all(isinstance(m, str) for m in fanout):
+            models = [str(m) for m in fanout]
+        else:
+            models = [model if isinstance(model, str) and model else FIRST_MODEL]
+        preset = saved.get("preset")
+        return models, preset if isinstance(preset, str) and preset else "Balanced"
 
     @property
     def thread(self) -> ThreadView:
@@ -131,16 +157,78 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
     def sidebar(self) -> Sidebar:
         return self.query_one(Sidebar)
 
+    @property
+    def studio(self) -> Studio:
+        """The Studio (raises ``StoreError`` while it is still opening)."""
+        if self._studio is None:
+            raise StoreError("the store is still opening", "try again in a moment")
+        return self._studio
+
+    @studio.setter
+    def studio(self, studio: Studio) -> None:
+        self.attach_studio(studio)
+
+    @property
+    def options(self) -> ComposerOptions:
+        """What the next prompt is sent with (raises ``StoreError`` while the store opens)."""
+        if self._options is None:
+            raise StoreError("the store is still opening", "try again in a moment")
+        return self._options
+
+    @options.setter
+    def options(self, options: ComposerOptions) -> None:
+        self._options = options
+
+    @property
+    def ready(self) -> bool:
+        """Whether the Studio is open (until then the screen shows a loading state)."""
+        return self._studio is not None
+
     def on_mount(self) -> None:
-        self.composer.models = list(self.studio.catalog.names())
         self.composer.themes = sorted(self.app.available_themes)
         self.composer.prompt.focus()
-        self.sidebar.user = self.thread.user = self.studio.user
+        self.sidebar.display = not self.sidebar_collapsed
+        self._composed = True
+        if self._studio is None:
+            self.query_one("#conversations").loading = True
+        else:
+            self._fill_in(self._studio)
+
+    def attach_studio(self, studio: Studio) -> None:
+        """The Studio is open: restore the composer's settings, fill in models, the sidebar,
+        the history and the thread; start live updates; send what waited."""
+        from chatimg.tui.options import ComposerOptions
+
+        self._studio = studio
+        default = studio.settings.default_model
+        if self.saved_options is not None:
+            self._options = ComposerOptions.from_state(self.saved_options, default,
+                                                       studio.catalog.names())
+        else:
+            self._options = ComposerOptions(model=default)
+        if self._composed:
+            self._fill_in(studio)
+
+    def _fill_in(self, studio: Studio) -> None:
+        self.composer.models = list(studio.catalog.names())
+        self.sidebar.user = self.thread.user = studio.user
+        self.options_changed()
         self.start_flow()
         self.open_conversation(*self.initial)
+        self.reload_sidebar()
         self.run_worker(self._load_listings, thread=True, group="listings", name="listings",
                         exit_on_error=False)
         self.start_live()
+
+    def _not_ready(self) -> bool:
+        """True (and says so in the composer) while the Studio is still opening."""
+        if self._studio is not None:
+            return False
+        self.composer.show_info("opening the store… (prompts you send now go out once it is open)")
+        return True
+
+    def on_sidebar_loaded(self, event: Sidebar.Loaded) -> None:
+        self.query_one("#conversations").loading = False
 
     def on_unmount(self) -> None:
         self.stop_live()
@@ -169,6 +257,8 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
 
         The estimate prices only the models that can run here and says how many cannot.
         """
+        if self._studio is None:
+            return
         estimate = ""
         with contextlib.suppress(ChatImgError):
             value = self.studio.estimate_cost(self.options.models, self.options.params())
@@ -182,10 +272,14 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         self.schedule_save()
 
     async def action_toggle_advanced(self) -> None:
+        if self._not_ready():
+            return
         await self.composer.toggle_advanced(self.options.advanced_values(),
                                             self.options.seed_locked)
 
     def action_cycle_preset(self) -> None:
+        if self._not_ready():
+            return
         self.composer.show_info(self.options.cycle_preset() + "  ·  " + self.options.summary())
         self.options_changed()
 
@@ -193,10 +287,14 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         self.action_cycle_preset()
 
     def on_composer_seed_lock(self, event: Composer.SeedLock) -> None:
+        if self._not_ready():
+            return
         self.options.set_seed_locked(event.locked)
         self.options_changed()
 
     def on_composer_field_changed(self, event: Composer.FieldChanged) -> None:
+        if self._not_ready():
+            return
         try:
             self.options.apply_field(event.name, event.value)
         except slash.SlashError as exc:
@@ -207,6 +305,8 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         self.options_changed()
 
     def action_pick_model(self) -> None:
+        if self._not_ready():
+            return
         self.app.push_screen(ModelPicker(self.listings, self.options.model), self.set_model)
 
     def on_composer_open_picker(self, event: Composer.OpenPicker) -> None:
@@ -214,7 +314,7 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
 
     def set_model(self, name: str | None) -> None:
         """Use ``name`` from the next message on."""
-        if not name:
+        if not name or self._not_ready():
             return
         self.options.set_model(name)
         self._model_defaults()
@@ -226,6 +326,8 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
 
         Whatever the result, the thread is reloaded so new picks show on the cards.
         """
+        from chatimg.spec import GenerationSpec
+
         if self.conversation_id:
             self.open_conversation(self.conversation_id, self.thread.scroll_y)
         if not result:
@@ -240,13 +342,23 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
     # -- conversations ----------------------------------------------------------------------
 
     def on_sidebar_filter(self, event: Sidebar.Filter) -> None:
+        if self._studio is None:
+            return  # the list loads once the store is open (attach_studio)
         self.run_worker(lambda: self._load_conversations(event.query), thread=True,
                         exclusive=True, group="sidebar", name="sidebar-load",
                         exit_on_error=False)
 
     def _load_conversations(self, query: str) -> None:
         conversations = self.studio.list_conversations(limit=LIMIT, query=query or None)
-        self.app.call_from_thread(self.sidebar.show, query, conversations)
+        self.app.call_from_thread(self._show_conversations, query, conversations)
+
+    def _show_conversations(self, query: str, conversations: list[domain.Conversation]) -> None:
+        listing = self.query_one("#conversations")
+        if listing.loading:  # the first list: rows are fitted to the list's width once it is
+            listing.loading = False  # laid out again without the loading indicator over it
+            self.call_after_refresh(self.sidebar.show, query, conversations)
+        else:
+            self.sidebar.show(query, conversations)
 
     def reload_sidebar(self) -> None:
         """Reload the conversation list (with the filter as typed)."""
@@ -290,6 +402,12 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
                 self._model_defaults()
         self.thread_loaded = True
         self._remember_ui()
+        await self._send_queued()
+
+    async def _send_queued(self) -> None:
+        """Send, in order, what was typed while the store was opening."""
+        while self.queued and self._studio is not None:
+            await self._dispatch(self.queued.pop(0), typed=False)
 
     def _remember_ui(self) -> None:
         save = getattr(self.app, "save_ui_state", None)
@@ -404,19 +522,32 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
 
     async def on_composer_send(self, event: Composer.Send) -> None:
         text = event.text
+        if self._studio is None:
+            self.queued.append(text)
+            self.composer.clear()
+            waiting = len(self.queued)
+            self.composer.show_info(f"opening the store… {waiting} prompt"
+                                    f"{'s' if waiting > 1 else ''} will be sent once it is open")
+            return
+        await self._dispatch(text, typed=True)
+
+    async def _dispatch(self, text: str, *, typed: bool) -> None:
+        """Run a slash command or send a prompt; ``typed``: it is what the composer holds."""
         if slash.is_command(text):
             try:
                 command = slash.parse(text, self.composer.models, self.composer.themes)
             except slash.SlashError as exc:
+                if not typed:  # sent while the store opened: put it back to fix
+                    self.composer.restore(text)
                 self.composer.show_error(str(exc))
                 self.composer.prompt.select_all()  # typing replaces it; a move keeps it
                 return
             error = await slash.run(command, self)
             if error:
                 self.composer.show_error(error)
-                if self.composer.prompt.text == text:
+                if typed and self.composer.prompt.text == text:
                     self.composer.prompt.select_all()
-            elif self.composer.prompt.text == text:
+            elif typed and self.composer.prompt.text == text:
                 self.composer.clear()
             return
         models = self.options.models
@@ -424,14 +555,17 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         if missing:
             self.confirm_unavailable(text, models, missing)
             return
-        self.send_now(text, models)
+        self.send_now(text, models, clear=typed)
 
-    def send_now(self, text: str, models: list[str], info: str = "") -> None:
+    def send_now(self, text: str, models: list[str], info: str = "", *,
+                 clear: bool = True) -> None:
         """Send the composer's prompt to ``models``: an edit being made ends and goes out as
-        its branch, the prompt joins the history, and the composer clears (showing ``info``)."""
+        its branch, the prompt joins the history, and the composer clears (showing ``info``;
+        not ``clear``: a prompt kept while the store opened, the composer holds newer text)."""
         branch = self.take_branch()
         self.history.add(text)
-        self.composer.clear()
+        if clear:
+            self.composer.clear()
         self.composer.show_info(info)
         self.send_prompt(text, models, self.options.params(), branch)
 
@@ -485,6 +619,13 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
                      if generation else card.model)
             card.offer({mode for mode in ACTION_MODES.values() if self.can_run(model, mode)})
             self.selected_image = card.selected
+
+    def on_card_built(self, event: CardBuilt) -> None:
+        """A long thread built a card as it came into view: show its picks."""
+        card = event.card
+        picked = frozenset(p.image for p in self.picked if p.generation_id == card.generation_id)
+        if picked:
+            card.set_picked(picked)
 
     def on_thread_view_scrolled(self, event: ThreadView.Scrolled) -> None:
         self.schedule_save()

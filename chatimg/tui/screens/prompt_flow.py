@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chatimg.errors import ChatImgError
-from chatimg.spec import GenerationSpec
 from chatimg.tui.history import LIMIT, PromptHistory
 from chatimg.tui.options import ComposerOptions
 from chatimg.tui.screens.card_actions import CardActions
@@ -125,6 +124,8 @@ class PromptFlow(CardActions):
         if not models:
             model = message.model or generation.requested_model
             models = [model] if model in known else [self.options.model]
+        from chatimg.spec import GenerationSpec
+
         spec = GenerationSpec.from_stored(params, lenient=True)
         if spec.seed is None:  # a random seed: keep the one that ran, to see the edit's effect
             seeds = [a.seed for a in generation.assets if a.seed is not None]

@@ -15,19 +15,20 @@ from textual.message import Message
 from textual.screen import Screen
 
 from chatimg import domain
-from chatimg.engines.base import CancelToken
 from chatimg.errors import ChatImgError
-from chatimg.generation import EventCallback
-from chatimg.studio import GenerateOutcome, GenerationEvent
 from chatimg.tui.widgets.card import CardProgress
 from chatimg.tui.widgets.thread import MessageBlock
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from chatimg.engines.base import CancelToken
+    from chatimg.generation import EventCallback, GenerateOutcome, GenerationEvent
     from chatimg.tui.widgets.composer import Composer
     from chatimg.tui.widgets.thread import ThreadView
 
-#: One Studio call that sends a message: given the event callback and the cancel token.
-SendCall = Callable[[EventCallback, CancelToken], Awaitable[GenerateOutcome]]
+    #: One Studio call that sends a message: given the event callback and the cancel token.
+    SendCall: TypeAlias = Callable[[EventCallback, CancelToken], Awaitable[GenerateOutcome]]
 
 
 @dataclass
@@ -93,6 +94,8 @@ class Sending(Screen[None]):
         (inline for a prompt, as a notification otherwise); anything else fails the worker,
         which reaches the app's failure handler.
         """
+        from chatimg.engines.base import CancelToken
+
         token = CancelToken()
         self.tokens.add(token)
         self.sends[token] = self.conversation_id

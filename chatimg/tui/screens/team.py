@@ -18,11 +18,10 @@ from textual.message import Message
 
 from chatimg.errors import ChatImgError
 from chatimg.safetext import shown
-from chatimg.store.changes import Change
 from chatimg.tui.screens.sending import Sending
 
 if TYPE_CHECKING:
-    from chatimg.store.changes import ChangeFeed
+    from chatimg.store.changes import Change, ChangeFeed
     from chatimg.studio import Studio
 
 

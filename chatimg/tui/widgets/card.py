@@ -61,6 +61,11 @@ RESERVED_ROWS = 4
 _SETTINGS = {"max_columns": DEFAULT_MAX_COLUMNS}
 
 
+def image_max_columns() -> int:
+    """The widest (in cells) a card image is drawn (``set_image_max_columns``)."""
+    return _SETTINGS["max_columns"]
+
+
 def set_image_max_columns(columns: int) -> None:
     """The widest (in cells) a card image is drawn (``[ui] image_max_columns``)."""
     _SETTINGS["max_columns"] = max(8, columns)

@@ -3,6 +3,12 @@ a "↳ branch of #N" line on a message sent as a branch of (or a reply to) an ea
 
 Long threads are windowed: only the newest ``WINDOW`` messages are mounted; older ones come in
 a window at a time when the person scrolls to the top (or presses the button there).
+
+Within the window of a long thread, stored generations start as ``CardSlot`` placeholders of
+about the card's height (its header line, no image); a slot becomes its ``GenerationCard`` when
+it scrolls into view, when the keyboard moves onto it (``build_card``) or when its generation
+changes, so opening a long thread builds and decodes only what is on screen, and a restored
+scroll position needs no card above or below it.
 """
 
 from __future__ import annotations
@@ -18,9 +24,71 @@ from textual.widgets import Button, Static
 from chatimg import domain
 from chatimg.safetext import shown
 from chatimg.tui.failures import ForwardFailedWorkers
-from chatimg.tui.widgets.card import GenerationCard
+from chatimg.tui.widgets.card import (
+    RESERVED_ROWS,
+    GenerationCard,
+    detail_text,
+    image_max_columns,
+    meta_text,
+)
+from chatimg.tui.widgets.image import cell_box
+from chatimg.tui.widgets.image_grid import grid_columns, tile_limits
 
 WINDOW = 30
+#: A window with at most this many stored generations builds all its cards at once (bounded
+#: work, and every card of a short thread is there at once).
+EAGER_CARDS = 8
+#: Cells a card's frame takes across (margin, border, padding) and a scrollbar.
+_CARD_FRAME = 7
+
+
+def card_height(generation: domain.Generation, size: tuple[int, int], max_columns: int,
+                wins: int = 0) -> int:
+    """About how many rows a stored generation's card takes in a thread of ``size`` cells
+    (header, its grid of images with their labels, detail lines, the margin above)."""
+    rows = 2  # margin above and the header line
+    assets = generation.assets
+    if assets:
+        width, visible = size
+        limits = tile_limits(width - _CARD_FRAME, visible - RESERVED_ROWS, len(assets),
+                             max_columns)
+        columns = grid_columns(len(assets))
+        label = 0 if len(assets) == 1 else 1
+        for start in range(0, len(assets), columns):
+            row = assets[start:start + columns]
+            rows += max(cell_box(a.width, a.height, *limits)[1] for a in row) + label
+    detail = detail_text(generation, None, False, generation.status, wins)
+    return rows + len(detail.plain.split("\n"))  # an empty detail line still takes a row
+
+
+class CardSlot(Static):
+    """A stored generation's place in the thread until its card is built (header only)."""
+
+    DEFAULT_CSS = """
+    CardSlot { margin: 1 0 0 2; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self, generation: domain.Generation, wins: int, height: int) -> None:
+        super().__init__(self._label(generation), classes="card-slot")
+        self.generation = generation
+        self.wins = wins
+        self.built = False
+        """Its card was mounted (the slot is on its way out)."""
+        self.styles.height = max(1, height - 1)  # the margin above is not part of it
+
+    @staticmethod
+    def _label(generation: domain.Generation) -> Any:
+        model = generation.resolved_model or generation.requested_model
+        return meta_text(generation, model, generation.status)
+
+    @property
+    def generation_id(self) -> str:
+        return self.generation.id
+
+    def update_generation(self, generation: domain.Generation) -> None:
+        """A newer stored state of the generation (shown once the card is built)."""
+        self.generation = generation
+        self.update(self._label(generation))
 
 
 def branch_label(number: int | None, parent_text: str) -> str:
@@ -45,8 +113,11 @@ class MessageBlock(Vertical):
     def __init__(self, text: str, *, message_id: str | None = None, model: str | None = None,
                  generations: tuple[domain.Generation, ...] = (),
                  wins: dict[str, int] | None = None, author: str | None = None,
-                 branch: str | None = None) -> None:
+                 branch: str | None = None, slot_size: tuple[int, int] | None = None) -> None:
         super().__init__(classes="message")
+        self.slot_size = slot_size
+        """Start stored generations as slots sized for a thread of this many cells (``None``:
+        build every card now)."""
         self.branch = branch
         """The "↳ branch of #N" line, when the message branches from an earlier one."""
         self.wins = wins or {}
@@ -68,9 +139,44 @@ class MessageBlock(Vertical):
         prompt.append(shown(self.text, keep_newlines=True))
         yield Static(prompt, classes="prompt")
         for generation in self._generations:
-            yield GenerationCard(generation, model=generation.resolved_model
-                                 or generation.requested_model, generation_id=generation.id,
-                                 message_text=self.text, wins=self.wins.get(generation.id, 0))
+            wins = self.wins.get(generation.id, 0)
+            if self.slot_size is not None and generation.status not in ("queued", "running"):
+                yield CardSlot(generation, wins, card_height(generation, self.slot_size,
+                                                             image_max_columns(), wins))
+            else:
+                yield GenerationCard(generation, model=generation.resolved_model
+                                     or generation.requested_model, generation_id=generation.id,
+                                     message_text=self.text, wins=wins)
+
+    def build(self, slot: CardSlot) -> GenerationCard:
+        """Put the real card in ``slot``'s place."""
+        generation = slot.generation
+        slot.built = True
+        card = GenerationCard(generation, model=generation.resolved_model
+                              or generation.requested_model, generation_id=generation.id,
+                              message_text=self.text, wins=slot.wins)
+        # the slot's height until the card's images are mounted: the thread does not shrink
+        # for a frame (which would scroll other slots into view and build them too)
+        card.styles.min_height = slot.styles.height
+        self.mount(card, after=slot)
+        slot.remove()
+        self.call_after_refresh(self._release, card, 8)
+        self.post_message(CardBuilt(card))
+        return card
+
+    def _release(self, card: GenerationCard, tries: int) -> None:
+        """Let a built card take its own height once it is mounted (with its images)."""
+        if card.is_mounted or tries <= 0:
+            card.styles.min_height = None
+        else:
+            self.call_after_refresh(self._release, card, tries - 1)
+
+    def slot(self, generation_id: str) -> CardSlot | None:
+        """The slot of ``generation_id`` while its card is not built."""
+        for slot in self.query_children(CardSlot):
+            if slot.generation.id == generation_id and not slot.built:
+                return slot
+        return None
 
     def card(self, generation_id: str) -> GenerationCard | None:
         for card in self.query(GenerationCard):
@@ -80,10 +186,24 @@ class MessageBlock(Vertical):
 
     def add_card(self, generation_id: str, model: str,
                  generation: domain.Generation | None = None) -> GenerationCard:
+        """The card of ``generation_id``: its slot's card when it has one, else a new one."""
+        slot = self.slot(generation_id)
+        if slot is not None:
+            if generation is not None:
+                slot.generation = generation
+            return self.build(slot)
         card = GenerationCard(generation, model=model, generation_id=generation_id,
                               message_text=self.text)
         self.mount(card)
         return card
+
+
+class CardBuilt(Message):
+    """A slot's card was built (the screen marks its picks)."""
+
+    def __init__(self, card: GenerationCard) -> None:
+        super().__init__()
+        self.card = card
 
 
 class ThreadView(VerticalScroll, ForwardFailedWorkers):
@@ -109,6 +229,8 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         """Follow the newest content as it grows, until the person scrolls up."""
         self.user: str | None = None
         """The person using the app (team databases): the author of messages sent here."""
+        self.lazy = False
+        """Stored cards start as slots (a long thread; see ``EAGER_CARDS``)."""
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("Type a prompt below and press Enter. /help lists commands.",
@@ -134,7 +256,9 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
                                   classes="empty-hint"))
         previous = self.messages[self.first_shown - 1] if self.first_shown else None
         self.last_model = message_model(previous) if previous else None
-        widgets.extend(self._blocks(self.messages[self.first_shown:]))
+        shown_messages = self.messages[self.first_shown:]
+        self.lazy = sum(len(m.generations) for m in shown_messages) > EAGER_CARDS
+        widgets.extend(self._blocks(shown_messages))
         await self.mount_all(widgets)
         if scroll_y is None:
             self.stick_to_end = True
@@ -142,6 +266,57 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         else:
             self.stick_to_end = False
             self.call_after_refresh(self.scroll_to, y=scroll_y, animate=False, immediate=True)
+        self.call_after_refresh(self.build_visible)
+
+    def _slot_size(self) -> tuple[int, int]:
+        """The cells a card's images are fitted to (the thread's, or the app's before the
+        first layout)."""
+        region = self.scrollable_content_region
+        if region.width > 0 and region.height > 0:
+            return region.width, region.height
+        width, height = self.app.size
+        return max(20, width * 3 // 4), max(8, height - 8)
+
+    def build_visible(self) -> int:
+        """Build the cards of the slots in the viewport; how many were built."""
+        if not self.is_attached or not self.size.height:
+            return 0
+        top = int(self.scroll_y)
+        bottom = top + self.size.height
+        built = 0
+        for block in self.query_children(MessageBlock):
+            area = block.virtual_region
+            if area.y > bottom:
+                break
+            if area.bottom < top:
+                continue
+            for slot in list(block.query_children(CardSlot)):
+                y = area.y + slot.virtual_region.y
+                if not slot.built and y < bottom and y + slot.virtual_region.height > top:
+                    block.build(slot)
+                    built += 1
+        return built
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.build_visible)
+
+    def entries(self) -> list[GenerationCard | CardSlot]:
+        """Every shown generation in thread order: its card, or its slot until it is built."""
+        return [widget for widget in self.query("GenerationCard, CardSlot")
+                if isinstance(widget, GenerationCard)
+                or (isinstance(widget, CardSlot) and not widget.built)]
+
+    def build_card(self, entry: GenerationCard | CardSlot) -> GenerationCard:
+        """``entry``'s card, built now when it is still a slot."""
+        if isinstance(entry, GenerationCard):
+            return entry
+        block = entry.parent
+        assert isinstance(block, MessageBlock)
+        return block.build(entry)
+
+    def slots(self) -> list[CardSlot]:
+        """The stored generations whose cards are not built yet."""
+        return [slot for slot in self.query(CardSlot) if not slot.built]
 
     def _earlier_button(self) -> Button:
         return Button(f"▲ {self.first_shown} earlier messages", id="earlier", compact=True)
@@ -162,7 +337,8 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
                                       texts.get(message.parent_id, ""))
             widgets.append(MessageBlock(message.text, message_id=message.id, model=model,
                                         generations=message.generations, wins=self.wins,
-                                        author=message.author, branch=branch))
+                                        author=message.author, branch=branch,
+                                        slot_size=self._slot_size() if self.lazy else None))
         return widgets
 
     async def show_earlier(self) -> None:
@@ -171,6 +347,7 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
             return
         start = max(0, self.first_shown - WINDOW)
         chunk = self.messages[start:self.first_shown]
+        self.lazy = True  # an earlier window means a long thread
         saved_last = self.last_model
         self.last_model = message_model(self.messages[start - 1]) if start else None
         widgets = self._blocks(chunk)
@@ -193,6 +370,7 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
 
     def _keep_position(self, height_before: int) -> None:
         self.scroll_to(y=self.scroll_y + self.virtual_size.height - height_before, animate=False)
+        self.call_after_refresh(self.build_visible)
 
     def message_number(self, message_id: str) -> int | None:
         """A shown message's 1-based place in the thread (what "branch of #N" names)."""
@@ -240,15 +418,23 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         known.update(b.message_id for b in self.query(MessageBlock) if b.message_id)
         known.update(c.generation.message_id for c in self.query(GenerationCard)
                      if c.generation is not None)
+        known.update(slot.generation.message_id for slot in self.slots())
         return known
 
-    def card(self, generation_id: str) -> GenerationCard | None:
+    def card(self, generation_id: str, *, build: bool = False) -> GenerationCard | None:
+        """The built card of ``generation_id``; with ``build`` a slot's card is built now
+        (``None``: not shown, or a slot and not ``build``)."""
         for card in self.query(GenerationCard):
             if card.generation_id == generation_id:
                 return card
+        if build:
+            for slot in self.slots():
+                if slot.generation.id == generation_id:
+                    return self.build_card(slot)
         return None
 
     def cards(self) -> list[GenerationCard]:
+        """The cards built so far (those on screen, or that were)."""
         return list(self.query(GenerationCard))
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -262,6 +448,8 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
             self.last_scroll_y = float(new)
             self.stick_to_end = new >= self.max_scroll_y - 1
             self.post_message(self.Scrolled())
+        if self.is_attached and self.lazy:
+            self.build_visible()
         if new <= 0 < old and self.first_shown:
             self.run_worker(self.show_earlier(), exclusive=True, group="earlier", name="earlier",
                             exit_on_error=False)

@@ -1,0 +1,117 @@
+"""The app paints before the store opens; what is typed meanwhile is sent once it is open."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.tui.conftest import SIZE, wait_until
+
+
+@pytest.fixture
+def gated_open(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``Studio.open`` blocks until the test sets the returned event (bounded: 60 s)."""
+    from chatimg.studio import Studio
+
+    gate = threading.Event()
+    opened: list[Studio] = []
+    original = Studio.open.__func__  # type: ignore[attr-defined]
+
+    def blocking_open(cls: type[Studio], *args: Any, **kwargs: Any) -> Studio:
+        if not gate.wait(60):
+            raise AssertionError("the test never let the store open")
+        studio: Studio = original(cls, *args, **kwargs)
+        opened.append(studio)
+        return studio
+
+    monkeypatch.setattr(Studio, "open", classmethod(blocking_open))
+    yield gate
+    gate.set()
+    for studio in opened:
+        studio.close()
+
+
+def _app() -> Any:
+    from chatimg.tui.app import ChatImgApp, open_studio
+
+    class Watched(ChatImgApp):
+        painted = False
+
+        def on_ready(self) -> None:
+            self.painted = True
+
+    return Watched(open_studio)
+
+
+async def test_first_frame_and_typing_do_not_wait_for_the_store(gated_open: Any) -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.painted and app.main_screen.is_mounted,
+                         what="first paint")
+        screen = app.main_screen
+        # the frame is up while the store is still blocked
+        assert app.studio is None and not screen.ready
+        assert screen.composer.prompt.has_focus
+        assert screen.query_one("#conversations").loading
+        screen.composer.prompt.load_text('a "WAIT" poster')
+        await pilot.press("enter")
+        assert screen.composer.prompt.text == ""  # taken, not lost
+        assert "will be sent once it is open" in screen.composer.hint_text
+        assert screen.queued == ['a "WAIT" poster']
+        assert not screen.thread.cards()
+
+        gated_open.set()
+        await wait_until(pilot, lambda: screen.ready and bool(screen.thread.cards()),
+                         timeout=60, what="the queued prompt sent")
+        card = screen.thread.cards()[0]
+        await wait_until(pilot, lambda: card.status == "succeeded", timeout=60,
+                         what="the queued prompt's image")
+        assert screen.queued == []
+        assert app.studio is not None and screen.conversation_id is not None
+        thread = app.studio.load_thread(screen.conversation_id)
+        assert [m.text for m in thread.messages] == ['a "WAIT" poster']
+        await wait_until(pilot, lambda: [c.id for c in screen.sidebar.conversations]
+                         == [screen.conversation_id], what="the sidebar to list it")
+        assert not screen.query_one("#conversations").loading
+
+
+async def test_a_store_that_cannot_open_ends_the_app_with_its_error(config_file: Path) -> None:
+    from chatimg.errors import ConfigError
+
+    config_file.write_text("default_model = [\n", encoding="utf-8")
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.startup_error is not None, timeout=30,
+                         what="the open to fail")
+    assert isinstance(app.startup_error, ConfigError)
+    assert app.return_code == 1
+
+
+@pytest.mark.parametrize("checks", [["blank", "size", "typography"], ["blank", "size"]])
+async def test_the_ocr_model_is_warmed_after_paint_only_when_typography_checks_run(
+        config_file: Path, monkeypatch: pytest.MonkeyPatch, checks: list[str]) -> None:
+    from chatimg.validate import ocr
+
+    config_file.write_text(f"[validation]\nenabled = {checks!r}\n".replace("'", '"'),
+                           encoding="utf-8")
+    warmed: list[str] = []
+
+    def loaded() -> bool:
+        warmed.append(threading.current_thread().name)
+        return True
+
+    monkeypatch.setattr(ocr, "available", loaded)
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.painted and app.main_screen.ready, timeout=60,
+                         what="the store")
+        if "typography" in checks:
+            await wait_until(pilot, lambda: bool(warmed), timeout=30, what="the warm-up")
+            assert warmed[0] != threading.main_thread().name  # in a worker thread
+        else:
+            await pilot.pause()
+            assert not [w for w in app.workers if w.name == "warm-ocr"]
+            assert warmed == []
