@@ -67,12 +67,14 @@ def test_check_reads_the_prompt_chatimg_embedded(capsys: pytest.CaptureFixture[s
     from chatimg.cli import main as cli_main
 
     capsys.readouterr()
+    # A fixed seed: the layout's seeded background makes OCR misread this label now and then
+    # (about 5 seeds in 100), and the test is about the embedded prompt, not OCR.
     cli_main(["gen", 'a label that says "HANDLE WITH CARE"', "-m", "layout", "--size",
-              "512x320", "--json"])
+              "512x320", "--seed", "3", "--json"])
     generated = json.loads(capsys.readouterr().out)
     path = generated["generations"][0]["assets"][0]["path"]
     code, out, _ = run(capsys, path, "--json")
-    assert code == 0
+    assert code == 0, out
     checks = {c["name"]: c for c in json.loads(out)[0]["checks"]}
     assert checks["typography"]["details"]["expected"] == "HANDLE WITH CARE"
     assert checks["size"]["details"]["requested"] == [512, 320]
