@@ -28,15 +28,6 @@ def can_do(listing: Listing, mode: str) -> bool:
     return listing.info is not None and bool(getattr(listing.info.capabilities, mode, False))
 
 
-def upscale_factor(listing: Listing | None, wanted: float | None = None) -> float:
-    """The factor to upscale by on ``listing``'s model: ``wanted`` when given; else 2, or the
-    model's own factor when it takes only certain ones (the x4 upscaler: 4)."""
-    if wanted is not None:
-        return wanted
-    factors = listing.info.capabilities.upscale_factors if listing and listing.info else ()
-    return float(factors[0]) if factors and 2.0 not in factors else 2.0
-
-
 def models_for(listings: Iterable[Listing], mode: str) -> list[Listing]:
     """The models that can do ``mode``: available ones first, each group in catalog order."""
     capable = [listing for listing in listings if can_do(listing, mode)]

@@ -93,10 +93,14 @@ class ImageActions:
         return await self._from_image(generation_id, image, model, None, on_event, cancel,
                                       strength=strength)
 
-    async def upscale(self, generation_id: str, *, image: int = 0, factor: float = 2.0,
+    async def upscale(self, generation_id: str, *, image: int = 0, factor: float | None = None,
                       model: str | None = None, on_event: EventCallback | None = None,
                       cancel: CancelToken | None = None) -> GenerateOutcome:
-        """An upscale of one image of a generation, as a new message in its thread."""
+        """An upscale of one image of a generation, as a new message in its thread, by
+        ``factor`` or, when None, by what the model takes (2, or 4 on the x4 upscaler)."""
+        if factor is None:
+            name = model or self.repo.get_generation(generation_id).model
+            factor = self.engine(name).info.capabilities.upscale_factor()
         if not 1.0 < factor <= 8.0:
             raise InvalidRequestError(f"the upscale factor must be in (1, 8], not {factor}")
         return await self._from_image(generation_id, image, model, None, on_event, cancel,

@@ -68,12 +68,12 @@ def vary(generation_id: str, image: int, strength: float, model: str | None, qui
 @click.command()
 @click.argument("generation_id")
 @image_option
-@click.option("--factor", type=float, default=2.0, show_default=True,
-              help="How much larger, in (1, 8] (some models take only one factor, e.g. 4).")
+@click.option("--factor", type=float, default=None,
+              help="How much larger, in (1, 8] (default: 2, or the model's only factor, e.g. 4).")
 @model_option
 @quiet_option
 @json_option
-def upscale(generation_id: str, image: int, factor: float, model: str | None, quiet: bool,
+def upscale(generation_id: str, image: int, factor: float | None, model: str | None, quiet: bool,
             as_json: bool) -> int:
     """An upscale of a generation's image, as a new message in its thread.
 

@@ -45,6 +45,14 @@ class Capabilities:
     upscale_factors: tuple[float, ...] = ()
     """The only factors an upscaler takes (the x4 upscaler: 4); empty means any in (1, 8]."""
 
+    def upscale_factor(self, wanted: float | None = None) -> float:
+        """``wanted`` when given; else 2, or this model's only factor when 2 is not one of
+        them (the x4 upscaler: 4)."""
+        if wanted is not None:
+            return wanted
+        factors = self.upscale_factors
+        return float(factors[0]) if factors and 2.0 not in factors else 2.0
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "txt2img": self.txt2img, "img2img": self.img2img, "inpaint": self.inpaint,

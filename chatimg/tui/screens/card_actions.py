@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from chatimg.compare import ImageRef
 from chatimg.errors import ChatImgError
-from chatimg.model_choice import upscale_factor
 from chatimg.tui.screens.card_navigation import CardNavigation
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen, ReceiptScreen
 from chatimg.tui.screens.model_checks import ModelChecks
@@ -232,9 +231,6 @@ class CardActions(Sending, ModelChecks, CardNavigation):
         own), by ``factor`` or, when None, by what that model takes (2, or 4 on the x4
         upscaler)."""
         studio = self.studio
-        generation = self.generations.get(generation_id)
-        own = (generation.resolved_model or generation.requested_model) if generation else ""
-        factor = upscale_factor(self.listing_of(model or own), factor)
 
         def call(on_event: EventCallback, cancel: CancelToken) -> Awaitable[GenerateOutcome]:
             return studio.upscale(generation_id, image=image, factor=factor, model=model,
