@@ -44,8 +44,8 @@ def seed_store(conversations: int, generations: int) -> str:
     """Fill the store in ``CHATIMG_HOME``; return the id of the conversation with the long thread."""
     from chatimg.engines.layout import render
     from chatimg.imaging import encode_png
-    from chatimg.store.tables import utcnow
     from chatimg.studio import Studio
+    from tests.seeded import add_finished_layout
 
     studio = Studio.open()
     try:
@@ -54,15 +54,7 @@ def seed_store(conversations: int, generations: int) -> str:
         long = studio.create_conversation("long thread", "layout")
         stored = studio.assets.put(encode_png(render('"BENCH"', 1, 256, 256)))
         for index in range(generations):
-            message = studio.repo.add_message(long.id, f'"bench {index}"', model="layout",
-                                              params={"models": ["layout"]})
-            generation = studio.repo.create_generation(
-                message.id, "layout", {"seed": index}, resolved_model="layout",
-                engine_kind="layout", status="running")
-            studio.repo.finish_generation(
-                generation.id, [(stored, index, None)], status="succeeded",
-                finished_at=utcnow(), latency_ms=12.0, cost_usd=0.0, cost_estimated=True,
-                receipt={"request": {"seed": index}})
+            add_finished_layout(studio, long.id, f'"bench {index}"', stored, index, 12.0)
         return long.id
     finally:
         studio.close()

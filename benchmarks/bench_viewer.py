@@ -41,25 +41,17 @@ def photo_like(side: int = 1024) -> Any:
 def seed_store() -> list[str]:
     """One conversation with ``RUNS`` 1024x1024 generations (all different); their ids."""
     from chatimg.imaging import encode_png
-    from chatimg.store.tables import utcnow
     from chatimg.studio import Studio
+    from tests.seeded import add_finished_layout
 
     studio = Studio.open()
     try:
         conversation = studio.create_conversation("viewer bench", "layout")
         ids: list[str] = []
         for seed in range(RUNS):
-            message = studio.repo.add_message(conversation.id, '"bench"', model="layout",
-                                              params={"models": ["layout"]})
-            generation = studio.repo.create_generation(
-                message.id, "layout", {"seed": seed}, resolved_model="layout",
-                engine_kind="layout", status="running")
             stored = studio.assets.put(encode_png(photo_like()))  # noise differs every call
-            studio.repo.finish_generation(
-                generation.id, [(stored, seed, None)], status="succeeded", finished_at=utcnow(),
-                latency_ms=12.0, cost_usd=0.0, cost_estimated=True,
-                receipt={"request": {"seed": seed}})
-            ids.append(generation.id)
+            ids.append(add_finished_layout(studio, conversation.id, '"bench"', stored, seed,
+                                           12.0))
         return ids
     finally:
         studio.close()

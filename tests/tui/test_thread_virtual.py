@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.seeded import add_finished_layout
 from tests.tui.conftest import SIZE, ready, wait_until
 
 GENERATIONS = 500
@@ -13,7 +14,6 @@ def _seed_long_thread(count: int) -> str:
     """A conversation of ``count`` messages with one stored image each; opened on start."""
     from chatimg.engines.layout import render
     from chatimg.imaging import encode_png
-    from chatimg.store.tables import utcnow
     from chatimg.studio import Studio
     from chatimg.tui.state import UiState, save_state
 
@@ -22,15 +22,7 @@ def _seed_long_thread(count: int) -> str:
         long = studio.create_conversation("long thread", "layout")
         stored = studio.assets.put(encode_png(render('"LONG"', 1, 128, 128)))
         for index in range(count):
-            message = studio.repo.add_message(long.id, f'"poster {index}"', model="layout",
-                                              params={"models": ["layout"]})
-            generation = studio.repo.create_generation(
-                message.id, "layout", {"seed": index}, resolved_model="layout",
-                engine_kind="layout", status="running")
-            studio.repo.finish_generation(
-                generation.id, [(stored, index, None)], status="succeeded",
-                finished_at=utcnow(), latency_ms=5.0, cost_usd=0.0, cost_estimated=True,
-                receipt={"request": {"seed": index}})
+            add_finished_layout(studio, long.id, f'"poster {index}"', stored, index)
         save_state(UiState(conversation_id=long.id))
         return long.id
     finally:
