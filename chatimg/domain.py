@@ -159,6 +159,12 @@ class Thread:
     conversation: Conversation
     messages: tuple[Message, ...]
     picks: tuple[Pick, ...] = ()
+    earlier: int = 0
+    """How many of the conversation's messages come before ``messages`` and were not loaded
+    (a window of a long thread; 0 when loaded whole)."""
+    parents: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Branch parents of ``messages`` that are not among them: id → (1-based place in the
+    conversation, text)."""
 
 
 @dataclass(frozen=True)

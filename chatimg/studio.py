@@ -198,12 +198,14 @@ class Studio(ImageActions, TeamActions):
         """Prompts of every conversation, newest first, each once (the composer's history)."""
         return self.repo.recent_prompts(limit)
 
-    def load_thread(self, conversation_id: str) -> domain.Thread:
+    def load_thread(self, conversation_id: str, *, last: int | None = None,
+                    before: str | None = None) -> domain.Thread:
         """A conversation's messages and generations; images marked ``missing`` or ``damaged``
-        (wrong size) when their file is so."""
+        (wrong size) when their file is so. ``last``/``before``: a window of a long thread
+        (see ``Repository.load_thread``)."""
         from chatimg.doctor import with_file_states
 
-        thread = self.repo.load_thread(conversation_id)
+        thread = self.repo.load_thread(conversation_id, last=last, before=before)
         problems = self._bring_local(
             [generation for message in thread.messages for generation in message.generations])
         return with_file_states(thread, problems=problems)

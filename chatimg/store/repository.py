@@ -134,6 +134,15 @@ def _validation(row: ValidationRow) -> domain.ValidationResult:
     )
 
 
+def _ordered_before(message: MessageRow) -> Any:
+    """Messages that come before ``message`` in thread order (time, then id)."""
+    return sa.or_(
+        col(MessageRow.created_at) < message.created_at,
+        sa.and_(col(MessageRow.created_at) == message.created_at,
+                col(MessageRow.id) < message.id),
+    )
+
+
 def _chunks(items: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -580,15 +589,42 @@ class Repository:
 
     # -- threads ---------------------------------------------------------------------------------
 
-    def load_thread(self, conversation_id: str) -> domain.Thread:
-        """A conversation with every message, generation, asset, validation and pick."""
+    def load_thread(self, conversation_id: str, *, last: int | None = None,
+                    before: str | None = None) -> domain.Thread:
+        """A conversation with its messages, generations, assets, validations and picks.
+
+        Args:
+            conversation_id: The conversation.
+            last: Only the newest ``last`` messages (a window of a long thread: the work does
+                not grow with the thread); ``Thread.earlier`` says how many come before them.
+            before: With ``last``, the window ends just before this message (the previous
+                window of one already shown).
+        """
         with self.db.read() as session:
             conversation = self._conversation_row(session, conversation_id)
-            messages = session.exec(
-                select(MessageRow)
-                .where(MessageRow.conversation_id == conversation_id)
-                .order_by(col(MessageRow.created_at), col(MessageRow.id))
-            ).all()
+            in_conversation = col(MessageRow.conversation_id) == conversation_id
+            if last is None:
+                messages = list(session.exec(
+                    select(MessageRow).where(in_conversation)
+                    .order_by(col(MessageRow.created_at), col(MessageRow.id))
+                ).all())
+                total, earlier = len(messages), 0
+            else:
+                query = select(MessageRow).where(in_conversation)
+                if before is not None:
+                    anchor = session.get(MessageRow, before)
+                    if anchor is None or anchor.conversation_id != conversation_id:
+                        raise NotFoundError(f"no message with id {before!r} in this conversation")
+                    query = query.where(_ordered_before(anchor))
+                messages = list(session.exec(
+                    query.order_by(col(MessageRow.created_at).desc(), col(MessageRow.id).desc())
+                    .limit(max(0, last))
+                ).all())
+                messages.reverse()
+                total = self._count_messages(session, in_conversation)
+                earlier = (self._count_messages(session, in_conversation,
+                                                _ordered_before(messages[0]))
+                           if messages else 0)
             message_ids = [m.id for m in messages]
             generation_rows: list[GenerationRow] = []
             for chunk in _chunks(message_ids):
@@ -608,11 +644,27 @@ class Repository:
                 .where(PickRow.conversation_id == conversation_id)
                 .order_by(col(PickRow.created_at))
             ).all()
+            loaded = set(message_ids)
+            parents: dict[str, tuple[int, str]] = {}
+            for parent_id in {m.parent_id for m in messages} - loaded - {None}:
+                parent = session.get(MessageRow, parent_id)
+                if parent is not None and parent.conversation_id == conversation_id:
+                    number = self._count_messages(session, in_conversation,
+                                                  _ordered_before(parent)) + 1
+                    parents[parent.id] = (number, parent.text)
             return domain.Thread(
-                conversation=_conversation(conversation, len(messages)),
+                conversation=_conversation(conversation, total),
                 messages=tuple(_message(m, per_message.get(m.id, ())) for m in messages),
                 picks=tuple(_pick(p) for p in picks),
+                earlier=earlier,
+                parents=parents,
             )
+
+    @staticmethod
+    def _count_messages(session: Session, *where: Any) -> int:
+        return int(session.exec(
+            select(sa.func.count()).select_from(MessageRow).where(*where)
+        ).one())
 
     # -- search ----------------------------------------------------------------------------------
 

@@ -49,6 +49,41 @@ def test_branches_and_generations_round_trip(any_studio: Studio) -> None:
     assert generation.assets[0].seed == generation.params["seed"]
 
 
+def test_a_long_thread_loads_a_window_at_a_time(any_studio: Studio) -> None:
+    from datetime import timedelta
+
+    from chatimg import domain
+    from chatimg.store.tables import utcnow
+
+    conversation = any_studio.create_conversation("long")
+    start = utcnow()
+    messages: list[domain.Message] = []
+    for index in range(25):
+        # two messages share each timestamp: windows must split ties by id, not lose them
+        messages.append(any_studio.repo.add_message(
+            conversation.id, f"message {index}", parent_id=messages[1].id if index == 20 else None,
+            created_at=start + timedelta(seconds=index // 2)))
+    whole = any_studio.load_thread(conversation.id)
+    order = [m.id for m in whole.messages]
+    assert whole.earlier == 0 and len(order) == 25
+
+    newest = any_studio.load_thread(conversation.id, last=10)
+    assert [m.id for m in newest.messages] == order[-10:]
+    assert newest.earlier == 15
+    assert newest.conversation.message_count == 25
+    # message 20 branches from message 1, which this window does not hold
+    assert newest.parents == {messages[1].id: (order.index(messages[1].id) + 1, "message 1")}
+
+    before = any_studio.load_thread(conversation.id, last=10, before=order[-10])
+    assert [m.id for m in before.messages] == order[5:15]
+    assert before.earlier == 5
+    rest = any_studio.load_thread(conversation.id, last=10, before=order[5])
+    assert [m.id for m in rest.messages] == order[:5]
+    assert rest.earlier == 0
+    with pytest.raises(NotFoundError):
+        any_studio.load_thread(conversation.id, last=10, before="no-such-message")
+
+
 def test_search_finds_a_word_among_ten_thousand_messages(any_studio: Studio) -> None:
     conversations = [any_studio.create_conversation(f"batch {i}") for i in range(20)]
     rows = []
