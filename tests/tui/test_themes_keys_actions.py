@@ -139,12 +139,23 @@ async def test_long_thread_is_windowed(make_app: Any) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        assert len(screen.thread.query(MessageBlock)) == WINDOW
-        await wait_until(pilot, lambda: screen.thread.max_scroll_y > 0
-                         and screen.thread.scroll_y == screen.thread.max_scroll_y, what="at end")
-        screen.thread.scroll_home(animate=False, immediate=True)  # reaching the top loads more
-        await wait_until(pilot, lambda: len(screen.thread.query(MessageBlock)) == WINDOW + 5,
-                         what="earlier messages")
+        thread = screen.thread
+        # the newest window is loaded, and of it what fills the view is mounted
+        assert len(thread.messages) == WINDOW and thread.unloaded == 5
+        assert 0 < len(thread.query(MessageBlock)) <= WINDOW
+        await wait_until(pilot, lambda: thread.max_scroll_y > 0
+                         and thread.scroll_y == thread.max_scroll_y, what="at end")
+        for _ in range(WINDOW + 5):  # reaching the top mounts (and then loads) more
+            if len(thread.query(MessageBlock)) == WINDOW + 5:
+                break
+            count = len(thread.query(MessageBlock))
+            thread.scroll_home(animate=False, immediate=True)
+
+            def more(before: int = count) -> bool:  # and the view kept where it was
+                return len(thread.query(MessageBlock)) > before and not thread._mounting_earlier
+
+            await wait_until(pilot, more, what="earlier messages")
+        assert len(thread.query(MessageBlock)) == WINDOW + 5
         first = screen.thread.query(MessageBlock).first()
         assert first.text == '"0"'
         await wait_until(pilot, lambda: not screen.thread.query("#earlier"), what="no button")

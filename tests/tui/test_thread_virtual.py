@@ -51,9 +51,12 @@ async def test_a_500_generation_thread_builds_only_the_visible_cards(make_app: A
         await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
         await wait_until(pilot, lambda: _visible_images_drawn(screen), what="their thumbnails")
         await pilot.pause()
+        # only the newest window came from the store, and of it only what fills the view
+        # about twice over is mounted
+        assert len(thread.messages) == WINDOW
+        assert thread.unloaded == GENERATIONS - WINDOW
         cards, slots = thread.cards(), thread.slots()
-        # the window holds 30 messages; at 40 rows only a few cards fit on screen
-        assert len(cards) + len(slots) == WINDOW
+        assert 2 <= len(cards) + len(slots) < WINDOW
         assert 1 <= len(cards) <= 4, len(cards)
         assert thread.scroll_y == thread.max_scroll_y  # opened at the newest message
         assert all(_on_screen(screen, card) for card in cards)
@@ -66,9 +69,73 @@ async def test_a_500_generation_thread_builds_only_the_visible_cards(make_app: A
         await pilot.pause()
         await wait_until(pilot, lambda: not any(_on_screen(screen, slot)
                                                 for slot in thread.slots()),
-                         what="the middle of the window built")
+                         what="the middle built")
         assert len(thread.cards()) <= 8
-        assert len(thread.cards()) + len(thread.slots()) == WINDOW
+
+
+def _first_block(thread: Any) -> Any:
+    from chatimg.tui.widgets.thread import MessageBlock
+
+    return next(iter(thread.query(MessageBlock)))
+
+
+async def test_scrolling_up_mounts_then_loads_earlier_messages_and_keeps_the_view(
+        make_app: Any) -> None:
+    from chatimg.tui.widgets.thread import WINDOW
+
+    _seed_long_thread(80)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        thread = screen.thread
+        await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
+        assert thread.unloaded == 80 - WINDOW
+        earlier = thread.query_one("#earlier")
+        assert str(earlier.label) == f"▲ {thread.first_shown} earlier messages"
+
+        # scroll to the top until the whole loaded window is mounted and one more is loaded
+        for _ in range(40):
+            if thread.unloaded < 80 - WINDOW:
+                break
+            first, shown_from = _first_block(thread), thread.first_shown
+            first_on_screen = first.virtual_region.y  # where it shows at the top
+            thread.scroll_to(y=0, animate=False, immediate=True)
+            await pilot.pause()
+
+            def mounted(before: int = shown_from) -> bool:
+                return bool(thread.first_shown < before and not thread._mounting_earlier)
+
+            await wait_until(pilot, mounted, what="an earlier run mounted")
+            # the block that was first stays where it was on screen (scrolled with the
+            # mount above it), not pushed away by the new content
+            assert first.region.y - thread.region.y == first_on_screen
+        assert thread.unloaded == 80 - 2 * WINDOW  # the second window came from the store
+        assert len(thread.messages) == 2 * WINDOW
+        assert thread.first_shown >= thread.unloaded
+        numbers = [thread.message_number(block.message_id) for block in
+                   thread.query("MessageBlock")]
+        assert numbers == list(range(thread.first_shown + 1, 81))  # in order, none twice
+        assert str(earlier.label) == f"▲ {thread.first_shown} earlier messages"
+
+
+async def test_a_branch_of_a_message_outside_the_loaded_window_names_it(make_app: Any) -> None:
+    from chatimg.studio import Studio
+
+    conversation_id = _seed_long_thread(60)
+    studio = Studio.open()
+    try:
+        thread = studio.load_thread(conversation_id)
+        parent = thread.messages[2]  # "poster 2", far outside the newest window
+        studio.repo.add_message(conversation_id, "a branch of the third", model="layout",
+                                parent_id=parent.id)
+    finally:
+        studio.close()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await wait_until(pilot, lambda: bool(screen.query(".branch")), what="the branch line")
+        line = str(screen.query_one(".branch").render())
+        assert "↳ branch of #3" in line and "poster 2" in line
 
 
 def _seed_of(widget: Any) -> int:

@@ -53,7 +53,7 @@ class CardNavigation(Screen[None]):
         if 0 <= target < len(entries):
             self._enter(entries[target], event.direction, event.column)
         elif event.direction < 0 and self.thread.first_shown:
-            self.run_worker(self.thread.show_earlier(), exclusive=True, group="earlier",
+            self.run_worker(self.thread.show_earlier(), group="earlier",
                             name="earlier", exit_on_error=False)
 
     def action_focus_newest_card(self) -> None:

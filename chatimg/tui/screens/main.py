@@ -37,7 +37,7 @@ from chatimg.tui.screens.team import TeamView
 from chatimg.tui.widgets.card import ACTION_MODES, GenerationCard
 from chatimg.tui.widgets.composer import Composer
 from chatimg.tui.widgets.sidebar import LIMIT, Sidebar
-from chatimg.tui.widgets.thread import CardBuilt, ThreadView
+from chatimg.tui.widgets.thread import WINDOW, CardBuilt, ThreadView, prepare_newest
 
 if TYPE_CHECKING:
     from chatimg.engines.base import CancelToken
@@ -381,11 +381,22 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
     async def _load_thread(self, conversation_id: str | None) -> None:
         thread = None
         if conversation_id is not None:
+            size, at_end = self.thread.card_area(), self.restore_scroll is None
+
+            def load() -> domain.Thread:
+                # the newest window only: older ones load as the person scrolls up; the
+                # images it opens on are decoded here, off the UI loop, before cards mount
+                loaded = self.studio.load_thread(conversation_id, last=WINDOW)
+                if at_end:
+                    prepare_newest(loaded, size)
+                return loaded
+
             try:
-                thread = await asyncio.to_thread(self.studio.load_thread, conversation_id)
+                thread = await asyncio.to_thread(load)
             except ChatImgError as exc:
                 self.notify(exc.one_line(), severity="warning")
                 self.conversation_id = None
+        self.thread.fetch_earlier = self._fetch_earlier
         self.generations.clear()
         self.prompts.clear()
         for message in thread.messages if thread is not None else ():
@@ -403,6 +414,26 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         self.thread_loaded = True
         self._remember_ui()
         await self._send_queued()
+
+    async def _fetch_earlier(self, before: str, count: int) -> domain.Thread | None:
+        """The ``count`` messages before message ``before`` of the open conversation (the
+        thread's earlier window); ``None`` when the conversation changed or the store failed
+        (said in a notice)."""
+        conversation_id = self.conversation_id
+        if conversation_id is None:
+            return None
+        try:
+            thread = await asyncio.to_thread(self.studio.load_thread, conversation_id,
+                                             last=count, before=before)
+        except ChatImgError as exc:
+            self.notify(exc.one_line(), severity="warning")
+            return None
+        if conversation_id != self.conversation_id:
+            return None
+        for message in thread.messages:
+            for generation in message.generations:
+                self.remember(generation, message.text)
+        return thread
 
     async def _send_queued(self) -> None:
         """Send, in order, what was typed while the store was opening."""

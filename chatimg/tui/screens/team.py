@@ -19,6 +19,7 @@ from textual.message import Message
 from chatimg.errors import ChatImgError
 from chatimg.safetext import shown
 from chatimg.tui.screens.sending import Sending
+from chatimg.tui.widgets.thread import WINDOW
 
 if TYPE_CHECKING:
     from chatimg.store.changes import Change, ChangeFeed
@@ -104,7 +105,8 @@ class TeamView(Sending):
 
     async def _add_new(self, conversation_id: str) -> None:
         try:
-            thread = await asyncio.to_thread(self.studio.load_thread, conversation_id)
+            thread = await asyncio.to_thread(self.studio.load_thread, conversation_id,
+                                             last=WINDOW)
         except ChatImgError:  # deleted or no longer shared: the sidebar reload shows it
             return
         if conversation_id != self.conversation_id or not self.thread_loaded:

@@ -74,6 +74,17 @@ def cached_strips(path: Path, sha256: str, cols: int, rows: int) -> list[Strip]:
     return graphics.prepare("halfcell", path, sha256, cols, rows, _CELL).halfcells
 
 
+def prepare_card_image(asset: AssetRef, box: tuple[int, int],
+                       protocol: Protocol | None = None) -> Prepared:
+    """An asset scaled and encoded for a ``cols x rows`` card box in the configured protocol
+    (cached: a card of that box that mounts later shows it at once).
+
+    Raises:
+        OSError: The asset file cannot be read.
+    """
+    return graphics.prepare(protocol or _PROTOCOL, Path(asset.path), asset.sha256, *box, _CELL)
+
+
 class TerminalImage(Widget):
     """An image in a fixed ``cols x rows`` cell box, in the configured protocol.
 
@@ -250,8 +261,7 @@ class CardImage(TerminalImage):
             self._show(prepared)
 
     def prepare(self) -> Prepared:
-        return graphics.prepare(self.protocol, Path(self.asset.path), self.asset.sha256,
-                                *self.box, _CELL)
+        return prepare_card_image(self.asset, self.box, self.protocol)
 
 
 class PixelImage(TerminalImage):

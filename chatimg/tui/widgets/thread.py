@@ -1,8 +1,10 @@
 """The open conversation: user messages, one card per generation, model-switch markers, and
 a "↳ branch of #N" line on a message sent as a branch of (or a reply to) an earlier one.
 
-Long threads are windowed: only the newest ``WINDOW`` messages are mounted; older ones come in
-a window at a time when the person scrolls to the top (or presses the button there).
+Long threads are windowed: the screen loads only the newest ``WINDOW`` messages from the store
+and only those are mounted; older ones are loaded and mounted a window at a time when the person
+scrolls to the top (or presses the button there), so opening a thread costs the same at 50 or
+50,000 messages.
 
 Within the window of a long thread, stored generations start as ``CardSlot`` placeholders of
 about the card's height (its header line, no image); a slot becomes its ``GenerationCard`` when
@@ -13,7 +15,9 @@ scroll position needs no card above or below it.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rich.text import Text
@@ -31,13 +35,17 @@ from chatimg.tui.widgets.card import (
     image_max_columns,
     meta_text,
 )
-from chatimg.tui.widgets.image import cell_box
+from chatimg.tui.widgets.image import cell_box, prepare_card_image
 from chatimg.tui.widgets.image_grid import grid_columns, tile_limits
 
 WINDOW = 30
 #: A window with at most this many stored generations builds all its cards at once (bounded
 #: work, and every card of a short thread is there at once).
 EAGER_CARDS = 8
+#: Screens of messages mounted above at a time when scrolling up (fewer, bigger mounts).
+_EARLIER_SCREENS = 4
+#: Mount more above when the view is this many screens from the top.
+_EARLIER_AT = 2
 #: Cells a card's frame takes across (margin, border, padding) and a scrollbar.
 _CARD_FRAME = 7
 
@@ -59,6 +67,61 @@ def card_height(generation: domain.Generation, size: tuple[int, int], max_column
             rows += max(cell_box(a.width, a.height, *limits)[1] for a in row) + label
     detail = detail_text(generation, None, False, generation.status, wins)
     return rows + len(detail.plain.split("\n"))  # an empty detail line still takes a row
+
+
+def _prompt_rows(message: domain.Message, width: int) -> int:
+    """Rows a message block takes above its cards (margin, branch line, wrapped prompt)."""
+    across = max(1, width - 2)
+    lines = sum(1 + len(line) // across for line in message.text.split("\n"))
+    return 1 + (1 if message.parent_id else 0) + lines
+
+
+def message_height(message: domain.Message, size: tuple[int, int], max_columns: int,
+                   wins: dict[str, int]) -> int:
+    """About how many rows a stored message's block takes (prompt and cards)."""
+    return _prompt_rows(message, size[0]) + sum(
+        card_height(g, size, max_columns, wins.get(g.id, 0)) for g in message.generations)
+
+
+def newest_on_screen(messages: list[domain.Message], size: tuple[int, int], max_columns: int,
+                     wins: dict[str, int]) -> list[domain.Generation]:
+    """The stored generations at the end of ``messages`` that fill a thread of ``size`` cells
+    scrolled to its end (built as cards at once, their images prepared while loading)."""
+    found: list[domain.Generation] = []
+    rows = 0
+    for message in reversed(messages):
+        for generation in reversed(message.generations):
+            if rows >= size[1]:
+                return found
+            if generation.status not in ("queued", "running"):
+                found.append(generation)
+            rows += card_height(generation, size, max_columns, wins.get(generation.id, 0))
+        rows += _prompt_rows(message, size[0])
+    return found
+
+
+def prepare_images(generations: list[domain.Generation], size: tuple[int, int],
+                   max_columns: int) -> None:
+    """Scale and encode the images of ``generations`` for cards in a thread of ``size`` cells,
+    into the image cache their cards read when they mount (run in a worker thread; an image
+    that cannot be read is left to its card to report)."""
+    width, visible = size
+    for generation in generations:
+        assets = [a for a in generation.assets if not a.state]
+        if not assets:
+            continue
+        limits = tile_limits(width - _CARD_FRAME, visible - RESERVED_ROWS,
+                             len(generation.assets), max_columns)
+        for asset in assets:
+            with contextlib.suppress(OSError):
+                prepare_card_image(asset, cell_box(asset.width, asset.height, *limits))
+
+
+def prepare_newest(thread: domain.Thread, size: tuple[int, int]) -> None:
+    """Prepare the images a thread opened at its end shows first (see ``prepare_images``)."""
+    wins = dict(Counter(pick.winner_id for pick in thread.picks))
+    columns = image_max_columns()
+    prepare_images(newest_on_screen(list(thread.messages), size, columns, wins), size, columns)
 
 
 class CardSlot(Static):
@@ -113,9 +176,12 @@ class MessageBlock(Vertical):
     def __init__(self, text: str, *, message_id: str | None = None, model: str | None = None,
                  generations: tuple[domain.Generation, ...] = (),
                  wins: dict[str, int] | None = None, author: str | None = None,
-                 branch: str | None = None, slot_size: tuple[int, int] | None = None) -> None:
+                 branch: str | None = None, slot_size: tuple[int, int] | None = None,
+                 cards_now: frozenset[str] = frozenset()) -> None:
         super().__init__(classes="message")
         self.slot_size = slot_size
+        self.cards_now = cards_now
+        """Generations built as cards at once although ``slot_size`` is set (on screen)."""
         """Start stored generations as slots sized for a thread of this many cells (``None``:
         build every card now)."""
         self.branch = branch
@@ -140,7 +206,8 @@ class MessageBlock(Vertical):
         yield Static(prompt, classes="prompt")
         for generation in self._generations:
             wins = self.wins.get(generation.id, 0)
-            if self.slot_size is not None and generation.status not in ("queued", "running"):
+            if self.slot_size is not None and generation.status not in ("queued", "running") \
+                    and generation.id not in self.cards_now:
                 yield CardSlot(generation, wins, card_height(generation, self.slot_size,
                                                              image_max_columns(), wins))
             else:
@@ -218,7 +285,16 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.messages: list[domain.Message] = []
+        """The loaded messages (the newest of the conversation; older windows come first)."""
+        self.unloaded = 0
+        """Messages before ``messages`` that are not loaded yet."""
         self.first_shown = 0
+        """Place in the conversation (from 0) of the first mounted message."""
+        self.parents: dict[str, tuple[int, str]] = {}
+        """Branch parents that are not loaded: id → (1-based place, text)."""
+        self.fetch_earlier: Callable[[str, int], Awaitable[domain.Thread | None]] | None = None
+        """Loads the ``n`` messages before a message id (the screen's store call); ``None``:
+        nothing is loaded beyond ``messages``."""
         self.last_model: str | None = None
         self.conversation_id: str | None = None
         self.wins: dict[str, int] = {}
@@ -231,6 +307,7 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         """The person using the app (team databases): the author of messages sent here."""
         self.lazy = False
         """Stored cards start as slots (a long thread; see ``EAGER_CARDS``)."""
+        self._mounting_earlier = False
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("Type a prompt below and press Enter. /help lists commands.",
@@ -243,10 +320,15 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         Scrolls to the end, or to ``scroll_y`` (a restored position).
         """
         await self.remove_children()
+        self._mounting_earlier = False
         self.messages = list(thread.messages) if thread else []
+        self.unloaded = thread.earlier if thread else 0
+        self.parents = dict(thread.parents) if thread else {}
         self.conversation_id = thread.conversation.id if thread else None
         self.wins = dict(Counter(pick.winner_id for pick in thread.picks)) if thread else {}
-        self.first_shown = max(0, len(self.messages) - WINDOW)
+        size = self.card_area()
+        local = self._first_mounted(size, scroll_y is None)
+        self.first_shown = self.unloaded + local
         self.last_model = None
         widgets: list[Any] = []
         if self.first_shown:
@@ -254,11 +336,16 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         if not self.messages:
             widgets.append(Static("Type a prompt below and press Enter. /help lists commands.",
                                   classes="empty-hint"))
-        previous = self.messages[self.first_shown - 1] if self.first_shown else None
+        previous = self.messages[local - 1] if local else None
         self.last_model = message_model(previous) if previous else None
-        shown_messages = self.messages[self.first_shown:]
-        self.lazy = sum(len(m.generations) for m in shown_messages) > EAGER_CARDS
-        widgets.extend(self._blocks(shown_messages))
+        shown_messages = self.messages[local:]
+        self.lazy = bool(self.first_shown) or \
+            sum(len(m.generations) for m in shown_messages) > EAGER_CARDS
+        on_screen: frozenset[str] = frozenset()
+        if self.lazy and scroll_y is None:  # opens at its end: what shows there is built now
+            on_screen = frozenset(g.id for g in newest_on_screen(
+                shown_messages, size, image_max_columns(), self.wins))
+        widgets.extend(self._blocks(shown_messages, on_screen))
         await self.mount_all(widgets)
         if scroll_y is None:
             self.stick_to_end = True
@@ -268,7 +355,24 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
             self.call_after_refresh(self.scroll_to, y=scroll_y, animate=False, immediate=True)
         self.call_after_refresh(self.build_visible)
 
-    def _slot_size(self) -> tuple[int, int]:
+    def _first_mounted(self, size: tuple[int, int], at_end: bool) -> int:
+        """Which loaded message (index) the thread mounts from: the newest ``WINDOW``, and
+        when it opens at its end only as many as fill the view twice over (the rest mount
+        when scrolled to; a restored position gets the whole window it was saved in)."""
+        if not at_end:
+            return max(0, len(self.messages) - WINDOW)
+        return self._filling(len(self.messages), size, 2)
+
+    def _filling(self, end: int, size: tuple[int, int], screens: int) -> int:
+        """Where a run of loaded messages ending before ``end`` starts that fills the view
+        ``screens`` times over (at most ``WINDOW`` messages, at least one)."""
+        rows, index, start = 0, end, max(0, end - WINDOW)
+        while index > start and rows < screens * size[1]:
+            index -= 1
+            rows += message_height(self.messages[index], size, image_max_columns(), self.wins)
+        return index
+
+    def card_area(self) -> tuple[int, int]:
         """The cells a card's images are fitted to (the thread's, or the app's before the
         first layout)."""
         region = self.scrollable_content_region
@@ -321,10 +425,13 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
     def _earlier_button(self) -> Button:
         return Button(f"▲ {self.first_shown} earlier messages", id="earlier", compact=True)
 
-    def _blocks(self, messages: list[domain.Message]) -> list[Any]:
+    def _blocks(self, messages: list[domain.Message],
+                cards_now: frozenset[str] = frozenset()) -> list[Any]:
         widgets: list[Any] = []
-        numbers = {m.id: number for number, m in enumerate(self.messages, 1)}
-        texts = {m.id: m.text for m in self.messages}
+        numbers = {m_id: number for m_id, (number, _) in self.parents.items()}
+        texts = {m_id: text for m_id, (_, text) in self.parents.items()}
+        numbers.update((m.id, number) for number, m in enumerate(self.messages, self.unloaded + 1))
+        texts.update((m.id, m.text) for m in self.messages)
         for message in messages:
             model = message_model(message)
             if self.last_model is not None and model and model != self.last_model:
@@ -338,15 +445,45 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
             widgets.append(MessageBlock(message.text, message_id=message.id, model=model,
                                         generations=message.generations, wins=self.wins,
                                         author=message.author, branch=branch,
-                                        slot_size=self._slot_size() if self.lazy else None))
+                                        slot_size=self.card_area() if self.lazy else None,
+                                        cards_now=cards_now))
         return widgets
 
+    async def _load_earlier(self) -> bool:
+        """Load the window before the loaded messages from the store; whether any came."""
+        if not self.unloaded or self.fetch_earlier is None or not self.messages:
+            return False
+        conversation_id, first = self.conversation_id, self.messages[0]
+        thread = await self.fetch_earlier(first.id, WINDOW)
+        if thread is None or not thread.messages or conversation_id != self.conversation_id \
+                or not self.messages or self.messages[0] is not first:
+            return False  # failed (the screen said why), or another thread opened meanwhile
+        self.messages[:0] = thread.messages
+        self.unloaded = thread.earlier
+        self.parents.update(thread.parents)
+        return True
+
     async def show_earlier(self) -> None:
-        """Mount the previous window of messages above the current ones."""
-        if not self.first_shown:
+        """Mount the previous window of messages above the current ones (loading it first
+        when it is not loaded yet)."""
+        if not self.first_shown or self._mounting_earlier:
             return
-        start = max(0, self.first_shown - WINDOW)
-        chunk = self.messages[start:self.first_shown]
+        self._mounting_earlier = True  # until the position is kept (``_keep_position``)
+        mounted = False
+        try:
+            mounted = await self._mount_earlier()
+        finally:
+            self._mounting_earlier = mounted
+
+    async def _mount_earlier(self) -> bool:
+        """Mount the run of messages above; whether it did (``_keep_position`` will run)."""
+        local = self.first_shown - self.unloaded
+        if local <= 0:
+            if not await self._load_earlier():
+                return False
+            local = self.first_shown - self.unloaded
+        start = self._filling(local, self.card_area(), _EARLIER_SCREENS)
+        chunk = self.messages[start:local]
         self.lazy = True  # an earlier window means a long thread
         saved_last = self.last_model
         self.last_model = message_model(self.messages[start - 1]) if start else None
@@ -356,9 +493,9 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
                 first_existing.model != self.last_model:
             widgets.append(switch_marker(self.last_model, first_existing.model))
         self.last_model = saved_last
-        self.first_shown = start
+        self.first_shown = self.unloaded + start
         anchor = next(iter(self.query("#earlier").results(Button)), None)
-        height_before = self.virtual_size.height
+        anchor_y = first_existing.virtual_region.y if first_existing is not None else 0
         await self.mount_all(widgets, after=anchor) if anchor else await self.mount_all(
             widgets, before=0)
         if anchor is not None:
@@ -366,11 +503,22 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
                 anchor.label = f"▲ {self.first_shown} earlier messages"
             else:
                 await anchor.remove()
-        self.call_after_refresh(self._keep_position, height_before)
+        self.call_after_refresh(self._keep_position, first_existing, anchor_y)
+        return True
 
-    def _keep_position(self, height_before: int) -> None:
-        self.scroll_to(y=self.scroll_y + self.virtual_size.height - height_before, animate=False)
+    def _keep_position(self, anchor: MessageBlock | None, anchor_y: int) -> None:
+        """Keep what was on screen in place: scroll by how far the block that was first
+        moved down (what changed below it, cards built meanwhile, does not count)."""
+        if anchor is not None and anchor.is_attached:
+            moved = anchor.virtual_region.y - anchor_y
+            if moved:
+                self.scroll_to(y=self.scroll_y + moved, animate=False, immediate=True)
+        self._mounting_earlier = False
         self.call_after_refresh(self.build_visible)
+        if self.first_shown and self.scroll_y <= _EARLIER_AT * self.size.height:
+            # scrolled on to the top while this run mounted: the next one
+            self.run_worker(self.show_earlier(), group="earlier", name="earlier",
+                            exit_on_error=False)
 
     def message_number(self, message_id: str) -> int | None:
         """A shown message's 1-based place in the thread (what "branch of #N" names)."""
@@ -450,8 +598,9 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
             self.post_message(self.Scrolled())
         if self.is_attached and self.lazy:
             self.build_visible()
-        if new <= 0 < old and self.first_shown:
-            self.run_worker(self.show_earlier(), exclusive=True, group="earlier", name="earlier",
+        if self.first_shown and new < old and new <= _EARLIER_AT * self.size.height \
+                and not self._mounting_earlier:  # near the top: mount the next run above
+            self.run_worker(self.show_earlier(), group="earlier", name="earlier",
                             exit_on_error=False)
 
     def watch_virtual_size(self, old: Any, new: Any) -> None:
