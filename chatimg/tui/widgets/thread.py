@@ -15,28 +15,25 @@ scroll position needs no card above or below it.
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rich.text import Text
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Static
 
 from chatimg import domain
-from chatimg.safetext import shown
 from chatimg.tui.failures import ForwardFailedWorkers
-from chatimg.tui.widgets.card import (
-    RESERVED_ROWS,
-    GenerationCard,
-    detail_text,
-    image_max_columns,
-    meta_text,
+from chatimg.tui.widgets.card import GenerationCard, image_max_columns
+from chatimg.tui.widgets.message_block import (
+    CardSlot,
+    MessageBlock,
+    branch_label,
+    message_model,
+    switch_marker,
 )
-from chatimg.tui.widgets.image import cell_box, prepare_card_image
-from chatimg.tui.widgets.image_grid import grid_columns, tile_limits
+from chatimg.tui.widgets.thread_layout import CARD_FRAME, message_height, newest_on_screen
 
 WINDOW = 30
 #: A window with at most this many stored generations builds all its cards at once (bounded
@@ -46,231 +43,6 @@ EAGER_CARDS = 8
 _EARLIER_SCREENS = 4
 #: Mount more above when the view is this many screens from the top.
 _EARLIER_AT = 2
-#: Cells a card's frame takes across (margin, border, padding) and a scrollbar.
-_CARD_FRAME = 7
-
-
-def card_height(generation: domain.Generation, size: tuple[int, int], max_columns: int,
-                wins: int = 0) -> int:
-    """About how many rows a stored generation's card takes in a thread of ``size`` cells
-    (header, its grid of images with their labels, detail lines, the margin above)."""
-    rows = 2  # margin above and the header line
-    assets = generation.assets
-    if assets:
-        width, visible = size
-        limits = tile_limits(width - _CARD_FRAME, visible - RESERVED_ROWS, len(assets),
-                             max_columns)
-        columns = grid_columns(len(assets))
-        label = 0 if len(assets) == 1 else 1
-        for start in range(0, len(assets), columns):
-            row = assets[start:start + columns]
-            rows += max(cell_box(a.width, a.height, *limits)[1] for a in row) + label
-    detail = detail_text(generation, None, False, generation.status, wins)
-    return rows + len(detail.plain.split("\n"))  # an empty detail line still takes a row
-
-
-def _prompt_rows(message: domain.Message, width: int) -> int:
-    """Rows a message block takes above its cards (margin, branch line, wrapped prompt)."""
-    across = max(1, width - 2)
-    lines = sum(1 + len(line) // across for line in message.text.split("\n"))
-    return 1 + (1 if message.parent_id else 0) + lines
-
-
-def message_height(message: domain.Message, size: tuple[int, int], max_columns: int,
-                   wins: dict[str, int]) -> int:
-    """About how many rows a stored message's block takes (prompt and cards)."""
-    return _prompt_rows(message, size[0]) + sum(
-        card_height(g, size, max_columns, wins.get(g.id, 0)) for g in message.generations)
-
-
-def newest_on_screen(messages: list[domain.Message], size: tuple[int, int], max_columns: int,
-                     wins: dict[str, int]) -> list[domain.Generation]:
-    """The stored generations at the end of ``messages`` that fill a thread of ``size`` cells
-    scrolled to its end (built as cards at once, their images prepared while loading)."""
-    found: list[domain.Generation] = []
-    rows = 0
-    for message in reversed(messages):
-        for generation in reversed(message.generations):
-            if rows >= size[1]:
-                return found
-            if generation.status not in ("queued", "running"):
-                found.append(generation)
-            rows += card_height(generation, size, max_columns, wins.get(generation.id, 0))
-        rows += _prompt_rows(message, size[0])
-    return found
-
-
-def prepare_images(generations: list[domain.Generation], size: tuple[int, int],
-                   max_columns: int) -> None:
-    """Scale and encode the images of ``generations`` for cards in a thread of ``size`` cells,
-    into the image cache their cards read when they mount (run in a worker thread; an image
-    that cannot be read is left to its card to report)."""
-    width, visible = size
-    for generation in generations:
-        assets = [a for a in generation.assets if not a.state]
-        if not assets:
-            continue
-        limits = tile_limits(width - _CARD_FRAME, visible - RESERVED_ROWS,
-                             len(generation.assets), max_columns)
-        for asset in assets:
-            with contextlib.suppress(OSError):
-                prepare_card_image(asset, cell_box(asset.width, asset.height, *limits))
-
-
-def prepare_newest(thread: domain.Thread, size: tuple[int, int]) -> None:
-    """Prepare the images a thread opened at its end shows first (see ``prepare_images``)."""
-    wins = dict(Counter(pick.winner_id for pick in thread.picks))
-    columns = image_max_columns()
-    prepare_images(newest_on_screen(list(thread.messages), size, columns, wins), size, columns)
-
-
-class CardSlot(Static):
-    """A stored generation's place in the thread until its card is built (header only)."""
-
-    DEFAULT_CSS = """
-    CardSlot { margin: 1 0 0 2; padding: 0 1; color: $text-muted; }
-    """
-
-    def __init__(self, generation: domain.Generation, wins: int, height: int) -> None:
-        super().__init__(self._label(generation), classes="card-slot")
-        self.generation = generation
-        self.wins = wins
-        self.built = False
-        """Its card was mounted (the slot is on its way out)."""
-        self.styles.height = max(1, height - 1)  # the margin above is not part of it
-
-    @staticmethod
-    def _label(generation: domain.Generation) -> Any:
-        model = generation.resolved_model or generation.requested_model
-        return meta_text(generation, model, generation.status)
-
-    @property
-    def generation_id(self) -> str:
-        return self.generation.id
-
-    def update_generation(self, generation: domain.Generation) -> None:
-        """A newer stored state of the generation (shown once the card is built)."""
-        self.generation = generation
-        self.update(self._label(generation))
-
-
-def branch_label(number: int | None, parent_text: str) -> str:
-    """The line above a branch: which message (1-based, in thread order) it branches from."""
-    words = " ".join(parent_text.split())
-    snippet = words[:40] + ("…" if len(words) > 40 else "")
-    where = f"#{number}" if number else "an earlier message"
-    return f"↳ branch of {where} “{snippet}”"
-
-
-def message_model(message: domain.Message) -> str | None:
-    """The model (or fan-out) a message was sent to, for the switch marker."""
-    models = (message.params or {}).get("models")
-    if isinstance(models, list) and len(models) > 1:
-        return " + ".join(str(m) for m in models)
-    return message.model
-
-
-class MessageBlock(Vertical):
-    """A user message and its cards."""
-
-    def __init__(self, text: str, *, message_id: str | None = None, model: str | None = None,
-                 generations: tuple[domain.Generation, ...] = (),
-                 wins: dict[str, int] | None = None, author: str | None = None,
-                 branch: str | None = None, slot_size: tuple[int, int] | None = None,
-                 cards_now: frozenset[str] = frozenset()) -> None:
-        super().__init__(classes="message")
-        self.slot_size = slot_size
-        self.cards_now = cards_now
-        """Generations built as cards at once although ``slot_size`` is set (on screen)."""
-        """Start stored generations as slots sized for a thread of this many cells (``None``:
-        build every card now)."""
-        self.branch = branch
-        """The "↳ branch of #N" line, when the message branches from an earlier one."""
-        self.wins = wins or {}
-        self.author = author
-        """Who wrote it (team databases); shown before the text."""
-        self.text = text
-        self.message_id = message_id
-        self.model = model
-        self._generations = generations
-
-    def compose(self):  # type: ignore[no-untyped-def]
-        if self.branch:
-            yield Static(Text(shown(self.branch)), classes="branch")
-        prompt = Text(style="bold")
-        if self.author:
-            prompt.append(shown(self.author), style="italic")
-            prompt.append(" ")
-        prompt.append("› ")
-        prompt.append(shown(self.text, keep_newlines=True))
-        yield Static(prompt, classes="prompt")
-        for generation in self._generations:
-            wins = self.wins.get(generation.id, 0)
-            if self.slot_size is not None and generation.status not in ("queued", "running") \
-                    and generation.id not in self.cards_now:
-                yield CardSlot(generation, wins, card_height(generation, self.slot_size,
-                                                             image_max_columns(), wins))
-            else:
-                yield GenerationCard(generation, model=generation.resolved_model
-                                     or generation.requested_model, generation_id=generation.id,
-                                     message_text=self.text, wins=wins)
-
-    def build(self, slot: CardSlot) -> GenerationCard:
-        """Put the real card in ``slot``'s place."""
-        generation = slot.generation
-        slot.built = True
-        card = GenerationCard(generation, model=generation.resolved_model
-                              or generation.requested_model, generation_id=generation.id,
-                              message_text=self.text, wins=slot.wins)
-        # the slot's height until the card's images are mounted: the thread does not shrink
-        # for a frame (which would scroll other slots into view and build them too)
-        card.styles.min_height = slot.styles.height
-        self.mount(card, after=slot)
-        slot.remove()
-        self.call_after_refresh(self._release, card, 8)
-        self.post_message(CardBuilt(card))
-        return card
-
-    def _release(self, card: GenerationCard, tries: int) -> None:
-        """Let a built card take its own height once it is mounted (with its images)."""
-        if card.is_mounted or tries <= 0:
-            card.styles.min_height = None
-        else:
-            self.call_after_refresh(self._release, card, tries - 1)
-
-    def slot(self, generation_id: str) -> CardSlot | None:
-        """The slot of ``generation_id`` while its card is not built."""
-        for slot in self.query_children(CardSlot):
-            if slot.generation.id == generation_id and not slot.built:
-                return slot
-        return None
-
-    def card(self, generation_id: str) -> GenerationCard | None:
-        for card in self.query(GenerationCard):
-            if card.generation_id == generation_id:
-                return card
-        return None
-
-    def add_card(self, generation_id: str, model: str,
-                 generation: domain.Generation | None = None) -> GenerationCard:
-        """The card of ``generation_id``: its slot's card when it has one, else a new one."""
-        slot = self.slot(generation_id)
-        if slot is not None:
-            if generation is not None:
-                slot.generation = generation
-            return self.build(slot)
-        card = GenerationCard(generation, model=model, generation_id=generation_id,
-                              message_text=self.text)
-        self.mount(card)
-        return card
-
-
-class CardBuilt(Message):
-    """A slot's card was built (the screen marks its picks)."""
-
-    def __init__(self, card: GenerationCard) -> None:
-        super().__init__()
-        self.card = card
 
 
 class ThreadView(VerticalScroll, ForwardFailedWorkers):
@@ -346,6 +118,12 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
             on_screen = frozenset(g.id for g in newest_on_screen(
                 shown_messages, size, image_max_columns(), self.wins))
         widgets.extend(self._blocks(shown_messages, on_screen))
+        if on_screen and sum(message_height(m, size, image_max_columns(), self.wins)
+                             for m in shown_messages) > size[1] + CARD_FRAME:
+            # a long thread opening at its end is laid out there from the first frame on
+            # (not at the top first); our own following of the end takes over after it
+            self.anchor()
+            self.call_after_refresh(self.anchor, False)
         await self.mount_all(widgets)
         if scroll_y is None:
             self.stick_to_end = True
@@ -610,8 +388,3 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
     def _follow_end(self) -> None:
         if self.stick_to_end and self.max_scroll_y > 0 and self.scroll_y < self.max_scroll_y:
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
-
-
-def switch_marker(old: str, new: str) -> Static:
-    """A line in the thread where the model changed."""
-    return Static(Text(f"── model: {old} → {new} ──", justify="center"), classes="switch")
