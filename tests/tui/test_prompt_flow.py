@@ -108,7 +108,7 @@ async def test_searchable_history_puts_the_chosen_prompt_in_the_composer(
 
 
 async def test_edit_and_resend_makes_a_branch_of_the_edited_message(make_app: Any) -> None:
-    from chatimg.tui.widgets.thread import MessageBlock
+    from chatimg.tui.widgets.message_block import MessageBlock
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -29,7 +29,7 @@ def _titles(screen: Any) -> list[str]:
 
 
 def _blocks_saying(screen: Any, text: str) -> list[Any]:
-    from chatimg.tui.widgets.thread import MessageBlock
+    from chatimg.tui.widgets.message_block import MessageBlock
 
     return [b for b in screen.thread.query(MessageBlock) if b.text == text]
 

@@ -127,7 +127,8 @@ async def test_long_thread_is_windowed(make_app: Any) -> None:
     from chatimg.spec import GenerationSpec
     from chatimg.studio import Studio
     from chatimg.tui.state import UiState, save_state
-    from chatimg.tui.widgets.thread import WINDOW, MessageBlock
+    from chatimg.tui.widgets.message_block import MessageBlock
+    from chatimg.tui.widgets.thread import WINDOW
 
     studio = Studio.open()
     conversation = studio.create_conversation("long", "layout")

@@ -74,7 +74,7 @@ async def test_a_500_generation_thread_builds_only_the_visible_cards(make_app: A
 
 
 def _first_block(thread: Any) -> Any:
-    from chatimg.tui.widgets.thread import MessageBlock
+    from chatimg.tui.widgets.message_block import MessageBlock
 
     return next(iter(thread.query(MessageBlock)))
 

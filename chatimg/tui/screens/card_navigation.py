@@ -21,7 +21,8 @@ from chatimg.tui.widgets.card import CardLeave, CardSelected, GenerationCard
 
 if TYPE_CHECKING:
     from chatimg.studio import Studio
-    from chatimg.tui.widgets.thread import CardSlot, ThreadView
+    from chatimg.tui.widgets.message_block import CardSlot
+    from chatimg.tui.widgets.thread import ThreadView
 
 NEWEST_CARD = Binding("ctrl+up", "focus_newest_card", "Newest card", show=False,
                       id="thread.newest_card")

@@ -36,8 +36,10 @@ from chatimg.tui.screens.prompt_flow import Branch, PromptFlow
 from chatimg.tui.screens.team import TeamView
 from chatimg.tui.widgets.card import ACTION_MODES, GenerationCard
 from chatimg.tui.widgets.composer import Composer
+from chatimg.tui.widgets.message_block import CardBuilt
 from chatimg.tui.widgets.sidebar import LIMIT, Sidebar
-from chatimg.tui.widgets.thread import WINDOW, CardBuilt, ThreadView, prepare_newest
+from chatimg.tui.widgets.thread import WINDOW, ThreadView
+from chatimg.tui.widgets.thread_layout import prepare_newest
 
 if TYPE_CHECKING:
     from chatimg.engines.base import CancelToken

@@ -18,7 +18,7 @@ from chatimg.tui.options import ComposerOptions
 from chatimg.tui.screens.card_actions import CardActions
 from chatimg.tui.screens.history_search import HistorySearch
 from chatimg.tui.widgets.composer import PromptArea
-from chatimg.tui.widgets.thread import branch_label
+from chatimg.tui.widgets.message_block import branch_label
 
 if TYPE_CHECKING:
     from chatimg.tui.widgets.sidebar import Sidebar

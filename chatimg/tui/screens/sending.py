@@ -17,7 +17,7 @@ from textual.screen import Screen
 from chatimg import domain
 from chatimg.errors import ChatImgError
 from chatimg.tui.widgets.card import CardProgress
-from chatimg.tui.widgets.thread import MessageBlock
+from chatimg.tui.widgets.message_block import MessageBlock
 
 if TYPE_CHECKING:
     from typing import TypeAlias

@@ -1,0 +1,90 @@
+"""How tall the parts of a thread will be before they are laid out, and the images a thread
+opened at its end shows first: what lets a long thread mount only what fills the view, build
+only the cards on screen and decode their images while it loads."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+
+from chatimg import domain
+from chatimg.tui.widgets.card import RESERVED_ROWS, detail_text, image_max_columns
+from chatimg.tui.widgets.image import cell_box, prepare_card_image
+from chatimg.tui.widgets.image_grid import grid_columns, tile_limits
+
+#: Cells a card's frame takes across (margin, border, padding) and a scrollbar.
+CARD_FRAME = 7
+
+
+def card_height(generation: domain.Generation, size: tuple[int, int], max_columns: int,
+                wins: int = 0) -> int:
+    """About how many rows a stored generation's card takes in a thread of ``size`` cells
+    (header, its grid of images with their labels, detail lines, the margin above)."""
+    rows = 2  # margin above and the header line
+    assets = generation.assets
+    if assets:
+        width, visible = size
+        limits = tile_limits(width - CARD_FRAME, visible - RESERVED_ROWS, len(assets),
+                             max_columns)
+        columns = grid_columns(len(assets))
+        label = 0 if len(assets) == 1 else 1
+        for start in range(0, len(assets), columns):
+            row = assets[start:start + columns]
+            rows += max(cell_box(a.width, a.height, *limits)[1] for a in row) + label
+    detail = detail_text(generation, None, False, generation.status, wins)
+    return rows + len(detail.plain.split("\n"))  # an empty detail line still takes a row
+
+
+def prompt_rows(message: domain.Message, width: int) -> int:
+    """Rows a message block takes above its cards (margin, branch line, wrapped prompt)."""
+    across = max(1, width - 2)
+    lines = sum(1 + len(line) // across for line in message.text.split("\n"))
+    return 1 + (1 if message.parent_id else 0) + lines
+
+
+def message_height(message: domain.Message, size: tuple[int, int], max_columns: int,
+                   wins: dict[str, int]) -> int:
+    """About how many rows a stored message's block takes (prompt and cards)."""
+    return prompt_rows(message, size[0]) + sum(
+        card_height(g, size, max_columns, wins.get(g.id, 0)) for g in message.generations)
+
+
+def newest_on_screen(messages: list[domain.Message], size: tuple[int, int], max_columns: int,
+                     wins: dict[str, int]) -> list[domain.Generation]:
+    """The stored generations at the end of ``messages`` that fill a thread of ``size`` cells
+    scrolled to its end (built as cards at once, their images prepared while loading)."""
+    found: list[domain.Generation] = []
+    rows = 0
+    for message in reversed(messages):
+        for generation in reversed(message.generations):
+            if rows >= size[1]:
+                return found
+            if generation.status not in ("queued", "running"):
+                found.append(generation)
+            rows += card_height(generation, size, max_columns, wins.get(generation.id, 0))
+        rows += prompt_rows(message, size[0])
+    return found
+
+
+def prepare_images(generations: list[domain.Generation], size: tuple[int, int],
+                   max_columns: int) -> None:
+    """Scale and encode the images of ``generations`` for cards in a thread of ``size`` cells,
+    into the image cache their cards read when they mount (run in a worker thread; an image
+    that cannot be read is left to its card to report)."""
+    width, visible = size
+    for generation in generations:
+        assets = [a for a in generation.assets if not a.state]
+        if not assets:
+            continue
+        limits = tile_limits(width - CARD_FRAME, visible - RESERVED_ROWS,
+                             len(generation.assets), max_columns)
+        for asset in assets:
+            with contextlib.suppress(OSError):
+                prepare_card_image(asset, cell_box(asset.width, asset.height, *limits))
+
+
+def prepare_newest(thread: domain.Thread, size: tuple[int, int]) -> None:
+    """Prepare the images a thread opened at its end shows first (see ``prepare_images``)."""
+    wins = dict(Counter(pick.winner_id for pick in thread.picks))
+    columns = image_max_columns()
+    prepare_images(newest_on_screen(list(thread.messages), size, columns, wins), size, columns)
