@@ -307,16 +307,16 @@ def warm_ocr() -> bool:
     typography check does not wait for it; the model stays loaded for the process."""
     from chatimg.validate import ocr
 
-    available = ocr.available()
-    settle_heap()
-    return available
+    return ocr.available()
 
 
 def settle_heap() -> None:
-    """Move what start-up built (modules, tables, the catalog, loaded models) out of the
-    garbage collector's view: it lives as long as the process, and a full collection that
-    walks it stalls the UI loop (about 0.2 s with a large store open)."""
-    gc.freeze()
+    """Move what start-up built (modules, tables, the catalog) out of the garbage collector's
+    view: it lives as long as the process, and a full collection that walks it stalls the UI
+    loop (about 0.2 s with a large store open). Once per process: what is frozen is never
+    collected, so later garbage (another app in the same process) must stay collectable."""
+    if not gc.get_freeze_count():
+        gc.freeze()
 
 
 def open_studio() -> Studio:
