@@ -84,6 +84,53 @@ def test_damaged_store_leaves_no_bundle_behind(made_thread: tuple[str, Path],
         read_bundle(out / "unverified.zip")
 
 
+def test_damaged_image_is_refused_on_the_hashing_thread_or_inline(
+    made_thread: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Images are hashed on a second thread beside the copy, or by the copy itself once too
+    many bytes wait (a backlog of -1: always): either way a damaged one stops the export."""
+    from chatimg.bundle import export
+
+    cid, _ = made_thread
+    victim = _first_asset_file()
+    data = victim.read_bytes()
+    victim.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    out = tmp_path / "out"
+    studio = Studio.open()
+    try:
+        for backlog in (export._HASH_BACKLOG, -1):
+            monkeypatch.setattr(export, "_HASH_BACKLOG", backlog)
+            with pytest.raises(StoreError, match=f"image {victim.stem[:12]} is damaged"):
+                export.export_conversation(studio, cid, out / "bundle.zip")
+    finally:
+        studio.close()
+    assert list(out.iterdir()) == []
+
+
+def test_a_failure_on_the_hashing_thread_fails_the_export(
+    made_thread: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No image goes unverified: an error while hashing is the export's error."""
+    from chatimg.bundle import export
+
+    class BrokenHashlib:
+        @staticmethod
+        def sha256(data: bytes) -> Any:
+            raise MemoryError("no room to hash")
+
+    cid, _ = made_thread
+    monkeypatch.setattr(export, "hashlib", BrokenHashlib)
+    out = tmp_path / "out"
+    studio = Studio.open()
+    try:
+        with pytest.raises(MemoryError, match="no room to hash"):
+            export.export_conversation(studio, cid, out / "bundle.zip")
+        export.export_conversation(studio, cid, out / "unverified.zip", verify=False)
+    finally:
+        studio.close()
+    assert sorted(p.name for p in out.iterdir()) == ["unverified.zip"]
+
+
 def test_zip_writer_output_reads_everywhere_and_switches_to_zip64(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
