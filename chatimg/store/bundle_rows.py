@@ -183,7 +183,7 @@ class _Reader:
         for position, decode in self.decoders:
             mine[position] = list(map(decode, mine[position]))
         keys = self.keys
-        return [dict(zip(keys, values)) for values in zip(*mine)]
+        return [dict(zip(keys, values, strict=True)) for values in zip(*mine, strict=True)]
 
 
 def _chunks(items: list[str]) -> list[list[str]]:
@@ -259,6 +259,7 @@ def dump_conversation(database: Database, conversation_id: str) -> dict[str, Any
         for image, generation_id, asset, store_path in zip(
             readers["image"].items(columns), columns[width] if columns else (),
             readers["asset"].items(columns[width + 1:]), columns[-1] if columns else (),
+            strict=True,
         ):
             images[generation_id].append(image)
             if image["sha256"] not in found:
@@ -302,7 +303,7 @@ def dump_conversation(database: Database, conversation_id: str) -> dict[str, Any
 
 def _columns(result: sa.Result[Any]) -> list[tuple[Any, ...]]:
     """A query's rows as columns (no columns at all when there are no rows)."""
-    return list(zip(*result.all()))  # ``all`` fetches in one call, iterating one by one
+    return list(zip(*result.all(), strict=True))  # rows all have the same columns
 
 
 def _asset(reader: _Reader, row: Sequence[Any]) -> dict[str, Any]:
