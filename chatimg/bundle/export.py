@@ -6,20 +6,16 @@ manifest and gallery are deflated. The rows are read once, in one transaction
 renamed into place when complete, so a failed export leaves nothing behind.
 
 Every image is checked against its row as it is copied: size, and (unless ``verify=False``)
-its sha256, so a damaged store never produces a bundle that import would refuse. The hashing
-runs on a second thread beside the copy (``hashlib`` lets go of the GIL while it hashes), and
-the bundle is only renamed into place once every image has been hashed. The zip is fsynced
+its sha256, so a damaged store never produces a bundle that import would refuse. The checksums
+run on a second thread beside the copy (``chatimg.bundle.imagecopy``). The zip is fsynced
 before the rename and gets the permissions a new file of the user's would get.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import queue
 import tempfile
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from chatimg import __version__
 from chatimg.bundle.gallery import render_index
-from chatimg.bundle.manifest import INDEX_NAME, MANIFEST_NAME, asset_entry_name, build_manifest
+from chatimg.bundle.imagecopy import copy_images
+from chatimg.bundle.manifest import INDEX_NAME, MANIFEST_NAME, build_manifest
 from chatimg.bundle.zipwriter import ZipWriter
 from chatimg.errors import StoreError
 from chatimg.store.assets import sha_of, write_error
@@ -41,8 +38,6 @@ if TYPE_CHECKING:
 ExportProgress = Callable[[int, int], None]
 
 _BUFFER = 1 << 20
-#: Bytes of images that may wait for the hashing thread; past that the copy hashes them itself.
-_HASH_BACKLOG = 64 << 20
 #: Deflate level for manifest.json and index.html: fast, and most of the gain.
 _TEXT_LEVEL = 1
 
@@ -107,14 +102,7 @@ def export_conversation(
             archive = ZipWriter(handle, stamp)
             archive.add(MANIFEST_NAME, manifest_bytes, deflate_level=_TEXT_LEVEL)
             archive.add(INDEX_NAME, index_bytes, deflate_level=_TEXT_LEVEL)
-            root = str(studio.assets.root)
-            with _Verifier(verify) as verifier:
-                for done, asset in enumerate(assets, start=1):
-                    path = os.path.join(root, asset["store_path"])
-                    data = _read_asset(path, asset)
-                    verifier.check(data, asset, path)
-                    archive.add(asset_entry_name(asset["sha256"], asset["mime"]), data)
-                    report(done, len(assets))
+            copy_images(archive, str(studio.assets.root), assets, verify, report)
             archive.close()
             handle.flush()
             os.fsync(handle.fileno())
@@ -145,92 +133,3 @@ def _render(dump: dict[str, Any], secrets: list[str], when: datetime) -> tuple[b
     manifest, text = build_manifest(dump, app_version=__version__, exported_at=when,
                                     secrets=secrets)
     return text.encode("utf-8"), render_index(manifest).encode("utf-8")
-
-
-def _read_asset(path: str, asset: dict[str, Any]) -> bytes:
-    """The image's bytes, refused unless there are exactly as many as its row says."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        try:
-            # Read one byte more than the row says, so a grown file shows as a mismatch.
-            chunks, remaining = [], asset["bytes"] + 1
-            while remaining > 0 and (chunk := os.read(fd, remaining)):
-                chunks.append(chunk)
-                remaining -= len(chunk)
-        finally:
-            os.close(fd)
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    except OSError:
-        raise StoreError(f"image {asset['sha256'][:12]} is missing: {path}",
-                         "run `chatimg doctor --repair`; nothing was written") from None
-    if len(data) != asset["bytes"]:
-        raise _damaged(asset, path)
-    return data
-
-
-def _damaged(asset: dict[str, Any], path: str) -> StoreError:
-    return StoreError(f"image {asset['sha256'][:12]} is damaged: {path}",
-                      "run `chatimg doctor --repair`; nothing was written")
-
-
-class _Verifier:
-    """Checks every image's sha256 on a second thread while the zip is being written.
-
-    ``hashlib`` lets go of the GIL while it hashes, as reading, CRC-32 and writing do, so the
-    check runs beside the copy instead of after each read. Every image is still hashed before
-    the export can succeed: ``__exit__`` waits for the last one and raises the first mismatch
-    (``check`` raises one found earlier, so a damaged store stops the export early). At most
-    ``_HASH_BACKLOG`` bytes wait to be hashed; past that an image is hashed on the calling
-    thread, so a slow hashing thread never holds a whole bundle in memory.
-
-    Args:
-        enabled: Hash at all (``verify``); when off, ``check`` does nothing.
-    """
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._queue: queue.SimpleQueue[tuple[bytes, dict[str, Any], str] | None] = (
-            queue.SimpleQueue())
-        self._sent = 0
-        self._hashed = 0  # written by the hashing thread only
-        self._failure: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="chatimg-export-verify",
-                                        daemon=True)
-
-    def __enter__(self) -> _Verifier:
-        if self.enabled:
-            self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        try:
-            while (item := self._queue.get()) is not None:
-                data, asset, path = item
-                if self._failure is None and hashlib.sha256(data).hexdigest() != asset["sha256"]:
-                    self._failure = _damaged(asset, path)
-                self._hashed += len(data)
-        except BaseException as exc:  # handed to the exporting thread
-            self._failure = self._failure or exc
-
-    def check(self, data: bytes, asset: dict[str, Any], path: str) -> None:
-        """Hash ``data`` (now or on the thread) against ``asset["sha256"]``."""
-        if not self.enabled:
-            return
-        if self._failure is not None:
-            raise self._failure
-        if self._sent - self._hashed > _HASH_BACKLOG:
-            if hashlib.sha256(data).hexdigest() != asset["sha256"]:
-                raise _damaged(asset, path)
-            return
-        self._sent += len(data)
-        self._queue.put((data, asset, path))
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        if not self.enabled:
-            return
-        if kind is not None:  # the export failed already: drop what waits
-            self._failure = self._failure or StoreError("export stopped")
-        self._queue.put(None)
-        self._thread.join()
-        if kind is None and self._failure is not None:
-            raise self._failure

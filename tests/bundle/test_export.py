@@ -84,12 +84,12 @@ def test_damaged_store_leaves_no_bundle_behind(made_thread: tuple[str, Path],
         read_bundle(out / "unverified.zip")
 
 
-def test_damaged_image_is_refused_on_the_hashing_thread_or_inline(
+def test_damaged_image_is_refused_in_any_batch(
     made_thread: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Images are hashed on a second thread beside the copy, or by the copy itself once too
-    many bytes wait (a backlog of -1: always): either way a damaged one stops the export."""
-    from chatimg.bundle import export
+    """Checksums run on a second thread a batch at a time: a damaged image stops the export
+    whether it is in the first batch (all images in one) or a later one (one image each)."""
+    from chatimg.bundle import export, imagecopy
 
     cid, _ = made_thread
     victim = _first_asset_file()
@@ -98,8 +98,8 @@ def test_damaged_image_is_refused_on_the_hashing_thread_or_inline(
     out = tmp_path / "out"
     studio = Studio.open()
     try:
-        for backlog in (export._HASH_BACKLOG, -1):
-            monkeypatch.setattr(export, "_HASH_BACKLOG", backlog)
+        for batch_bytes in (1 << 30, 1):
+            monkeypatch.setattr(imagecopy, "_BATCH_BYTES", batch_bytes)
             with pytest.raises(StoreError, match=f"image {victim.stem[:12]} is damaged"):
                 export.export_conversation(studio, cid, out / "bundle.zip")
     finally:
@@ -107,11 +107,43 @@ def test_damaged_image_is_refused_on_the_hashing_thread_or_inline(
     assert list(out.iterdir()) == []
 
 
-def test_a_failure_on_the_hashing_thread_fails_the_export(
+def test_batches_do_not_change_the_bundle(made_thread: tuple[str, Path], tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same bytes and the same progress, however the images are batched."""
+    from datetime import UTC, datetime
+
+    from chatimg.bundle import export, imagecopy
+
+    cid, _ = made_thread
+    when = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    bundles: list[bytes] = []
+    progress: list[list[tuple[int, int]]] = []
+    studio = Studio.open()
+    try:
+        for batch_bytes in (1 << 30, 1, 3000):
+            monkeypatch.setattr(imagecopy, "_BATCH_BYTES", batch_bytes)
+            calls: list[tuple[int, int]] = []
+            progress.append(calls)
+            target = tmp_path / f"bundle-{batch_bytes}.zip"
+            export.export_conversation(studio, cid, target,
+                                       lambda d, t: progress[-1].append((d, t)),
+                                       exported_at=when)
+            bundles.append(target.read_bytes())
+    finally:
+        studio.close()
+    assert bundles[0] == bundles[1] == bundles[2]
+    assert progress[0] == progress[1] == progress[2]
+    total = progress[0][-1][1]
+    assert total >= 5 and progress[0] == [(n, total) for n in range(total + 1)]
+    with zipfile.ZipFile(io.BytesIO(bundles[0])) as archive:
+        assert archive.testzip() is None
+
+
+def test_a_failure_on_the_checksum_thread_fails_the_export(
     made_thread: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No image goes unverified: an error while hashing is the export's error."""
-    from chatimg.bundle import export
+    """No image goes unchecked: an error while hashing is the export's error."""
+    from chatimg.bundle import export, imagecopy
 
     class BrokenHashlib:
         @staticmethod
@@ -119,7 +151,7 @@ def test_a_failure_on_the_hashing_thread_fails_the_export(
             raise MemoryError("no room to hash")
 
     cid, _ = made_thread
-    monkeypatch.setattr(export, "hashlib", BrokenHashlib)
+    monkeypatch.setattr(imagecopy, "hashlib", BrokenHashlib)
     out = tmp_path / "out"
     studio = Studio.open()
     try:
