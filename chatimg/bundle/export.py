@@ -6,14 +6,14 @@ manifest and gallery are deflated. The rows are read once, in one transaction
 renamed into place when complete, so a failed export leaves nothing behind.
 
 Every image is checked against its row as it is copied: size, and (unless ``verify=False``)
-its sha256, so a damaged store never produces a bundle that import would refuse. The checksums
-run on a second thread beside the copy (``chatimg.bundle.imagecopy``). The zip is fsynced
-before the rename and gets the permissions a new file of the user's would get.
+its sha256, so a damaged store never produces a bundle that import would refuse. The zip is
+fsynced before the rename and gets the permissions a new file of the user's would get.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from chatimg import __version__
 from chatimg.bundle.gallery import render_index
-from chatimg.bundle.imagecopy import copy_images
-from chatimg.bundle.manifest import INDEX_NAME, MANIFEST_NAME, build_manifest
+from chatimg.bundle.manifest import INDEX_NAME, MANIFEST_NAME, asset_entry_name, build_manifest
 from chatimg.bundle.zipwriter import ZipWriter
 from chatimg.errors import StoreError
 from chatimg.store.assets import sha_of, write_error
@@ -102,7 +101,11 @@ def export_conversation(
             archive = ZipWriter(handle, stamp)
             archive.add(MANIFEST_NAME, manifest_bytes, deflate_level=_TEXT_LEVEL)
             archive.add(INDEX_NAME, index_bytes, deflate_level=_TEXT_LEVEL)
-            copy_images(archive, str(studio.assets.root), assets, verify, report)
+            root = str(studio.assets.root)
+            for done, asset in enumerate(assets, start=1):
+                archive.add(asset_entry_name(asset["sha256"], asset["mime"]),
+                            _read_asset(root, asset, verify))
+                report(done, len(assets))
             archive.close()
             handle.flush()
             os.fsync(handle.fileno())
@@ -133,3 +136,27 @@ def _render(dump: dict[str, Any], secrets: list[str], when: datetime) -> tuple[b
     manifest, text = build_manifest(dump, app_version=__version__, exported_at=when,
                                     secrets=secrets)
     return text.encode("utf-8"), render_index(manifest).encode("utf-8")
+
+
+def _read_asset(root: str, asset: dict[str, Any], verify: bool) -> bytes:
+    path = os.path.join(root, asset["store_path"])
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            # Read one byte more than the row says, so a grown file shows as a mismatch.
+            chunks, remaining = [], asset["bytes"] + 1
+            while remaining > 0 and (chunk := os.read(fd, remaining)):
+                chunks.append(chunk)
+                remaining -= len(chunk)
+        finally:
+            os.close(fd)
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    except OSError:
+        raise StoreError(f"image {asset['sha256'][:12]} is missing: {path}",
+                         "run `chatimg doctor --repair`; nothing was written") from None
+    if len(data) != asset["bytes"] or (
+        verify and hashlib.sha256(data).hexdigest() != asset["sha256"]
+    ):
+        raise StoreError(f"image {asset['sha256'][:12]} is damaged: {path}",
+                         "run `chatimg doctor --repair`; nothing was written")
+    return data

@@ -43,15 +43,11 @@ class ZipWriter:
         self._closed = False
 
     def add(self, name: str, data: bytes, *, deflate_level: int | None = None,
-            mode: int = 0o100644, crc: int | None = None) -> None:
-        """Add one file entry: stored, or deflated when ``deflate_level`` is given.
-
-        ``crc`` is ``zlib.crc32(data)`` when the caller has it already (computed if not).
-        """
+            mode: int = 0o100644) -> None:
+        """Add one file entry: stored, or deflated when ``deflate_level`` is given."""
         raw_name = name.encode("utf-8")
         flags = 0 if raw_name.isascii() else _UTF8_FLAG
-        if crc is None:
-            crc = zlib.crc32(data)
+        crc = zlib.crc32(data)
         if deflate_level is None:
             method, payload = 0, data
         else:
