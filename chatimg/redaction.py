@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import string
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -34,9 +35,11 @@ _SECRET_SUFFIXES = ("apikey", "token", "password", "secret")
 #: A member name containing one of the words every credential-like name contains once
 #: flattened: a cheap first check on flattened JSON text (values are not followed by ``:``).
 _CREDENTIAL_NAMES = [
-    re.compile(word + r'[^"\\]{0,80}"\s*:')
+    (word, re.compile(word + r'[^"\\]{0,80}"\s*:'))
     for word in ("key", "auth", "token", "secret", "passw", "passp", "bearer", "cookie")
 ]
+#: ASCII letters to lower case, ``-``, ``_`` and spaces dropped: ``_flatten`` in one pass.
+_FLATTEN = str.maketrans(string.ascii_uppercase, string.ascii_lowercase, "-_ ")
 
 T = TypeVar("T")
 
@@ -107,6 +110,30 @@ def redact(value: T, secrets: Iterable[str]) -> T:
     return _walk(value, _usable(secrets))  # type: ignore[no-any-return]
 
 
+def _flatten(text: str) -> str:
+    """``text`` lower-cased without ``-``, ``_`` and spaces (as ``is_credential_name`` sees a
+    name). ASCII text, the usual case, takes one ``translate`` pass (``translate`` is slow on
+    other text, and ``lower`` must see it: KELVIN SIGN lower-cases to ``k``)."""
+    if text.isascii():
+        return text.translate(_FLATTEN)
+    return text.lower().replace("-", "").replace("_", "").replace(" ", "")
+
+
+def _names_a_credential(flat: str) -> bool:
+    """Whether flattened JSON text has a member name with a credential word in it.
+
+    The same test as ``pattern.search`` for each of ``_CREDENTIAL_NAMES``, done by trying the
+    pattern only where its word occurs (``str.find`` skips through text much faster).
+    """
+    for word, pattern in _CREDENTIAL_NAMES:
+        at = flat.find(word)
+        while at >= 0:
+            if pattern.match(flat, at):
+                return True
+            at = flat.find(word, at + 1)
+    return False
+
+
 def redact_json(value: Any, secrets: Iterable[str], *,
                 splice: Callable[[str], str] = str) -> tuple[Any, str]:
     """``redact(value)`` and its JSON text, serializing only once when nothing is hidden.
@@ -126,8 +153,7 @@ def redact_json(value: Any, secrets: Iterable[str], *,
     """
     usable = _usable(secrets)
     text = splice(json.dumps(value, ensure_ascii=False))
-    flat = text.lower().replace("-", "").replace("_", "").replace(" ", "")
-    named = any(pattern.search(flat) for pattern in _CREDENTIAL_NAMES)
+    named = _names_a_credential(_flatten(text))
     forms = {form for secret in usable
              for form in (json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(secret)[1:-1])}
     if not named and not any(form in text for form in forms):

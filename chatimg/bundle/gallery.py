@@ -110,46 +110,52 @@ def render_index(manifest: dict[str, Any]) -> str:
 
 def _generation_card(g: dict[str, Any], assets: dict[str, dict[str, Any]],
                      checks: list[dict[str, Any]]) -> str:
-    model = g["resolved_model"] or g["requested_model"]
-    status = g["status"]
-    rows = [
-        ("model", model + (f" (asked {g['requested_model']})"
-                           if g["resolved_model"] and g["resolved_model"] != g["requested_model"]
-                           else "")),
-        ("engine", " ".join(str(v) for v in (g["engine_kind"], g["model_id"]) if v)),
-        ("version", g["model_version"]),
-        ("params", _params_line(g["params"])),
-        ("latency", f"{g['latency_ms']:.0f} ms" if g["latency_ms"] is not None else None),
-        ("cost", _money(g["cost_usd"]) + (" (est.)" if g["cost_estimated"] else "")),
-        ("route", g["route_reason"]),
-        ("fallback of", g["fallback_of"]),
-        ("id", g["id"]),
-    ]
-    parts = [f'<article class="gen"><strong class="status-{_text(status)}">{_text(status)}</strong>'
+    """One generation's card. Text from the manifest is escaped; what this function writes
+    itself (row names, numbers it formats) has nothing to escape, so it is not passed through
+    ``_text`` again: a thousand-card gallery calls it a third as often."""
+    requested, resolved = g["requested_model"], g["resolved_model"]
+    model = resolved or requested
+    status = _text(g["status"])
+    parts = [f'<article class="gen"><strong class="status-{status}">{status}</strong>'
              f" · {_text(model)}"]
     for image in g["images"]:
         asset = assets.get(image["sha256"])
         if asset is None:
             continue
+        path, seed = _text(asset["path"]), _text(image["seed"])
+        width, height = int(asset["width"]), int(asset["height"])
         parts.append(
-            f'<a href="{_text(asset["path"])}"><img src="{_text(asset["path"])}"'
-            f' width="{int(asset["width"])}" height="{int(asset["height"])}"'
-            f' alt="image {int(image["index"])} seed {_text(image["seed"])}" loading="lazy"></a>'
-            f'<span class="facts">seed {_text(image["seed"])} · {int(asset["width"])}×'
-            f'{int(asset["height"])} · sha256 {_text(image["sha256"][:12])}</span>'
+            f'<a href="{path}"><img src="{path}" width="{width}" height="{height}"'
+            f' alt="image {int(image["index"])} seed {seed}" loading="lazy"></a>'
+            f'<span class="facts">seed {seed} · {width}×{height}'
+            f' · sha256 {_text(image["sha256"][:12])}</span>'
         )
     if g["error"]:
         parts.append(f'<p class="error">{_text(g["error"])}</p>')
     parts.append('<table class="facts">')
-    for name, value in rows:
+    asked = f" (asked {requested})" if resolved and resolved != requested else ""
+    for name, value in (
+        ("model", model + asked),
+        ("engine", " ".join(str(v) for v in (g["engine_kind"], g["model_id"]) if v)),
+        ("version", g["model_version"]),
+        ("params", _params_line(g["params"])),
+    ):
         if value:
-            parts.append(f"<tr><td>{_text(name)}</td><td>{_text(value)}</td></tr>")
+            parts.append(f"<tr><td>{name}</td><td>{_text(value)}</td></tr>")
+    if g["latency_ms"] is not None:
+        parts.append(f"<tr><td>latency</td><td>{g['latency_ms']:.0f} ms</td></tr>")
+    estimated = " (est.)" if g["cost_estimated"] else ""
+    parts.append(f"<tr><td>cost</td><td>{_money(g['cost_usd'])}{estimated}</td></tr>")
+    for name, value in (("route", g["route_reason"]), ("fallback of", g["fallback_of"]),
+                        ("id", g["id"])):
+        if value:
+            parts.append(f"<tr><td>{name}</td><td>{_text(value)}</td></tr>")
     parts.append("</table>")
     for check in checks:
         mark = "pass" if check["passed"] else "fail"
         score = "" if check["score"] is None else f" {check['score']:.3f}"
         parts.append(f'<div class="facts check-{mark}">check {_text(check["name"])}'
-                     f" v{_text(check['version'])}: {mark}{_text(score)}</div>")
+                     f" v{_text(check['version'])}: {mark}{score}</div>")
     parts.append("</article>")
     return "".join(parts)
 

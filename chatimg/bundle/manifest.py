@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -46,21 +45,31 @@ def asset_entry_name(sha256: str, mime: str) -> str:
 
 def _with_raw_receipts(manifest: dict[str, Any]) -> tuple[dict[str, Any], Callable[[str], str]]:
     """Receipts kept as JSON text (``RawJSON``) swapped for placeholders, and a function that
-    puts the texts back into the serialized manifest."""
+    puts the texts back into the serialized manifest.
+
+    The placeholders are one random string serialized in the order of ``generations``, so the
+    texts go back by splitting the serialized manifest at it, in that order.
+    """
     raws: list[str] = []
-    nonce = os.urandom(8).hex()
+    placeholder = f"@raw-{os.urandom(8).hex()}@"
     generations = []
     for g in manifest.get("generations", ()):
         receipt = g.get("receipt")
         if isinstance(receipt, RawJSON):
             raws.append(receipt)
-            g = {**g, "receipt": f"@raw-{nonce}-{len(raws) - 1}@"}
+            g = {**g, "receipt": placeholder}
         generations.append(g)
     if not raws:
         return manifest, lambda text: text
-    pattern = re.compile(f'"@raw-{nonce}-([0-9]+)@"')
-    return ({**manifest, "generations": generations},
-            lambda text: pattern.sub(lambda m: raws[int(m.group(1))], text))
+
+    def splice(text: str) -> str:
+        pieces = text.split(f'"{placeholder}"')
+        joined = [pieces[0]]
+        for raw, piece in zip(raws, pieces[1:], strict=True):
+            joined += (raw, piece)
+        return "".join(joined)
+
+    return {**manifest, "generations": generations}, splice
 
 
 def _asset_entry(asset: dict[str, Any]) -> dict[str, Any]:

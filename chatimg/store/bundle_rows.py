@@ -13,6 +13,7 @@ the database holds (``RawJSON``), to be spliced into the manifest text without d
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -109,10 +110,21 @@ def iso(value: datetime | str | None) -> str | None:
     return aware.isoformat()
 
 
+_DECODER = json.JSONDecoder()
+
+
 def _json(value: Any) -> Any:
     if value is None:
         return {}
-    return json.loads(value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    # The stored text is JSON as SQLAlchemy wrote it; ``raw_decode`` skips ``loads``'s
+    # whitespace handling, which such text never needs (anything else goes through ``loads``).
+    with contextlib.suppress(ValueError):
+        parsed, end = _DECODER.raw_decode(value)
+        if end == len(value):
+            return parsed
+    return json.loads(value)
 
 
 def _raw(value: Any) -> RawJSON:
@@ -161,6 +173,17 @@ class _Reader:
         for position, decode in self.decoders:
             values[position] = decode(values[position])
         return dict(zip(self.keys, values, strict=True))
+
+    def items(self, columns: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        """``item`` for many rows at once, given as columns (``list(zip(*rows))``, which may
+        hold more columns after this object's): each decoder runs over a whole column."""
+        if not columns:
+            return []
+        mine = list(columns[: len(self.keys)])
+        for position, decode in self.decoders:
+            mine[position] = list(map(decode, mine[position]))
+        keys = self.keys
+        return [dict(zip(keys, values, strict=True)) for values in zip(*mine, strict=True)]
 
 
 def _chunks(items: list[str]) -> list[list[str]]:
@@ -217,27 +240,31 @@ def dump_conversation(database: Database, conversation_id: str) -> dict[str, Any
                 f"no conversation with id {conversation_id!r}", "list them with: chatimg ls"
             )
         in_thread = msg_t.c.conversation_id == conversation_id
-        messages = [readers["message"].item(m) for m in session.execute(
+        messages = readers["message"].items(_columns(session.execute(
             sa.select(*readers["message"].columns).where(in_thread)
-            .order_by(msg_t.c.created_at, msg_t.c.id))]
+            .order_by(msg_t.c.created_at, msg_t.c.id))))
         position = {m["id"]: n for n, m in enumerate(messages)}
-        generations = [readers["generation"].item(g) for g in session.execute(
+        generations = readers["generation"].items(_columns(session.execute(
             sa.select(*readers["generation"].columns)
-            .join(msg_t, msg_t.c.id == gen_t.c.message_id).where(in_thread))]
+            .join(msg_t, msg_t.c.id == gen_t.c.message_id).where(in_thread))))
         generations.sort(key=lambda g: (position[g["message_id"]], g["queued_at"], g["id"]))
         images: dict[str, list[dict[str, Any]]] = defaultdict(list)
         found: dict[str, dict[str, Any]] = {}
-        width = len(readers["image"].keys)
-        for row in session.execute(
+        columns = _columns(session.execute(
             sa.select(*readers["image"].columns, link_t.c.generation_id, *assets_columns)
             .join(asset_t, asset_t.c.sha256 == link_t.c.asset_sha256)
             .join(gen_t, gen_t.c.id == link_t.c.generation_id)
-            .join(msg_t, msg_t.c.id == gen_t.c.message_id).where(in_thread)
+            .join(msg_t, msg_t.c.id == gen_t.c.message_id).where(in_thread)))
+        width = len(readers["image"].keys)  # then generation_id, the asset, store_path
+        for image, generation_id, asset, store_path in zip(
+            readers["image"].items(columns), columns[width] if columns else (),
+            readers["asset"].items(columns[width + 1:]), columns[-1] if columns else (),
+            strict=True,
         ):
-            image = readers["image"].item(row)
-            images[row[width]].append(image)
+            images[generation_id].append(image)
             if image["sha256"] not in found:
-                found[image["sha256"]] = _asset(readers["asset"], row[width + 1:])
+                asset["store_path"] = store_path
+                found[image["sha256"]] = asset
         checks = [readers["validation"].item(c) for c in session.execute(
             sa.select(*readers["validation"].columns)
             .join(gen_t, gen_t.c.id == check_t.c.generation_id)
@@ -247,7 +274,9 @@ def dump_conversation(database: Database, conversation_id: str) -> dict[str, Any
             sa.select(*readers["pick"].columns).where(pick_t.c.conversation_id == conversation_id)
             .order_by(pick_t.c.created_at))]
         for g in generations:
-            g["images"] = sorted(images.get(g["id"], []), key=lambda image: image["index"])
+            g["images"] = listed = images.get(g["id"], [])
+            if len(listed) > 1:
+                listed.sort(key=lambda image: image["index"])
         assets = {image["sha256"]: found[image["sha256"]]  # thread order
                   for g in generations for image in g["images"]}
         wanted = [sha for sha in referenced_assets(messages, generations) if sha not in assets]
@@ -270,6 +299,11 @@ def dump_conversation(database: Database, conversation_id: str) -> dict[str, Any
     return {"conversation": readers["conversation"].item(conv), "messages": messages,
             "generations": generations, "assets": list(assets.values()),
             "validations": checks, "picks": picks}
+
+
+def _columns(result: sa.Result[Any]) -> list[tuple[Any, ...]]:
+    """A query's rows as columns (no columns at all when there are no rows)."""
+    return list(zip(*result.all(), strict=True))  # rows all have the same columns
 
 
 def _asset(reader: _Reader, row: Sequence[Any]) -> dict[str, Any]:

@@ -84,6 +84,36 @@ def test_damaged_store_leaves_no_bundle_behind(made_thread: tuple[str, Path],
         read_bundle(out / "unverified.zip")
 
 
+def test_garbage_collection_is_off_only_while_exporting(made_thread: tuple[str, Path],
+                                                       tmp_path: Path) -> None:
+    """Export pauses cyclic collection (its rows have no cycles) and restores the switch as
+    it found it, also when the export fails."""
+    import gc
+
+    from chatimg.bundle import export_conversation
+    from chatimg.errors import NotFoundError
+
+    cid, _ = made_thread
+    seen: list[bool] = []
+    studio = Studio.open()
+    try:
+        assert gc.isenabled()
+        export_conversation(studio, cid, tmp_path / "a.zip", lambda d, t: seen.append(gc.isenabled()))
+        assert seen and not any(seen)
+        assert gc.isenabled()
+        with pytest.raises(NotFoundError):
+            export_conversation(studio, "01ARZ3NDEKTSV4RRFFQ69G5FAV", tmp_path / "b.zip")
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            export_conversation(studio, cid, tmp_path / "c.zip")
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    finally:
+        studio.close()
+
+
 def test_zip_writer_output_reads_everywhere_and_switches_to_zip64(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -56,6 +56,8 @@ def test_unchanged_value_is_returned_as_is() -> None:
     {"msg": f"quote \" and {KEY}", "api_key": "v"},
     {"text": 'a "quoted" secret: ' + 'pa"ss\\word-é1', "deep": [{"Set-Cookie": "c"}]},
     {"keys": 3, "monkey": "banana", "note": "a key, a token"},
+    {"Pass_Word": "hunter2", "size": 3},  # case and separators, ASCII text
+    {"API\u212aEY": "v", "note": "\u00e9"},  # KELVIN SIGN lower-cases to k: "apikey"
 ])
 def test_json_text_path_agrees_with_redact(value: dict[str, Any]) -> None:
     secrets = [KEY, 'pa"ss\\word-é1']
