@@ -137,6 +137,8 @@ class GenerationCard(Vertical, can_focus=True):
         self.picture_count = 0
         """How many images the running generation makes (its grid's slots)."""
         self.status = generation.status if generation else "queued"
+        self._composed = False
+        """Whether ``on_mount`` ran (its children are there: the grid can be mounted)."""
         self._meta = Static(meta_text(generation, model, self.status), classes="card-meta")
         self._detail = Static(detail_text(generation, None, False, self.status, wins),
                               classes="card-detail")
@@ -155,8 +157,9 @@ class GenerationCard(Vertical, can_focus=True):
         yield self._detail
 
     def on_mount(self) -> None:
+        self._composed = True
         self._sync_classes()
-        self._sync_image(mounting=True)  # at the width it will have: the first layout is right
+        self._sync_image()  # at the width it will have: the first layout is right
 
     def on_resize(self, event: events.Resize) -> None:
         self.refit()
@@ -259,9 +262,9 @@ class GenerationCard(Vertical, can_focus=True):
         for name in STATUS_ICONS:
             self.set_class(name == status, f"-{name}")
 
-    def _sync_image(self, mounting: bool = False) -> None:
-        if not (self.is_mounted or mounting):
-            return
+    def _sync_image(self) -> None:
+        if not self._composed:
+            return  # ``on_mount`` builds the grid (updates may come while it is mounting)
         generation = self.generation
         if generation is None or not generation.assets:
             if self.grid is not None and self.grid.pending and not self.pictures:
