@@ -65,7 +65,7 @@ class GenerationEvent:
 
     ``kind`` is ``queued``, ``started``, ``progress``, ``image``, ``finished`` or
     ``validated``; ``image`` carries a decoded image before it is stored (``index`` in the
-    batch); ``finished`` and ``validated`` carry the generation as stored.
+    batch of ``count``); ``finished`` and ``validated`` carry the generation as stored.
     """
 
     kind: str
@@ -75,6 +75,8 @@ class GenerationEvent:
     generation: domain.Generation | None = None
     image: Image | None = None
     index: int = 0
+    count: int = 1
+    """The images the request asked for (``image`` events): a card lays out its grid once."""
 
 
 EventCallback = Callable[[GenerationEvent], None]
@@ -315,7 +317,7 @@ class GenerationRun:
                 return  # (a Ray replica's image is in the shared store already)
             if image.image is not None:
                 self.emit(GenerationEvent("image", gid, model, image=image.image,
-                                          index=len(shown)))
+                                          index=len(shown), count=request.spec.count))
                 shown.append(id(image))
             early[id(image)] = encoders().submit(self.encode, model, info, request.spec, image)
 

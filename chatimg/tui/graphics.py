@@ -147,6 +147,17 @@ def cached(protocol: Protocol, sha256: str, cols: int, rows: int,
         return _PREPARED.get((protocol, sha256, cols, rows, cell))
 
 
+def remember(key: str, prepared: Prepared) -> None:
+    """Cache ``prepared`` under ``key`` as well (a picture drawn before it was stored, now
+    known by its asset's sha256: a card built again later draws it at once)."""
+    cache_key = (prepared.protocol, key, prepared.cols, prepared.rows, prepared.cell)
+    with _LOCK:
+        _PREPARED[cache_key] = prepared
+        _PREPARED.move_to_end(cache_key)
+        while len(_PREPARED) > PREPARED_ITEMS:
+            _PREPARED.popitem(last=False)
+
+
 def prepare(protocol: Protocol, path: Path, sha256: str, cols: int, rows: int,
             cell: tuple[int, int]) -> Prepared:
     """Scale and encode an asset for ``protocol`` in a ``cols x rows`` box (cached, LRU).

@@ -30,6 +30,17 @@ def fit(width: int, height: int, box_w: int, box_h: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def shrink(rgb: Image, box_w: int, box_h: int) -> Image:
+    """An RGB image scaled to fit ``box_w x box_h`` pixels (aspect kept), as thumbnails are:
+    a picture not stored yet is drawn with the same pixels its stored file will give."""
+    from PIL import Image as PILImage
+
+    # reducing_gap: a box filter shrinks by whole factors first, then Lanczos finishes
+    # (several times faster from 1024 px down to a card, the same to the eye)
+    return rgb.resize(fit(rgb.width, rgb.height, box_w, box_h), PILImage.Resampling.LANCZOS,
+                      reducing_gap=3.0)
+
+
 def thumbnail(source: Path, sha256: str, box_w: int, box_h: int) -> Image:
     """The image at ``source`` scaled to fit ``box_w x box_h`` pixels, RGB.
 
@@ -55,11 +66,7 @@ def thumbnail(source: Path, sha256: str, box_w: int, box_h: int) -> Image:
     if image is None:
         with PILImage.open(source) as opened:
             opened.draft("RGB", (box_w, box_h))
-            rgb = opened.convert("RGB")
-        # reducing_gap: a box filter shrinks by whole factors first, then Lanczos finishes
-        # (several times faster from 1024 px down to a card, the same to the eye)
-        image = rgb.resize(fit(rgb.width, rgb.height, box_w, box_h), PILImage.Resampling.LANCZOS,
-                           reducing_gap=3.0)
+            image = shrink(opened.convert("RGB"), box_w, box_h)
         try:
             disk.parent.mkdir(parents=True, exist_ok=True)
             temp = disk.with_suffix(f".{threading.get_ident()}.tmp")

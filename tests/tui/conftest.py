@@ -89,7 +89,9 @@ async def type_and_send(pilot: Any, text: str) -> None:
 
 
 def images_loaded(screen: Any) -> bool:
+    """Whether every card image is stored and drawn (one drawn from the engine's picture
+    while its file is written does not count)."""
     from chatimg.tui.widgets.image import CardImage
 
     images = list(screen.query(CardImage))
-    return all(image.loaded for image in images)
+    return all(image.loaded and image.asset is not None for image in images)

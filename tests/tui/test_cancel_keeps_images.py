@@ -55,6 +55,13 @@ async def test_escape_after_three_images_keeps_them(make_app: Any, config_file: 
         assert card.status == "running", (card.status, card.generation)
         assert card.progress is not None and card.progress.total == 8 * STEPS
         assert card.progress.step == 3 * STEPS  # three images done
+        # and already on the card (not stored before the run ends), in a grid of 8 slots
+        await wait_until(pilot, lambda: card.grid is not None and len(card.grid.tiles) == 8
+                         and all(tile.image.picture is not None
+                                 for tile in card.grid.tiles[:3]), what="three images shown")
+        shown = card.grid.tiles[:3]
+        assert all(tile.image.picture is None for tile in card.grid.tiles[3:])
+        assert all(tile.image.asset is None for tile in card.grid.tiles)
         await pilot.press("escape")
         await wait_until(pilot, lambda: any(token.cancelled for token in screen.tokens),
                          timeout=30, what="cancel asked")
@@ -67,3 +74,7 @@ async def test_escape_after_three_images_keeps_them(make_app: Any, config_file: 
         assert f"cancelled — {kept} of 8" in str(card._detail.render())
         await wait_until(pilot, lambda: bool(card.query(CardImage)), what="image shown")
         assert card.query_one(CardImage).asset.sha256 == stored.assets[0].sha256
+        # the grid kept the three shown images in place and let the empty slots go
+        assert card.grid.tiles == shown
+        assert [tile.image.asset.sha256 for tile in shown] == [a.sha256 for a in stored.assets]
+        await wait_until(pilot, lambda: len(card.query(CardImage)) == 3, what="slots gone")

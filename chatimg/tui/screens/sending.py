@@ -2,7 +2,8 @@
 
 ``Sending.start_send`` shows a pending message block at once, runs the call in a worker and
 puts its events on the cards (posted as messages: events may come from worker threads, and
-progress for one generation coalesces in the queue).
+progress for one generation coalesces in the queue). An ``image`` event shows the engine's
+decoded image on its card at once, while it is stored; ``finished`` swaps in the stored one.
 """
 
 from __future__ import annotations
@@ -171,6 +172,8 @@ class Sending(Screen[None]):
         elif event.kind == "started":
             card.set_status("running")
             card.update_progress(CardProgress(0, 0, "running… esc cancels"))
+        elif event.kind == "image" and event.image is not None:
+            card.show_picture(event.index, event.count, event.image)
         elif event.generation is not None:
             card.update_generation(event.generation)
 

@@ -4,29 +4,36 @@ A card only shows what the screen hands it and announces key presses (``CardActi
 the generation id and the selected image); the screen carries actions out. Its images use the
 width the card has (``chatimg.tui.widgets.image_grid``); several images form a grid whose
 selected image the arrows (and hjkl) move, leaving the card past its top or bottom row
-(``CardLeave``). Colours come from theme variables.
+(``CardLeave``). Colours come from theme variables; the card's text is made in ``card_text``.
+A running generation's images show as soon as the engine decoded them (``show_picture``), in
+the grid the stored ones will have, and stay as they are when they are stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer, Vertical
-from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
 from chatimg import domain
-from chatimg.safetext import shown
+from chatimg.tui.widgets.card_text import STATUS_ICONS, CardProgress, detail_text, meta_text
 from chatimg.tui.widgets.image_grid import DEFAULT_MAX_COLUMNS, ImageGrid, tile_limits
 
-STATUS_ICONS = {"queued": "…", "running": "⟳", "succeeded": "✓", "failed": "✗",
-                "cancelled": "⊘", "interrupted": "⊘"}
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+# the card's text is made in ``card_text``; its names stay importable from here
+__all__ = ["ACTION_MODES", "CARD_ACTIONS", "CARD_MOVES", "RESERVED_ROWS", "STATUS_ICONS",
+           "CardAction", "CardLeave", "CardProgress", "CardSelected", "GenerationCard",
+           "detail_text", "image_max_columns", "meta_text", "set_image_max_columns"]
+
 CARD_ACTIONS: tuple[tuple[str, str, str, str], ...] = (
     # (action, key, binding id, palette title)
     ("regenerate", "r", "card.regenerate", "card: Regenerate (same seed)"),
@@ -99,105 +106,6 @@ class CardSelected(Message):
     image: int
 
 
-@dataclass
-class CardProgress:
-    """The latest step report for a running card."""
-
-    step: int
-    total: int
-    message: str = ""
-
-
-def _money(value: float | None, estimated: bool) -> str:
-    if value is None:
-        return ""
-    return f"${value:.3f}" + (" est." if estimated and value else "")
-
-
-def meta_text(generation: domain.Generation | None, model: str, status: str) -> Content:
-    """The card's header line."""
-    name = (generation.resolved_model or generation.requested_model) if generation else model
-    text = Content.assemble((f" {name} ", "bold reverse"),
-                            (f" {STATUS_ICONS.get(status, '?')} {status}",
-                             f"bold {_status_style(status)}".strip()))
-    if generation is None:
-        return text
-    parts: list[str] = []
-    params = generation.params or {}
-    seeds = [a.seed for a in generation.assets if a.seed is not None]
-    seed = seeds[0] if seeds else params.get("seed")
-    if seed is not None and len(generation.assets) <= 1:  # a grid labels each image's seed
-        parts.append(f"seed {seed}")
-    if generation.assets:
-        first = generation.assets[0]
-        parts.append(f"{first.width}×{first.height}")
-    elif params.get("width") and params.get("height"):
-        parts.append(f"{params['width']}×{params['height']}")
-    if params.get("steps"):
-        parts.append(f"{params['steps']} steps")
-    if generation.latency_ms is not None:
-        parts.append(f"{generation.latency_ms / 1000:.2f} s" if generation.latency_ms >= 1000
-                     else f"{generation.latency_ms:.0f} ms")
-    cost = _money(generation.cost_usd, generation.cost_estimated)
-    if cost:
-        parts.append(cost)
-    if len(generation.assets) > 1:
-        parts.append(f"{len(generation.assets)} images")
-    if parts:
-        text = text.append(Content.styled("  " + " · ".join(parts), "$foreground-muted"))
-    return text
-
-
-def _status_style(status: str) -> str:
-    return {"succeeded": "$text-success", "failed": "$text-error",
-            "cancelled": "$text-warning", "interrupted": "$text-warning"}.get(status, "")
-
-
-def detail_text(generation: domain.Generation | None, progress: CardProgress | None,
-                picked: bool, status: str, wins: int = 0) -> Content:
-    """Lines under the image: progress, error with retry hint, route, checks, pick mark."""
-    lines: list[Content] = []
-    if status in ("queued", "running"):
-        if progress and progress.total:
-            done = int(20 * progress.step / progress.total)
-            bar = "▰" * done + "▱" * (20 - done)
-            label = f"{bar} {progress.step}/{progress.total} {progress.message}"
-            lines.append(Content(label.rstrip()))
-        elif progress and progress.message:
-            lines.append(Content(f"⟳ {progress.message}"))
-        else:
-            lines.append(Content("⟳ waiting…" if status == "queued"
-                                 else "⟳ working…  esc cancels"))
-    if generation is not None:
-        for asset in generation.assets:
-            if asset.state:
-                lines.append(Content.styled(
-                    f"⚠ image {asset.index + 1} {asset.state}: run chatimg doctor",
-                    "bold $text-error"))
-        if generation.error:
-            reason = shown(" ".join(generation.error.split()))
-            lines.append(Content.styled(f"✗ {reason}", "bold $text-error"))
-        if status in ("failed", "cancelled", "interrupted"):
-            lines.append(Content.styled("r retry · m run on another model", "$foreground-muted"))
-        if generation.route_reason:
-            lines.append(Content.styled(f"route: {shown(generation.route_reason)}",
-                                        "$foreground-muted"))
-        if generation.validations and len(generation.assets) <= 1:  # a grid: per image
-            checks = [
-                (f"{'✓' if result.passed else '✗'} {result.name}"
-                 f"{f' {result.score:.2f}' if result.score is not None else ''}  ",
-                 "$text-success" if result.passed else "$text-error")
-                for result in generation.validations
-            ]
-            lines.append(Content.assemble(*checks))
-    if wins:
-        times = f" ×{wins}" if wins > 1 else ""
-        lines.append(Content.styled(f"♛ compare winner{times}", "bold"))
-    if picked:
-        lines.append(Content.styled("★ picked for compare", "bold"))
-    return Content("\n").join(lines)
-
-
 class GenerationCard(Vertical, can_focus=True):
     """A card for one generation. Focus it to use the card keys (see the help screen)."""
 
@@ -224,7 +132,13 @@ class GenerationCard(Vertical, can_focus=True):
         self.selected = 0
         """The selected image (what card keys act on)."""
         self.grid: ImageGrid | None = None
+        self.pictures: dict[int, Image] = {}
+        """Decoded images of the running generation shown before they are stored, by index."""
+        self.picture_count = 0
+        """How many images the running generation makes (its grid's slots)."""
         self.status = generation.status if generation else "queued"
+        self._composed = False
+        """Whether ``on_mount`` ran (its children are there: the grid can be mounted)."""
         self._meta = Static(meta_text(generation, model, self.status), classes="card-meta")
         self._detail = Static(detail_text(generation, None, False, self.status, wins),
                               classes="card-detail")
@@ -243,8 +157,9 @@ class GenerationCard(Vertical, can_focus=True):
         yield self._detail
 
     def on_mount(self) -> None:
+        self._composed = True
         self._sync_classes()
-        self._sync_image(mounting=True)  # at the width it will have: the first layout is right
+        self._sync_image()  # at the width it will have: the first layout is right
 
     def on_resize(self, event: events.Resize) -> None:
         self.refit()
@@ -276,8 +191,12 @@ class GenerationCard(Vertical, can_focus=True):
         scroller = self._scroller()
         visible = (scroller.scrollable_content_region.height if scroller is not None
                    else self.app.size.height // 2)
-        return tile_limits(self._width(), visible - RESERVED_ROWS, max(1, self.image_count),
+        return tile_limits(self._width(), visible - RESERVED_ROWS, max(1, self._slots()),
                            _SETTINGS["max_columns"])
+
+    def _slots(self) -> int:
+        """Images its grid holds: the stored ones, else those the running generation makes."""
+        return self.image_count or (self.picture_count if self.pictures else 0)
 
     def refit(self) -> None:
         """Fit the images to the card's width and the thread's height (after a resize)."""
@@ -294,9 +213,24 @@ class GenerationCard(Vertical, can_focus=True):
         self.status = generation.status
         if generation.status not in ("queued", "running"):
             self.progress = None
+            self.pictures.clear()  # stored now, or never (the card shows only what is kept)
         self._refresh_text()
         self._sync_image()
         self._sync_classes()
+
+    def show_picture(self, index: int, count: int, picture: Image) -> None:
+        """Show image ``index`` of ``count`` before it is stored (the engine's decoded
+        picture), in its place in the grid; the stored generation replaces it in place."""
+        if self.status not in ("queued", "running") or (self.generation is not None
+                                                         and self.generation.assets):
+            return  # the generation already ended (its stored state shows)
+        self.pictures[index] = picture
+        self.picture_count = max(count, index + 1, self.picture_count)
+        self._refresh_text()
+        if self.grid is not None and self.grid.pending:
+            self.grid.show(index, picture)
+        else:
+            self._sync_image()
 
     def set_status(self, status: str) -> None:
         """Mark as running before the first stored state arrives."""
@@ -308,7 +242,7 @@ class GenerationCard(Vertical, can_focus=True):
         """Show a step report."""
         self.progress = progress
         self._detail.update(detail_text(self.generation, self.progress, self.picked,
-                                        self.status, self.wins))
+                                        self.status, self.wins, len(self.pictures)))
 
     def set_picked(self, images: frozenset[int]) -> None:
         """Mark ``images`` (indexes) as picked for compare."""
@@ -321,30 +255,41 @@ class GenerationCard(Vertical, can_focus=True):
     def _refresh_text(self) -> None:
         self._meta.update(meta_text(self.generation, self.model, self.status))
         self._detail.update(detail_text(self.generation, self.progress, self.picked,
-                                        self.status, self.wins))
+                                        self.status, self.wins, len(self.pictures)))
 
     def _sync_classes(self) -> None:
         status = self.status
         for name in STATUS_ICONS:
             self.set_class(name == status, f"-{name}")
 
-    def _sync_image(self, mounting: bool = False) -> None:
-        if not (self.is_mounted or mounting) or self.generation is None or \
-                not self.generation.assets:
-            return
+    def _sync_image(self) -> None:
+        if not self._composed:
+            return  # ``on_mount`` builds the grid (updates may come while it is mounting)
+        generation = self.generation
+        if generation is None or not generation.assets:
+            if self.grid is not None and self.grid.pending and not self.pictures:
+                self.grid.remove()  # shown, then never stored (the run failed storing them)
+                self.grid = None
+            if not self.pictures or self.grid is not None:
+                return
         if self._width() <= 0:
             return  # no width known yet: ``on_resize`` builds the grid
-        shas = tuple(asset.sha256 for asset in self.generation.assets)
-        if self.grid is not None and self.grid.shas == shas:
-            self.grid.relabel(self.generation, self.picked_images)
-            return
+        if generation is not None and generation.assets:
+            shas = tuple(asset.sha256 for asset in generation.assets)
+            if self.grid is not None and (self.grid.shas == shas or self.grid.store(generation)):
+                self.grid.relabel(generation, self.picked_images)
+                return
+            grid = ImageGrid(generation, self.image_limits())
+            grid.relabel(generation, self.picked_images)
+        else:
+            grid = ImageGrid(None, self.image_limits(), count=self.picture_count,
+                             pictures=self.pictures)
         if self.grid is not None:
             self.grid.remove()
-        self.grid = ImageGrid(self.generation, self.image_limits())
-        self.grid.relabel(self.generation, self.picked_images)
-        self.selected = min(self.selected, len(shas) - 1)
-        self.mount(self.grid, before=self._detail)
-        self.grid.select(self.selected)
+        self.grid = grid
+        self.selected = min(self.selected, len(grid.tiles) - 1)
+        self.mount(grid, before=self._detail)
+        grid.select(self.selected)
 
     # -- selection ------------------------------------------------------------------------------
 

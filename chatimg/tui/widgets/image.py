@@ -5,11 +5,13 @@ terminal's environment, then its answers to textual-image's queries). A card ima
 thumbnail and encodes it in a worker thread (``chatimg.tui.graphics.prepare``, cached per
 asset and box, so scrolling a long thread never rescales an image); painting only joins
 cached text. Every segment it yields carries a style, so Textual's line filters (``NO_COLOR``'s
-monochrome filter among them) can read it.
+monochrome filter among them) can read it. The image of a running generation is drawn from the
+engine's decoded picture while its file is written (``CardImage.show_picture``, then ``store``).
 """
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,7 @@ from textual.widget import Widget
 from chatimg.termimage import PROTOCOLS, Protocol, detect, kitty
 from chatimg.tui import graphics
 from chatimg.tui.graphics import Prepared, halfcell_strips
-from chatimg.tui.thumbnails import fit
+from chatimg.tui.thumbnails import fit, shrink
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 
 _PROTOCOL: Protocol = "halfcell"
 _CELL = detect.DEFAULT_CELL
+_UNSTORED = itertools.count(1)
+"""Names pictures not stored yet in the encoding cache."""
 
 __all__ = ["CardImage", "PixelImage", "TerminalImage", "cached_strips", "cell_box",
            "configure_images", "halfcell_strips", "image_mode"]
@@ -236,32 +240,91 @@ class TerminalImage(Widget):
 
 
 class CardImage(TerminalImage):
-    """A generation's image (an asset on disk), fitted into at most ``cols x rows`` cells.
+    """A generation's image, fitted into at most ``cols x rows`` cells.
+
+    Usually an asset on disk. On the card of a running generation it starts without one
+    (``asset`` None): an empty box of the size to come, then the engine's decoded picture
+    (``show_picture``) while the file is written, then the stored asset (``store``), keeping
+    what is drawn: the picture is scaled as its stored file would be, so nothing changes on
+    screen.
 
     Args:
-        asset: The image.
+        asset: The image (None: not stored yet).
         cols: Most cells across.
         rows: Most cells down.
+        pixels: Size of the image to come (without ``asset``).
+        picture: The decoded image to draw until it is stored (without ``asset``).
     """
 
     DEFAULT_CSS = """
     CardImage { width: auto; height: auto; }
     """
 
-    def __init__(self, asset: AssetRef, cols: int = 32, rows: int = 12, **kwargs: Any) -> None:
-        super().__init__(cell_box(asset.width, asset.height, cols, rows), **kwargs)
+    def __init__(self, asset: AssetRef | None, cols: int = 32, rows: int = 12, *,
+                 pixels: tuple[int, int] = (1, 1), picture: PILImage | None = None,
+                 **kwargs: Any) -> None:
+        width, height = (asset.width, asset.height) if asset is not None else pixels
+        super().__init__(cell_box(width, height, cols, rows), **kwargs)
         self.asset = asset
+        self.picture: PILImage | None = None
+        """The decoded image drawn until it is stored (None: none, or stored)."""
+        self._picture_key = ""
+        if asset is None and picture is not None:
+            self.show_picture(picture)
 
     def on_mount(self) -> None:
         self._show_cached()
 
+    def _key(self) -> str:
+        return self.asset.sha256 if self.asset is not None else self._picture_key
+
     def _show_cached(self) -> None:
-        prepared = graphics.cached(self.protocol, self.asset.sha256, *self.box, _CELL)
+        key = self._key()
+        prepared = graphics.cached(self.protocol, key, *self.box, _CELL) if key else None
         if prepared is not None and self.is_attached:
             self._show(prepared)
 
+    def show_picture(self, picture: PILImage) -> None:
+        """Draw ``picture`` (an image not stored yet), scaled off the UI loop at the next paint.
+
+        Ignored once the image is stored, and for the picture already shown.
+        """
+        if self.asset is not None or picture is self.picture:
+            return
+        self.picture = picture
+        self._picture_key = f"unstored-{next(_UNSTORED)}"
+        if self._prepared is not None:
+            graphics.let_go(self._prepared)
+        self._prepared = None
+        self._failed = None
+        self._loading = False
+        self._token += 1
+        self.refresh()
+
+    def store(self, asset: AssetRef) -> None:
+        """The picture is stored as ``asset`` (the same pixels): drawn from it from now on,
+        keeping what is on screen (no reload, no blank frame)."""
+        if self._prepared is not None and self.picture is not None:
+            graphics.remember(asset.sha256, self._prepared)  # a card built again draws at once
+        self.asset = asset
+        self.picture = None
+
+    def _start_loading(self) -> None:
+        if self.asset is None and self.picture is None:
+            return  # an empty box: its picture has not come yet
+        super()._start_loading()
+
     def prepare(self) -> Prepared:
-        return prepare_card_image(self.asset, self.box, self.protocol)
+        asset, picture, key = self.asset, self.picture, self._picture_key
+        if asset is not None:
+            return prepare_card_image(asset, self.box, self.protocol)
+        if picture is None:
+            raise OSError("no image yet")
+
+        def scaled(width: int, height: int) -> PILImage:
+            return shrink(picture.convert("RGB"), width, height)
+
+        return graphics.prepare_image(self.protocol, key, *self.box, _CELL, scaled)
 
 
 class PixelImage(TerminalImage):

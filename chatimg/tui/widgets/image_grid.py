@@ -3,12 +3,15 @@ beyond), each sized to the width the card has and re-fitted when it changes.
 
 The grid only draws; which image is selected is the card's state (``GenerationCard.selected``),
 handed in with ``select``. Each tile under a grid has its own line: ``#k`` and the image's seed,
-then its own checks (the generation's check results for that image's sha256).
+then its own checks (the generation's check results for that image's sha256). A running
+generation's images are shown from their decoded pictures before they are stored, in the
+slots the stored grid will have (``ImageGrid.store`` then keeps them as they are).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -16,6 +19,9 @@ from textual.widgets import Static
 
 from chatimg import domain
 from chatimg.tui.widgets.image import CardImage, cell_box
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 GRID_COLUMNS = 2
 """Images side by side when a generation made two or more."""
@@ -74,9 +80,23 @@ def checks_of(generation: domain.Generation, asset: domain.AssetRef
     return [check for check in generation.validations if check.asset_sha256 == asset.sha256]
 
 
+def unstored_label(index: int) -> Content:
+    """``#k storing…``: the label of a grid's image shown before it is stored (one line, as
+    the stored image's first label line)."""
+    return Content.assemble((f"#{index + 1}", "bold"), (" storing…", "$foreground-muted"))
+
+
 class ImageTile(Vertical):
     """One image of a generation and (in a grid) its label line (which carries the
-    ``-selected`` and ``-picked`` classes)."""
+    ``-selected`` and ``-picked`` classes).
+
+    Args:
+        asset: The stored image (None: not stored yet).
+        box: Its cell box.
+        label: Its label line (None: no label).
+        pixels: Size of the image to come (without ``asset``).
+        picture: Its decoded image, when it came before it was stored.
+    """
 
     @property
     def selected(self) -> bool:
@@ -91,11 +111,14 @@ class ImageTile(Vertical):
     ImageTile .tile-label { width: 100%; height: auto; }
     """
 
-    def __init__(self, asset: domain.AssetRef, box: tuple[int, int], label: Content | None
-                 ) -> None:
+    def __init__(self, asset: domain.AssetRef | None, box: tuple[int, int],
+                 label: Content | None, *, pixels: tuple[int, int] = (1, 1),
+                 picture: Image | None = None) -> None:
         super().__init__(classes="tile")
         self.asset = asset
-        self.image = CardImage(asset, *box)
+        self.pixels = (asset.width, asset.height) if asset is not None else pixels
+        """The image's size in pixels (what its box is fitted from)."""
+        self.image = CardImage(asset, *box, pixels=self.pixels, picture=picture)
         self.label = Static(label or "", classes="tile-label")
         self.label.display = label is not None
 
@@ -105,17 +128,35 @@ class ImageTile(Vertical):
 
     def fit(self, limits: tuple[int, int]) -> None:
         """Draw the image in at most ``limits`` cells (its aspect ratio kept)."""
-        box = cell_box(self.asset.width, self.asset.height, *limits)
+        box = cell_box(*self.pixels, *limits)
         self.image.set_box(box)
         self.label.styles.width = box[0]
+
+    def show(self, picture: Image, limits: tuple[int, int]) -> None:
+        """Draw the decoded ``picture`` of an image not stored yet."""
+        if picture.size != self.pixels:
+            self.pixels = picture.size
+            self.fit(limits)
+        self.image.show_picture(picture)
+
+    def store(self, asset: domain.AssetRef) -> None:
+        """Its picture is stored as ``asset`` (drawn as it is)."""
+        self.asset = asset
+        self.image.store(asset)
 
 
 class ImageGrid(Vertical):
     """A generation's images in rows of ``grid_columns`` tiles.
 
+    Without a generation, the grid holds ``count`` images of a running one, drawn from their
+    decoded pictures as they come (``show``) while they are stored; ``store`` then turns it
+    into the stored generation's grid in place.
+
     Args:
-        generation: The generation (its assets and check results).
+        generation: The generation (its assets and check results); None: not stored yet.
         limits: The most cells (across, down) one image may take (``tile_limits``).
+        count: Images to come (without ``generation``).
+        pictures: Those that came, by index (without ``generation``; at least one).
     """
 
     DEFAULT_CSS = """
@@ -124,29 +165,48 @@ class ImageGrid(Vertical):
     ImageGrid .tile { margin: 0 1 0 0; }
     """
 
-    def __init__(self, generation: domain.Generation, limits: tuple[int, int]) -> None:
+    def __init__(self, generation: domain.Generation | None, limits: tuple[int, int], *,
+                 count: int = 0, pictures: Mapping[int, Image] | None = None) -> None:
         super().__init__(classes="card-images")
         self.generation = generation
         self.limits = limits
-        labelled = len(generation.assets) > 1
-        self.tiles = [
-            ImageTile(asset, cell_box(asset.width, asset.height, *limits),
-                      image_label(asset, checks_of(generation, asset)) if labelled else None)
-            for asset in generation.assets
-        ]
+        if generation is not None:
+            labelled = len(generation.assets) > 1
+            self.tiles = [
+                ImageTile(asset, cell_box(asset.width, asset.height, *limits),
+                          image_label(asset, checks_of(generation, asset)) if labelled
+                          else None)
+                for asset in generation.assets
+            ]
+        else:
+            pictures = pictures or {}
+            pixels = next(iter(pictures.values())).size if pictures else (1, 1)
+            sizes = [pictures[index].size if index in pictures else pixels
+                     for index in range(count)]
+            self.tiles = [
+                ImageTile(None, cell_box(*size, *limits),
+                          unstored_label(index) if count > 1 else None, pixels=size,
+                          picture=pictures.get(index))
+                for index, size in enumerate(sizes)
+            ]
         for tile in self.tiles:
             tile.label.styles.width = tile.image.box[0]
         self.columns = grid_columns(len(self.tiles))
+        self._rows = [Horizontal(*self.tiles[start:start + self.columns], classes="grid-row")
+                      for start in range(0, len(self.tiles), self.columns)]
 
     @property
     def shas(self) -> tuple[str, ...]:
         """What the grid shows (the card rebuilds it when this changes)."""
-        return tuple(asset.sha256 for asset in self.generation.assets)
+        return tuple(asset.sha256 for asset in self.generation.assets) if self.generation else ()
+
+    @property
+    def pending(self) -> bool:
+        """Whether it shows images not stored yet."""
+        return self.generation is None
 
     def compose(self):  # type: ignore[no-untyped-def]
-        for start in range(0, len(self.tiles), self.columns):
-            with Horizontal(classes="grid-row"):
-                yield from self.tiles[start:start + self.columns]
+        yield from self._rows
 
     def fit(self, limits: tuple[int, int]) -> None:
         """Re-fit every image into ``limits`` (after a resize)."""
@@ -156,9 +216,39 @@ class ImageGrid(Vertical):
         for tile in self.tiles:
             tile.fit(limits)
 
+    def show(self, index: int, picture: Image) -> None:
+        """Draw image ``index`` of a grid not stored yet from its decoded ``picture``."""
+        if self.pending and 0 <= index < len(self.tiles):
+            self.tiles[index].show(picture, self.limits)
+
+    def store(self, generation: domain.Generation) -> bool:
+        """Become the grid of the stored ``generation`` in place when it stored the pictures
+        shown (the first of them, with the same sizes and columns: a cancel keeps fewer), so
+        nothing on screen changes; False when it cannot (the card builds a new grid)."""
+        assets = generation.assets
+        kept = self.tiles[:len(assets)]
+        if (not self.pending or not assets or len(assets) > len(self.tiles)
+                or grid_columns(len(assets)) != self.columns
+                or any(tile.image.picture is None or tile.pixels != (asset.width, asset.height)
+                       for tile, asset in zip(kept, assets, strict=True))):
+            return False
+        for tile, asset in zip(kept, assets, strict=True):
+            tile.store(asset)
+        for tile in self.tiles[len(assets):]:
+            tile.remove()
+        for position, row in enumerate(self._rows):
+            if position * self.columns >= len(assets):
+                row.remove()
+        self._rows = self._rows[:-(-len(assets) // self.columns)]
+        self.tiles = kept
+        self.generation = generation
+        return True
+
     def relabel(self, generation: domain.Generation, picked: frozenset[int] = frozenset()
                 ) -> None:
         """Show newer check results and which images are picked (the images are the same)."""
+        if self.pending:
+            return  # its labels say "storing" until ``store``
         self.generation = generation
         for position, (tile, asset) in enumerate(zip(self.tiles, generation.assets,
                                                      strict=False)):
