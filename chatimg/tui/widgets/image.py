@@ -122,14 +122,19 @@ class TerminalImage(Widget):
         self.box = box
         self.styles.width = box[0]
         self.styles.height = box[1]
+        self._forget()
+        self._show_cached()
+        self.refresh()
+
+    def _forget(self) -> None:
+        """Drop what is drawn now: the next paint prepares the image again, and a load still
+        running for the old one is ignored when it ends."""
         if self._prepared is not None:
             graphics.let_go(self._prepared)
         self._prepared = None
         self._failed = None
         self._loading = False
         self._token += 1
-        self._show_cached()
-        self.refresh()
 
     def _show_cached(self) -> None:
         """Show an already prepared image at once (no worker); subclasses know their key."""
@@ -293,12 +298,7 @@ class CardImage(TerminalImage):
             return
         self.picture = picture
         self._picture_key = f"unstored-{next(_UNSTORED)}"
-        if self._prepared is not None:
-            graphics.let_go(self._prepared)
-        self._prepared = None
-        self._failed = None
-        self._loading = False
-        self._token += 1
+        self._forget()
         self.refresh()
 
     def store(self, asset: AssetRef) -> None:
