@@ -401,9 +401,8 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         self.thread.fetch_earlier = self._fetch_earlier
         self.generations.clear()
         self.prompts.clear()
-        for message in thread.messages if thread is not None else ():
-            for generation in message.generations:
-                self.remember(generation, message.text)
+        if thread is not None:
+            self._remember_thread(thread)
         await self.thread.show_thread(thread, self.restore_scroll)
         self.restore_scroll = None
         keep_model, self.keep_saved_model = self.keep_saved_model, False
@@ -432,10 +431,14 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
             return None
         if conversation_id != self.conversation_id:
             return None
+        self._remember_thread(thread)
+        return thread
+
+    def _remember_thread(self, thread: domain.Thread) -> None:
+        """Remember every loaded generation of ``thread`` with its prompt."""
         for message in thread.messages:
             for generation in message.generations:
                 self.remember(generation, message.text)
-        return thread
 
     async def _send_queued(self) -> None:
         """Send, in order, what was typed while the store was opening."""

@@ -15,7 +15,6 @@ scroll position needs no card above or below it.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -33,7 +32,12 @@ from chatimg.tui.widgets.message_block import (
     message_model,
     switch_marker,
 )
-from chatimg.tui.widgets.thread_layout import CARD_FRAME, message_height, newest_on_screen
+from chatimg.tui.widgets.thread_layout import (
+    CARD_FRAME,
+    message_height,
+    newest_on_screen,
+    wins_of,
+)
 
 WINDOW = 30
 #: A window with at most this many stored generations builds all its cards at once (bounded
@@ -97,9 +101,9 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         self.unloaded = thread.earlier if thread else 0
         self.parents = dict(thread.parents) if thread else {}
         self.conversation_id = thread.conversation.id if thread else None
-        self.wins = dict(Counter(pick.winner_id for pick in thread.picks)) if thread else {}
+        self.wins = wins_of(thread) if thread else {}
         size = self.card_area()
-        local = self._first_mounted(size, scroll_y is None)
+        local, rows = self._first_mounted(size, scroll_y is None)
         self.first_shown = self.unloaded + local
         self.last_model = None
         widgets: list[Any] = []
@@ -118,8 +122,7 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
             on_screen = frozenset(g.id for g in newest_on_screen(
                 shown_messages, size, image_max_columns(), self.wins))
         widgets.extend(self._blocks(shown_messages, on_screen))
-        if on_screen and sum(message_height(m, size, image_max_columns(), self.wins)
-                             for m in shown_messages) > size[1] + CARD_FRAME:
+        if on_screen and rows > size[1] + CARD_FRAME:
             # a long thread opening at its end is laid out there from the first frame on
             # (not at the top first); our own following of the end takes over after it
             self.anchor()
@@ -133,22 +136,23 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
             self.call_after_refresh(self.scroll_to, y=scroll_y, animate=False, immediate=True)
         self.call_after_refresh(self.build_visible)
 
-    def _first_mounted(self, size: tuple[int, int], at_end: bool) -> int:
-        """Which loaded message (index) the thread mounts from: the newest ``WINDOW``, and
-        when it opens at its end only as many as fill the view twice over (the rest mount
-        when scrolled to; a restored position gets the whole window it was saved in)."""
+    def _first_mounted(self, size: tuple[int, int], at_end: bool) -> tuple[int, int]:
+        """Which loaded message (index) the thread mounts from, and about how many rows from
+        there to the end (0 when not estimated): the newest ``WINDOW``, and when it opens at
+        its end only as many as fill the view twice over (the rest mount when scrolled to; a
+        restored position gets the whole window it was saved in)."""
         if not at_end:
-            return max(0, len(self.messages) - WINDOW)
+            return max(0, len(self.messages) - WINDOW), 0
         return self._filling(len(self.messages), size, 2)
 
-    def _filling(self, end: int, size: tuple[int, int], screens: int) -> int:
+    def _filling(self, end: int, size: tuple[int, int], screens: int) -> tuple[int, int]:
         """Where a run of loaded messages ending before ``end`` starts that fills the view
-        ``screens`` times over (at most ``WINDOW`` messages, at least one)."""
+        ``screens`` times over (at most ``WINDOW`` messages, at least one), and its rows."""
         rows, index, start = 0, end, max(0, end - WINDOW)
         while index > start and rows < screens * size[1]:
             index -= 1
             rows += message_height(self.messages[index], size, image_max_columns(), self.wins)
-        return index
+        return index, rows
 
     def card_area(self) -> tuple[int, int]:
         """The cells a card's images are fitted to (the thread's, or the app's before the
@@ -260,7 +264,7 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
             if not await self._load_earlier():
                 return False
             local = self.first_shown - self.unloaded
-        start = self._filling(local, self.card_area(), _EARLIER_SCREENS)
+        start, _ = self._filling(local, self.card_area(), _EARLIER_SCREENS)
         chunk = self.messages[start:local]
         self.lazy = True  # an earlier window means a long thread
         saved_last = self.last_model
@@ -293,8 +297,12 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
                 self.scroll_to(y=self.scroll_y + moved, animate=False, immediate=True)
         self._mounting_earlier = False
         self.call_after_refresh(self.build_visible)
-        if self.first_shown and self.scroll_y <= _EARLIER_AT * self.size.height:
-            # scrolled on to the top while this run mounted: the next one
+        self._mount_more_if_near_top()  # scrolled on to the top while this run mounted
+
+    def _mount_more_if_near_top(self) -> None:
+        """Mount the next run above when the view is near the top and none is mounting."""
+        if self.first_shown and self.scroll_y <= _EARLIER_AT * self.size.height \
+                and not self._mounting_earlier:
             self.run_worker(self.show_earlier(), group="earlier", name="earlier",
                             exit_on_error=False)
 
@@ -376,10 +384,8 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
             self.post_message(self.Scrolled())
         if self.is_attached and self.lazy:
             self.build_visible()
-        if self.first_shown and new < old and new <= _EARLIER_AT * self.size.height \
-                and not self._mounting_earlier:  # near the top: mount the next run above
-            self.run_worker(self.show_earlier(), group="earlier", name="earlier",
-                            exit_on_error=False)
+        if new < old:  # going up
+            self._mount_more_if_near_top()
 
     def watch_virtual_size(self, old: Any, new: Any) -> None:
         if self.stick_to_end and new.height != old.height:

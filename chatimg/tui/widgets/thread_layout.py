@@ -16,21 +16,31 @@ from chatimg.tui.widgets.image_grid import grid_columns, tile_limits
 CARD_FRAME = 7
 
 
+def wins_of(thread: domain.Thread) -> dict[str, int]:
+    """How often each generation of ``thread`` won a comparison."""
+    return dict(Counter(pick.winner_id for pick in thread.picks))
+
+
+def image_boxes(generation: domain.Generation, size: tuple[int, int],
+                max_columns: int) -> list[tuple[int, int]]:
+    """The cell box of each of a generation's images on its card in a thread of ``size``."""
+    width, visible = size
+    limits = tile_limits(width - CARD_FRAME, visible - RESERVED_ROWS, len(generation.assets),
+                         max_columns)
+    return [cell_box(a.width, a.height, *limits) for a in generation.assets]
+
+
 def card_height(generation: domain.Generation, size: tuple[int, int], max_columns: int,
                 wins: int = 0) -> int:
     """About how many rows a stored generation's card takes in a thread of ``size`` cells
     (header, its grid of images with their labels, detail lines, the margin above)."""
     rows = 2  # margin above and the header line
-    assets = generation.assets
-    if assets:
-        width, visible = size
-        limits = tile_limits(width - CARD_FRAME, visible - RESERVED_ROWS, len(assets),
-                             max_columns)
-        columns = grid_columns(len(assets))
-        label = 0 if len(assets) == 1 else 1
-        for start in range(0, len(assets), columns):
-            row = assets[start:start + columns]
-            rows += max(cell_box(a.width, a.height, *limits)[1] for a in row) + label
+    if generation.assets:
+        boxes = image_boxes(generation, size, max_columns)
+        columns = grid_columns(len(boxes))
+        label = 0 if len(boxes) == 1 else 1
+        for start in range(0, len(boxes), columns):
+            rows += max(box[1] for box in boxes[start:start + columns]) + label
     detail = detail_text(generation, None, False, generation.status, wins)
     return rows + len(detail.plain.split("\n"))  # an empty detail line still takes a row
 
@@ -71,20 +81,16 @@ def prepare_images(generations: list[domain.Generation], size: tuple[int, int],
     """Scale and encode the images of ``generations`` for cards in a thread of ``size`` cells,
     into the image cache their cards read when they mount (run in a worker thread; an image
     that cannot be read is left to its card to report)."""
-    width, visible = size
     for generation in generations:
-        assets = [a for a in generation.assets if not a.state]
-        if not assets:
-            continue
-        limits = tile_limits(width - CARD_FRAME, visible - RESERVED_ROWS,
-                             len(generation.assets), max_columns)
-        for asset in assets:
-            with contextlib.suppress(OSError):
-                prepare_card_image(asset, cell_box(asset.width, asset.height, *limits))
+        for asset, box in zip(generation.assets, image_boxes(generation, size, max_columns),
+                              strict=True):
+            if not asset.state:
+                with contextlib.suppress(OSError):
+                    prepare_card_image(asset, box)
 
 
 def prepare_newest(thread: domain.Thread, size: tuple[int, int]) -> None:
     """Prepare the images a thread opened at its end shows first (see ``prepare_images``)."""
-    wins = dict(Counter(pick.winner_id for pick in thread.picks))
     columns = image_max_columns()
-    prepare_images(newest_on_screen(list(thread.messages), size, columns, wins), size, columns)
+    prepare_images(newest_on_screen(list(thread.messages), size, columns, wins_of(thread)),
+                   size, columns)
