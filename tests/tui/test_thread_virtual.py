@@ -183,3 +183,36 @@ async def test_keys_move_onto_cards_that_were_slots_and_ctrl_up_finds_the_newest
                          and _seed_of(app.focused) == 59, what="the newest card again")
         newest = app.focused
         await wait_until(pilot, lambda: _on_screen(screen, newest), what="it in view")
+
+
+async def test_opening_threads_pauses_collection_only_until_their_first_frame(
+        make_app: Any) -> None:
+    """A thread's open runs without cyclic collections (it makes tens of thousands of
+    short-lived objects); the pause ends after its first frame, also when another open
+    replaces it half-way or the app quits during one."""
+    import asyncio
+    import gc
+
+    from chatimg.collector import COLLECTOR
+
+    conversation_id = _seed_long_thread(40)
+    assert gc.isenabled()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await wait_until(pilot, lambda: _visible_images_drawn(screen) and screen.thread_loaded,
+                         what="the thread on start")
+        await wait_until(pilot, lambda: COLLECTOR.holding == 0, what="the pause to end")
+        assert gc.isenabled()
+        for _ in range(3):  # each open replaces the one before while it loads
+            screen.open_conversation(None)
+            await asyncio.sleep(0.01)  # its worker starts, and is then cancelled mid-open
+            screen.open_conversation(conversation_id)
+            await asyncio.sleep(0.01)
+        await wait_until(pilot, lambda: screen.thread_loaded and bool(screen.thread.cards()),
+                         what="the last open")
+        await wait_until(pilot, lambda: COLLECTOR.holding == 0, what="every pause to end")
+        assert gc.isenabled()
+        assert screen.thread.cards()[-1].generation is not None
+        screen.open_conversation(conversation_id)  # quits while this one loads
+    assert COLLECTOR.holding == 0 and gc.isenabled()

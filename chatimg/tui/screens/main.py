@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import Binding, BindingType
@@ -23,6 +23,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 
 from chatimg import domain
+from chatimg.collector import COLLECTOR
 from chatimg.compare import ImageRef
 from chatimg.errors import ChatImgError, StoreError
 from chatimg.safetext import shown
@@ -120,6 +121,8 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         """The message being edited to send again as a branch."""
         self.sidebar_collapsed = False
         self._save_timer: Timer | None = None
+        self._collector_holds: list[Callable[[], None]] = []
+        """Ends of the collector pauses of thread opens (each ends after its first frame)."""
         if studio is not None:
             self.attach_studio(studio)
 
@@ -234,6 +237,8 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
 
     def on_unmount(self) -> None:
         self.stop_live()
+        for release in self._collector_holds:
+            release()
 
     def _load_listings(self) -> None:
         listings = self.studio.catalog.listings()
@@ -381,6 +386,23 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
                         name="thread-load", exit_on_error=False)
 
     async def _load_thread(self, conversation_id: str | None) -> None:
+        # opening makes tens of thousands of short-lived objects (rows, widgets, strips):
+        # no collections until the thread's first frame is drawn, or the load is dropped
+        release = COLLECTOR.hold()
+        self._collector_holds.append(release)
+        try:
+            await self._open_thread(conversation_id)
+        except BaseException:
+            self._end_hold(release)
+            raise
+        self.call_after_refresh(self._end_hold, release)
+
+    def _end_hold(self, release: Callable[[], None]) -> None:
+        release()
+        with contextlib.suppress(ValueError):
+            self._collector_holds.remove(release)
+
+    async def _open_thread(self, conversation_id: str | None) -> None:
         thread = None
         if conversation_id is not None:
             size, at_end = self.thread.card_area(), self.restore_scroll is None
