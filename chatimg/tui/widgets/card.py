@@ -177,7 +177,7 @@ class GenerationCard(Vertical, can_focus=True):
         if scroller is None or scroller.scrollable_content_region.width <= 0:
             return 0
         width = scroller.scrollable_content_region.width
-        if not scroller.show_vertical_scrollbar:
+        if not scroller.show_vertical_scrollbar and scroller.styles.scrollbar_gutter != "stable":
             width -= scroller.styles.scrollbar_size_vertical
         node: Widget | None = self
         while node is not None and node is not scroller:

@@ -95,6 +95,20 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
 
         Scrolls to the end, or to ``scroll_y`` (a restored position).
         """
+        with self.app.batch_update():
+            anchored = await self._replace_content(thread, scroll_y)
+        if anchored:
+            self.call_after_refresh(self.anchor, False)
+        if scroll_y is None:
+            self.stick_to_end = True
+            self.call_after_refresh(self._follow_end)
+        else:
+            self.stick_to_end = False
+            self.call_after_refresh(self.scroll_to, y=scroll_y, animate=False, immediate=True)
+        self.call_after_refresh(self.build_visible)
+
+    async def _replace_content(self, thread: domain.Thread | None,
+                               scroll_y: float | None) -> bool:
         await self.remove_children()
         self._mounting_earlier = False
         self.messages = list(thread.messages) if thread else []
@@ -122,19 +136,14 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
             on_screen = frozenset(g.id for g in newest_on_screen(
                 shown_messages, size, image_max_columns(), self.wins))
         widgets.extend(self._blocks(shown_messages, on_screen))
+        anchored = False
         if on_screen and rows > size[1] + CARD_FRAME:
             # a long thread opening at its end is laid out there from the first frame on
             # (not at the top first); our own following of the end takes over after it
             self.anchor()
-            self.call_after_refresh(self.anchor, False)
+            anchored = True
         await self.mount_all(widgets)
-        if scroll_y is None:
-            self.stick_to_end = True
-            self.call_after_refresh(self._follow_end)
-        else:
-            self.stick_to_end = False
-            self.call_after_refresh(self.scroll_to, y=scroll_y, animate=False, immediate=True)
-        self.call_after_refresh(self.build_visible)
+        return anchored
 
     def _first_mounted(self, size: tuple[int, int], at_end: bool) -> tuple[int, int]:
         """Which loaded message (index) the thread mounts from, and about how many rows from
