@@ -12,10 +12,12 @@ engine's decoded picture while its file is written (``CardImage.show_picture``, 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
+from textual.filter import ANSIToTruecolor, LineFilter
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -197,6 +199,17 @@ class TerminalImage(Widget):
         if y < len(self._prepared.halfcells):
             return self._prepared.halfcells[y]
         return Strip.blank(self.size.width, style)
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """The app's line filters, less ANSI-to-truecolor while half cells fill the box: every
+        cell already has a truecolor style, which that filter would give back unchanged after
+        a cache look-up per cell (a few ms per image and frame; ``NO_COLOR``'s filter stays)."""
+        filters = super().get_line_filters()
+        prepared = self._prepared
+        if prepared is None or len(prepared.halfcells) < self.size.height:
+            return filters
+        return [line_filter for line_filter in filters
+                if not isinstance(line_filter, ANSIToTruecolor)]
 
     def render_lines(self, crop: Region) -> list[Strip]:
         prepared = self._prepared
