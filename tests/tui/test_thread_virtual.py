@@ -185,6 +185,49 @@ async def test_keys_move_onto_cards_that_were_slots_and_ctrl_up_finds_the_newest
         await wait_until(pilot, lambda: _on_screen(screen, newest), what="it in view")
 
 
+
+async def test_up_walks_every_card_across_mounted_runs_and_loaded_windows(
+        make_app: Any) -> None:
+    """Up from the newest card lands on each card above in turn: past the first mounted card
+    the run above is mounted, and past the loaded window the next is read, without a key
+    doing nothing."""
+    import asyncio
+
+    from textual import events
+
+    from chatimg.tui.widgets.card import GenerationCard
+    from chatimg.tui.widgets.thread import WINDOW
+
+    count = WINDOW + 6
+    _seed_long_thread(count)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        thread = screen.thread
+        await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
+        await pilot.press("ctrl+up")
+        await wait_until(pilot, lambda: isinstance(app.focused, GenerationCard)
+                         and _seed_of(app.focused) == count - 1, what="the newest card")
+        assert thread.first_shown > 0 and thread.unloaded > 0
+        expected = count - 1
+        while expected:  # in bursts, as a held key sends them: none may be lost
+            burst = min(5, expected)
+            for _ in range(burst):  # a terminal's key repeat: no waiting for the app
+                app.post_message(events.Key("up", None))
+                await asyncio.sleep(0.02)
+            expected -= burst
+
+            def moved(seed: int = expected) -> bool:
+                return isinstance(app.focused, GenerationCard) and _seed_of(app.focused) == seed
+
+            await wait_until(pilot, moved, timeout=30, what=f"card {expected} focused")
+        assert thread.first_shown == 0 and thread.unloaded == 0
+        first = app.focused
+        await wait_until(pilot, lambda: _on_screen(screen, first), what="the first card in view")
+        await pilot.press("up")  # nothing above the first card: focus stays
+        await pilot.pause()
+        assert app.focused is first
+
 async def test_opening_threads_pauses_collection_only_until_their_first_frame(
         make_app: Any) -> None:
     """A thread's open runs without cyclic collections (it makes tens of thousands of
@@ -202,7 +245,8 @@ async def test_opening_threads_pauses_collection_only_until_their_first_frame(
         screen = await ready(pilot)
         await wait_until(pilot, lambda: _visible_images_drawn(screen) and screen.thread_loaded,
                          what="the thread on start")
-        await wait_until(pilot, lambda: COLLECTOR.holding == 0, what="the pause to end")
+        await wait_until(pilot, lambda: COLLECTOR.holding == 0, timeout=30,
+                         what="the pause to end")
         assert gc.isenabled()
         for _ in range(3):  # each open replaces the one before while it loads
             screen.open_conversation(None)
@@ -210,8 +254,9 @@ async def test_opening_threads_pauses_collection_only_until_their_first_frame(
             screen.open_conversation(conversation_id)
             await asyncio.sleep(0.01)
         await wait_until(pilot, lambda: screen.thread_loaded and bool(screen.thread.cards()),
-                         what="the last open")
-        await wait_until(pilot, lambda: COLLECTOR.holding == 0, what="every pause to end")
+                         timeout=30, what="the last open")
+        await wait_until(pilot, lambda: COLLECTOR.holding == 0, timeout=30,
+                         what="every pause to end")
         assert gc.isenabled()
         assert screen.thread.cards()[-1].generation is not None
         screen.open_conversation(conversation_id)  # quits while this one loads

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 NEWEST_CARD = Binding("ctrl+up", "focus_newest_card", "Newest card", show=False,
                       id="thread.newest_card")
 """The main screen's binding that focuses the newest card (the composer is ``ctrl+e``)."""
+_RUNS_PER_MOVE = 8
+"""Runs above that one burst of Up presses mounts at most (it then stops at the top one)."""
 
 
 class CardNavigation(Screen[None]):
@@ -35,6 +37,10 @@ class CardNavigation(Screen[None]):
     studio: Studio
     selected_id: str | None
     selected_image: int
+    _pending_up = 0
+    """Up presses past the first mounted card waiting for the run above to mount."""
+    _entering: str | None = None
+    """The card focus is on its way to (being built from its slot), by generation id."""
 
     @property
     def thread(self) -> ThreadView:
@@ -44,18 +50,47 @@ class CardNavigation(Screen[None]):
         self.selected_id, self.selected_image = event.generation_id, event.image
 
     def on_card_leave(self, event: CardLeave) -> None:
-        """Up past a card's first row: the card above (its last row); down: the one below."""
+        """Up past a card's first row: the card above (its last row); down: the one below.
+
+        A key that comes while focus is still on its way (a card being built, the run above
+        being mounted) moves on from where focus is going, so a held key loses no step.
+        """
+        origin = self._entering or event.generation_id
         entries = self.thread.entries()
         position = next((i for i, entry in enumerate(entries)
-                         if entry.generation_id == event.generation_id), None)
+                         if entry.generation_id == origin), None)
         if position is None:
             return
         target = position + event.direction
-        if 0 <= target < len(entries):
+        if self._pending_up and event.direction < 0:
+            self._pending_up += 1  # the run above is still mounting
+        elif 0 <= target < len(entries):
             self._enter(entries[target], event.direction, event.column)
         elif event.direction < 0 and self.thread.first_shown:
-            self.run_worker(self.thread.show_earlier(), group="earlier",
-                            name="earlier", exit_on_error=False)
+            # past the first mounted card: the run above mounts first; every Up pressed
+            # meanwhile counts, so a held key walks on once it is there
+            self._pending_up = 1
+            self.run_worker(self._enter_above(origin, event.column), group="earlier-move",
+                            name="earlier-move", exit_on_error=False)
+
+    async def _enter_above(self, generation_id: str, column: int) -> None:
+        """Mount the run above (read from the store when it is not loaded yet), then move up
+        as many cards as Up was pressed, as Up does between cards."""
+        try:
+            for _ in range(_RUNS_PER_MOVE):  # bounded, however long the key was held
+                await self.thread.earlier_in_place()
+                entries = self.thread.entries()
+                position = next((i for i, entry in enumerate(entries)
+                                 if entry.generation_id == generation_id), None)
+                if position is None:  # another thread opened meanwhile
+                    return
+                target = position - self._pending_up
+                if target >= 0 or not self.thread.first_shown:
+                    break
+            if position:
+                self._enter(entries[max(0, target)], -1, column)
+        finally:
+            self._pending_up = 0
 
     def action_focus_newest_card(self) -> None:
         """Focus the newest card (its first image), scrolled into view."""
@@ -67,11 +102,26 @@ class CardNavigation(Screen[None]):
 
     def _enter(self, entry: GenerationCard | CardSlot, direction: int, column: int) -> None:
         """Focus ``entry``'s card (built first when it is a slot: once it is mounted)."""
+        if entry is self.focused:
+            self._entering = None
+        else:  # focus lands later (Textual moves it on the next turn of the loop)
+            self._entering = entry.generation_id
         if isinstance(entry, GenerationCard):
             entry.enter(direction, column)
             return
         card = self.thread.build_card(entry)
-        self.call_after_refresh(card.enter, direction, column)
+
+        def arrive() -> None:
+            if self._entering == card.generation_id:  # not passed by another key meanwhile
+                card.enter(direction, column)
+
+        self.call_after_refresh(arrive)
+
+    def focus_arrived(self, widget: object) -> None:
+        """Focus landed on ``widget``: a move on its way ends when it reaches its card (or
+        focus leaves the cards)."""
+        if not isinstance(widget, GenerationCard) or widget.generation_id == self._entering:
+            self._entering = None
 
     def view_image(self, generation_id: str, image: int) -> None:
         """Open the full-screen viewer on an image; Esc comes back to the card and image the

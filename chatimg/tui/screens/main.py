@@ -669,6 +669,7 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         self.notify("cancelling…", timeout=2)
 
     def on_descendant_focus(self, event: Any) -> None:
+        self.focus_arrived(event.widget)
         if isinstance(event.widget, GenerationCard):
             card = event.widget
             self.selected_id = card.generation_id

@@ -15,6 +15,8 @@ scroll position needs no card above or below it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -47,6 +49,8 @@ EAGER_CARDS = 8
 _EARLIER_SCREENS = 4
 #: Mount more above when the view is this many screens from the top.
 _EARLIER_AT = 2
+#: Seconds a move up waits at most for the run above to be in place.
+_SETTLE_TIMEOUT = 10.0
 
 
 class ThreadView(VerticalScroll, ForwardFailedWorkers):
@@ -84,6 +88,8 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         self.lazy = False
         """Stored cards start as slots (a long thread; see ``EAGER_CARDS``)."""
         self._mounting_earlier = False
+        self._earlier_settled: asyncio.Future[None] | None = None
+        """Resolved once the run of messages mounting above is in place (or failed)."""
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("Type a prompt below and press Enter. /help lists commands.",
@@ -111,6 +117,7 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
                                scroll_y: float | None) -> bool:
         await self.remove_children()
         self._mounting_earlier = False
+        self._settle_earlier()
         self.messages = list(thread.messages) if thread else []
         self.unloaded = thread.earlier if thread else 0
         self.parents = dict(thread.parents) if thread else {}
@@ -260,11 +267,29 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         if not self.first_shown or self._mounting_earlier:
             return
         self._mounting_earlier = True  # until the position is kept (``_keep_position``)
+        self._earlier_settled = asyncio.get_running_loop().create_future()
         mounted = False
         try:
             mounted = await self._mount_earlier()
         finally:
             self._mounting_earlier = mounted
+            if not mounted:
+                self._settle_earlier()
+
+    async def earlier_in_place(self) -> None:
+        """Mount the run above (or wait for the one mounting) and return once it is in
+        place on screen: what moving up onto the card above the first one waits for."""
+        settled = self._earlier_settled
+        if settled is None or settled.done():
+            await self.show_earlier()
+            settled = self._earlier_settled
+        if settled is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(settled), _SETTLE_TIMEOUT)
+
+    def _settle_earlier(self) -> None:
+        if self._earlier_settled is not None and not self._earlier_settled.done():
+            self._earlier_settled.set_result(None)
 
     async def _mount_earlier(self) -> bool:
         """Mount the run of messages above; whether it did (``_keep_position`` will run)."""
@@ -305,6 +330,7 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
             if moved:
                 self.scroll_to(y=self.scroll_y + moved, animate=False, immediate=True)
         self._mounting_earlier = False
+        self._settle_earlier()
         self.call_after_refresh(self.build_visible)
         self._mount_more_if_near_top()  # scrolled on to the top while this run mounted
 
