@@ -21,12 +21,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
 from chatimg import paths
+from chatimg.collector import IDLE_COLLECTIONS
 from chatimg.tui.commands import ActionCommands, ConversationCommands, ModelCommands, ThemeCommands
 from chatimg.tui.failures import close_log, failure_line, log_failure, open_log
 from chatimg.tui.screens.help import HelpScreen, key_rows
@@ -38,6 +40,12 @@ from chatimg.tui.widgets.card import set_image_max_columns
 
 if TYPE_CHECKING:
     from chatimg.studio import Studio
+
+#: What counts as the person using the app (a full collection waits for a pause in it).
+_INPUT = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp,
+          events.Paste)
+#: Seconds between checks for a due full collection.
+_COLLECT_EVERY = 0.25
 
 
 class ChatImgApp(App[None]):
@@ -83,6 +91,7 @@ class ChatImgApp(App[None]):
         self.theme_problems: list[str] = []
         self.main_screen = MainScreen(saved_options=self.ui_state.composer)
         self.main_screen.sidebar_collapsed = self.ui_state.sidebar_collapsed
+        self._collections_started = False
         self._setup_themes()
 
     def _setup_themes(self) -> None:
@@ -148,8 +157,20 @@ class ChatImgApp(App[None]):
             self.run_worker(warm_ocr, thread=True, group="warm-ocr", name="warm-ocr",
                             exit_on_error=False)
         settle_heap()
+        # full collections wait for a pause in the person's input (not a key's frame)
+        IDLE_COLLECTIONS.start()
+        self._collections_started = True
+        self.set_interval(_COLLECT_EVERY, IDLE_COLLECTIONS.tick, name="idle-collections")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, _INPUT):
+            IDLE_COLLECTIONS.note_activity()
+        await super().on_event(event)
 
     async def on_unmount(self) -> None:
+        if self._collections_started:
+            self._collections_started = False
+            IDLE_COLLECTIONS.stop()
         for token in list(self.main_screen.tokens):
             token.cancel()
         # Engines and the shared HTTP client live on this loop: the Studio closes them here.

@@ -23,7 +23,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 
 from chatimg import domain
-from chatimg.collector import COLLECTOR
+from chatimg.collector import COLLECTOR, IDLE_COLLECTIONS
 from chatimg.compare import ImageRef
 from chatimg.errors import ChatImgError, StoreError
 from chatimg.safetext import shown
@@ -388,6 +388,7 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
     async def _load_thread(self, conversation_id: str | None) -> None:
         # opening makes tens of thousands of short-lived objects (rows, widgets, strips):
         # no collections until the thread's first frame is drawn, or the load is dropped
+        IDLE_COLLECTIONS.note_activity()  # no full collection starts in the open either
         release = COLLECTOR.hold()
         self._collector_holds.append(release)
         try:
@@ -431,7 +432,8 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         if thread is not None and thread.conversation.default_model and not keep_model:
             last = thread.messages[-1].model if thread.messages else None
             model = last or thread.conversation.default_model
-            if model in self.composer.models:
+            chosen = (self.options.model, self.options.fanout) == (model, ())
+            if model in self.composer.models and not chosen:  # (chosen: nothing to redraw)
                 self.options.set_model(model)
                 self._model_defaults()
         self.thread_loaded = True
