@@ -18,6 +18,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -111,6 +112,8 @@ def iso(value: datetime | str | None) -> str | None:
 
 
 _DECODER = json.JSONDecoder()
+#: The decoder's C scanner: one JSON value from a position, and where it ended.
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 def _json(value: Any) -> Any:
@@ -125,6 +128,25 @@ def _json(value: Any) -> Any:
         if end == len(value):
             return parsed
     return json.loads(value)
+
+
+def _json_column(values: Sequence[Any]) -> list[Any]:
+    """``_json`` of each value: one call of the C scanner each when every value is one whole
+    JSON text as stored (the usual case), ``_json`` one by one otherwise."""
+    try:
+        scanned = [_SCAN(value, 0) for value in values]
+    except (TypeError, ValueError, StopIteration):  # NULL, not text, or not plain JSON
+        return list(map(_json, values))
+    if [end for _, end in scanned] != list(map(len, values)):
+        return list(map(_json, values))
+    return [parsed for parsed, _ in scanned]
+
+
+def _iso_column(values: Sequence[Any]) -> list[str | None]:
+    """``iso`` of each value, SQLite's own layout rewritten without a call per value."""
+    return [f"{value[:10]}T{value[11:]}+00:00"
+            if value.__class__ is str and len(value) == 26 and value[10] == " "
+            and value[19] == "." else iso(value) for value in values]
 
 
 def _raw(value: Any) -> RawJSON:
@@ -152,6 +174,16 @@ def _decoder(kind: str, key: str) -> Callable[[Any], Any] | None:
     return None
 
 
+def _each(decode: Callable[[Any], Any]) -> Callable[[Sequence[Any]], list[Any]]:
+    return lambda values: list(map(decode, values))
+
+
+#: Value decoders that have a faster form for a whole column.
+_COLUMN_DECODERS: dict[Callable[[Any], Any], Callable[[Sequence[Any]], list[Any]]] = {
+    _json: _json_column, iso: _iso_column,
+}
+
+
 class _Reader:
     """Columns to select for one manifest object, and the function that makes its dict."""
 
@@ -167,6 +199,8 @@ class _Reader:
                 self.columns.append(column.label(key))
         self.decoders = [(n, f) for n, key in enumerate(self.keys)
                          if (f := _decoder(kind, key)) is not None]
+        self.column_decoders = [(n, _COLUMN_DECODERS.get(f) or _each(f))
+                                for n, f in self.decoders]
 
     def item(self, row: Sequence[Any]) -> dict[str, Any]:
         values = list(row[: len(self.keys)])
@@ -180,10 +214,17 @@ class _Reader:
         if not columns:
             return []
         mine = list(columns[: len(self.keys)])
-        for position, decode in self.decoders:
-            mine[position] = list(map(decode, mine[position]))
-        keys = self.keys
-        return [dict(zip(keys, values, strict=True)) for values in zip(*mine, strict=True)]
+        for position, decode in self.column_decoders:
+            mine[position] = decode(mine[position])
+        # One dict per row, built without a Python-level loop: every column has one value
+        # per row (they come from one query), so nothing is cut short.
+        return list(map(dict, map(partial(zip, self.keys), zip(*mine))))  # noqa: B905
+
+
+@lru_cache(maxsize=1)
+def _readers() -> dict[str, _Reader]:
+    """One reader per manifest object (their column expressions are immutable)."""
+    return {kind: _Reader(kind) for kind in FIELDS}
 
 
 def _chunks(items: list[str]) -> list[list[str]]:
@@ -203,11 +244,12 @@ def referenced_assets(messages: Iterable[dict[str, Any]],
                       generations: Iterable[dict[str, Any]]) -> list[str]:
     """Source and mask images that messages and generations point at, in order, once each."""
     found: dict[str, None] = {}
-    holders = [m["params"] for m in messages]
+    holders: list[Any] = [m["params"] for m in messages]
     for g in generations:
-        holders.extend([g["params"], receipt_request(g["receipt"])])
+        holders += (g["params"], receipt_request(g["receipt"]))
     for holder in holders:
-        if not isinstance(holder, dict):
+        if not isinstance(holder, dict) or ("source_asset" not in holder
+                                            and "mask_asset" not in holder):
             continue
         for key in ("source_asset", "mask_asset"):
             value = holder.get(key)
@@ -230,7 +272,7 @@ def dump_conversation(database: Database, conversation_id: str) -> dict[str, Any
     conv_t, msg_t, gen_t = _table("conversation"), _table("message"), _table("generation")
     link_t, asset_t = _table("image"), _table("asset")
     check_t, pick_t = _table("validation"), _table("pick")
-    readers = {kind: _Reader(kind) for kind in FIELDS}
+    readers = _readers()
     assets_columns = [*readers["asset"].columns, asset_t.c.path.label("store_path")]
     with database.read() as session:
         conv = session.execute(sa.select(*readers["conversation"].columns)
