@@ -1,8 +1,9 @@
 """Export details: progress, atomic writes, damaged stores, the zip writer, the bounded reader,
-the texts packed on a thread and writeback while writing."""
+the texts packed on a thread, writeback while writing, and replacing an older bundle."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import sys
@@ -309,3 +310,67 @@ def test_the_kernel_is_asked_to_write_the_zip_as_it_grows_and_it_is_still_fsynce
         studio.close()
     assert good.is_file()
 
+
+def test_replacing_a_bundle_lets_go_of_the_old_one(
+    made_thread: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Re-exporting over a bundle replaces it at once; the old file's space is freed by a
+    short-lived thread, which leaves no descriptor open. A file with another link, and a
+    folder in the way, are handled as before."""
+    import os
+    import threading
+
+    from chatimg.bundle import export
+
+    def open_deleted() -> list[str]:
+        found = []
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):
+                link = os.readlink(f"/proc/self/fd/{fd}")
+                if link.startswith(str(tmp_path)) and link.endswith("(deleted)"):
+                    found.append(link)
+        return found
+
+    def join_release_threads() -> None:
+        for thread in threading.enumerate():
+            if thread.name == "chatimg-export-release":
+                thread.join(timeout=60)
+
+    cid, _ = made_thread
+    monkeypatch.setattr(export, "_RELEASE_ON_THREAD", 1)
+    held: list[bool] = []
+    hold = export._hold_replaced
+
+    def spy(target: Path) -> int | None:
+        fd = hold(target)
+        held.append(fd is not None)
+        return fd
+
+    monkeypatch.setattr(export, "_hold_replaced", spy)
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "b.zip"
+    target.write_bytes(b"an older bundle" * 1000)
+    before = target.stat().st_ino
+    linked = out / "linked.zip"
+    linked.write_bytes(b"kept by its other name")
+    os.link(linked, out / "other-name.zip")
+    (out / "folder.zip").mkdir()
+    studio = Studio.open()
+    try:
+        export.export_conversation(studio, cid, target)
+        export.export_conversation(studio, cid, linked)
+        with pytest.raises(StoreError):
+            export.export_conversation(studio, cid, out / "folder.zip")
+    finally:
+        studio.close()
+    join_release_threads()
+    assert held == [os.name == "posix", False, False]
+    assert target.stat().st_ino != before
+    assert zipfile.ZipFile(target).testzip() is None
+    assert zipfile.ZipFile(linked).testzip() is None
+    assert (out / "other-name.zip").read_bytes() == b"kept by its other name"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "b.zip", "folder.zip", "linked.zip", "other-name.zip"]
+    if os.path.isdir("/proc/self/fd"):
+        assert open_deleted() == []
