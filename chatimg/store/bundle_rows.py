@@ -161,6 +161,18 @@ def _table(kind: str) -> sa.Table:
     return TABLES[kind].__table__  # type: ignore[no-any-return]
 
 
+def _json_members(kind: str) -> tuple[str, ...]:
+    table = _table(kind)
+    return tuple(key for key, column in FIELDS[kind].items()
+                 if key in RAW_MEMBERS or isinstance(table.c[column].type, sa.JSON))
+
+
+#: Per manifest object, the members whose column holds a JSON document (params, receipts,
+#: check details, pick lists): the only members that hold objects or lists, and the only
+#: place member names come from data rather than ``FIELDS``.
+JSON_MEMBERS: dict[str, tuple[str, ...]] = {kind: _json_members(kind) for kind in FIELDS}
+
+
 def _decoder(kind: str, key: str) -> Callable[[Any], Any] | None:
     column = _table(kind).c[FIELDS[kind][key]]
     if key in RAW_MEMBERS:
