@@ -36,6 +36,15 @@ def _text(value: Any) -> str:
     return text
 
 
+class _Escaped(dict[str, str]):
+    """``_text`` of the texts looked up, each worked out once: for the texts a gallery
+    repeats on every card (status, model, engine, version, params, route)."""
+
+    def __missing__(self, value: str) -> str:
+        escaped = self[value] = _text(value)
+        return escaped
+
+
 def _money(value: Any) -> str:
     return "-" if value is None else f"${float(value):.4f}"
 
@@ -61,6 +70,7 @@ def render_index(manifest: dict[str, Any]) -> str:
     for check in manifest["validations"]:
         checks.setdefault(check["generation_id"] or "", []).append(check)
     numbers = {m["id"]: n for n, m in enumerate(manifest["messages"], start=1)}
+    repeated = _Escaped()
     total_cost = sum(g["cost_usd"] or 0 for g in manifest["generations"])
 
     out: list[str] = [
@@ -93,7 +103,7 @@ def render_index(manifest: dict[str, Any]) -> str:
         out.append(f'<p class="text">{_text(message["text"])}</p>')
         out.append('<div class="generations">')
         for g in by_message.get(message["id"], []):
-            out.append(_generation_card(g, paths, checks.get(g["id"], [])))
+            out.append(_generation_card(g, paths, checks.get(g["id"], []), repeated))
         out.append("</div></section>")
     if manifest["picks"]:
         out.append("<section><h2>Picks</h2><ul>")
@@ -112,7 +122,7 @@ def render_index(manifest: dict[str, Any]) -> str:
 
 
 def _generation_card(g: dict[str, Any], assets: dict[str, dict[str, Any]],
-                     checks: list[dict[str, Any]]) -> str:
+                     checks: list[dict[str, Any]], repeated: _Escaped) -> str:
     """One generation's card. Text from the manifest is escaped; what this function writes
     itself (row names, numbers it formats) has nothing to escape, so it is not passed through
     ``_text`` again. A thousand-card gallery calls this a thousand times: it builds the card
@@ -120,9 +130,9 @@ def _generation_card(g: dict[str, Any], assets: dict[str, dict[str, Any]],
     text = _text
     requested, resolved = g["requested_model"], g["resolved_model"]
     model = resolved or requested
-    status = text(g["status"])
+    status = repeated[str(g["status"])] if g["status"] is not None else ""
     parts = [f'<article class="gen"><strong class="status-{status}">{status}</strong>'
-             f" · {text(model)}"]
+             f" · {repeated[str(model)] if model is not None else ''}"]
     for image in g["images"]:
         asset = assets.get(image["sha256"])
         if asset is None:
@@ -140,21 +150,21 @@ def _generation_card(g: dict[str, Any], assets: dict[str, dict[str, Any]],
     parts.append('<table class="facts">')
     asked = f" (asked {requested})" if resolved and resolved != requested else ""
     if named := model + asked:
-        parts.append(f"<tr><td>model</td><td>{text(named)}</td></tr>")
+        parts.append(f"<tr><td>model</td><td>{repeated[named]}</td></tr>")
     kind, model_id = g["engine_kind"], g["model_id"]
     if engine := (f"{kind} {model_id}" if kind and model_id else str(kind or model_id or "")):
-        parts.append(f"<tr><td>engine</td><td>{text(engine)}</td></tr>")
+        parts.append(f"<tr><td>engine</td><td>{repeated[engine]}</td></tr>")
     if version := g["model_version"]:
-        parts.append(f"<tr><td>version</td><td>{text(version)}</td></tr>")
+        parts.append(f"<tr><td>version</td><td>{repeated[str(version)]}</td></tr>")
     if params := _params_line(g["params"]):
-        parts.append(f"<tr><td>params</td><td>{text(params)}</td></tr>")
+        parts.append(f"<tr><td>params</td><td>{repeated[params]}</td></tr>")
     if (latency := g["latency_ms"]) is not None:
         parts.append(f"<tr><td>latency</td><td>{latency:.0f} ms</td></tr>")
     cost = g["cost_usd"]
     parts.append(f"<tr><td>cost</td><td>{'-' if cost is None else f'${float(cost):.4f}'}"
                  f"{' (est.)' if g['cost_estimated'] else ''}</td></tr>")
     if route := g["route_reason"]:
-        parts.append(f"<tr><td>route</td><td>{text(route)}</td></tr>")
+        parts.append(f"<tr><td>route</td><td>{repeated[str(route)]}</td></tr>")
     if fallback := g["fallback_of"]:
         parts.append(f"<tr><td>fallback of</td><td>{text(fallback)}</td></tr>")
     if generation_id := g["id"]:

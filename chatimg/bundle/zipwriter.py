@@ -76,8 +76,8 @@ class ZipWriter:
     def add(self, name: str, data: bytes, *, deflate_level: int | None = None,
             mode: int = 0o100644) -> None:
         """Add one file entry: stored, or deflated when ``deflate_level`` is given."""
-        if deflate_level is None:  # ``pack`` inlined: this is the per-image path
-            self.add_packed(name, Packed(zlib.crc32(data), len(data), 0, data), mode=mode)
+        if deflate_level is None:  # the per-image path: no ``Packed`` in between
+            self._append(name, zlib.crc32(data), len(data), 0, data, mode, None)
         else:
             self.add_packed(name, pack(data, deflate_level), mode=mode)
 
@@ -93,9 +93,13 @@ class ZipWriter:
                 list entries in (default: after those added so far). Its data is always
                 written at the current end of the file.
         """
+        self._append(name, packed.crc, packed.size, packed.method, packed.payload, mode,
+                     listed_at)
+
+    def _append(self, name: str, crc: int, size: int, method: int, payload: bytes, mode: int,
+                listed_at: int | None) -> None:
         raw_name = name.encode("utf-8")
         flags = 0 if raw_name.isascii() else _UTF8_FLAG
-        crc, size, method, payload = packed.crc, packed.size, packed.method, packed.payload
         if size >= _LIMIT32 or len(payload) >= _LIMIT32:
             raise ValueError(f"{name}: entries of 4 GiB or more are not supported")
         header = _LOCAL.pack(0x04034B50, 20, flags, method, self._time, self._date, crc,

@@ -144,7 +144,7 @@ def _json_column(values: Sequence[Any]) -> list[Any]:
 
 def _iso_column(values: Sequence[Any]) -> list[str | None]:
     """``iso`` of each value, SQLite's own layout rewritten without a call per value."""
-    return [f"{value[:10]}T{value[11:]}+00:00"
+    return [None if value is None else f"{value[:10]}T{value[11:]}+00:00"
             if value.__class__ is str and len(value) == 26 and value[10] == " "
             and value[19] == "." else iso(value) for value in values]
 
