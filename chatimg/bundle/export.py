@@ -50,6 +50,8 @@ ExportProgress = Callable[[int, int], None]
 _BUFFER = 1 << 20
 #: Deflate level for manifest.json and index.html: fast, and most of the gain.
 _TEXT_LEVEL = 1
+#: How an image file is opened (binary on Windows).
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 #: How much is written between two requests to start writing it to disk.
 _WRITEBACK_STEP = 1 << 20
 #: A replaced file at least this large is let go of on a thread of its own (``_replace``).
@@ -325,7 +327,7 @@ def _render(dump: dict[str, Any], secrets: list[str], when: datetime) -> tuple[b
 def _read_asset(root: str, asset: dict[str, Any], verify: bool) -> bytes:
     path = os.path.join(root, asset["store_path"])
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, _READ_FLAGS)
         try:
             # Read one byte more than the row says, so a grown file shows as a mismatch.
             chunks, remaining = [], asset["bytes"] + 1
