@@ -21,7 +21,8 @@ from chatimg.errors import BundleInvalidError
 from chatimg.ids import is_valid_id
 from chatimg.redaction import may_name_credentials, redact_json
 from chatimg.store.assets import MIME_EXTENSIONS
-from chatimg.store.bundle_rows import FIELDS, JSON_MEMBERS, RawJSON
+from chatimg.store.bundle_rows import FIELDS, JSON_MEMBERS
+from chatimg.store.bundle_values import RawJSON
 
 FORMAT = "chatimg.bundle"
 #: The newest bundle version this chatimg reads and the one it writes.

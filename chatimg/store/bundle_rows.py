@@ -13,8 +13,6 @@ the database holds (``RawJSON``), to be spliced into the manifest text without d
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -24,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from chatimg.errors import NotFoundError, StoreError
+from chatimg.store.bundle_values import COLUMN_DECODERS, RawJSON, each, iso, json_value, raw_json
 from chatimg.store.tables import (
     AssetRow,
     ConversationRow,
@@ -79,14 +78,6 @@ TABLES: dict[str, Any] = {
 RAW_MEMBERS = frozenset({"receipt"})
 
 
-class RawJSON(str):
-    """A JSON document kept as text (valid JSON, as the database stored it)."""
-
-    def parsed(self) -> Any:
-        """The decoded value."""
-        return json.loads(self)
-
-
 class RowsExistError(StoreError):
     """Rows with the ids being inserted are already stored."""
 
@@ -94,67 +85,6 @@ class RowsExistError(StoreError):
         super().__init__(f"{table} {row_id} already exists")
         self.table = table
         self.row_id = row_id
-
-
-def iso(value: datetime | str | None) -> str | None:
-    """A stored time as ISO 8601 with its UTC offset (stored times are UTC).
-
-    Accepts the driver's raw value too (SQLite hands back ``YYYY-MM-DD HH:MM:SS.ffffff``).
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if len(value) == 26 and value[10] == " " and value[19] == ".":
-            return f"{value[:10]}T{value[11:]}+00:00"  # SQLite's own layout, stored in UTC
-        value = datetime.fromisoformat(value)
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.isoformat()
-
-
-_DECODER = json.JSONDecoder()
-#: The decoder's C scanner: one JSON value from a position, and where it ended.
-_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
-
-
-def _json(value: Any) -> Any:
-    if value is None:
-        return {}
-    if not isinstance(value, str):
-        return value
-    # The stored text is JSON as SQLAlchemy wrote it; ``raw_decode`` skips ``loads``'s
-    # whitespace handling, which such text never needs (anything else goes through ``loads``).
-    with contextlib.suppress(ValueError):
-        parsed, end = _DECODER.raw_decode(value)
-        if end == len(value):
-            return parsed
-    return json.loads(value)
-
-
-def _json_column(values: Sequence[Any]) -> list[Any]:
-    """``_json`` of each value: one call of the C scanner each when every value is one whole
-    JSON text as stored (the usual case), ``_json`` one by one otherwise."""
-    try:
-        scanned = [_SCAN(value, 0) for value in values]
-    except (TypeError, ValueError, StopIteration):  # NULL, not text, or not plain JSON
-        return list(map(_json, values))
-    if [end for _, end in scanned] != list(map(len, values)):
-        return list(map(_json, values))
-    return [parsed for parsed, _ in scanned]
-
-
-def _iso_column(values: Sequence[Any]) -> list[str | None]:
-    """``iso`` of each value, SQLite's own layout rewritten without a call per value."""
-    return [None if value is None else f"{value[:10]}T{value[11:]}+00:00"
-            if value.__class__ is str and len(value) == 26 and value[10] == " "
-            and value[19] == "." else iso(value) for value in values]
-
-
-def _raw(value: Any) -> RawJSON:
-    if value is None:
-        return RawJSON("{}")
-    if isinstance(value, str):  # SQLite hands back the stored text
-        return RawJSON(value)
-    return RawJSON(json.dumps(value))  # drivers that parse JSON themselves
 
 
 def _table(kind: str) -> sa.Table:
@@ -176,24 +106,14 @@ JSON_MEMBERS: dict[str, tuple[str, ...]] = {kind: _json_members(kind) for kind i
 def _decoder(kind: str, key: str) -> Callable[[Any], Any] | None:
     column = _table(kind).c[FIELDS[kind][key]]
     if key in RAW_MEMBERS:
-        return _raw
+        return raw_json
     if isinstance(column.type, sa.DateTime):
         return iso
     if isinstance(column.type, sa.JSON):
-        return _json
+        return json_value
     if isinstance(column.type, sa.Boolean):
         return bool
     return None
-
-
-def _each(decode: Callable[[Any], Any]) -> Callable[[Sequence[Any]], list[Any]]:
-    return lambda values: list(map(decode, values))
-
-
-#: Value decoders that have a faster form for a whole column.
-_COLUMN_DECODERS: dict[Callable[[Any], Any], Callable[[Sequence[Any]], list[Any]]] = {
-    _json: _json_column, iso: _iso_column,
-}
 
 
 class _Reader:
@@ -211,7 +131,7 @@ class _Reader:
                 self.columns.append(column.label(key))
         self.decoders = [(n, f) for n, key in enumerate(self.keys)
                          if (f := _decoder(kind, key)) is not None]
-        self.column_decoders = [(n, _COLUMN_DECODERS.get(f) or _each(f))
+        self.column_decoders = [(n, COLUMN_DECODERS.get(f) or each(f))
                                 for n, f in self.decoders]
 
     def item(self, row: Sequence[Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pytest
 
 from chatimg.bundle.manifest import _may_name_credentials, build_manifest
 from chatimg.redaction import may_name_credentials
-from chatimg.store.bundle_rows import RawJSON
+from chatimg.store.bundle_values import RawJSON
 
 DATA = Path(__file__).resolve().parent / "data" / "v1"
 WHEN = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

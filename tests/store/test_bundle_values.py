@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chatimg.store.bundle_rows import _iso_column, _json, _json_column, iso
+from chatimg.store.bundle_values import iso, iso_column, json_column, json_value
 
 
 @pytest.mark.parametrize("column", [
@@ -19,24 +19,24 @@ from chatimg.store.bundle_rows import _iso_column, _json, _json_column, iso
     [{"already": "parsed"}, '{"b": 2}'],  # drivers that parse JSON themselves
     [],
 ])
-def test_json_column_decodes_like_each_value(column: list[Any]) -> None:
-    decoded = _json_column(column)
-    assert decoded == [_json(value) for value in column]
-    assert json.dumps(decoded) == json.dumps([_json(value) for value in column])
-    again = _json_column(column)
+def testjson_column_decodes_like_each_value(column: list[Any]) -> None:
+    decoded = json_column(column)
+    assert decoded == [json_value(value) for value in column]
+    assert json.dumps(decoded) == json.dumps([json_value(value) for value in column])
+    again = json_column(column)
     assert all(a is not b for a, b, value in zip(decoded, again, column, strict=True)
                if isinstance(value, str | None) and isinstance(a, dict | list))  # not shared
 
 
-def test_json_column_refuses_what_each_value_refuses() -> None:
+def testjson_column_refuses_what_each_value_refuses() -> None:
     for bad in (['{"a": 1}', "{"], ['{"a": 1}', "1, 2"], ["NaN-ish"]):
         with pytest.raises(ValueError):
-            _json(bad[-1])
+            json_value(bad[-1])
         with pytest.raises(ValueError):
-            _json_column(bad)
+            json_column(bad)
 
 
-def test_iso_column_formats_like_each_value() -> None:
+def testiso_column_formats_like_each_value() -> None:
     column: list[Any] = [
         "2026-11-30 12:34:56.123456",  # SQLite's own layout
         "2026-11-30 12:34:56",  # no fraction
@@ -46,5 +46,5 @@ def test_iso_column_formats_like_each_value() -> None:
         datetime(2026, 11, 30, 12, 0),
         None,
     ]
-    assert _iso_column(column) == [iso(value) for value in column]
-    assert _iso_column(column)[0] == "2026-11-30T12:34:56.123456+00:00"
+    assert iso_column(column) == [iso(value) for value in column]
+    assert iso_column(column)[0] == "2026-11-30T12:34:56.123456+00:00"
