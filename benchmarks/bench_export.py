@@ -5,18 +5,27 @@ per generation: 1,000 distinct PNGs of noise, which do not compress), then times
 and several rounds each, after one warm-up of both so the page cache is warm for both:
 
 - ``export_conversation``: load the thread, build the manifest and the HTML gallery, hash every
-  image while copying it (stored), report progress after each image;
-- the baseline: ``zipfile.ZipFile(..., ZIP_STORED).write(file, arcname)`` for the same files;
+  image while copying it (stored), report progress after each image, fsync, rename over the
+  bundle of the round before (the manifest and gallery are deflated on a thread meanwhile);
+- the baseline: ``zipfile.ZipFile(..., ZIP_STORED).write(file, arcname)`` for the same files,
+  over the zip of the round before;
 - ``export_conversation(..., verify=False)``: sizes checked but no sha256, to show what the
   default verification (every image re-hashed as it is copied) costs;
 - then, each on its own, the work an export does that zipping does not: reading the rows,
-  building the manifest and the gallery, deflating them, hashing the images.
+  building the manifest and the gallery, deflating them (which an export overlaps with the
+  copying), hashing the images; with garbage collection paused, as during an export.
+
+Every timed run starts settled, outside its timing: the export's own threads finished and
+``os.sync()`` done. An export leaves the kernel writing its zip out and freeing the bundle it
+replaced after it returns, and zipfile leaves its whole zip unwritten; without settling, that
+work would fall into whichever run comes next and flatter or burden the other side.
 
 Prints every time, the ratio of the best times, the median of the per-round ratios (each round
 times both back to back, so the median is the estimate least moved by other load on a shared
 machine; target: at most 1.5), and the progress the export reported. ``--size`` sets the image
 side: the default 128 px noise PNG is 49 KB, between a 512 px layout poster (about 24 KB) and a
-512 px diffusion image (about 400 KB); fixed per-generation costs weigh most with small images.
+512 px diffusion image (about 400 KB); fixed per-generation costs weigh most with small images
+(``--size 90`` makes 24 KB ones).
 
 Run: ``.venv/bin/python benchmarks/bench_export.py [--images 1000] [--size 128] [--rounds 7]``
 """
@@ -78,9 +87,21 @@ def zip_baseline(files: list[tuple[Path, str]], target: Path) -> None:
             archive.write(path, name)
 
 
+def settle() -> None:
+    """Let the previous run's leftovers finish: the export's threads, and the writeback."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name.startswith("chatimg-export-"):
+            thread.join(timeout=60)
+    os.sync()
+
+
 def export_parts(studio: Any, cid: str, files: list[tuple[Path, str]],
                  rounds: int) -> dict[str, float]:
-    """Best times of the work an export does that zipping the files does not."""
+    """Best times of the work an export does that zipping the files does not (garbage
+    collection paused, as ``export_conversation`` pauses it)."""
+    import gc
     import hashlib
     import zlib
 
@@ -95,27 +116,33 @@ def export_parts(studio: Any, cid: str, files: list[tuple[Path, str]],
     def since(name: str, start: float) -> None:
         times.setdefault(name, []).append(time.perf_counter() - start)
 
-    for _ in range(rounds):
-        start = time.perf_counter()
-        dump = studio.repo.bundles.dump(cid)
-        since("rows", start)
-        start = time.perf_counter()
-        manifest, text = build_manifest(dump, app_version=__version__, exported_at=utcnow(),
-                                        secrets=[])
-        since("manifest", start)
-        start = time.perf_counter()
-        html = render_index(manifest)
-        since("gallery", start)
-        start = time.perf_counter()
-        for item in (text, html):
-            packer = zlib.compressobj(1, zlib.DEFLATED, -15)
-            packer.compress(item.encode("utf-8"))
-            packer.flush()
-        since("deflating both", start)
-        start = time.perf_counter()
-        for data in images:
-            hashlib.sha256(data).digest()
-        since("sha256 of the images", start)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            start = time.perf_counter()
+            dump = studio.repo.bundles.dump(cid)
+            since("rows", start)
+            start = time.perf_counter()
+            manifest, text = build_manifest(dump, app_version=__version__,
+                                            exported_at=utcnow(), secrets=[])
+            since("manifest", start)
+            start = time.perf_counter()
+            html = render_index(manifest)
+            since("gallery", start)
+            start = time.perf_counter()
+            for item in (text, html):
+                packer = zlib.compressobj(1, zlib.DEFLATED, -15)
+                packer.compress(item.encode("utf-8"))
+                packer.flush()
+            since("deflating both (beside the copying)", start)
+            start = time.perf_counter()
+            for data in images:
+                hashlib.sha256(data).digest()
+            since("sha256 of the images", start)
+    finally:
+        if collecting:
+            gc.enable()
     return {name: min(seconds) for name, seconds in times.items()}
 
 
@@ -151,16 +178,19 @@ def main() -> None:
                       file=sys.stderr, flush=True)
 
         def run_export() -> float:
+            settle()
             start = time.perf_counter()
             export_conversation(studio, cid, out / "bundle.zip", progress)
             return time.perf_counter() - start
 
         def run_unverified() -> float:
+            settle()
             start = time.perf_counter()
             export_conversation(studio, cid, out / "unverified.zip", verify=False)
             return time.perf_counter() - start
 
         def run_zip() -> float:
+            settle()
             start = time.perf_counter()
             zip_baseline(files, out / "baseline.zip")
             return time.perf_counter() - start

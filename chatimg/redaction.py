@@ -134,8 +134,19 @@ def _names_a_credential(flat: str) -> bool:
     return False
 
 
+def may_name_credentials(text: str) -> bool:
+    """Whether JSON text has a member name that might be a credential's.
+
+    A cheap test with no false negatives: every name ``is_credential_name`` accepts makes it
+    true, and so do some others (``monkey``); string values never do. ``redact_json`` runs it
+    over its whole text unless told the answer.
+    """
+    return _names_a_credential(_flatten(text))
+
+
 def redact_json(value: Any, secrets: Iterable[str], *,
-                splice: Callable[[str], str] = str) -> tuple[Any, str]:
+                splice: Callable[[str], str] = str,
+                named: bool | None = None) -> tuple[Any, str]:
     """``redact(value)`` and its JSON text, serializing only once when nothing is hidden.
 
     The result is what ``redact`` returns (and ``json.dumps`` of it), found faster for large
@@ -147,13 +158,19 @@ def redact_json(value: Any, secrets: Iterable[str], *,
         secrets: Known secret values.
         splice: Applied to the serialized text before it is scanned (the bundle manifest uses
             it to put receipts that stayed JSON text back in place).
+        named: ``may_name_credentials`` of the text, when the caller found it more cheaply
+            (over only the parts of ``value`` whose member names are not fixed by code);
+            None: the whole text is scanned.
 
     Returns:
         The redacted value and its JSON text (``ensure_ascii=False``).
     """
     usable = _usable(secrets)
-    text = splice(json.dumps(value, ensure_ascii=False))
-    named = _names_a_credential(_flatten(text))
+    # A JSON-ready value is a tree: the encoder's check for cycles (a set entry per
+    # container) only costs time here.
+    text = splice(json.dumps(value, ensure_ascii=False, check_circular=False))
+    if named is None:
+        named = may_name_credentials(text)
     forms = {form for secret in usable
              for form in (json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(secret)[1:-1])}
     if not named and not any(form in text for form in forms):

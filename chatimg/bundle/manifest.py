@@ -19,9 +19,10 @@ from typing import Any, NoReturn
 
 from chatimg.errors import BundleInvalidError
 from chatimg.ids import is_valid_id
-from chatimg.redaction import redact_json
+from chatimg.redaction import may_name_credentials, redact_json
 from chatimg.store.assets import MIME_EXTENSIONS
-from chatimg.store.bundle_rows import FIELDS, RawJSON
+from chatimg.store.bundle_rows import FIELDS, JSON_MEMBERS
+from chatimg.store.bundle_values import RawJSON
 
 FORMAT = "chatimg.bundle"
 #: The newest bundle version this chatimg reads and the one it writes.
@@ -72,10 +73,45 @@ def _with_raw_receipts(manifest: dict[str, Any]) -> tuple[dict[str, Any], Callab
     return {**manifest, "generations": generations}, splice
 
 
-def _asset_entry(asset: dict[str, Any]) -> dict[str, Any]:
-    entry = {key: asset[key] for key in FIELDS["asset"]}
-    return {"sha256": entry.pop("sha256"),
-            "path": asset_entry_name(asset["sha256"], asset["mime"]), **entry}
+#: An asset's members after ``sha256`` (``path`` goes between).
+_ASSET_REST = tuple(key for key in FIELDS["asset"] if key != "sha256")
+
+
+def _asset_entries(assets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    entries = []
+    for asset in assets:
+        sha = asset["sha256"]
+        entry = {"sha256": sha, "path": asset_entry_name(sha, asset["mime"])}
+        for key in _ASSET_REST:
+            entry[key] = asset[key]
+        entries.append(entry)
+    return entries
+
+
+def _may_name_credentials(manifest: dict[str, Any]) -> bool:
+    """``may_name_credentials`` of the manifest's JSON text, from the parts that hold its
+    member names: the names of the manifest and of its rows (checked as they are), and the
+    JSON documents of the rows (``JSON_MEMBERS``: params, receipts, check details), which
+    are the only members holding objects. Scanning these instead of the whole text finds the
+    same names in about a third of the text (the rows' values are most of it)."""
+    rows = {
+        "conversation": [manifest["conversation"]], "message": manifest["messages"],
+        "generation": manifest["generations"],
+        "image": [image for g in manifest["generations"] for image in g["images"]],
+        "asset": manifest["assets"], "validation": manifest["validations"],
+        "pick": manifest["picks"],
+    }
+    names = set(manifest)
+    documents: list[Any] = []
+    for kind, items in rows.items():
+        names.update(*items)
+        for key in JSON_MEMBERS[kind]:
+            documents += [item[key] for item in items if key in item]
+    raw = [document for document in documents if isinstance(document, RawJSON)]
+    parsed = [document for document in documents if not isinstance(document, RawJSON)]
+    return may_name_credentials("\n".join([
+        json.dumps(dict.fromkeys(names, 0), ensure_ascii=False),
+        json.dumps(parsed, ensure_ascii=False, check_circular=False), *raw]))
 
 
 def build_manifest(
@@ -107,12 +143,13 @@ def build_manifest(
         "conversation": dump["conversation"],
         "messages": dump["messages"],
         "generations": dump["generations"],
-        "assets": [_asset_entry(a) for a in dump["assets"]],
+        "assets": _asset_entries(dump["assets"]),
         "validations": dump["validations"],
         "picks": dump["picks"],
     }
     placeheld, splice = _with_raw_receipts(manifest)
-    value, text = redact_json(placeheld, secrets, splice=splice)
+    value, text = redact_json(placeheld, secrets, splice=splice,
+                              named=_may_name_credentials(manifest))
     return (manifest if value is placeheld else value), text
 
 

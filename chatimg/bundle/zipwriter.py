@@ -6,12 +6,17 @@ entry's bytes in memory before writing it, so this writer computes the CRC first
 final header and the data once, through one large buffer. The output is a plain zip (Zip64
 records are added when the archive passes 4 GiB or 65,535 entries), readable by ``zipfile``,
 ``unzip`` and every archive tool.
+
+An entry can be packed (CRC-32 and deflate) apart from the writer, on another thread, and
+added later while still being listed first: readers list entries in the order of the central
+directory, wherever their data lies in the file.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
+from dataclasses import dataclass
 from typing import BinaryIO
 
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
@@ -23,6 +28,27 @@ _LIMIT32 = 0xFFFFFFFF
 _LIMIT16 = 0xFFFF
 _UTF8_FLAG = 0x0800
 _UNIX = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """An entry's bytes as they are stored: CRC-32 and size of the data, method and payload."""
+
+    crc: int
+    size: int
+    method: int
+    payload: bytes
+
+
+def pack(data: bytes, deflate_level: int | None = None) -> Packed:
+    """``data`` as an entry: stored, or deflated at ``deflate_level``.
+
+    Safe to call on any thread: zlib lets go of the GIL while it checksums and compresses.
+    """
+    if deflate_level is None:
+        return Packed(zlib.crc32(data), len(data), 0, data)
+    packer = zlib.compressobj(deflate_level, zlib.DEFLATED, -15)
+    return Packed(zlib.crc32(data), len(data), 8, packer.compress(data) + packer.flush())
 
 
 class ZipWriter:
@@ -42,21 +68,42 @@ class ZipWriter:
         self._central: list[bytes] = []
         self._closed = False
 
+    @property
+    def offset(self) -> int:
+        """Bytes written so far (local headers and data; the directory comes at ``close``)."""
+        return self._offset
+
     def add(self, name: str, data: bytes, *, deflate_level: int | None = None,
             mode: int = 0o100644) -> None:
         """Add one file entry: stored, or deflated when ``deflate_level`` is given."""
+        if deflate_level is None:  # the per-image path: no ``Packed`` in between
+            self._append(name, zlib.crc32(data), len(data), 0, data, mode, None)
+        else:
+            self.add_packed(name, pack(data, deflate_level), mode=mode)
+
+    def add_packed(self, name: str, packed: Packed, *, mode: int = 0o100644,
+                   listed_at: int | None = None) -> None:
+        """Add one entry packed beforehand (``pack``).
+
+        Args:
+            name: The entry's path in the zip.
+            packed: Its bytes as ``pack`` made them.
+            mode: Unix file mode recorded for it.
+            listed_at: Its position in the central directory, which is the order readers
+                list entries in (default: after those added so far). Its data is always
+                written at the current end of the file.
+        """
+        self._append(name, packed.crc, packed.size, packed.method, packed.payload, mode,
+                     listed_at)
+
+    def _append(self, name: str, crc: int, size: int, method: int, payload: bytes, mode: int,
+                listed_at: int | None) -> None:
         raw_name = name.encode("utf-8")
         flags = 0 if raw_name.isascii() else _UTF8_FLAG
-        crc = zlib.crc32(data)
-        if deflate_level is None:
-            method, payload = 0, data
-        else:
-            packer = zlib.compressobj(deflate_level, zlib.DEFLATED, -15)
-            method, payload = 8, packer.compress(data) + packer.flush()
-        if len(data) >= _LIMIT32 or len(payload) >= _LIMIT32:
+        if size >= _LIMIT32 or len(payload) >= _LIMIT32:
             raise ValueError(f"{name}: entries of 4 GiB or more are not supported")
         header = _LOCAL.pack(0x04034B50, 20, flags, method, self._time, self._date, crc,
-                             len(payload), len(data), len(raw_name), 0)
+                             len(payload), size, len(raw_name), 0)
         self._out.write(header + raw_name)
         self._out.write(payload)
         offset = self._offset
@@ -64,13 +111,15 @@ class ZipWriter:
         extra = b""
         if offset >= _LIMIT32:
             extra = struct.pack("<HHQ", 0x0001, 8, offset)
-        self._central.append(
-            _CENTRAL.pack(
-                0x02014B50, (_UNIX << 8) | (45 if extra else 20), 45 if extra else 20, flags,
-                method, self._time, self._date, crc, len(payload), len(data), len(raw_name),
-                len(extra), 0, 0, 0, mode << 16, min(offset, _LIMIT32),
-            ) + raw_name + extra
-        )
+        record = _CENTRAL.pack(
+            0x02014B50, (_UNIX << 8) | (45 if extra else 20), 45 if extra else 20, flags,
+            method, self._time, self._date, crc, len(payload), size, len(raw_name),
+            len(extra), 0, 0, 0, mode << 16, min(offset, _LIMIT32),
+        ) + raw_name + extra
+        if listed_at is None:
+            self._central.append(record)
+        else:
+            self._central.insert(listed_at, record)
 
     def close(self) -> None:
         """Write the central directory and the end records (Zip64 ones when needed)."""

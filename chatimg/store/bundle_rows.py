@@ -13,16 +13,16 @@ the database holds (``RawJSON``), to be spliced into the manifest text without d
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from chatimg.errors import NotFoundError, StoreError
+from chatimg.store.bundle_values import COLUMN_DECODERS, RawJSON, each, iso, json_value, raw_json
 from chatimg.store.tables import (
     AssetRow,
     ConversationRow,
@@ -78,14 +78,6 @@ TABLES: dict[str, Any] = {
 RAW_MEMBERS = frozenset({"receipt"})
 
 
-class RawJSON(str):
-    """A JSON document kept as text (valid JSON, as the database stored it)."""
-
-    def parsed(self) -> Any:
-        """The decoded value."""
-        return json.loads(self)
-
-
 class RowsExistError(StoreError):
     """Rows with the ids being inserted are already stored."""
 
@@ -95,58 +87,30 @@ class RowsExistError(StoreError):
         self.row_id = row_id
 
 
-def iso(value: datetime | str | None) -> str | None:
-    """A stored time as ISO 8601 with its UTC offset (stored times are UTC).
-
-    Accepts the driver's raw value too (SQLite hands back ``YYYY-MM-DD HH:MM:SS.ffffff``).
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if len(value) == 26 and value[10] == " " and value[19] == ".":
-            return f"{value[:10]}T{value[11:]}+00:00"  # SQLite's own layout, stored in UTC
-        value = datetime.fromisoformat(value)
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.isoformat()
-
-
-_DECODER = json.JSONDecoder()
-
-
-def _json(value: Any) -> Any:
-    if value is None:
-        return {}
-    if not isinstance(value, str):
-        return value
-    # The stored text is JSON as SQLAlchemy wrote it; ``raw_decode`` skips ``loads``'s
-    # whitespace handling, which such text never needs (anything else goes through ``loads``).
-    with contextlib.suppress(ValueError):
-        parsed, end = _DECODER.raw_decode(value)
-        if end == len(value):
-            return parsed
-    return json.loads(value)
-
-
-def _raw(value: Any) -> RawJSON:
-    if value is None:
-        return RawJSON("{}")
-    if isinstance(value, str):  # SQLite hands back the stored text
-        return RawJSON(value)
-    return RawJSON(json.dumps(value))  # drivers that parse JSON themselves
-
-
 def _table(kind: str) -> sa.Table:
     return TABLES[kind].__table__  # type: ignore[no-any-return]
+
+
+def _json_members(kind: str) -> tuple[str, ...]:
+    table = _table(kind)
+    return tuple(key for key, column in FIELDS[kind].items()
+                 if key in RAW_MEMBERS or isinstance(table.c[column].type, sa.JSON))
+
+
+#: Per manifest object, the members whose column holds a JSON document (params, receipts,
+#: check details, pick lists): the only members that hold objects or lists, and the only
+#: place member names come from data rather than ``FIELDS``.
+JSON_MEMBERS: dict[str, tuple[str, ...]] = {kind: _json_members(kind) for kind in FIELDS}
 
 
 def _decoder(kind: str, key: str) -> Callable[[Any], Any] | None:
     column = _table(kind).c[FIELDS[kind][key]]
     if key in RAW_MEMBERS:
-        return _raw
+        return raw_json
     if isinstance(column.type, sa.DateTime):
         return iso
     if isinstance(column.type, sa.JSON):
-        return _json
+        return json_value
     if isinstance(column.type, sa.Boolean):
         return bool
     return None
@@ -167,6 +131,8 @@ class _Reader:
                 self.columns.append(column.label(key))
         self.decoders = [(n, f) for n, key in enumerate(self.keys)
                          if (f := _decoder(kind, key)) is not None]
+        self.column_decoders = [(n, COLUMN_DECODERS.get(f) or each(f))
+                                for n, f in self.decoders]
 
     def item(self, row: Sequence[Any]) -> dict[str, Any]:
         values = list(row[: len(self.keys)])
@@ -180,10 +146,17 @@ class _Reader:
         if not columns:
             return []
         mine = list(columns[: len(self.keys)])
-        for position, decode in self.decoders:
-            mine[position] = list(map(decode, mine[position]))
-        keys = self.keys
-        return [dict(zip(keys, values, strict=True)) for values in zip(*mine, strict=True)]
+        for position, decode in self.column_decoders:
+            mine[position] = decode(mine[position])
+        # One dict per row, built without a Python-level loop: every column has one value
+        # per row (they come from one query), so nothing is cut short.
+        return list(map(dict, map(partial(zip, self.keys), zip(*mine))))  # noqa: B905
+
+
+@lru_cache(maxsize=1)
+def _readers() -> dict[str, _Reader]:
+    """One reader per manifest object (their column expressions are immutable)."""
+    return {kind: _Reader(kind) for kind in FIELDS}
 
 
 def _chunks(items: list[str]) -> list[list[str]]:
@@ -203,11 +176,12 @@ def referenced_assets(messages: Iterable[dict[str, Any]],
                       generations: Iterable[dict[str, Any]]) -> list[str]:
     """Source and mask images that messages and generations point at, in order, once each."""
     found: dict[str, None] = {}
-    holders = [m["params"] for m in messages]
+    holders: list[Any] = [m["params"] for m in messages]
     for g in generations:
-        holders.extend([g["params"], receipt_request(g["receipt"])])
+        holders += (g["params"], receipt_request(g["receipt"]))
     for holder in holders:
-        if not isinstance(holder, dict):
+        if not isinstance(holder, dict) or ("source_asset" not in holder
+                                            and "mask_asset" not in holder):
             continue
         for key in ("source_asset", "mask_asset"):
             value = holder.get(key)
@@ -230,7 +204,7 @@ def dump_conversation(database: Database, conversation_id: str) -> dict[str, Any
     conv_t, msg_t, gen_t = _table("conversation"), _table("message"), _table("generation")
     link_t, asset_t = _table("image"), _table("asset")
     check_t, pick_t = _table("validation"), _table("pick")
-    readers = {kind: _Reader(kind) for kind in FIELDS}
+    readers = _readers()
     assets_columns = [*readers["asset"].columns, asset_t.c.path.label("store_path")]
     with database.read() as session:
         conv = session.execute(sa.select(*readers["conversation"].columns)

@@ -195,6 +195,31 @@ def test_reexport_has_the_same_manifest_and_imports_again(
         elsewhere.close()
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_reexport_writes_the_same_manifest_and_gallery_bytes(
+    kind: str, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given the original's export time and app version, a re-export's ``manifest.json`` and
+    ``index.html`` are the bytes the bundle was made with (written by the code of that time)."""
+    from datetime import datetime
+
+    from chatimg.bundle import export
+
+    configure(config_file, kind)
+    original = manifest_of(bundle(kind))
+    monkeypatch.setattr(export, "__version__", original["app_version"])
+    studio, report = _import(kind)
+    try:
+        again = export.export_conversation(
+            studio, report.conversation_id, tmp_path / "again.zip",
+            exported_at=datetime.fromisoformat(original["exported_at"]))
+    finally:
+        studio.close()
+    with zipfile.ZipFile(again) as written, zipfile.ZipFile(bundle(kind)) as made:
+        for name in ("manifest.json", "index.html"):
+            assert written.read(name) == made.read(name), name
+
+
 # -- replay ------------------------------------------------------------------------------------
 
 
