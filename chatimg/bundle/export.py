@@ -19,14 +19,13 @@ the kernel is asked to start writing each megabyte to disk as soon as it is writ
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import os
 import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +35,7 @@ from chatimg import __version__
 from chatimg.bundle.gallery import render_index
 from chatimg.bundle.manifest import INDEX_NAME, MANIFEST_NAME, asset_entry_name, build_manifest
 from chatimg.bundle.zipwriter import Packed, ZipWriter, pack
+from chatimg.collector import COLLECTOR
 from chatimg.errors import StoreError
 from chatimg.store.assets import sha_of, write_error
 from chatimg.store.owner import current_owner
@@ -91,8 +91,11 @@ def export_conversation(
         StoreError: An asset file is missing or does not match its hash; the target cannot be
             written. Nothing is left behind in either case.
     """
-    # Remote stores download first, which takes far longer than any collection: left on there.
-    with contextlib.nullcontext() if studio.assets.is_remote else _COLLECTOR.paused():
+    # No cyclic collections while it runs (``chatimg.collector``): an export makes tens of
+    # thousands of short-lived dicts and lists without cycles, and collections meanwhile only
+    # promote the rows in use (about 8 ms per 1,000 images, averaged, for nothing). Remote
+    # stores download first, which takes far longer than any collection: left on there.
+    with contextlib.nullcontext() if studio.assets.is_remote else COLLECTOR.paused():
         return _export(studio, conversation_id, Path(path).expanduser(), progress,
                        exported_at or utcnow(), verify)
 
@@ -223,41 +226,6 @@ class _Writeback:
                       _SYNC_FILE_RANGE_WRITE) != 0:
             self._call = None  # not supported here: the fsync at the end does it all
         self._started = offset
-
-
-class _CollectorPause:
-    """Cyclic garbage collection off while exports run, back on when the last one ends.
-
-    An export makes tens of thousands of short-lived dicts and lists with no cycles among
-    them. Collections that run meanwhile find nothing to free, and by promoting the rows still
-    in use they bring on full collections of the whole process later: about 8 ms per
-    1,000-image export, averaged (``benchmarks/bench_export.py``), for no gain. Collection is
-    only switched back on if it was on when the first export began.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._running = 0
-        self._resume = False
-
-    @contextlib.contextmanager
-    def paused(self) -> Iterator[None]:
-        """Collection off for the ``with`` block (nested and concurrent blocks are fine)."""
-        with self._lock:
-            if not self._running:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._running += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._running -= 1
-                if not self._running and self._resume:
-                    gc.enable()
-
-
-_COLLECTOR = _CollectorPause()
 
 
 def _replace(temp_name: str, target: Path) -> None:
