@@ -141,14 +141,23 @@ def with_file_states(thread: domain.Thread, *, deep: bool = False,
                 state = "damaged"
         return asset if state == asset.state else replace(asset, state=state)
 
-    messages = tuple(
-        replace(message, generations=tuple(
-            replace(g, assets=tuple(check(a) for a in g.assets)) if g.assets else g
-            for g in message.generations
-        ))
-        for message in thread.messages
-    )
-    return replace(thread, messages=messages)
+    def generation(old: domain.Generation) -> domain.Generation:
+        assets = tuple(check(a) for a in old.assets)
+        return old if _same(assets, old.assets) else replace(old, assets=assets)
+
+    def message(old: domain.Message) -> domain.Message:
+        generations = tuple(generation(g) for g in old.generations)
+        return old if _same(generations, old.generations) else replace(
+            old, generations=generations)
+
+    # copies only what changed: with every file in place (the usual case) the thread itself
+    messages = tuple(message(m) for m in thread.messages)
+    return thread if _same(messages, thread.messages) else replace(thread, messages=messages)
+
+
+def _same(new: tuple[Any, ...], old: tuple[Any, ...]) -> bool:
+    """Whether ``new`` holds the very objects of ``old`` (nothing was replaced)."""
+    return all(a is b for a, b in zip(new, old, strict=True))
 
 
 def examine(studio: Studio, *, grace_s: float = DEFAULT_GRACE_S,

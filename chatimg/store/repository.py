@@ -621,10 +621,13 @@ class Repository:
                     .limit(max(0, last))
                 ).all())
                 messages.reverse()
-                total = self._count_messages(session, in_conversation)
-                earlier = (self._count_messages(session, in_conversation,
-                                                _ordered_before(messages[0]))
-                           if messages else 0)
+                if before is None and len(messages) < max(0, last):
+                    total, earlier = len(messages), 0  # the whole conversation fitted
+                elif messages:
+                    total, earlier = self._message_counts(session, in_conversation,
+                                                          _ordered_before(messages[0]))
+                else:
+                    total, earlier = self._count_messages(session, in_conversation), 0
             message_ids = [m.id for m in messages]
             generation_rows: list[GenerationRow] = []
             for chunk in _chunks(message_ids):
@@ -659,6 +662,17 @@ class Repository:
                 earlier=earlier,
                 parents=parents,
             )
+
+    @staticmethod
+    def _message_counts(session: Session, where: Any, before: Any) -> tuple[int, int]:
+        """How many messages match ``where``, and how many of them match ``before`` too
+        (one query)."""
+        total, earlier = session.exec(
+            select(sa.func.count(), sa.func.coalesce(
+                sa.func.sum(sa.case((before, 1), else_=0)), 0))
+            .select_from(MessageRow).where(where)
+        ).one()
+        return int(total), int(earlier)
 
     @staticmethod
     def _count_messages(session: Session, *where: Any) -> int:

@@ -220,7 +220,14 @@ async def test_up_walks_every_card_across_mounted_runs_and_loaded_windows(
             def moved(seed: int = expected) -> bool:
                 return isinstance(app.focused, GenerationCard) and _seed_of(app.focused) == seed
 
-            await wait_until(pilot, moved, timeout=30, what=f"card {expected} focused")
+            try:
+                await wait_until(pilot, moved, timeout=30, what=f"card {expected} focused")
+            except AssertionError as exc:  # say where focus is instead
+                focused = app.focused
+                where = (_seed_of(focused) if isinstance(focused, GenerationCard)
+                         else type(focused).__name__)
+                raise AssertionError(f"{exc}; focus is on {where}, first shown "
+                                     f"{thread.first_shown}, unloaded {thread.unloaded}") from None
         assert thread.first_shown == 0 and thread.unloaded == 0
         first = app.focused
         await wait_until(pilot, lambda: _on_screen(screen, first), what="the first card in view")
