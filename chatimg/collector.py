@@ -99,7 +99,7 @@ class IdleCollections:
         self._lock = threading.Lock()
         self._users = 0
         self._threshold: tuple[int, int, int] = gc.get_threshold()
-        self._last_input = self._clock()
+        self._last_activity = self._clock()
         self._due_since: float | None = None
         self.collections = 0
         """Full collections ``tick`` ran (for tests and benchmarks)."""
@@ -125,7 +125,7 @@ class IdleCollections:
     def note_activity(self) -> None:
         """The person pressed a key, clicked or scrolled, or the app began work they wait
         for (opening a thread): not idle."""
-        self._last_input = self._clock()
+        self._last_activity = self._clock()
 
     def tick(self) -> bool:
         """Run the full collection if it is due and the moment is right; whether it ran."""
@@ -137,7 +137,7 @@ class IdleCollections:
         now = self._clock()
         if self._due_since is None:
             self._due_since = now
-        if now - self._last_input < self.idle_after and \
+        if now - self._last_activity < self.idle_after and \
                 now - self._due_since < self.longest_wait:
             return False
         gc.collect()

@@ -57,8 +57,7 @@ class CardNavigation(Screen[None]):
         """
         origin = self._entering or event.generation_id
         entries = self.thread.entries()
-        position = next((i for i, entry in enumerate(entries)
-                         if entry.generation_id == origin), None)
+        position = _position(entries, origin)
         if position is None:
             return
         target = position + event.direction
@@ -80,8 +79,7 @@ class CardNavigation(Screen[None]):
             for _ in range(_RUNS_PER_MOVE):  # bounded, however long the key was held
                 await self.thread.earlier_in_place()
                 entries = self.thread.entries()
-                position = next((i for i, entry in enumerate(entries)
-                                 if entry.generation_id == generation_id), None)
+                position = _position(entries, generation_id)
                 if position is None:  # another thread opened meanwhile
                     return
                 target = position - self._pending_up
@@ -172,3 +170,8 @@ class CardNavigation(Screen[None]):
         for card in self.thread.cards():
             card.refit()
 
+
+def _position(entries: list[GenerationCard | CardSlot], generation_id: str) -> int | None:
+    """Where the card (or slot) of ``generation_id`` is among the thread's entries."""
+    return next((i for i, entry in enumerate(entries) if entry.generation_id == generation_id),
+                None)

@@ -87,7 +87,6 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         """The person using the app (team databases): the author of messages sent here."""
         self.lazy = False
         """Stored cards start as slots (a long thread; see ``EAGER_CARDS``)."""
-        self._mounting_earlier = False
         self._earlier_settled: asyncio.Future[None] | None = None
         """Resolved once the run of messages mounting above is in place (or failed)."""
 
@@ -116,7 +115,6 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
     async def _replace_content(self, thread: domain.Thread | None,
                                scroll_y: float | None) -> bool:
         await self.remove_children()
-        self._mounting_earlier = False
         self._settle_earlier()
         self.messages = list(thread.messages) if thread else []
         self.unloaded = thread.earlier if thread else 0
@@ -266,15 +264,19 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         when it is not loaded yet)."""
         if not self.first_shown or self._mounting_earlier:
             return
-        self._mounting_earlier = True  # until the position is kept (``_keep_position``)
+        # mounting until the position is kept (``_keep_position``)
         self._earlier_settled = asyncio.get_running_loop().create_future()
         mounted = False
         try:
             mounted = await self._mount_earlier()
         finally:
-            self._mounting_earlier = mounted
             if not mounted:
                 self._settle_earlier()
+
+    @property
+    def _mounting_earlier(self) -> bool:
+        """A run of messages above is mounting and not in place yet."""
+        return self._earlier_settled is not None and not self._earlier_settled.done()
 
     async def earlier_in_place(self) -> None:
         """Mount the run above (or wait for the one mounting) and return once it is in
@@ -329,7 +331,6 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
             moved = anchor.virtual_region.y - anchor_y
             if moved:
                 self.scroll_to(y=self.scroll_y + moved, animate=False, immediate=True)
-        self._mounting_earlier = False
         self._settle_earlier()
         self.call_after_refresh(self.build_visible)
         self._mount_more_if_near_top()  # scrolled on to the top while this run mounted
