@@ -53,9 +53,10 @@ class CardNavigation(Screen[None]):
         """Up past a card's first row: the card above (its last row); down: the one below.
 
         A key that comes while focus is still on its way (a card being built, the run above
-        being mounted) moves on from where focus is going, so a held key loses no step.
+        being mounted), or after it left the card the key was pressed on, moves on from where
+        focus is going or went, so a held key loses no step.
         """
-        origin = self._entering or event.generation_id
+        origin = self._entering or self._focused_card(event.generation_id)
         entries = self.thread.entries()
         position = _position(entries, origin)
         if position is None:
@@ -114,6 +115,14 @@ class CardNavigation(Screen[None]):
                 card.enter(direction, column)
 
         self.call_after_refresh(arrive)
+
+    def _focused_card(self, generation_id: str) -> str:
+        """The card focus is on now when it is not ``generation_id``'s any more (a key pressed
+        there before focus moved on), else ``generation_id``."""
+        focused = self.focused
+        if isinstance(focused, GenerationCard) and focused.generation_id:
+            return focused.generation_id
+        return generation_id
 
     def focus_arrived(self, widget: object) -> None:
         """Focus landed on ``widget``: a move on its way ends when it reaches its card (or

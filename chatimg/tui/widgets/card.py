@@ -305,6 +305,9 @@ class GenerationCard(Vertical, can_focus=True):
     def _scroll_into_view(self, tile: Vertical | None) -> None:
         if not self.is_attached:
             return
+        focused = self.screen.focused
+        if isinstance(focused, GenerationCard) and focused is not self:
+            return  # focus went on to another card (a held key): the view follows that one
         target = tile if tile is not None and tile.is_attached else self
         target.scroll_visible(animate=False, immediate=True)
 
