@@ -41,7 +41,7 @@ async def test_keyboard_round_trip_from_the_composer(make_app: Any) -> None:
         async def at(card: Any, image: int) -> None:
             await wait_until(pilot, lambda: app.focused is card and card.selected == image,
                              what=f"image {image + 1} of {card.generation_id[-4:]}")
-            tile = card.grid.tiles[image] if card.grid is not None else card
+            tile = card.grid.on_screen(image) if card.grid is not None else card
             await wait_until(pilot, lambda: _visible(screen, tile), what="scrolled into view")
             assert (screen.selected_id, screen.selected_image) == (card.generation_id, image)
 

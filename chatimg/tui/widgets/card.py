@@ -302,7 +302,7 @@ class GenerationCard(Vertical, can_focus=True):
         if scroll:
             self.call_after_refresh(self._scroll_into_view, tile)
 
-    def _scroll_into_view(self, tile: Vertical | None) -> None:
+    def _scroll_into_view(self, tile: Widget | None) -> None:
         if not self.is_attached:
             return
         focused = self.screen.focused

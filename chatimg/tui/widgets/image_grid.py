@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static
 
 from chatimg import domain
@@ -88,7 +89,8 @@ def unstored_label(index: int) -> Content:
 
 class ImageTile(Vertical):
     """One image of a generation and (in a grid) its label line (which carries the
-    ``-selected`` and ``-picked`` classes).
+    ``-selected`` and ``-picked`` classes). A grid of one image mounts only the image: the
+    tile holds it and its unshown label but is not on screen itself.
 
     Args:
         asset: The stored image (None: not stored yet).
@@ -192,8 +194,9 @@ class ImageGrid(Vertical):
         for tile in self.tiles:
             tile.label.styles.width = tile.image.box[0]
         self.columns = grid_columns(len(self.tiles))
-        self._rows = [Horizontal(*self.tiles[start:start + self.columns], classes="grid-row")
-                      for start in range(0, len(self.tiles), self.columns)]
+        self._rows = [] if len(self.tiles) == 1 else [
+            Horizontal(*self.tiles[start:start + self.columns], classes="grid-row")
+            for start in range(0, len(self.tiles), self.columns)]
 
     @property
     def shas(self) -> tuple[str, ...]:
@@ -206,6 +209,11 @@ class ImageGrid(Vertical):
         return self.generation is None
 
     def compose(self):  # type: ignore[no-untyped-def]
+        if len(self.tiles) == 1:
+            # one image (most cards): only the image is mounted, not its tile, row and (empty)
+            # label, three fewer layers to lay out and draw under it; the tile still holds it
+            yield self.tiles[0].image
+            return
         yield from self._rows
 
     def fit(self, limits: tuple[int, int]) -> None:
@@ -257,15 +265,18 @@ class ImageGrid(Vertical):
                 tile.label.update(image_label(asset, checks_of(generation, asset),
                                               position in picked))
 
-    def select(self, index: int | None) -> ImageTile | None:
-        """Highlight image ``index`` (``None``: none); the tile now selected."""
-        chosen = None
+    def on_screen(self, index: int) -> Widget:
+        """What shows image ``index``: its tile (a grid of one image shows only the image)."""
+        tile = self.tiles[index]
+        return tile.image if len(self.tiles) == 1 else tile
+
+    def select(self, index: int | None) -> Widget | None:
+        """Highlight image ``index`` (``None``: none); what shows the image now selected."""
         for position, tile in enumerate(self.tiles):
             # on the label alone: a class on the tile would restyle (and repaint) its image
             tile.label.set_class(position == index, "-selected")
-            if position == index:
-                chosen = tile
-        return chosen
+        return self.on_screen(index) if index is not None and 0 <= index < len(self.tiles) \
+            else None
 
     def move(self, index: int, dx: int, dy: int) -> int | None:
         """The image ``dx`` across and ``dy`` rows away from ``index``; ``None`` past the top
