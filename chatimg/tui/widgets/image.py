@@ -187,17 +187,17 @@ class TerminalImage(Widget):
             graphics.let_go(self._prepared)
 
     def render_line(self, y: int) -> Strip:
+        prepared = self._prepared
+        if prepared is not None and y < len(prepared.halfcells):
+            return prepared.halfcells[y]  # (its style is its own: no look-up of the widget's)
         style = self.rich_style
-        if self._prepared is None:
+        if prepared is None:
             if self._failed:
                 if y == 0:
                     text = self._failed[: self.size.width]
                     return Strip([Segment(text, style)], len(text))
                 return Strip.blank(self.size.width, style)
             self._start_loading()
-            return Strip.blank(self.size.width, style)
-        if y < len(self._prepared.halfcells):
-            return self._prepared.halfcells[y]
         return Strip.blank(self.size.width, style)
 
     def get_line_filters(self) -> Sequence[LineFilter]:
