@@ -119,7 +119,9 @@ class GenerationCard(Vertical, can_focus=True):
 
     def __init__(self, generation: domain.Generation | None, *, model: str,
                  generation_id: str, message_text: str = "", wins: int = 0) -> None:
-        super().__init__(classes="card")
+        status = generation.status if generation else "queued"
+        # its status class from the start: set after mounting, it would restyle the card
+        super().__init__(classes=f"card -{status}" if status in STATUS_ICONS else "card")
         self.wins = wins
         """How often this generation won a comparison (shown under the image)."""
         self.generation = generation
@@ -136,7 +138,7 @@ class GenerationCard(Vertical, can_focus=True):
         """Decoded images of the running generation shown before they are stored, by index."""
         self.picture_count = 0
         """How many images the running generation makes (its grid's slots)."""
-        self.status = generation.status if generation else "queued"
+        self.status = status
         self._composed = False
         """Whether ``on_mount`` ran (its children are there: the grid can be mounted)."""
         self._meta = Static(meta_text(generation, model, self.status), classes="card-meta")
@@ -158,7 +160,7 @@ class GenerationCard(Vertical, can_focus=True):
 
     def on_mount(self) -> None:
         self._composed = True
-        self._sync_classes()
+        self._sync_classes()  # (a status set while it was mounting)
         self._sync_image()  # at the width it will have: the first layout is right
 
     def on_resize(self, event: events.Resize) -> None:
