@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.lazy import Lazy
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer
 
 from chatimg import domain
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     from chatimg.spec import GenerationSpec
     from chatimg.studio import GenerateOutcome, Studio
     from chatimg.tui.options import ComposerOptions
+
+PartT = TypeVar("PartT", bound=Widget)
 
 #: The default model until the settings are read (``Settings.default_model``'s default).
 FIRST_MODEL = "layout"
@@ -123,16 +126,21 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         self._save_timer: Timer | None = None
         self._collector_holds: list[Callable[[], None]] = []
         """Ends of the collector pauses of thread opens (each ends after its first frame)."""
+        self._parts: dict[type, Widget] = {}
+        """The thread, composer and sidebar as composed (read often: no query each time)."""
         if studio is not None:
             self.attach_studio(studio)
 
     def compose(self):  # type: ignore[no-untyped-def]
         models, preset = self._painted_options()
+        parts = self._parts = {ThreadView: ThreadView(id="thread"),
+                               Composer: Composer(models, preset, id="composer"),
+                               Sidebar: Sidebar(id="sidebar")}
         with Horizontal(id="body"):
-            yield Sidebar(id="sidebar")
+            yield parts[Sidebar]
             with Vertical(id="main"):
-                yield ThreadView(id="thread")
-                yield Composer(models, preset, id="composer")
+                yield parts[ThreadView]
+                yield parts[Composer]
         yield Lazy(Footer())  # key hints come one frame after the first paint
 
     def _painted_options(self) -> tuple[list[str], str]:
@@ -150,17 +158,23 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         preset = saved.get("preset")
         return models, preset if isinstance(preset, str) and preset else "Balanced"
 
+    def _part(self, kind: type[PartT]) -> PartT:
+        part = self._parts.get(kind)
+        if isinstance(part, kind) and part.is_attached:
+            return part
+        return self.query_one(kind)  # (not composed yet: says so)
+
     @property
     def thread(self) -> ThreadView:
-        return self.query_one(ThreadView)
+        return self._part(ThreadView)
 
     @property
     def composer(self) -> Composer:
-        return self.query_one(Composer)
+        return self._part(Composer)
 
     @property
     def sidebar(self) -> Sidebar:
-        return self.query_one(Sidebar)
+        return self._part(Sidebar)
 
     @property
     def studio(self) -> Studio:

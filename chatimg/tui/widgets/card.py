@@ -140,7 +140,7 @@ class GenerationCard(Vertical, can_focus=True):
         """How many images the running generation makes (its grid's slots)."""
         self.status = status
         self._composed = False
-        """Whether ``on_mount`` ran (its children are there: the grid can be mounted)."""
+        """Whether ``on_mount`` ran (its children are there: a new grid can be mounted)."""
         self._meta = Static(meta_text(generation, model, self.status), classes="card-meta")
         self._detail = Static(detail_text(generation, None, False, self.status, wins),
                               classes="card-detail")
@@ -156,6 +156,11 @@ class GenerationCard(Vertical, can_focus=True):
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield self._meta
+        generation = self.generation
+        if generation is not None and generation.assets and self._width() > 0:
+            # a stored generation's images come with the card, at the width it will have
+            # (not mounted after it: one mount, and the first layout is the final one)
+            yield self._new_grid(ImageGrid(generation, self.image_limits()))
         yield self._detail
 
     def on_mount(self) -> None:
@@ -282,16 +287,21 @@ class GenerationCard(Vertical, can_focus=True):
                 self.grid.relabel(generation, self.picked_images)
                 return
             grid = ImageGrid(generation, self.image_limits())
-            grid.relabel(generation, self.picked_images)
         else:
             grid = ImageGrid(None, self.image_limits(), count=self.picture_count,
                              pictures=self.pictures)
         if self.grid is not None:
             self.grid.remove()
+        self.mount(self._new_grid(grid), before=self._detail)
+
+    def _new_grid(self, grid: ImageGrid) -> ImageGrid:
+        """``grid`` as the card's, labelled and with its selection (to be mounted)."""
+        if grid.generation is not None:
+            grid.relabel(grid.generation, self.picked_images)
         self.grid = grid
         self.selected = min(self.selected, len(grid.tiles) - 1)
-        self.mount(grid, before=self._detail)
         grid.select(self.selected)
+        return grid
 
     # -- selection ------------------------------------------------------------------------------
 
