@@ -511,7 +511,8 @@ def first_paint() -> None:
     app_warm = [asyncio.run(warm_paint("chatimg")) for _ in range(3)]
     mw, aw = statistics.median(minimal_warm), statistics.median(app_warm)
     print(f"  app start → first paint (after imports): minimal {mw:.3f} s   chatimg {aw:.3f} s"
-          f"   ratio {aw / mw:.2f}x  (target ≤ 1.5x)")
+          f"   ratio {aw / mw:.2f}x  (a part of the launch above, which the goal is on:"
+          " composing the whole app against one label)")
     heavy = {h for _, _, h, _ in app_cold}
     print(f"  heavy modules imported at first paint: {', '.join(sorted(heavy))}")
     assert heavy == {"-"}, "torch/diffusers/SQLAlchemy/numpy must not load before first paint"

@@ -196,3 +196,28 @@ async def test_deleting_a_card_asks_then_removes_the_generation(make_app: Any) -
         thread = app.studio.load_thread(screen.conversation_id)
         remaining = [g.id for m in thread.messages for g in m.generations]
         assert remaining == [kept.generation_id] and doomed_id not in remaining
+
+
+@pytest.mark.parametrize("dark", [True, False])
+async def test_a_saved_theme_colours_the_first_frame(make_app: Any, dark: bool) -> None:
+    """The theme chosen last time is the one the app starts with, its colours on the screen
+    and the thread, and its mode class set (a dark theme is applied before any stylesheet is
+    parsed; a light one also remaps ANSI colours)."""
+    from textual.color import Color
+
+    from chatimg import paths
+    from chatimg.tui.state import UiState, save_state
+
+    themes = paths.user_themes_dir()
+    themes.mkdir(parents=True)
+    (themes / "saved.toml").write_text(
+        f'name = "saved"\nprimary = "#3060c0"\nbackground = "#102030"\ndark = {str(dark).lower()}\n')
+    save_state(UiState(theme="saved"))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        assert app.theme == "saved"
+        assert app.has_class("-theme-saved")
+        assert app.has_class("-dark-mode") is dark and app.has_class("-light-mode") is not dark
+        assert screen.thread.styles.background == Color.parse("#102030")
+        assert app.current_theme.dark is dark
