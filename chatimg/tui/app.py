@@ -179,6 +179,7 @@ class ChatImgApp(App[None]):
         await super().on_event(event)
 
     async def on_unmount(self) -> None:
+        self.main_screen.flush_save()  # (a save scheduled after an open or a scroll)
         if self._collections_started:
             self._collections_started = False
             IDLE_COLLECTIONS.stop()

@@ -96,3 +96,22 @@ async def test_rename_command_and_restore_scroll(make_app: Any) -> None:
         assert screen.conversation_id == conversation_id
         await wait_until(pilot, lambda: screen.thread.scroll_y == 7, what="scroll restored")
 
+
+
+async def test_a_conversation_opened_just_before_closing_is_the_one_reopened(
+        make_app: Any) -> None:
+    """Opening saves the UI state once the open settles; closing the app first (not by
+    ctrl+q, which saves anyway) still saves it."""
+    await _seed([("Cats", "a tabby cat"), ("Dogs", "a corgi in the snow")])
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        cats = next(c.id for c in screen.sidebar.conversations if c.title == "Cats")
+        screen.open_conversation(cats)
+        await wait_until(pilot, lambda: screen.thread_loaded and screen.conversation_id == cats,
+                         what="opened")
+        app.exit()  # at once: the save scheduled by the open has not run yet
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        assert screen.conversation_id == cats

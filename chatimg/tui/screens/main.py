@@ -160,7 +160,7 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
 
     def _part(self, kind: type[PartT]) -> PartT:
         part = self._parts.get(kind)
-        if isinstance(part, kind) and part.is_attached:
+        if isinstance(part, kind):
             return part
         return self.query_one(kind)  # (not composed yet: says so)
 
@@ -451,7 +451,7 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
                 self.options.set_model(model)
                 self._model_defaults()
         self.thread_loaded = True
-        self._remember_ui()
+        self.schedule_save()  # (once the open settles: not while its frame is due)
         await self._send_queued()
 
     async def _fetch_earlier(self, before: str, count: int) -> domain.Thread | None:
@@ -709,7 +709,17 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         """Save the UI state (scroll position, composer settings) once things settle."""
         if self._save_timer is not None:
             self._save_timer.stop()
-        self._save_timer = self.set_timer(0.3, self._remember_ui)
+        self._save_timer = self.set_timer(0.3, self._scheduled_save)
+
+    def _scheduled_save(self) -> None:
+        self._save_timer = None
+        self._remember_ui()
+
+    def flush_save(self) -> None:
+        """Save now what a scheduled save would (the app is closing)."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._scheduled_save()
 
     def scroll_position(self) -> float:
         return self.thread.last_scroll_y
