@@ -7,6 +7,7 @@ are listed. Every expected failure becomes a one-line ``ChatImgError``.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import inspect
 import io
@@ -143,19 +144,25 @@ def scheduler_names(scheduler: Any) -> tuple[str, ...]:
 
 def fresh_scheduler(loaded: LoadedPipeline, name: str | None, model: str) -> Any:
     """A new scheduler (no state from earlier runs) of class ``name``, else of the class the
-    pipeline was loaded with, always from the config it was loaded with."""
+    pipeline was loaded with, always from the config it was loaded with: a copy of one built
+    from that config once and never run (``LoadedPipeline.scheduler_templates``)."""
     default = loaded.scheduler_class
     if not name or name == default.__name__:
-        return default.from_config(loaded.scheduler_config)
-    if name in loaded.scheduler_names:
+        chosen = default
+    elif name in loaded.scheduler_names:
         import diffusers
 
         chosen = getattr(diffusers, name, None)
-        if chosen is not None:
-            return chosen.from_config(loaded.scheduler_config)
-    raise InvalidRequestError(
-        f"unknown scheduler {name!r} for {model}", "valid: " + ", ".join(loaded.scheduler_names)
-    )
+    else:
+        chosen = None
+    if chosen is None:
+        raise InvalidRequestError(f"unknown scheduler {name!r} for {model}",
+                                  "valid: " + ", ".join(loaded.scheduler_names))
+    template = loaded.scheduler_templates.get(chosen.__name__)
+    if template is None:
+        template = loaded.scheduler_templates[chosen.__name__] = chosen.from_config(
+            loaded.scheduler_config)
+    return copy.deepcopy(template)
 
 
 @contextlib.contextmanager

@@ -80,3 +80,12 @@ def test_every_order_in_one_process_gives_the_bytes_of_each_run_alone(
     for order in itertools.permutations(name for name, *_ in REQUESTS):
         for name in order:
             assert _run(shared, name, inputs) == alone[name], f"{name} after {order}"
+    # each run got a copy of a scheduler built once per class, which itself never ran
+    from chatimg.engines.pipeline_cache import shared_cache
+
+    (entry,) = shared_cache(shared.context).entries()
+    assert set(entry.scheduler_templates) == {"DDIMScheduler", entry.scheduler_class.__name__}
+    for template in entry.scheduler_templates.values():
+        built = type(template).from_config(entry.scheduler_config)
+        assert template.num_inference_steps is None and built.num_inference_steps is None
+        assert template.timesteps.tolist() == built.timesteps.tolist()
