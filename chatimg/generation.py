@@ -285,28 +285,30 @@ class GenerationRun:
             )
             self.emit(GenerationEvent("finished", generation.id, model, generation=generation))
             return generation, Outcome.FAILED, []
-        queued = self.repo.create_generation(
-            message_id, requested, ask.spec.stored(), resolved_model=model,
-            engine_kind=info.engine, model_id=info.model_id, model_version=info.version,
-            route_reason=route_reason, fallback_of=fallback_of,
-        )
-        gid = queued.id
-        self.emit(GenerationEvent("queued", gid, model))
+        row: dict[str, Any] = {
+            "resolved_model": model, "engine_kind": info.engine, "model_id": info.model_id,
+            "model_version": info.version, "route_reason": route_reason,
+            "fallback_of": fallback_of}
         try:
             request = self.checked_request(engine, info, ask)
         except ChatImgError as exc:
+            queued = self.repo.create_generation(message_id, requested, ask.spec.stored(), **row)
+            self.emit(GenerationEvent("queued", queued.id, model))
             outcome = Outcome.FAILED
             if isinstance(exc, InvalidRequestError):
                 from chatimg.routing import missing_capability
 
                 # another model in the chain may have what this one lacks
                 outcome = Outcome.FAILED if missing_capability(info, ask.spec) else Outcome.INVALID
-            return self.end(gid, model, exc, "failed"), outcome, []
-        started: dict[str, Any] = {"status": "running", "started_at": utcnow()}
+            return self.end(queued.id, model, exc, "failed"), outcome, []
+        params = ask.spec.stored()
         if ask.spec.seed is None and request.spec.seed is not None:
             # the seed chosen for this run is kept now: an interrupted run can be made again
-            started["params"] = {**ask.spec.stored(), "seed": request.spec.seed}
-        self.repo.update_generation(gid, **started)
+            params = {**params, "seed": request.spec.seed}
+        # one row, written running (it was queued only while its request was checked)
+        gid = self.repo.create_generation(message_id, requested, params, status="running",
+                                          **row).id
+        self.emit(GenerationEvent("queued", gid, model))
         self.emit(GenerationEvent("started", gid, model))
         early: dict[int, Future[Encoded]] = {}
         shown: list[int] = []

@@ -349,6 +349,7 @@ class Repository:
         error: str | None = None,
         cost_usd: float | None = None,
     ) -> domain.Generation:
+        """A new generation row (created ``running``: it started as it was queued)."""
         row = GenerationRow(
             id=new_id(), message_id=message_id, requested_model=requested_model,
             resolved_model=resolved_model, engine_kind=engine_kind, model_id=model_id,
@@ -360,6 +361,8 @@ class Repository:
         row.owner_host, row.owner_pid, row.owner_start = owner.host, owner.pid, owner.start
         if status in ("failed", "cancelled"):
             row.finished_at = row.queued_at
+        elif status == "running":
+            row.started_at = row.queued_at
         with self.db.write() as session:
             if session.get(MessageRow, message_id) is None:
                 raise NotFoundError(f"no message with id {message_id!r}")
