@@ -164,8 +164,7 @@ class GenerationCard(Vertical, can_focus=True):
         yield self._detail
 
     def on_mount(self) -> None:
-        self._composed = True
-        self._sync_classes()  # (a status set while it was mounting)
+        self._composed = True  # (its status class was set when it was made, or changed)
         self._sync_image()  # at the width it will have: the first layout is right
 
     def on_resize(self, event: events.Resize) -> None:
