@@ -73,6 +73,46 @@ async def test_a_500_generation_thread_builds_only_the_visible_cards(make_app: A
         assert len(thread.cards()) <= 8
 
 
+async def test_a_thread_opens_in_one_layout_with_its_scrollbar_where_the_view_is(
+        make_app: Any) -> None:
+    """Opening a long thread from an empty one lays the screen out once: the frame that shows
+    its newest card is the final one (not a first frame without a scrollbar, then a second
+    pass for the new widgets' sizes). The scrollbar says where the view is."""
+    conversation_id = _seed_long_thread(40)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        thread = screen.thread
+        await wait_until(pilot, lambda: _visible_images_drawn(screen), what="the thread")
+        screen.open_conversation(None)
+        await wait_until(pilot, lambda: screen.thread_loaded, what="the empty thread")
+        await pilot.pause()
+        assert thread.show_vertical_scrollbar  # shown with nothing to scroll too
+        compositor = screen._compositor
+        reflow = compositor.reflow
+        layouts = 0
+
+        def counted(*args: Any) -> Any:
+            nonlocal layouts
+            layouts += 1
+            return reflow(*args)
+
+        compositor.reflow = counted
+        try:
+            screen.open_conversation(conversation_id)
+            await wait_until(pilot, lambda: screen.thread_loaded and bool(thread.cards())
+                             and _visible_images_drawn(screen), what="the long thread")
+            await pilot.pause()
+        finally:
+            compositor.reflow = reflow
+        assert layouts == 1
+        assert thread.max_scroll_y > 0 and thread.scroll_y == thread.max_scroll_y
+        bar = thread.vertical_scrollbar
+        assert bar.window_virtual_size == thread.virtual_size.height
+        assert bar.window_size == thread.scrollable_content_region.height
+        assert bar.position == thread.scroll_y  # the thumb at the bottom, like the view
+
+
 def _first_block(thread: Any) -> Any:
     from chatimg.tui.widgets.message_block import MessageBlock
 

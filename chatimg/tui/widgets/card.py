@@ -20,11 +20,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer, Vertical
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Static
 
 from chatimg import domain
 from chatimg.tui.widgets.card_text import STATUS_ICONS, CardProgress, detail_text, meta_text
 from chatimg.tui.widgets.image_grid import DEFAULT_MAX_COLUMNS, ImageGrid, tile_limits
+from chatimg.tui.widgets.laid_out import LaidOutOnce, Line
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -106,7 +106,7 @@ class CardSelected(Message):
     image: int
 
 
-class GenerationCard(Vertical, can_focus=True):
+class GenerationCard(LaidOutOnce, Vertical, can_focus=True):
     """A card for one generation. Focus it to use the card keys (see the help screen)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -141,8 +141,8 @@ class GenerationCard(Vertical, can_focus=True):
         self.status = status
         self._composed = False
         """Whether ``on_mount`` ran (its children are there: a new grid can be mounted)."""
-        self._meta = Static(meta_text(generation, model, self.status), classes="card-meta")
-        self._detail = Static(detail_text(generation, None, False, self.status, wins),
+        self._meta = Line(meta_text(generation, model, self.status), classes="card-meta")
+        self._detail = Line(detail_text(generation, None, False, self.status, wins),
                               classes="card-detail")
 
     @property

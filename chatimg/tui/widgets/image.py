@@ -26,6 +26,7 @@ from chatimg.termimage import PROTOCOLS, Protocol, detect, kitty
 from chatimg.tui import graphics
 from chatimg.tui.graphics import Prepared, halfcell_strips
 from chatimg.tui.thumbnails import fit, shrink
+from chatimg.tui.widgets.laid_out import LaidOutOnce
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -91,7 +92,7 @@ def prepare_card_image(asset: AssetRef, box: tuple[int, int],
     return graphics.prepare(protocol or _PROTOCOL, Path(asset.path), asset.sha256, *box, _CELL)
 
 
-class TerminalImage(Widget):
+class TerminalImage(LaidOutOnce, Widget):
     """An image in a fixed ``cols x rows`` cell box, in the configured protocol.
 
     Subclasses say where the pixels come from (``prepare``, run in a worker thread). Under a

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Static
 
 from chatimg import domain
 from chatimg.tui.widgets.image import CardImage, cell_box
+from chatimg.tui.widgets.laid_out import GridRow, LaidOutOnce, Line
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -87,7 +87,7 @@ def unstored_label(index: int) -> Content:
     return Content.assemble((f"#{index + 1}", "bold"), (" storing…", "$foreground-muted"))
 
 
-class ImageTile(Vertical):
+class ImageTile(LaidOutOnce, Vertical):
     """One image of a generation and (in a grid) its label line (which carries the
     ``-selected`` and ``-picked`` classes). A grid of one image mounts only the image: the
     tile holds it and its unshown label but is not on screen itself.
@@ -121,7 +121,7 @@ class ImageTile(Vertical):
         self.pixels = (asset.width, asset.height) if asset is not None else pixels
         """The image's size in pixels (what its box is fitted from)."""
         self.image = CardImage(asset, *box, pixels=self.pixels, picture=picture)
-        self.label = Static(label or "", classes="tile-label")
+        self.label = Line(label or "", classes="tile-label")
         self.label.display = label is not None
 
     def compose(self):  # type: ignore[no-untyped-def]
@@ -147,7 +147,7 @@ class ImageTile(Vertical):
         self.image.store(asset)
 
 
-class ImageGrid(Vertical):
+class ImageGrid(LaidOutOnce, Vertical):
     """A generation's images in rows of ``grid_columns`` tiles.
 
     Without a generation, the grid holds ``count`` images of a running one, drawn from their
@@ -195,7 +195,7 @@ class ImageGrid(Vertical):
             tile.label.styles.width = tile.image.box[0]
         self.columns = grid_columns(len(self.tiles))
         self._rows = [] if len(self.tiles) == 1 else [
-            Horizontal(*self.tiles[start:start + self.columns], classes="grid-row")
+            GridRow(*self.tiles[start:start + self.columns], classes="grid-row")
             for start in range(0, len(self.tiles), self.columns)]
 
     @property

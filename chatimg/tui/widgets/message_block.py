@@ -14,10 +14,11 @@ from textual.widgets import Static
 from chatimg import domain
 from chatimg.safetext import shown
 from chatimg.tui.widgets.card import GenerationCard, image_max_columns, meta_text
+from chatimg.tui.widgets.laid_out import LaidOutOnce, Line
 from chatimg.tui.widgets.thread_layout import card_height
 
 
-class CardSlot(Static):
+class CardSlot(LaidOutOnce, Static):
     """A stored generation's place in the thread until its card is built (header only)."""
 
     DEFAULT_CSS = """
@@ -63,7 +64,7 @@ def message_model(message: domain.Message) -> str | None:
     return message.model
 
 
-class MessageBlock(Vertical):
+class MessageBlock(LaidOutOnce, Vertical):
     """A user message and its cards."""
 
     def __init__(self, text: str, *, message_id: str | None = None, model: str | None = None,
@@ -89,14 +90,14 @@ class MessageBlock(Vertical):
 
     def compose(self):  # type: ignore[no-untyped-def]
         if self.branch:
-            yield Static(Text(shown(self.branch)), classes="branch")
+            yield Line(Text(shown(self.branch)), classes="branch")
         prompt = Text(style="bold")
         if self.author:
             prompt.append(shown(self.author), style="italic")
             prompt.append(" ")
         prompt.append("› ")
         prompt.append(shown(self.text, keep_newlines=True))
-        yield Static(prompt, classes="prompt")
+        yield Line(prompt, classes="prompt")
         for generation in self._generations:
             wins = self.wins.get(generation.id, 0)
             if self.slot_size is not None and generation.status not in ("queued", "running") \
@@ -168,4 +169,4 @@ class CardBuilt(Message):
 
 def switch_marker(old: str, new: str) -> Static:
     """A line in the thread where the model changed."""
-    return Static(Text(f"── model: {old} → {new} ──", justify="center"), classes="switch")
+    return Line(Text(f"── model: {old} → {new} ──", justify="center"), classes="switch")

@@ -22,11 +22,12 @@ from typing import Any
 
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Static
+from textual.widgets import Button
 
 from chatimg import domain
 from chatimg.tui.failures import ForwardFailedWorkers
 from chatimg.tui.widgets.card import GenerationCard, image_max_columns
+from chatimg.tui.widgets.laid_out import LaidOutOnce, Line, ThreadButton
 from chatimg.tui.widgets.message_block import (
     CardSlot,
     MessageBlock,
@@ -53,7 +54,7 @@ _EARLIER_AT = 2
 _SETTLE_TIMEOUT = 10.0
 
 
-class ThreadView(VerticalScroll, ForwardFailedWorkers):
+class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
     """Messages of the open conversation, newest at the bottom."""
 
     class Scrolled(Message):
@@ -91,7 +92,7 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         """Resolved once the run of messages mounting above is in place (or failed)."""
 
     def compose(self):  # type: ignore[no-untyped-def]
-        yield Static("Type a prompt below and press Enter. /help lists commands.",
+        yield Line("Type a prompt below and press Enter. /help lists commands.",
                      classes="empty-hint")
 
     async def show_thread(self, thread: domain.Thread | None,
@@ -129,8 +130,8 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         if self.first_shown:
             widgets.append(self._earlier_button())
         if not self.messages:
-            widgets.append(Static("Type a prompt below and press Enter. /help lists commands.",
-                                  classes="empty-hint"))
+            widgets.append(Line("Type a prompt below and press Enter. /help lists commands.",
+                                classes="empty-hint"))
         previous = self.messages[local - 1] if local else None
         self.last_model = message_model(previous) if previous else None
         shown_messages = self.messages[local:]
@@ -219,7 +220,7 @@ class ThreadView(VerticalScroll, ForwardFailedWorkers):
         return [slot for slot in self.query(CardSlot) if not slot.built]
 
     def _earlier_button(self) -> Button:
-        return Button(f"▲ {self.first_shown} earlier messages", id="earlier", compact=True)
+        return ThreadButton(f"▲ {self.first_shown} earlier messages", id="earlier", compact=True)
 
     def _blocks(self, messages: list[domain.Message],
                 cards_now: frozenset[str] = frozenset()) -> list[Any]:
