@@ -176,9 +176,11 @@ class GenerationCard(LaidOutOnce, Vertical, can_focus=True):
 
     def _width(self) -> int:
         """The card's inner width; before its first layout, what its thread will give it
-        (the thread's width less the margins, borders, padding and the scrollbar between)."""
-        if self.content_region.width > 0:
-            return self.content_region.width
+        (the thread's width less the margins, borders, padding and the scrollbar between).
+        From the size layout gave it, not its region: looking up the region of a widget
+        that is not laid out yet makes Textual arrange the whole screen."""
+        if self.outer_size.width > 0:
+            return max(0, self.outer_size.width - self.styles.gutter.width)
         scroller = self._scroller()
         if scroller is None or scroller.scrollable_content_region.width <= 0:
             return 0
@@ -206,7 +208,7 @@ class GenerationCard(LaidOutOnce, Vertical, can_focus=True):
 
     def refit(self) -> None:
         """Fit the images to the card's width and the thread's height (after a resize)."""
-        if not self.is_mounted or self.content_region.width <= 0:
+        if not self.is_mounted or self.outer_size.width <= 0:
             return
         if self.grid is None:
             self._sync_image()
