@@ -87,3 +87,55 @@ async def test_ctrl_b_collapses_the_sidebar_and_it_stays_so(make_app: Any) -> No
         assert screen.composer.prompt.has_focus
         await pilot.press("ctrl+b")
         await wait_until(pilot, lambda: screen.sidebar.display, timeout=LONG, what="expanded")
+
+
+async def test_moving_the_highlight_redraws_the_row_it_leaves_and_the_row_it_reaches(
+        make_app: Any) -> None:
+    """Only the two rows change (the list redraws just them), and what is drawn follows every
+    move: one row highlighted, the one the keys moved to."""
+    from chatimg.studio import Studio
+
+    studio = Studio.open()
+    for index in range(6):
+        studio.repo.create_conversation(f"posters {index}", "layout")
+    studio.close()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        rows = screen.sidebar.query_one("#conversations")
+        rows.focus()
+        rows.highlighted = 0
+        await pilot.pause()
+
+        def highlighted_rows() -> list[int]:
+            """Rows drawn in a background none of the others has (from what is on screen)."""
+            update = app.screen._compositor.render_update(full=True)
+            backgrounds = []
+            for line in update.strips[rows.region.y:rows.region.y + rows.option_count]:
+                segments = [segment for strip in line for segment in strip]
+                x, colours = 0, set()
+                for segment in segments:  # the segments inside the list's columns
+                    if rows.region.x <= x < rows.region.right and segment.style is not None:
+                        colours.add(segment.style.bgcolor)
+                    x += segment.cell_length
+                backgrounds.append(frozenset(colours))
+            return [row for row, colours in enumerate(backgrounds)
+                    if backgrounds.count(colours) == 1]
+
+        assert highlighted_rows() == [0]
+        drawn: list[int] = []
+        render_line = rows.render_line
+
+        def counted(y: int) -> Any:
+            drawn.append(y)
+            return render_line(y)
+
+        rows.render_line = counted
+        for key, expected in (("down", 1), ("down", 2), ("up", 1), ("end", 5), ("home", 0)):
+            before = rows.highlighted
+            drawn.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            assert rows.highlighted == expected
+            assert sorted(set(drawn)) == sorted({before, expected}), key
+            assert highlighted_rows() == [expected], key

@@ -18,6 +18,7 @@ from rich.cells import cell_len
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
@@ -74,6 +75,23 @@ def conversation_label(conversation: domain.Conversation, when: str, width: int 
     return Content.assemble(title, (suffix, "$foreground-muted"))
 
 
+class ConversationList(OptionList):
+    """The rows, one line per conversation. Moving the highlight redraws the two rows it
+    leaves and reaches, not every row on screen (``OptionList`` repaints the whole list:
+    3-6 ms a keypress with the sidebar full, and on every open)."""
+
+    highlighted: reactive[int | None] = reactive(None, repaint=False)
+
+    def _watch_highlighted(self, old: int | None, new: int | None) -> None:
+        # (Textual calls this before OptionList's own watcher, which scrolls to the row)
+        if self.virtual_size.height != self.option_count:  # a row of two lines: all of them
+            self.refresh()
+            return
+        for index in (old, new):
+            if index is not None:
+                self.refresh_line(index)
+
+
 class Sidebar(Vertical):
     """Filter box and conversation list."""
 
@@ -113,7 +131,7 @@ class Sidebar(Vertical):
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Input(placeholder="filter conversations…", id="filter", compact=True)
-        yield OptionList(id="conversations", compact=True)
+        yield ConversationList(id="conversations", compact=True)
 
     def on_mount(self) -> None:
         self.reload()
