@@ -23,7 +23,7 @@ from textual.widgets import Button, Static
 class LaidOutOnce:
     """Mixin (before the Textual base) for a widget whose virtual size needs no second layout."""
 
-    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=False)
 
 
 class Line(LaidOutOnce, Static):
