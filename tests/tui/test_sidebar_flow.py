@@ -139,3 +139,58 @@ async def test_moving_the_highlight_redraws_the_row_it_leaves_and_the_row_it_rea
             assert rows.highlighted == expected
             assert sorted(set(drawn)) == sorted({before, expected}), key
             assert highlighted_rows() == [expected], key
+
+
+async def test_the_list_scrollbar_follows_the_rows_and_a_layout_elsewhere_leaves_it_alone(
+        make_app: Any) -> None:
+    """The conversation list's scrollbar fits the rows shown (filtered or not) and where the
+    list is scrolled; laying out the rest of the screen (opening a thread) does not redraw it."""
+    from chatimg.studio import Studio
+
+    studio = Studio.open()
+    for index in range(60):
+        studio.repo.create_conversation(f"posters {index}", "layout")
+    studio.close()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        rows = screen.sidebar.query_one("#conversations")
+        bar = rows.vertical_scrollbar
+        await wait_until(pilot, lambda: rows.option_count == 60, what="the rows")
+        await pilot.pause()
+        assert rows.show_vertical_scrollbar and bar.window_virtual_size == 60
+        assert bar.window_size == rows.scrollable_content_region.height
+
+        screen.sidebar.query_one("#filter").value = "posters 1"  # 1, 10-19
+        await wait_until(pilot, lambda: rows.option_count == 11, what="filtered")
+        await pilot.pause()
+        assert not rows.show_vertical_scrollbar  # they fit
+
+        screen.sidebar.query_one("#filter").value = ""
+        await wait_until(pilot, lambda: rows.option_count == 60, what="unfiltered")
+        await pilot.pause()
+        assert rows.show_vertical_scrollbar and bar.window_virtual_size == 60
+        rows.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert rows.scroll_y == rows.max_scroll_y > 0 and bar.position == rows.scroll_y
+        screen.sidebar.query_one("#filter").value = "posters 5"  # 5, 50-59: back to the top
+        await wait_until(pilot, lambda: rows.option_count == 11, what="filtered at the end")
+        await pilot.pause()
+        assert rows.scroll_y == 0
+        screen.sidebar.query_one("#filter").value = ""
+        await wait_until(pilot, lambda: rows.option_count == 60, what="unfiltered again")
+        await pilot.pause()
+
+        refreshed: list[object] = []
+        refresh = bar.refresh
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            refreshed.append(args)
+            return refresh(*args, **kwargs)
+
+        bar.refresh = counted
+        screen.open_conversation(None)
+        await wait_until(pilot, lambda: screen.thread_loaded, what="the thread")
+        await pilot.pause()
+        assert refreshed == []

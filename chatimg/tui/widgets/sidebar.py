@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from textual.containers import Vertical
 from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, OptionList
@@ -81,6 +82,24 @@ class ConversationList(OptionList):
     3-6 ms a keypress with the sidebar full, and on every open)."""
 
     highlighted: reactive[int | None] = reactive(None, repaint=False)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._scrollbars_for: tuple[Size, Size, Size] | None = None
+        """(size, container size, rows) the scrollbars were last fitted to."""
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
+                      layout: bool = True) -> bool:
+        # Textual's ScrollView compares the virtual size the compositor passes (for a list,
+        # only its visible region) with the list's own (every row): they always differ, so
+        # every layout of the screen, wherever it happens, redrew this list's scrollbar in a
+        # frame of its own (with the thread's scrollbar, a frame as wide as both: ~10 ms).
+        # Fitted again only when something it depends on changed.
+        fitted = (size, container_size, self.virtual_size)
+        if fitted == self._scrollbars_for:
+            return False
+        self._scrollbars_for = fitted
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     def _watch_highlighted(self, old: int | None, new: int | None) -> None:
         # (Textual calls this before OptionList's own watcher, which scrolls to the row)
