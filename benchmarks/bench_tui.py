@@ -4,7 +4,8 @@
    painting one label (both headless; in-process after imports, and as cold processes).
    Also checks that torch is not imported before the first local generation.
 2. Big data: a sidebar of 1,000 conversations and a thread of 500 generations: time to open and to
-   scroll to the end, vs an empty thread.
+   scroll to the end, vs an empty thread (a new conversation); the open also vs a stored empty
+   conversation and a stored one-generation thread (what grows with the thread's length).
 3. Input latency while a local diffusers generation runs in the background (tiny random
    pipeline, CPU): keypress to screen, vs the same keypresses with nothing running.
 4. Sidebar rows with relative times and the composer's prompt history: filling 1,000 rows
@@ -41,8 +42,10 @@ OPEN_ROUNDS = 7
 
 # -- seeding ------------------------------------------------------------------------------------
 
-def seed_store(conversations: int, generations: int) -> str:
-    """Fill the store in ``CHATIMG_HOME``; return the id of the conversation with the long thread."""
+def seed_store(conversations: int, generations: int) -> tuple[str, str, str]:
+    """Fill the store in ``CHATIMG_HOME``: ``conversations`` conversations, one of them with a
+    thread of ``generations`` generations and one with a single generation. Returns the ids of
+    the long thread, of an empty conversation and of the one-generation thread."""
     from chatimg.engines.layout import render
     from chatimg.imaging import encode_png
     from chatimg.studio import Studio
@@ -50,13 +53,16 @@ def seed_store(conversations: int, generations: int) -> str:
 
     studio = Studio.open()
     try:
-        for index in range(conversations - 1):
+        for index in range(conversations - 3):
             studio.repo.create_conversation(f"conversation {index}: poster ideas", "layout")
+        empty = studio.repo.create_conversation("empty thread: poster ideas", "layout")
         long = studio.create_conversation("long thread", "layout")
         stored = studio.assets.put(encode_png(render('"BENCH"', 1, 256, 256)))
         for index in range(generations):
             add_finished_layout(studio, long.id, f'"bench {index}"', stored, index, 12.0)
-        return long.id
+        one = studio.create_conversation("one generation", "layout")
+        add_finished_layout(studio, one.id, '"bench one"', stored, 0, 12.0)
+        return long.id, empty.id, one.id
     finally:
         studio.close()
 
@@ -142,12 +148,12 @@ async def warm_paint(mode: str) -> float:
 
 # -- 2. big thread --------------------------------------------------------------------------------
 
-async def open_and_scroll(conversation_id: str | None
-                          ) -> tuple[float, list[tuple[float, float]], float, list[float]]:
-    """(sidebar filled in seconds; per round, the open of an empty thread and then of
-    ``conversation_id``'s, each from an empty thread, in seconds; the thread scrolled to the
-    top and back to the end in seconds; page-up latencies). Without ``conversation_id`` only
-    the empty thread is opened and scrolled."""
+async def open_and_scroll(conversation_id: str | None, others: tuple[str, ...] = ()
+                          ) -> tuple[float, list[tuple[float, ...]], float, list[float]]:
+    """(sidebar filled in seconds; per round, the open of an empty thread, of
+    ``conversation_id``'s and of each of ``others``, each from an empty thread, in seconds;
+    the thread scrolled to the top and back to the end in seconds; page-up latencies).
+    Without ``conversation_id`` only the empty thread is opened and scrolled."""
     from chatimg.studio import Studio
     from chatimg.tui.app import ChatImgApp
     from chatimg.tui.state import UiState, save_state
@@ -190,7 +196,9 @@ async def open_and_scroll(conversation_id: str | None
             # interleaved, so that load from elsewhere weighs on both alike; the first
             # round's figures are the cold ones (modules, caches)
             for _ in range(OPEN_ROUNDS + 1):
-                opens.append((await timed_open(None), await timed_open(conversation_id)))
+                opens.append((await timed_open(None), await timed_open(conversation_id),
+                              *[await timed_open(other) for other in others]))
+            await timed_open(conversation_id)  # (the long thread again, for the scroll)
         start = time.perf_counter()
         thread = screen.thread
         thread.scroll_home(animate=False, immediate=True)
@@ -473,7 +481,7 @@ def main() -> None:
         return
     print(f"seeding {CONVERSATIONS} conversations and a thread of {GENERATIONS} generations…")
     begin = time.perf_counter()
-    long_id = seed_store(CONVERSATIONS, GENERATIONS)
+    long_id, empty_id, one_id = seed_store(CONVERSATIONS, GENERATIONS)
     print(f"  seeded in {time.perf_counter() - begin:.1f} s")
     if "--flow" in sys.argv:
         flow_report(asyncio.run(sidebar_and_history()))
@@ -483,7 +491,7 @@ def main() -> None:
     if "paint" in parts:
         first_paint()
     if "thread" in parts:
-        big_thread(long_id)
+        big_thread(long_id, empty_id, one_id)
     if "input" in parts:
         typing_latency(home, config)
 
@@ -518,23 +526,29 @@ def first_paint() -> None:
     assert heavy == {"-"}, "torch/diffusers/SQLAlchemy/numpy must not load before first paint"
 
 
-def big_thread(long_id: str) -> None:
+def big_thread(long_id: str, empty_id: str, one_id: str) -> None:
     """Section 2."""
     print(f"\n2. sidebar of {CONVERSATIONS} conversations, thread of {GENERATIONS} generations")
     empty = asyncio.run(open_and_scroll(None))
-    big = asyncio.run(open_and_scroll(long_id))
+    big = asyncio.run(open_and_scroll(long_id, (empty_id, one_id)))
     print(f"  sidebar filled:      {big[0]:.3f} s")
     cold, warm = big[1][0], big[1][1:]
     print(f"  opens, ms (each from an empty thread; first round cold: "
           f"{cold[0] * 1000:.0f} and {cold[1] * 1000:.0f}):")
-    print("    empty thread:  " + ", ".join(f"{e * 1000:4.0f}" for e, _ in warm))
-    print("    500 gens:      " + ", ".join(f"{b * 1000:4.0f}" for _, b in warm))
-    floor = statistics.median(e for e, _ in warm)
-    opened = statistics.median(b for _, b in warm)
-    paired = statistics.median(b / max(e, 1e-3) for e, b in warm)
+    names = ("empty thread", "500 gens", "stored, empty", "stored, 1 gen")
+    for column, name in enumerate(names):
+        print(f"    {name + ':':15}" + ", ".join(f"{row[column] * 1000:4.0f}" for row in warm))
+    medians = [statistics.median(row[column] for row in warm) for column in range(len(names))]
+    floor, opened = medians[0], medians[1]
+    paired = statistics.median(row[1] / max(row[0], 1e-3) for row in warm)
     print(f"  open thread (median of {OPEN_ROUNDS}): empty {floor:.3f} s   500 gens {opened:.3f} s"
           f"   ratio {opened / max(floor, 1e-3):.1f}x; median of the paired ratios {paired:.1f}x"
           "  (target ≤ 2x)")
+    # the empty thread above is a new conversation (nothing read from the store); against
+    # stored threads, what grows with the length of the thread shows on its own
+    print(f"  open thread vs stored ones: an empty conversation {medians[2]:.3f} s (500 gens"
+          f" {opened / max(medians[2], 1e-3):.1f}x), one generation {medians[3]:.3f} s"
+          f" (500 gens {opened / max(medians[3], 1e-3):.1f}x)")
     print(f"  scroll top → end:    empty {empty[2]:.3f} s   500 gens {big[2]:.3f} s"
           f"   ratio {big[2] / max(empty[2], 1e-3):.1f}x  (40 page-downs, each painted)")
     if big[3]:
