@@ -3,9 +3,10 @@
 Textual stores each widget's virtual size (its scrollable extent) in a reactive that asks for
 another layout when it changes. A layout pass sets it, so every newly mounted widget changes it
 from nothing to its size and the whole screen is laid out and drawn a second time, with nothing
-moved. For the widgets here the virtual size is only an output of layout: nothing in them is
-arranged from it. ``LaidOutOnce`` declares it with ``layout=False``; its watchers still run and
-the widget is still redrawn.
+moved, and then drawn once more for the new virtual size. For the widgets here the virtual
+size is only an output of layout: nothing in them is arranged or drawn from it. ``LaidOutOnce``
+declares it with neither a layout nor a repaint; its watchers still run, and the pass that
+measured the widget drew it (a widget whose size changed is redrawn by that pass).
 
 The thread follows the same rule: its scrollbar is always shown (``overflow-y: scroll`` in the
 app's stylesheet), so growing past one screen does not change its layout either; Textual moves

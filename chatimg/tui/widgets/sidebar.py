@@ -94,7 +94,8 @@ class ConversationList(OptionList):
         # only its visible region) with the list's own (every row): they always differ, so
         # every layout of the screen, wherever it happens, redrew this list's scrollbar in a
         # frame of its own (with the thread's scrollbar, a frame as wide as both: ~10 ms).
-        # Fitted again only when something it depends on changed.
+        # Fitted again only when something it depends on changed. (This overrides a private
+        # Textual method; tests/tui/test_sidebar_flow.py checks the scrollbar still follows.)
         fitted = (size, container_size, self.virtual_size)
         if fitted == self._scrollbars_for:
             return False
