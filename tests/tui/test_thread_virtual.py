@@ -158,6 +158,40 @@ async def test_scrolling_up_mounts_then_loads_earlier_messages_and_keeps_the_vie
         assert str(earlier.label) == f"▲ {thread.first_shown} earlier messages"
 
 
+async def test_the_view_is_kept_when_the_refresh_after_a_mount_above_comes_before_its_layout(
+        make_app: Any, monkeypatch: Any) -> None:
+    """On a busy machine the refresh after messages mount above can run before they are laid
+    out; the block that was first still stays where it was on screen."""
+    from chatimg.tui.widgets.thread import ThreadView
+
+    _seed_long_thread(80)
+    early: list[bool] = []
+    call_after_refresh = ThreadView.call_after_refresh
+
+    def first_one_early(self: Any, callback: Any, *args: Any, **kwargs: Any) -> bool:
+        if getattr(callback, "__name__", "") == "_keep_position" and not early:
+            early.append(True)
+            callback(*args, **kwargs)  # as if the refresh had come before the layout
+            return True
+        return call_after_refresh(self, callback, *args, **kwargs)
+
+    monkeypatch.setattr(ThreadView, "call_after_refresh", first_one_early)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        thread = screen.thread
+        await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
+        first, shown_from = _first_block(thread), thread.first_shown
+        first_on_screen = first.virtual_region.y
+        thread.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.pause()
+        await wait_until(pilot, lambda: bool(thread.first_shown < shown_from
+                                             and not thread._mounting_earlier),
+                         what="an earlier run mounted")
+        assert early
+        assert first.region.y - thread.region.y == first_on_screen
+
+
 async def test_a_branch_of_a_message_outside_the_loaded_window_names_it(make_app: Any) -> None:
     from chatimg.studio import Studio
 

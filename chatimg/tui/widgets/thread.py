@@ -22,6 +22,7 @@ from typing import Any
 
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button
 
 from chatimg import domain
@@ -52,6 +53,8 @@ _EARLIER_SCREENS = 4
 _EARLIER_AT = 2
 #: Seconds a move up waits at most for the run above to be in place.
 _SETTLE_TIMEOUT = 10.0
+#: Refreshes the position keeping after a mount above waits at most for its layout.
+_PLACE_TRIES = 10
 
 
 class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
@@ -322,12 +325,20 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
                 anchor.label = f"▲ {self.first_shown} earlier messages"
             else:
                 await anchor.remove()
-        self.call_after_refresh(self._keep_position, first_existing, anchor_y)
+        self.call_after_refresh(self._keep_position, first_existing, anchor_y,
+                                widgets[0] if widgets else None)
         return True
 
-    def _keep_position(self, anchor: MessageBlock | None, anchor_y: int) -> None:
+    def _keep_position(self, anchor: MessageBlock | None, anchor_y: int,
+                       mounted: Widget | None = None, tries: int = 0) -> None:
         """Keep what was on screen in place: scroll by how far the block that was first
-        moved down (what changed below it, cards built meanwhile, does not count)."""
+        moved down (what changed below it, cards built meanwhile, does not count). Waits
+        for the refresh that lays out ``mounted`` (the first widget mounted above): on a busy
+        machine the refresh after the mount can come before its layout."""
+        if mounted is not None and mounted.is_attached and not mounted.outer_size.height \
+                and tries < _PLACE_TRIES:
+            self.call_after_refresh(self._keep_position, anchor, anchor_y, mounted, tries + 1)
+            return
         if anchor is not None and anchor.is_attached:
             moved = anchor.virtual_region.y - anchor_y
             if moved:
