@@ -119,3 +119,23 @@ def test_chip_label_keeps_names_whole_and_counts_the_rest() -> None:
     assert chip_label(["a-very-long-model-name-indeed", "tiny"], 20) == "⧉ a-very-lo… +1 more"
     assert chip_label(["a-very-long-model-name-indeed"], 12) == "⧉ a-very-lo…"
     assert all(len(chip_label(MODELS, room)) <= room for room in range(16, 60))
+
+
+@pytest.mark.parametrize(("size", "sidebar"), [((80, 24), 24), ((120, 40), 32), ((200, 50), 32)])
+async def test_the_sidebar_takes_a_share_of_a_small_terminal(
+        make_app: Any, size: tuple[int, int], sidebar: int) -> None:
+    """At 80 columns the sidebar leaves the thread most of the width; from about 107 columns
+    up it has its full 32. Its rows still end with their time either way."""
+    from chatimg.studio import Studio
+
+    studio = Studio.open()
+    studio.repo.create_conversation("a poster for the spring fair in the old town", "layout")
+    studio.close()
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await ready(pilot)
+        assert screen.sidebar.outer_size.width == sidebar
+        assert screen.thread.outer_size.width == size[0] - sidebar
+        rows = screen.sidebar.query_one("#conversations")
+        lines = region_text(app, rows.region).splitlines()
+        assert lines[0].rstrip().endswith("now"), lines[0]  # the title is cut, not the time
