@@ -89,16 +89,21 @@ async def test_ctrl_b_collapses_the_sidebar_and_it_stays_so(make_app: Any) -> No
         await wait_until(pilot, lambda: screen.sidebar.display, timeout=LONG, what="expanded")
 
 
+def _seed_posters(count: int) -> None:
+    """``count`` empty conversations, "posters 0" onwards."""
+    from chatimg.studio import Studio
+
+    studio = Studio.open()
+    for index in range(count):
+        studio.repo.create_conversation(f"posters {index}", "layout")
+    studio.close()
+
+
 async def test_moving_the_highlight_redraws_the_row_it_leaves_and_the_row_it_reaches(
         make_app: Any) -> None:
     """Only the two rows change (the list redraws just them), and what is drawn follows every
     move: one row highlighted, the one the keys moved to."""
-    from chatimg.studio import Studio
-
-    studio = Studio.open()
-    for index in range(6):
-        studio.repo.create_conversation(f"posters {index}", "layout")
-    studio.close()
+    _seed_posters(6)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
@@ -145,12 +150,7 @@ async def test_the_list_scrollbar_follows_the_rows_and_a_layout_elsewhere_leaves
         make_app: Any) -> None:
     """The conversation list's scrollbar fits the rows shown (filtered or not) and where the
     list is scrolled; laying out the rest of the screen (opening a thread) does not redraw it."""
-    from chatimg.studio import Studio
-
-    studio = Studio.open()
-    for index in range(60):
-        studio.repo.create_conversation(f"posters {index}", "layout")
-    studio.close()
+    _seed_posters(60)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
