@@ -146,6 +146,7 @@ async def test_scrolling_up_mounts_then_loads_earlier_messages_and_keeps_the_vie
                 return bool(thread.first_shown < before and not thread._mounting_earlier)
 
             await wait_until(pilot, mounted, what="an earlier run mounted")
+            await pilot.pause()  # the frame that shows the scroll keeping the view
             # the block that was first stays where it was on screen (scrolled with the
             # mount above it), not pushed away by the new content
             assert first.region.y - thread.region.y == first_on_screen
@@ -188,6 +189,7 @@ async def test_the_view_is_kept_when_the_refresh_after_a_mount_above_comes_befor
         await wait_until(pilot, lambda: bool(thread.first_shown < shown_from
                                              and not thread._mounting_earlier),
                          what="an earlier run mounted")
+        await pilot.pause()  # the frame that shows the scroll keeping the view
         assert early
         assert first.region.y - thread.region.y == first_on_screen
 
