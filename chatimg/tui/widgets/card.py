@@ -143,7 +143,7 @@ class GenerationCard(LaidOutOnce, Vertical, can_focus=True):
         """Whether ``on_mount`` ran (its children are there: a new grid can be mounted)."""
         self._meta = Line(meta_text(generation, model, self.status), classes="card-meta")
         self._detail = Line(detail_text(generation, None, False, self.status, wins),
-                              classes="card-detail")
+                            classes="card-detail")
 
     @property
     def picked(self) -> bool:

@@ -57,6 +57,12 @@ _SETTLE_TIMEOUT = 10.0
 _PLACE_TRIES = 10
 
 
+def _empty_hint() -> Line:
+    """What an empty thread shows."""
+    return Line("Type a prompt below and press Enter. /help lists commands.",
+                classes="empty-hint")
+
+
 class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
     """Messages of the open conversation, newest at the bottom."""
 
@@ -95,8 +101,7 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
         """Resolved once the run of messages mounting above is in place (or failed)."""
 
     def compose(self):  # type: ignore[no-untyped-def]
-        yield Line("Type a prompt below and press Enter. /help lists commands.",
-                     classes="empty-hint")
+        yield _empty_hint()
 
     async def show_thread(self, thread: domain.Thread | None,
                           scroll_y: float | None = None) -> None:
@@ -133,8 +138,7 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
         if self.first_shown:
             widgets.append(self._earlier_button())
         if not self.messages:
-            widgets.append(Line("Type a prompt below and press Enter. /help lists commands.",
-                                classes="empty-hint"))
+            widgets.append(_empty_hint())
         previous = self.messages[local - 1] if local else None
         self.last_model = message_model(previous) if previous else None
         shown_messages = self.messages[local:]
