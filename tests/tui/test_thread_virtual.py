@@ -368,3 +368,65 @@ async def test_opening_threads_pauses_collection_only_until_their_first_frame(
         assert screen.thread.cards()[-1].generation is not None
         screen.open_conversation(conversation_id)  # quits while this one loads
     assert COLLECTOR.holding == 0 and gc.isenabled()
+
+
+async def test_an_open_replaced_while_it_clears_the_thread_leaves_every_widget_working(
+        make_app: Any, monkeypatch: Any) -> None:
+    """Opening another conversation while the last open is still clearing the thread (a
+    person pressing Enter on row after row) shows the last one, with every widget still
+    handling its messages, and the app quits cleanly. (Cancelling the replaced open used to
+    reach the widgets' own tasks inside Textual's remove, leaving them on screen dead.)"""
+    import asyncio
+
+    from chatimg.studio import Studio
+    from chatimg.tui.widgets.message_block import MessageBlock
+    from chatimg.tui.widgets.thread import ThreadView
+
+    long_id = _seed_long_thread(40)
+    studio = Studio.open()
+    try:
+        other = studio.create_conversation("other thread", "layout")
+    finally:
+        studio.close()
+    clearing = asyncio.Event()
+    remove_children = ThreadView.remove_children
+
+    def watched(self: ThreadView, *args: Any, **kwargs: Any) -> Any:
+        removing = remove_children(self, *args, **kwargs)
+        clearing.set()
+        return removing
+
+    monkeypatch.setattr(ThreadView, "remove_children", watched)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await wait_until(pilot, lambda: screen.thread_loaded and bool(screen.thread.cards()),
+                         what="the long thread on start")
+        for target, then in ((None, long_id), (long_id, other.id), (other.id, long_id)):
+            await wait_until(pilot, lambda: screen.thread_loaded, what="the open before")
+            clearing.clear()
+            screen.open_conversation(target)
+            await asyncio.wait_for(clearing.wait(), 30)  # its clearing has begun…
+            screen.open_conversation(then)  # …and this open replaces it there
+
+            def replaced(shown: str = then) -> bool:
+                return bool(screen.thread_loaded) and screen.thread.conversation_id == shown
+
+            await wait_until(pilot, replaced, timeout=30, what="the replacing open")
+            handled: list[Any] = []
+            widgets = [screen, *screen.walk_children()]
+            for widget in widgets:
+                widget.call_later(handled.append, widget)
+            for _ in range(200):
+                if len(handled) == len(widgets):
+                    break
+                await asyncio.sleep(0.02)
+            dead = [w for w in widgets if w not in handled]
+            assert not dead, f"widgets that no longer handle messages: {dead[:4]}"
+            blocks = list(screen.thread.query(MessageBlock))
+            shown = {block.message_id for block in blocks}
+            assert len(shown) == len(blocks)  # nothing left over from the replaced open
+            assert shown <= {message.id for message in screen.thread.messages}
+        await pilot.press("ctrl+up")  # the keys still reach the cards
+        await wait_until(pilot, lambda: app.focused in screen.thread.cards(),
+                         what="a card focused")

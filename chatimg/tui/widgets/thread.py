@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 from textual.containers import VerticalScroll
 from textual.message import Message
@@ -26,7 +26,7 @@ from textual.widget import Widget
 from textual.widgets import Button
 
 from chatimg import domain
-from chatimg.tui.failures import ForwardFailedWorkers
+from chatimg.tui.failures import ForwardFailedWorkers, log
 from chatimg.tui.widgets.card import GenerationCard, image_max_columns
 from chatimg.tui.widgets.laid_out import LaidOutOnce, Line, ThreadButton
 from chatimg.tui.widgets.message_block import (
@@ -43,6 +43,8 @@ from chatimg.tui.widgets.thread_layout import (
     wins_of,
 )
 
+_T = TypeVar("_T")
+
 WINDOW = 30
 #: A window with at most this many stored generations builds all its cards at once (bounded
 #: work, and every card of a short thread is there at once).
@@ -55,6 +57,12 @@ _EARLIER_AT = 2
 _SETTLE_TIMEOUT = 10.0
 #: Refreshes the position keeping after a mount above waits at most for its layout.
 _PLACE_TRIES = 10
+
+
+def _log_failure(change: asyncio.Task[Any]) -> None:
+    """Log a change of the content that failed after its caller was cancelled."""
+    if not change.cancelled() and change.exception() is not None:
+        log.warning("a change of the thread's content failed", exc_info=change.exception())
 
 
 def _empty_hint() -> Line:
@@ -99,6 +107,9 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
         """Stored cards start as slots (a long thread; see ``EAGER_CARDS``)."""
         self._earlier_settled: asyncio.Future[None] | None = None
         """Resolved once the run of messages mounting above is in place (or failed)."""
+        self._changing = asyncio.Lock()
+        """Held while the content is replaced or a run is mounted above (``_whole``)."""
+        self._changes: set[asyncio.Task[Any]] = set()
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield _empty_hint()
@@ -107,8 +118,13 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
                           scroll_y: float | None = None) -> None:
         """Replace the content with ``thread`` (``None`` for a new, empty conversation).
 
-        Scrolls to the end, or to ``scroll_y`` (a restored position).
+        Scrolls to the end, or to ``scroll_y`` (a restored position). Runs whole, after any
+        change of the content still under way, even when the caller is cancelled (an open
+        replaced by the next one): see ``_whole``.
         """
+        await self._whole(self._show_thread(thread, scroll_y))
+
+    async def _show_thread(self, thread: domain.Thread | None, scroll_y: float | None) -> None:
         with self.app.batch_update():
             anchored = await self._replace_content(thread, scroll_y)
         if anchored:
@@ -175,6 +191,29 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
             index -= 1
             rows += message_height(self.messages[index], size, image_max_columns(), self.wins)
         return index, rows
+
+    async def _whole(self, change: Coroutine[Any, Any, _T]) -> _T:
+        """Run ``change`` (mounting and removing the thread's content) after the change before
+        it, and to its end even if the caller is cancelled.
+
+        Textual's mount and remove await the widgets' own tasks; a cancel passed on to them
+        (a thread's open replaced by the next while it clears the old content) leaves widgets
+        on screen that no longer handle messages, and the app unable to quit cleanly. A
+        change that outlives its cancelled caller is replaced by the next one in turn; if it
+        fails, the log says so (nobody awaits it any more)."""
+
+        async def in_turn() -> _T:
+            async with self._changing:
+                return await change
+
+        task = asyncio.create_task(in_turn(), name="thread change")
+        self._changes.add(task)  # (the loop keeps only a weak reference to a task)
+        task.add_done_callback(self._changes.discard)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(_log_failure)
+            raise
 
     def card_area(self) -> tuple[int, int]:
         """The cells a card's images are fitted to (the thread's, or the app's before the
@@ -303,11 +342,14 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
 
     async def _mount_earlier(self) -> bool:
         """Mount the run of messages above; whether it did (``_keep_position`` will run)."""
+        if self.first_shown - self.unloaded <= 0 and not await self._load_earlier():
+            return False
+        return await self._whole(self._mount_run_above(self.conversation_id))
+
+    async def _mount_run_above(self, conversation_id: str | None) -> bool:
         local = self.first_shown - self.unloaded
-        if local <= 0:
-            if not await self._load_earlier():
-                return False
-            local = self.first_shown - self.unloaded
+        if conversation_id != self.conversation_id or local <= 0:
+            return False  # another thread opened meanwhile
         start, _ = self._filling(local, self.card_area(), _EARLIER_SCREENS)
         chunk = self.messages[start:local]
         self.lazy = True  # an earlier window means a long thread
