@@ -370,6 +370,24 @@ async def test_opening_threads_pauses_collection_only_until_their_first_frame(
     assert COLLECTOR.holding == 0 and gc.isenabled()
 
 
+def _watch_clearing(monkeypatch: Any) -> Any:
+    """An ``asyncio.Event`` set each time the thread starts clearing its content."""
+    import asyncio
+
+    from chatimg.tui.widgets.thread import ThreadView
+
+    clearing = asyncio.Event()
+    remove_children = ThreadView.remove_children
+
+    def watched(self: ThreadView, *args: Any, **kwargs: Any) -> Any:
+        removing = remove_children(self, *args, **kwargs)
+        clearing.set()
+        return removing
+
+    monkeypatch.setattr(ThreadView, "remove_children", watched)
+    return clearing
+
+
 async def test_an_open_replaced_while_it_clears_the_thread_leaves_every_widget_working(
         make_app: Any, monkeypatch: Any) -> None:
     """Opening another conversation while the last open is still clearing the thread (a
@@ -380,7 +398,6 @@ async def test_an_open_replaced_while_it_clears_the_thread_leaves_every_widget_w
 
     from chatimg.studio import Studio
     from chatimg.tui.widgets.message_block import MessageBlock
-    from chatimg.tui.widgets.thread import ThreadView
 
     long_id = _seed_long_thread(40)
     studio = Studio.open()
@@ -388,15 +405,7 @@ async def test_an_open_replaced_while_it_clears_the_thread_leaves_every_widget_w
         other = studio.create_conversation("other thread", "layout")
     finally:
         studio.close()
-    clearing = asyncio.Event()
-    remove_children = ThreadView.remove_children
-
-    def watched(self: ThreadView, *args: Any, **kwargs: Any) -> Any:
-        removing = remove_children(self, *args, **kwargs)
-        clearing.set()
-        return removing
-
-    monkeypatch.setattr(ThreadView, "remove_children", watched)
+    clearing = _watch_clearing(monkeypatch)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
@@ -430,3 +439,41 @@ async def test_an_open_replaced_while_it_clears_the_thread_leaves_every_widget_w
         await pilot.press("ctrl+up")  # the keys still reach the cards
         await wait_until(pilot, lambda: app.focused in screen.thread.cards(),
                          what="a card focused")
+
+
+async def test_messages_written_elsewhere_do_not_land_in_a_thread_opened_meanwhile(
+        make_app: Any, monkeypatch: Any) -> None:
+    """A live update for the open thread that arrives while another thread is replacing it
+    waits for that change, and is then dropped: the new thread shows only its own
+    messages."""
+    import asyncio
+
+    from chatimg.studio import Studio
+    from chatimg.tui.widgets.message_block import MessageBlock
+
+    long_id = _seed_long_thread(3)
+    studio = Studio.open()
+    try:
+        other = studio.create_conversation("other thread", "layout")
+        studio.repo.add_message(other.id, "the other thread's message", model="layout")
+        written = studio.repo.add_message(long_id, "written by a teammate", model="layout")
+        other_thread = studio.load_thread(other.id)
+        update = [m for m in studio.load_thread(long_id).messages if m.id == written.id]
+    finally:
+        studio.close()
+    clearing = _watch_clearing(monkeypatch)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        thread = screen.thread
+        await wait_until(pilot, lambda: screen.thread_loaded and thread.conversation_id == long_id,
+                         what="the long thread on start")
+        clearing.clear()
+        replacing = asyncio.create_task(thread.show_thread(other_thread))
+        await asyncio.wait_for(clearing.wait(), 30)  # the old content is going…
+        await thread.append_messages(update)  # …when the update for it arrives
+        await replacing
+        await pilot.pause()
+        texts = [block.text for block in thread.query(MessageBlock)]
+        assert texts == ["the other thread's message"]
+        assert [m.id for m in thread.messages] == [m.id for m in other_thread.messages]

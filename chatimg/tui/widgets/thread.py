@@ -423,8 +423,13 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
         return block
 
     async def append_messages(self, messages: list[domain.Message]) -> None:
-        """Show messages written elsewhere (a teammate, another process) at the end."""
-        if not messages:
+        """Show messages written elsewhere (a teammate, another process) at the end (in turn
+        with any other change of the content, and not once another thread has opened)."""
+        if messages:
+            await self._whole(self._append(messages, self.conversation_id))
+
+    async def _append(self, messages: list[domain.Message], conversation_id: str | None) -> None:
+        if conversation_id != self.conversation_id:
             return
         for hint in self.query(".empty-hint"):
             await hint.remove()
