@@ -370,6 +370,20 @@ async def test_opening_threads_pauses_collection_only_until_their_first_frame(
     assert COLLECTOR.holding == 0 and gc.isenabled()
 
 
+def _seed_other_thread(text: str | None = None) -> str:
+    """A second conversation, with one message ``text`` when given; its id."""
+    from chatimg.studio import Studio
+
+    studio = Studio.open()
+    try:
+        other = studio.create_conversation("other thread", "layout")
+        if text is not None:
+            studio.repo.add_message(other.id, text, model="layout")
+        return other.id
+    finally:
+        studio.close()
+
+
 def _watch_clearing(monkeypatch: Any) -> Any:
     """An ``asyncio.Event`` set each time the thread starts clearing its content."""
     import asyncio
@@ -396,22 +410,16 @@ async def test_an_open_replaced_while_it_clears_the_thread_leaves_every_widget_w
     reach the widgets' own tasks inside Textual's remove, leaving them on screen dead.)"""
     import asyncio
 
-    from chatimg.studio import Studio
     from chatimg.tui.widgets.message_block import MessageBlock
 
-    long_id = _seed_long_thread(40)
-    studio = Studio.open()
-    try:
-        other = studio.create_conversation("other thread", "layout")
-    finally:
-        studio.close()
+    long_id, other_id = _seed_long_thread(40), _seed_other_thread()
     clearing = _watch_clearing(monkeypatch)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await wait_until(pilot, lambda: screen.thread_loaded and bool(screen.thread.cards()),
                          what="the long thread on start")
-        for target, then in ((None, long_id), (long_id, other.id), (other.id, long_id)):
+        for target, then in ((None, long_id), (long_id, other_id), (other_id, long_id)):
             await wait_until(pilot, lambda: screen.thread_loaded, what="the open before")
             clearing.clear()
             screen.open_conversation(target)
@@ -451,13 +459,11 @@ async def test_messages_written_elsewhere_do_not_land_in_a_thread_opened_meanwhi
     from chatimg.studio import Studio
     from chatimg.tui.widgets.message_block import MessageBlock
 
-    long_id = _seed_long_thread(3)
+    long_id, other_id = _seed_long_thread(3), _seed_other_thread("the other thread's message")
     studio = Studio.open()
     try:
-        other = studio.create_conversation("other thread", "layout")
-        studio.repo.add_message(other.id, "the other thread's message", model="layout")
         written = studio.repo.add_message(long_id, "written by a teammate", model="layout")
-        other_thread = studio.load_thread(other.id)
+        other_thread = studio.load_thread(other_id)
         update = [m for m in studio.load_thread(long_id).messages if m.id == written.id]
     finally:
         studio.close()
