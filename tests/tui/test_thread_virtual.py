@@ -483,3 +483,45 @@ async def test_messages_written_elsewhere_do_not_land_in_a_thread_opened_meanwhi
         texts = [block.text for block in thread.query(MessageBlock)]
         assert texts == ["the other thread's message"]
         assert [m.id for m in thread.messages] == [m.id for m in other_thread.messages]
+
+
+async def test_a_change_of_the_thread_that_never_ends_does_not_stop_later_opens(
+        make_app: Any, monkeypatch: Any) -> None:
+    """Changes of the thread's content run one after the other, but one that hangs (a widget
+    whose mount never ends) holds the next back only for a bounded time: the next open
+    still shows its thread, and the log says why it waited."""
+    import asyncio
+    import logging
+
+    from chatimg.tui.widgets import thread as thread_module
+    from chatimg.tui.widgets.message_block import MessageBlock
+
+    other_id = _seed_other_thread("the other thread's message")
+    monkeypatch.setattr(thread_module, "_CHANGE_WAIT", 0.5)
+    warnings: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            warnings.append(record.getMessage())
+
+    handler = Collect(level=logging.WARNING)
+    logging.getLogger("chatimg.tui").addHandler(handler)
+    try:
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            never = asyncio.Event()
+            stuck = asyncio.create_task(screen.thread._whole(never.wait()))
+            await asyncio.sleep(0)  # the stuck change is the one under way
+            screen.open_conversation(other_id)
+            await wait_until(pilot, lambda: screen.thread_loaded
+                             and screen.thread.conversation_id == other_id, timeout=10,
+                             what="the open after the stuck change")
+            assert [b.text for b in screen.thread.query(MessageBlock)] == [
+                "the other thread's message"]
+            assert any("still runs after 0.5 s" in text for text in warnings), warnings
+            assert not stuck.done()
+            never.set()
+            await stuck
+    finally:
+        logging.getLogger("chatimg.tui").removeHandler(handler)

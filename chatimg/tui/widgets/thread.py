@@ -57,6 +57,8 @@ _EARLIER_AT = 2
 _SETTLE_TIMEOUT = 10.0
 #: Refreshes the position keeping after a mount above waits at most for its layout.
 _PLACE_TRIES = 10
+#: Seconds a change of the thread's content waits at most for the change before it.
+_CHANGE_WAIT = 5.0
 
 
 def _log_failure(change: asyncio.Task[Any]) -> None:
@@ -107,8 +109,8 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
         """Stored cards start as slots (a long thread; see ``EAGER_CARDS``)."""
         self._earlier_settled: asyncio.Future[None] | None = None
         """Resolved once the run of messages mounting above is in place (or failed)."""
-        self._changing = asyncio.Lock()
-        """Held while the content is replaced or a run is mounted above (``_whole``)."""
+        self._last_change: asyncio.Task[Any] | None = None
+        """The latest change of the content (``_whole``): the next one waits for it."""
         self._changes: set[asyncio.Task[Any]] = set()
 
     def compose(self):  # type: ignore[no-untyped-def]
@@ -200,13 +202,20 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
         (a thread's open replaced by the next while it clears the old content) leaves widgets
         on screen that no longer handle messages, and the app unable to quit cleanly. A
         change that outlives its cancelled caller is replaced by the next one in turn; if it
-        fails, the log says so (nobody awaits it any more)."""
+        fails, the log says so (nobody awaits it any more). A change waits at most
+        ``_CHANGE_WAIT`` seconds for the one before: one that never ends (a widget whose
+        mount hangs) must not stop every later open."""
+        before = self._last_change
 
         async def in_turn() -> _T:
-            async with self._changing:
-                return await change
+            if before is not None and not before.done():
+                _, waiting = await asyncio.wait({before}, timeout=_CHANGE_WAIT)
+                if waiting:
+                    log.warning("a change of the thread's content still runs after %s s; "
+                                "the next one goes ahead", _CHANGE_WAIT)
+            return await change
 
-        task = asyncio.create_task(in_turn(), name="thread change")
+        task = self._last_change = asyncio.create_task(in_turn(), name="thread change")
         self._changes.add(task)  # (the loop keeps only a weak reference to a task)
         task.add_done_callback(self._changes.discard)
         try:
