@@ -12,6 +12,7 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 from chatimg import domain
 from chatimg.receipt_view import raw_receipt
 from chatimg.tui.widgets.receipt import receipt_table
+from chatimg.tui.widgets.typing_order import OrderedInput
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -60,7 +61,7 @@ class AskScreen(ModalScreen[str | None]):
     def compose(self):  # type: ignore[no-untyped-def]
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Input(self.value, placeholder=self.placeholder, id="answer")
+            yield OrderedInput(self.value, placeholder=self.placeholder, id="answer")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

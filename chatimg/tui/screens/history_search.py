@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 
 from chatimg.safetext import shown
 from chatimg.tui.history import PromptHistory
+from chatimg.tui.widgets.typing_order import OrderedInput
 
 SHOWN = 200
 """Rows listed at once (the filter reaches every entry)."""
@@ -44,7 +45,8 @@ class HistorySearch(ModalScreen[str | None]):
     def compose(self):  # type: ignore[no-untyped-def]
         with Vertical(classes="dialog picker"):
             yield Label("Prompt history", classes="dialog-title")
-            yield Input(placeholder="filter earlier prompts…", id="history-search", compact=True)
+            yield OrderedInput(placeholder="filter earlier prompts…", id="history-search",
+                               compact=True)
             yield OptionList(id="history-options", compact=True)
             yield Label("enter puts the prompt in the composer · esc closes", classes="dim")
 

@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from chatimg.model_choice import models_for
+from chatimg.tui.widgets.typing_order import OrderedInput
 
 if TYPE_CHECKING:
     from chatimg.engines.catalog import Listing
@@ -88,8 +89,8 @@ class ModelPicker(ModalScreen[str | None]):
     def compose(self):  # type: ignore[no-untyped-def]
         with Vertical(classes="dialog picker"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Input(placeholder="search models (name, engine, capability)…", id="model-search",
-                        compact=True)
+            yield OrderedInput(placeholder="search models (name, engine, capability)…",
+                               id="model-search", compact=True)
             yield OptionList(id="model-options", compact=True)
             note = ("enter picks · esc closes · ⇣ models download when picked · "
                     "unavailable models say why")

@@ -24,6 +24,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from chatimg.tui import slash
 from chatimg.tui.options import ADVANCED_FIELDS
+from chatimg.tui.widgets.typing_order import KeysInOrder, OrderedInput
 
 CHIP_ROOM = 23
 """Columns the model chip's label has (``#chips`` is 26 wide) until it is laid out."""
@@ -47,7 +48,7 @@ def chip_label(models: list[str], room: int = CHIP_ROOM) -> str:
     return "⧉ " + first + more
 
 
-class PromptArea(TextArea):
+class PromptArea(KeysInOrder, TextArea):
     """A TextArea where Enter submits and Shift+Enter / Ctrl+J add a line."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -118,11 +119,11 @@ class AdvancedPanel(Vertical):
             for field in ADVANCED_FIELDS:
                 with Horizontal(classes="adv-field"):
                     yield Label(field.label, classes="adv-label")
-                    yield Input(placeholder=field.placeholder, id=f"adv-{field.name}",
-                                compact=True, classes="adv-input")
+                    yield OrderedInput(placeholder=field.placeholder, id=f"adv-{field.name}",
+                                       compact=True, classes="adv-input")
         with Horizontal(classes="adv-row"):
             yield Label("negative", classes="adv-label")
-            yield Input(placeholder="what to avoid", id="adv-negative", compact=True)
+            yield OrderedInput(placeholder="what to avoid", id="adv-negative", compact=True)
 
     def on_resize(self, event: events.Resize) -> None:
         columns = max(1, event.size.width // self.FIELD_WIDTH)

@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 
 from chatimg import domain
 from chatimg.safetext import shown
+from chatimg.tui.widgets.typing_order import OrderedInput
 
 LIMIT = 2000
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -150,7 +151,7 @@ class Sidebar(Vertical):
         """Now (tests move it)."""
 
     def compose(self):  # type: ignore[no-untyped-def]
-        yield Input(placeholder="filter conversations…", id="filter", compact=True)
+        yield OrderedInput(placeholder="filter conversations…", id="filter", compact=True)
         yield ConversationList(id="conversations", compact=True)
 
     def on_mount(self) -> None:
