@@ -75,3 +75,21 @@ async def test_a_prompt_typed_with_corrections_and_sent_at_once_is_sent_as_typed
         block = screen.thread.query("MessageBlock").last()
         assert block.text == 'a big postr "SALE"'
         assert await _settled(pilot, lambda: prompt.text) == ""
+
+
+async def test_keys_typed_right_after_a_key_that_moves_the_focus_reach_the_new_field(
+        make_app: Any) -> None:
+    """Ctrl+L then a filter, Ctrl+N then a prompt, in one burst each: the text lands where
+    the key sent the focus (``Widget.focus`` queued the move behind the keys already typed)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        prompt, field = screen.composer.prompt, screen.query_one("#filter")
+        prompt.focus()
+        await wait_until(pilot, lambda: app.focused is prompt, what="the prompt focused")
+        _burst(app, ["ctrl+l", *"long"])
+        assert await _settled(pilot, lambda: field.value) == "long"
+        assert prompt.text == "" and app.focused is field
+        _burst(app, ["ctrl+n", *"a poster"])
+        assert await _settled(pilot, lambda: prompt.text) == "a poster"
+        assert field.value == "long" and app.focused is prompt

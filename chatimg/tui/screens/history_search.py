@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 
 from chatimg.safetext import shown
 from chatimg.tui.history import PromptHistory
-from chatimg.tui.widgets.typing_order import OrderedInput
+from chatimg.tui.widgets.typing_order import OrderedInput, focus_now
 
 SHOWN = 200
 """Rows listed at once (the filter reaches every entry)."""
@@ -52,7 +52,7 @@ class HistorySearch(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self._fill("")
-        self.query_one("#history-search", Input).focus()
+        focus_now(self.query_one("#history-search", Input))
 
     def _fill(self, query: str) -> None:
         options = self.query_one("#history-options", OptionList)

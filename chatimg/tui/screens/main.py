@@ -42,6 +42,7 @@ from chatimg.tui.widgets.message_block import CardBuilt
 from chatimg.tui.widgets.sidebar import LIMIT, Sidebar
 from chatimg.tui.widgets.thread import WINDOW, ThreadView
 from chatimg.tui.widgets.thread_layout import prepare_newest
+from chatimg.tui.widgets.typing_order import focus_now
 
 if TYPE_CHECKING:
     from chatimg.engines.base import CancelToken
@@ -490,19 +491,19 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
 
     def on_sidebar_open(self, event: Sidebar.Open) -> None:
         self.open_conversation(event.conversation_id)
-        self.composer.prompt.focus()
+        focus_now(self.composer.prompt)
 
     def action_new_conversation(self) -> None:
         self.open_conversation(None)
-        self.composer.prompt.focus()
+        focus_now(self.composer.prompt)
 
     def action_focus_filter(self) -> None:
         if self.sidebar_collapsed:
             self.set_sidebar_collapsed(False)
-        self.query_one("#filter").focus()
+        focus_now(self.query_one("#filter"))
 
     def action_focus_prompt(self) -> None:
-        self.composer.prompt.focus()
+        focus_now(self.composer.prompt)
 
     def target_conversation(self) -> str | None:
         return self.sidebar.highlighted_id if self.sidebar.has_focus_within else \

@@ -13,7 +13,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from chatimg.model_choice import models_for
-from chatimg.tui.widgets.typing_order import OrderedInput
+from chatimg.tui.widgets.typing_order import OrderedInput, focus_now
 
 if TYPE_CHECKING:
     from chatimg.engines.catalog import Listing
@@ -101,7 +101,7 @@ class ModelPicker(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self._refresh_downloadable()
         self._fill("")
-        self.query_one("#model-search", Input).focus()
+        focus_now(self.query_one("#model-search", Input))
 
     def _refresh_downloadable(self) -> None:
         """Models marked downloadable may have been pulled since the listings were made."""

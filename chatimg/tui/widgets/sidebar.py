@@ -25,7 +25,7 @@ from textual.widgets.option_list import Option
 
 from chatimg import domain
 from chatimg.safetext import shown
-from chatimg.tui.widgets.typing_order import OrderedInput
+from chatimg.tui.widgets.typing_order import OrderedInput, focus_now
 
 LIMIT = 2000
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -265,7 +265,7 @@ class Sidebar(Vertical):
             options = self.query_one("#conversations", OptionList)
             if options.highlighted is None and options.option_count:
                 options.highlighted = 0
-            options.focus()
+            focus_now(options)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -1,4 +1,4 @@
-"""Editing keys applied in the order they were typed.
+"""Keys applied in the order they were typed.
 
 Textual hands a key to the focused widget, which types printable characters at once; a key the
 widget binds (Backspace, the arrows, Ctrl+K, Enter in an ``Input``…) is not acted on there but
@@ -12,6 +12,10 @@ the widget's own handling of the key, so every edit happens in the order of the 
 bindings do is unchanged: the app's priority bindings were checked before the key reached the
 widget, a binding whose action is disabled here lets the key bubble as before, and keys the
 widget does not bind go on up to its ancestors.
+
+``focus_now`` moves the focus before the next key is handled: ``Widget.focus`` only queues the
+move behind the keys already waiting, so the keys typed right after Ctrl+L went to the widget
+that had the focus before.
 """
 
 from __future__ import annotations
@@ -19,11 +23,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual import events
+from textual.widget import Widget
 from textual.widgets import Input
 
 if TYPE_CHECKING:
-    from textual.widget import Widget
-
     _Mixin = Widget
 else:  # a plain mixin at run time: Textual gathers CSS and component classes along the MRO
     _Mixin = object
@@ -55,3 +58,12 @@ class KeysInOrder(_Mixin):
 class OrderedInput(KeysInOrder, Input):
     """An ``Input`` whose editing keys keep their order with the characters typed around
     them."""
+
+
+def focus_now(widget: Widget) -> None:
+    """Focus ``widget`` at once when it is on the screen shown (keys typed next reach it),
+    else as ``Widget.focus`` does, once the messages already queued are handled."""
+    if widget.is_mounted and widget.screen.is_current:
+        widget.screen.set_focus(widget)
+    else:
+        widget.focus()
