@@ -89,9 +89,12 @@ async def type_and_send(pilot: Any, text: str) -> None:
 
 
 def images_loaded(screen: Any) -> bool:
-    """Whether every card image is stored and drawn (one drawn from the engine's picture
-    while its file is written does not count)."""
+    """Whether every card image in the thread's view is stored and drawn (one drawn from the
+    engine's picture while its file is written does not count; one scrolled out of view
+    loads when it comes into view)."""
     from chatimg.tui.widgets.image import CardImage
 
-    images = list(screen.query(CardImage))
+    view = screen.thread.region
+    images = [image for image in screen.query(CardImage)
+              if image.region.height and view.overlaps(image.region)]
     return all(image.loaded and image.asset is not None for image in images)

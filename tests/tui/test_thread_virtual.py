@@ -113,6 +113,45 @@ async def test_a_thread_opens_in_one_layout_with_its_scrollbar_where_the_view_is
         assert bar.position == thread.scroll_y  # the thumb at the bottom, like the view
 
 
+async def test_a_thread_just_taller_than_the_view_is_drawn_at_its_end_from_its_first_frame(
+        make_app: Any) -> None:
+    """A short thread a row or two taller than the view (one square image: its card takes
+    the view's height, its prompt the rest) opens at its end in the frame that first shows
+    it. It is not drawn at the top first and then scrolled, which redrew the whole screen."""
+    conversation_id = _seed_long_thread(1)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        thread = screen.thread
+        await wait_until(pilot, lambda: _visible_images_drawn(screen), what="the thread")
+        assert 0 < thread.max_scroll_y <= 4  # (what the test is about: only just taller)
+        screen.open_conversation(None)
+        await wait_until(pilot, lambda: screen.thread_loaded, what="the empty thread")
+        await pilot.pause()
+        compositor = screen._compositor
+        frames: list[tuple[bool, float, float]] = []
+        full_screen = 0
+        render_update = compositor.render_update
+
+        def drawn(*args: Any, **kwargs: Any) -> Any:
+            nonlocal full_screen
+            full_screen += compositor.size.region in compositor._dirty_regions
+            frames.append((bool(thread.cards()), thread.scroll_y, thread.max_scroll_y))
+            return render_update(*args, **kwargs)
+
+        compositor.render_update = drawn
+        try:
+            screen.open_conversation(conversation_id)
+            await wait_until(pilot, lambda: screen.thread_loaded and bool(thread.cards())
+                             and _visible_images_drawn(screen), what="the thread again")
+            await pilot.pause()
+        finally:
+            compositor.render_update = render_update
+        with_card = [(y, end) for has_card, y, end in frames if has_card]
+        assert with_card and all(y == end > 0 for y, end in with_card), with_card
+        assert full_screen == 0
+
+
 def _first_block(thread: Any) -> Any:
     from chatimg.tui.widgets.message_block import MessageBlock
 

@@ -36,12 +36,7 @@ from chatimg.tui.widgets.message_block import (
     message_model,
     switch_marker,
 )
-from chatimg.tui.widgets.thread_layout import (
-    CARD_FRAME,
-    message_height,
-    newest_on_screen,
-    wins_of,
-)
+from chatimg.tui.widgets.thread_layout import message_height, newest_on_screen, wins_of
 
 _T = TypeVar("_T")
 
@@ -168,9 +163,10 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
                 shown_messages, size, image_max_columns(), self.wins))
         widgets.extend(self._blocks(shown_messages, on_screen))
         anchored = False
-        if on_screen and rows > size[1] + CARD_FRAME:
-            # a long thread opening at its end is laid out there from the first frame on
-            # (not at the top first); our own following of the end takes over after it
+        if scroll_y is None and rows > size[1]:
+            # a thread taller than the view opening at its end is laid out there from the
+            # first frame on (not at the top first, then scrolled and drawn again whole);
+            # our own following of the end takes over after it
             self.anchor()
             anchored = True
         await self.mount_all(widgets)
