@@ -115,3 +115,55 @@ async def test_the_ocr_model_is_warmed_after_paint_only_when_typography_checks_r
             await pilot.pause()
             assert not [w for w in app.workers if w.name == "warm-ocr"]
             assert warmed == []
+
+
+async def test_no_collection_runs_while_the_first_frame_is_built_and_it_is_back_on_after(
+        gated_open: Any) -> None:
+    """Start-up's objects live as long as the app: collecting while the first frame is built
+    frees nothing and only delays it. Collection is on again once the frame is up, also
+    while the store is still opening."""
+    import gc
+
+    app = _app()
+    collections: list[tuple[str, bool]] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append((str(info["generation"]), app.painted))
+
+    assert gc.isenabled()
+    gc.callbacks.append(seen)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: app.painted, what="first paint")
+            assert gc.isenabled() and app.studio is None
+            for _ in range(5):  # (garbage made now is collected as usual)
+                cycle: list[Any] = []
+                cycle.append(cycle)
+            gc.collect(0)
+            assert any(painted for _, painted in collections)
+            gated_open.set()
+    finally:
+        gc.callbacks.remove(seen)
+    building = [generation for generation, painted in collections if not painted]
+    assert building == [], building
+    assert gc.isenabled()
+
+
+async def test_an_app_that_stops_before_its_first_frame_leaves_collection_on(
+        gated_open: Any) -> None:
+    import gc
+
+    from chatimg.tui.app import ChatImgApp, open_studio
+
+    class Failing(ChatImgApp):
+        def on_mount(self) -> None:
+            raise RuntimeError("broken on start")
+
+    gated_open.set()
+    app = Failing(open_studio)
+    with pytest.raises(RuntimeError, match="broken on start"):
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+    assert gc.isenabled()
+
