@@ -167,3 +167,40 @@ async def test_an_app_that_stops_before_its_first_frame_leaves_collection_on(
             await pilot.pause()
     assert gc.isenabled()
 
+
+async def test_the_footer_row_is_there_from_the_first_frame_and_its_keys_come_in_it(
+        gated_open: Any) -> None:
+    """The key hints mount after the first paint, in a row kept for them: nothing above the
+    footer moves, and the screen is not laid out and drawn again whole."""
+    from textual.widgets import Footer
+
+    from chatimg.tui.app import ChatImgApp, open_studio
+    from tests.tui.screen_text import screen_lines
+
+    moved: list[str] = []
+    first: list[Any] = []
+
+    class Watched(ChatImgApp):
+        def on_ready(self) -> None:
+            screen = self.main_screen
+            first.append(screen.query_one("#body").region)  # as the first frame has it
+            compositor = screen._compositor
+            reflow = compositor.reflow
+
+            def watched(*args: Any) -> Any:
+                result = reflow(*args)
+                moved.extend(type(widget).__name__ for widget in result.resized)
+                return result
+
+            compositor.reflow = watched  # type: ignore[method-assign,assignment]
+
+    app = Watched(open_studio)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(first), what="first paint")
+        screen = app.main_screen
+        assert first[0].bottom == SIZE[1] - 1  # the last row is the footer's
+        await wait_until(pilot, lambda: bool(screen.query(Footer))
+                         and "Quit" in screen_lines(app)[-1], what="the key hints")
+        assert screen.query_one("#body").region == first[0]
+        assert moved == []
+        gated_open.set()  # (the store opens and the app quits as usual)

@@ -18,10 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.lazy import Lazy
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from chatimg import domain
 from chatimg.collector import COLLECTOR, IDLE_COLLECTIONS
@@ -38,6 +36,7 @@ from chatimg.tui.screens.prompt_flow import Branch, PromptFlow
 from chatimg.tui.screens.team import TeamView
 from chatimg.tui.widgets.card import ACTION_MODES, GenerationCard
 from chatimg.tui.widgets.composer import Composer
+from chatimg.tui.widgets.late_footer import LateFooter
 from chatimg.tui.widgets.message_block import CardBuilt
 from chatimg.tui.widgets.sidebar import LIMIT, Sidebar
 from chatimg.tui.widgets.thread import WINDOW, ThreadView
@@ -142,7 +141,7 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
             with Vertical(id="main"):
                 yield parts[ThreadView]
                 yield parts[Composer]
-        yield Lazy(Footer())  # key hints come one frame after the first paint
+        yield LateFooter()  # the key hints come just after the first paint, in its row
 
     def _painted_options(self) -> tuple[list[str], str]:
         """The composer's chips for the first paint: the options once known, else what was
