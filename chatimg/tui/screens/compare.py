@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Container, Grid, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 from textual.worker import Worker, WorkerState
 from textual_image.widget import HalfcellImage
 from textual_image.widget import Image as AutoImage
@@ -34,6 +34,7 @@ from chatimg.compare import (
 from chatimg.errors import ChatImgError
 from chatimg.similarity import difference_image
 from chatimg.tui.failures import ForwardFailedWorkers
+from chatimg.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -196,7 +197,7 @@ class CompareScreen(Screen[dict[str, Any] | None], ForwardFailedWorkers):
         yield Grid(id="compare-panes")
         with Container(id="compare-difference"):
             yield Static("", id="difference-placeholder")
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         self.app.clear_notifications()  # toasts over pane #2 would hide its details

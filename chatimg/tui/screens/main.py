@@ -36,7 +36,7 @@ from chatimg.tui.screens.prompt_flow import Branch, PromptFlow
 from chatimg.tui.screens.team import TeamView
 from chatimg.tui.widgets.card import ACTION_MODES, GenerationCard
 from chatimg.tui.widgets.composer import Composer
-from chatimg.tui.widgets.late_footer import LateFooter
+from chatimg.tui.widgets.key_hints import LateFooter
 from chatimg.tui.widgets.message_block import CardBuilt
 from chatimg.tui.widgets.sidebar import LIMIT, Sidebar
 from chatimg.tui.widgets.thread import WINDOW, ThreadView

@@ -66,6 +66,11 @@ CARD_MOVES: tuple[tuple[str, str, str, str], ...] = (
 RESERVED_ROWS = 4
 """Rows of a card besides one row of images (header, labels, details)."""
 _SETTINGS = {"max_columns": DEFAULT_MAX_COLUMNS}
+_OFFERED: dict[str, frozenset[str]] = {}
+"""The modes last offered on each model's cards (``GenerationCard.offer``): a new card of the
+model starts with them, so focusing it changes none of the footer's key hints. (The offer
+comes after the focus, once the focus event reached the screen; without this every first
+focus of a card showed its default hints for a frame, then the offered ones.)"""
 
 
 def image_max_columns() -> int:
@@ -141,6 +146,9 @@ class GenerationCard(LaidOutOnce, Vertical, can_focus=True):
         self.status = status
         self._composed = False
         """Whether ``on_mount`` ran (its children are there: a new grid can be mounted)."""
+        known = _OFFERED.get(model)
+        if known is not None:
+            self._offer(known)
         self._meta = Line(meta_text(generation, model, self.status), classes="card-meta")
         self._detail = Line(detail_text(generation, None, False, self.status, wins),
                             classes="card-detail")
@@ -352,17 +360,28 @@ class GenerationCard(LaidOutOnce, Vertical, can_focus=True):
         """Offer in the footer only the ``ACTION_MODES`` actions whose mode is in ``modes``
         (what the card's model can do here). The keys stay: the screen answers the others
         with the models that can."""
+        offered = frozenset(modes)
+        _OFFERED[self.model] = offered
+        if self._offer(offered):
+            self.refresh_bindings()
+
+    def _offer(self, modes: frozenset[str]) -> bool:
+        """Show the mode actions of ``modes`` only; whether any binding changed."""
+        changed = False
         for key, bindings in self._bindings.key_to_bindings.items():
-            changed = []
+            offered = []
             for binding in bindings:
                 mode = ACTION_MODES.get(binding.action.removeprefix("card('").rstrip("')"))
                 if mode is not None:
                     default = next(b for b in self.BINDINGS if isinstance(b, Binding)
                                    and b.id == binding.id)
-                    binding = replace(binding, show=default.show and mode in modes)
-                changed.append(binding)
-            self._bindings.key_to_bindings[key] = changed
-        self.refresh_bindings()
+                    show = default.show and mode in modes
+                    if binding.show != show:
+                        binding = replace(binding, show=show)
+                        changed = True
+                offered.append(binding)
+            self._bindings.key_to_bindings[key] = offered
+        return changed
 
     def action_card(self, action: str) -> None:
         self.post_message(CardAction(self.generation_id, action, self.selected))
