@@ -139,3 +139,34 @@ async def test_the_sidebar_takes_a_share_of_a_small_terminal(
         rows = screen.sidebar.query_one("#conversations")
         lines = region_text(app, rows.region).splitlines()
         assert lines[0].rstrip().endswith("now"), lines[0]  # the title is cut, not the time
+
+
+async def test_rows_shown_while_the_list_is_covered_are_fitted_to_the_width_it_gets(
+        make_app: Any) -> None:
+    """The first rows arrive while the list is still covered by its loading indicator (out
+    of the layout, with no width): they are fitted to the width it gets, not cut short of
+    their time."""
+    from chatimg.studio import Studio
+
+    studio = Studio.open()
+    studio.repo.create_conversation("a poster for the spring fair in the old town", "layout")
+    studio.close()
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        listing = screen.query_one("#conversations")
+        width = listing.scrollable_content_region.width
+        listing.loading = True
+        await wait_until(pilot, lambda: listing.scrollable_content_region.width == 0,
+                         what="the list covered")
+        assert app.studio is not None
+        app.studio.repo.create_conversation("a second poster for the autumn fair by the river",
+                                            "layout")
+        rows = app.studio.list_conversations(limit=10)
+        screen.sidebar.show(screen.sidebar.query_text, rows)
+        listing.loading = False
+        await wait_until(pilot, lambda: listing.scrollable_content_region.width == width,
+                         what="the list laid out")
+        await pilot.pause()
+        lines = region_text(app, listing.region).splitlines()
+        assert all(line.rstrip().endswith("now") for line in lines[:2]), lines[:2]

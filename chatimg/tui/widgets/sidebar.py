@@ -84,6 +84,9 @@ class ConversationList(OptionList):
 
     highlighted: reactive[int | None] = reactive(None, repaint=False)
 
+    class Resized(Message):
+        """The list's size changed: its rows are fitted to its width."""
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._scrollbars_for: tuple[Size, Size, Size] | None = None
@@ -102,6 +105,9 @@ class ConversationList(OptionList):
             return False
         self._scrollbars_for = fitted
         return super()._size_updated(size, virtual_size, container_size, layout)
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
 
     def _watch_highlighted(self, old: int | None, new: int | None) -> None:
         # (Textual calls this before OptionList's own watcher, which scrolls to the row)
@@ -158,8 +164,18 @@ class Sidebar(Vertical):
         self.reload()
         self.set_interval(self.refresh_seconds, self.refresh_times, name="sidebar-times")
 
-    def _row_width(self) -> int:
-        return self.query_one("#conversations", OptionList).scrollable_content_region.width
+    def _row_width(self, rows: int | None = None) -> int:
+        """The cells across a row has: the list's, or before the list is laid out (it was
+        covered by its loading indicator until now) what it will get, the sidebar's width
+        less the list's scrollbar when ``rows`` will not fit. The rows are fitted again
+        whenever the list's size changes (``ConversationList.Resized``)."""
+        options = self.query_one("#conversations", OptionList)
+        width = options.scrollable_content_region.width
+        if width or rows is None:
+            return width
+        region = self.scrollable_content_region
+        scrollbar = options.styles.scrollbar_size_vertical if rows > region.height - 2 else 0
+        return max(0, region.width - scrollbar)
 
     def _label(self, conversation: domain.Conversation, when: str, width: int) -> Content:
         key = (conversation.id, conversation.title, conversation.message_count, when, width,
@@ -208,6 +224,11 @@ class Sidebar(Vertical):
     def on_resize(self) -> None:
         self.call_after_refresh(self.refresh_times)
 
+    def on_conversation_list_resized(self, event: ConversationList.Resized) -> None:
+        # (rows shown before the list was first laid out were fitted to no width at all)
+        event.stop()
+        self.call_after_refresh(self.refresh_times)
+
     def row_text(self, conversation_id: str) -> str:
         """What a conversation's row reads (for tests and screen readers)."""
         options = self.query_one("#conversations", OptionList)
@@ -232,7 +253,7 @@ class Sidebar(Vertical):
             return
         self.conversations = conversations
         options = self.query_one("#conversations", OptionList)
-        now, width = self.clock(), self._row_width()
+        now, width = self.clock(), self._row_width(len(conversations))
         self._shown = [(relative_time(c.updated_at, now), width) for c in conversations]
         options.set_options(Option(self._label(c, when, width), id=c.id)
                             for c, (when, width) in zip(conversations, self._shown, strict=True))
