@@ -260,7 +260,7 @@ class ImageGrid(LaidOutOnce, Vertical):
         self.generation = generation
         for position, (tile, asset) in enumerate(zip(self.tiles, generation.assets,
                                                      strict=False)):
-            tile.label.set_class(position in picked, "-picked")
+            tile.label.set_class(position in picked, "-picked", update=tile.label.is_attached)
             if len(self.tiles) > 1:
                 tile.label.update(image_label(asset, checks_of(generation, asset),
                                               position in picked))
@@ -273,8 +273,9 @@ class ImageGrid(LaidOutOnce, Vertical):
     def select(self, index: int | None) -> Widget | None:
         """Highlight image ``index`` (``None``: none); what shows the image now selected."""
         for position, tile in enumerate(self.tiles):
-            # on the label alone: a class on the tile would restyle (and repaint) its image
-            tile.label.set_class(position == index, "-selected")
+            # on the label alone: a class on the tile would restyle (and repaint) its image;
+            # a label not in the DOM yet is styled as it is mounted (not now, and again then)
+            tile.label.set_class(position == index, "-selected", update=tile.label.is_attached)
         return self.on_screen(index) if index is not None and 0 <= index < len(self.tiles) \
             else None
 

@@ -271,7 +271,7 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
         return [slot for slot in self.query(CardSlot) if not slot.built]
 
     def _earlier_button(self) -> Button:
-        return ThreadButton(f"▲ {self.first_shown} earlier messages", id="earlier", compact=True)
+        return ThreadButton(f"▲ {self.first_shown} earlier messages", id="earlier")
 
     def _blocks(self, messages: list[domain.Message],
                 cards_now: frozenset[str] = frozenset()) -> list[Any]:
