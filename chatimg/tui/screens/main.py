@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.reactive import Reactive
 from textual.timer import Timer
 from textual.widget import Widget
 
@@ -27,6 +28,7 @@ from chatimg.compare import ImageRef
 from chatimg.errors import ChatImgError, StoreError
 from chatimg.safetext import shown
 from chatimg.tui import slash
+from chatimg.tui.compositor import DrawnCompositor
 from chatimg.tui.failures import ForwardFailedWorkers
 from chatimg.tui.history import PromptHistory
 from chatimg.tui.screens.card_navigation import NEWEST_CARD
@@ -66,6 +68,11 @@ def title_from(prompt: str) -> str:
 class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
     """Sidebar | thread over composer."""
 
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    """Textual's ``Screen.focused`` repaints the whole screen on every focus change (a full
+    frame on each move between cards); the widgets whose look depends on the focus repaint
+    themselves as their ``:focus`` styles change, and the key hints follow the bindings."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="generation.cancel", priority=True),
         # Screen-wide actions are priority bindings: a key the user maps to one of them in
@@ -91,6 +98,7 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
 
     def __init__(self, studio: Studio | None = None, saved_options: object = None) -> None:
         super().__init__()
+        self._compositor = DrawnCompositor()  # (a scroll redraws what moved: see the module)
         self._studio: Studio | None = None
         self._options: ComposerOptions | None = None
         self.saved_options = saved_options

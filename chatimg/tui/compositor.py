@@ -1,0 +1,49 @@
+"""A compositor that redraws, after a scroll, only what moved since the last frame.
+
+Textual lays out a scroll (with nothing else to lay out) by arranging only the visible widgets
+and redrawing those whose place changed. It compares them with the visible map of the
+previous scroll; after any full layout (a widget mounted, a card built) that map is gone, and
+so is it after anything looks a widget's region up. Every visible widget, the screen itself
+included, then counts as changed, and the whole screen is drawn again: every card move that
+builds or scrolls to a card, and every scroll after a thread's content changed, paid a
+full-screen frame (15-50 ms, more in a larger terminal).
+
+``DrawnCompositor`` keeps the map of the last frame it drew and compares a scroll with that
+when there is no visible map to compare with. It is the same comparison, against what is on
+the screen, so what moved is redrawn and what did not is left alone. (It overrides two
+methods of Textual's private ``Compositor``; ``tests/tui/test_compositor.py`` checks the
+frames a scroll draws.)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual._compositor import Compositor, CompositorMap
+
+if TYPE_CHECKING:
+    from textual.geometry import Size
+    from textual.widget import Widget
+
+
+class DrawnCompositor(Compositor):
+    """``Compositor`` comparing a scroll with the last frame drawn (see the module)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._drawn: CompositorMap | None = None
+        """The map the last frame was drawn from."""
+
+    def render_update(self, *args: Any, **kwargs: Any) -> Any:
+        update = super().render_update(*args, **kwargs)
+        self._drawn = self._visible_map if self._visible_map is not None else self._full_map
+        return update
+
+    def reflow_visible(self, parent: Widget, size: Size) -> set[Widget]:
+        if self._visible_map is None and self._drawn is not None and size == self.size:
+            self._visible_map = self._drawn
+        return super().reflow_visible(parent, size)
+
+    def clear(self) -> None:
+        super().clear()
+        self._drawn = None

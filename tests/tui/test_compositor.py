@@ -1,0 +1,91 @@
+"""Moving between cards and scrolling redraw what changed, not the whole screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.tui.conftest import SIZE, ready, wait_until
+from tests.tui.test_key_hints import _seed_thread
+
+
+class _Frames:
+    """Records, for each frame the main screen draws, whether it is the whole screen and the
+    regions it redraws."""
+
+    def __init__(self, screen: Any) -> None:
+        self.compositor = screen._compositor
+        self.full = 0
+        self.regions: list[Any] = []
+        self._render_update = self.compositor.render_update
+        self.compositor.render_update = self._drawn
+
+    def _drawn(self, *args: Any, **kwargs: Any) -> Any:
+        compositor = self.compositor
+        self.full += compositor.size.region in compositor._dirty_regions
+        self.regions.extend(compositor._dirty_regions)
+        return self._render_update(*args, **kwargs)
+
+    def covers(self, region: Any) -> bool:
+        """Whether every cell of ``region`` was redrawn."""
+        return all(any(drawn.contains(x, y) for drawn in self.regions)
+                   for y in range(region.y, region.bottom) for x in range(region.x, region.right))
+
+    def stop(self) -> None:
+        self.compositor.render_update = self._render_update
+
+
+async def test_moving_between_cards_redraws_the_two_cards_not_the_screen(make_app: Any) -> None:
+    from chatimg.tui.widgets.card import GenerationCard
+
+    _seed_thread(8)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("ctrl+up")
+        await wait_until(pilot, lambda: isinstance(app.focused, GenerationCard), what="a card")
+        await pilot.pause()
+        for key in ("up", "up", "up", "down", "down"):  # (building cards above, then back)
+            left = app.focused
+
+            def moved(left: Any = left) -> bool:
+                return app.focused is not left
+
+            frames = _Frames(screen)
+            try:
+                await pilot.press(key)
+                await wait_until(pilot, moved, what=f"focus to move on {key}")
+                await pilot.pause()
+            finally:
+                frames.stop()
+            arrived = app.focused
+            assert isinstance(arrived, GenerationCard)
+            assert frames.full == 0, key
+            # the card left and the card reached look different now: both were redrawn
+            visible = screen.thread.region
+            for card in (left, arrived):
+                shown = card.region.intersection(visible)
+                if shown.area:
+                    assert frames.covers(shown), (key, card.generation_id)
+
+
+async def test_scrolling_after_the_thread_changed_redraws_only_the_thread(make_app: Any) -> None:
+    """A scroll laid out right after a layout (a card built, a thread opened) is compared
+    with what the screen shows: the sidebar and composer are not drawn again."""
+    _seed_thread(8)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        thread = screen.thread
+        await pilot.pause()
+        for _ in range(3):
+            thread.refresh(layout=True)  # (a layout, as a mount makes)
+            await pilot.pause()
+            frames = _Frames(screen)
+            try:
+                thread.scroll_relative(y=-5, animate=False, immediate=True)
+                await pilot.pause()
+            finally:
+                frames.stop()
+            assert frames.full == 0
+            assert frames.regions
+            assert not any(region.overlaps(screen.sidebar.region) for region in frames.regions)
