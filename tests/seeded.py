@@ -25,3 +25,23 @@ def add_finished_layout(studio: Studio, conversation_id: str, prompt: str, store
         latency_ms=latency_ms, cost_usd=0.0, cost_estimated=True,
         receipt={"request": {"seed": seed}})
     return generation.id
+
+
+def seed_layout_thread(count: int, title: str = "long thread") -> str:
+    """A conversation of ``count`` messages, each with one finished generation of the same
+    stored 128x128 image, that the app opens on its next start; its id."""
+    from chatimg.engines.layout import render
+    from chatimg.imaging import encode_png
+    from chatimg.studio import Studio
+    from chatimg.tui.state import UiState, save_state
+
+    studio = Studio.open()
+    try:
+        conversation = studio.create_conversation(title, "layout")
+        stored = studio.assets.put(encode_png(render('"LONG"', 1, 128, 128)))
+        for index in range(count):
+            add_finished_layout(studio, conversation.id, f'"poster {index}"', stored, index)
+        save_state(UiState(conversation_id=conversation.id))
+        return conversation.id
+    finally:
+        studio.close()

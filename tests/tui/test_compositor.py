@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.seeded import seed_layout_thread
 from tests.tui.conftest import SIZE, ready, wait_until
-from tests.tui.test_key_hints import _seed_thread
 
 
 class _Frames:
@@ -37,7 +37,7 @@ class _Frames:
 async def test_moving_between_cards_redraws_the_two_cards_not_the_screen(make_app: Any) -> None:
     from chatimg.tui.widgets.card import GenerationCard
 
-    _seed_thread(8)
+    seed_layout_thread(8)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
@@ -71,7 +71,7 @@ async def test_moving_between_cards_redraws_the_two_cards_not_the_screen(make_ap
 async def test_scrolling_after_the_thread_changed_redraws_only_the_thread(make_app: Any) -> None:
     """A scroll laid out right after a layout (a card built, a thread opened) is compared
     with what the screen shows: the sidebar and composer are not drawn again."""
-    _seed_thread(8)
+    seed_layout_thread(8)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)

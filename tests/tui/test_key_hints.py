@@ -4,27 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.seeded import add_finished_layout
+from tests.seeded import seed_layout_thread
 from tests.tui.conftest import SIZE, ready, wait_until
 from tests.tui.screen_text import screen_lines
-
-
-def _seed_thread(count: int) -> None:
-    """A conversation of ``count`` one-image layout generations, opened on start."""
-    from chatimg.engines.layout import render
-    from chatimg.imaging import encode_png
-    from chatimg.studio import Studio
-    from chatimg.tui.state import UiState, save_state
-
-    studio = Studio.open()
-    try:
-        conversation = studio.create_conversation("hints", "layout")
-        stored = studio.assets.put(encode_png(render('"HINT"', 1, 96, 96)))
-        for index in range(count):
-            add_finished_layout(studio, conversation.id, f'"hint {index}"', stored, index)
-        save_state(UiState(conversation_id=conversation.id))
-    finally:
-        studio.close()
 
 
 def _hints(app: Any) -> str:
@@ -35,7 +17,7 @@ async def test_moving_between_cards_keeps_the_hints_and_leaving_them_changes_the
         make_app: Any) -> None:
     from textual.widgets._footer import FooterKey
 
-    _seed_thread(6)
+    seed_layout_thread(6)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
@@ -75,7 +57,7 @@ async def test_a_cards_first_focus_shows_only_its_offered_hints(make_app: Any) -
     the card's defaults for a frame (an action its model cannot run) and then the offer."""
     from textual.widgets._footer import Footer
 
-    _seed_thread(4)
+    seed_layout_thread(4)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)

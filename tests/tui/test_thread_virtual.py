@@ -4,33 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.seeded import add_finished_layout
+from tests.seeded import seed_layout_thread
 from tests.tui.conftest import SIZE, ready, wait_until
 
 GENERATIONS = 500
 
 
-def _seed_long_thread(count: int) -> str:
-    """A conversation of ``count`` messages with one stored image each; opened on start."""
-    from chatimg.engines.layout import render
-    from chatimg.imaging import encode_png
-    from chatimg.studio import Studio
-    from chatimg.tui.state import UiState, save_state
-
-    studio = Studio.open()
-    try:
-        long = studio.create_conversation("long thread", "layout")
-        stored = studio.assets.put(encode_png(render('"LONG"', 1, 128, 128)))
-        for index in range(count):
-            add_finished_layout(studio, long.id, f'"poster {index}"', stored, index)
-        save_state(UiState(conversation_id=long.id))
-        return long.id
-    finally:
-        studio.close()
-
-
 def _on_screen(screen: Any, widget: Any) -> bool:
     return bool(widget.region.height) and screen.thread.region.overlaps(widget.region)
+
+
+async def _open_and_settle(pilot: Any, screen: Any, conversation_id: str) -> None:
+    """Open ``conversation_id`` and wait until its cards and the images on screen are drawn."""
+    screen.open_conversation(conversation_id)
+    await wait_until(pilot, lambda: screen.thread_loaded and bool(screen.thread.cards())
+                     and _visible_images_drawn(screen), what="the thread")
+    await pilot.pause()
 
 
 def _visible_images_drawn(screen: Any) -> bool:
@@ -42,7 +31,7 @@ def _visible_images_drawn(screen: Any) -> bool:
 async def test_a_500_generation_thread_builds_only_the_visible_cards(make_app: Any) -> None:
     from chatimg.tui.widgets.thread import WINDOW
 
-    conversation_id = _seed_long_thread(GENERATIONS)
+    conversation_id = seed_layout_thread(GENERATIONS)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
@@ -78,7 +67,7 @@ async def test_a_thread_opens_in_one_layout_with_its_scrollbar_where_the_view_is
     """Opening a long thread from an empty one lays the screen out once: the frame that shows
     its newest card is the final one (not a first frame without a scrollbar, then a second
     pass for the new widgets' sizes). The scrollbar says where the view is."""
-    conversation_id = _seed_long_thread(40)
+    conversation_id = seed_layout_thread(40)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
@@ -99,10 +88,7 @@ async def test_a_thread_opens_in_one_layout_with_its_scrollbar_where_the_view_is
 
         compositor.reflow = counted
         try:
-            screen.open_conversation(conversation_id)
-            await wait_until(pilot, lambda: screen.thread_loaded and bool(thread.cards())
-                             and _visible_images_drawn(screen), what="the long thread")
-            await pilot.pause()
+            await _open_and_settle(pilot, screen, conversation_id)
         finally:
             compositor.reflow = reflow
         assert layouts == 1
@@ -118,7 +104,7 @@ async def test_a_thread_just_taller_than_the_view_is_drawn_at_its_end_from_its_f
     """A short thread a row or two taller than the view (one square image: its card takes
     the view's height, its prompt the rest) opens at its end in the frame that first shows
     it. It is not drawn at the top first and then scrolled, which redrew the whole screen."""
-    conversation_id = _seed_long_thread(1)
+    conversation_id = seed_layout_thread(1)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
@@ -141,10 +127,7 @@ async def test_a_thread_just_taller_than_the_view_is_drawn_at_its_end_from_its_f
 
         compositor.render_update = drawn
         try:
-            screen.open_conversation(conversation_id)
-            await wait_until(pilot, lambda: screen.thread_loaded and bool(thread.cards())
-                             and _visible_images_drawn(screen), what="the thread again")
-            await pilot.pause()
+            await _open_and_settle(pilot, screen, conversation_id)
         finally:
             compositor.render_update = render_update
         with_card = [(y, end) for has_card, y, end in frames if has_card]
@@ -162,7 +145,7 @@ async def test_scrolling_up_mounts_then_loads_earlier_messages_and_keeps_the_vie
         make_app: Any) -> None:
     from chatimg.tui.widgets.thread import WINDOW
 
-    _seed_long_thread(80)
+    seed_layout_thread(80)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
@@ -204,7 +187,7 @@ async def test_the_view_is_kept_when_the_refresh_after_a_mount_above_comes_befor
     out; the block that was first still stays where it was on screen."""
     from chatimg.tui.widgets.thread import ThreadView
 
-    _seed_long_thread(80)
+    seed_layout_thread(80)
     early: list[bool] = []
     call_after_refresh = ThreadView.call_after_refresh
 
@@ -236,7 +219,7 @@ async def test_the_view_is_kept_when_the_refresh_after_a_mount_above_comes_befor
 async def test_a_branch_of_a_message_outside_the_loaded_window_names_it(make_app: Any) -> None:
     from chatimg.studio import Studio
 
-    conversation_id = _seed_long_thread(60)
+    conversation_id = seed_layout_thread(60)
     studio = Studio.open()
     try:
         thread = studio.load_thread(conversation_id)
@@ -261,7 +244,7 @@ async def test_keys_move_onto_cards_that_were_slots_and_ctrl_up_finds_the_newest
         make_app: Any) -> None:
     from chatimg.tui.widgets.card import GenerationCard
 
-    _seed_long_thread(60)
+    seed_layout_thread(60)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
@@ -314,7 +297,7 @@ async def test_up_walks_every_card_across_mounted_runs_and_loaded_windows(
     from chatimg.tui.widgets.thread import WINDOW
 
     count = WINDOW + 6
-    _seed_long_thread(count)
+    seed_layout_thread(count)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
@@ -381,7 +364,7 @@ async def test_opening_threads_pauses_collection_only_until_their_first_frame(
 
     from chatimg.collector import COLLECTOR
 
-    conversation_id = _seed_long_thread(40)
+    conversation_id = seed_layout_thread(40)
     assert gc.isenabled()
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -451,7 +434,7 @@ async def test_an_open_replaced_while_it_clears_the_thread_leaves_every_widget_w
 
     from chatimg.tui.widgets.message_block import MessageBlock
 
-    long_id, other_id = _seed_long_thread(40), _seed_other_thread()
+    long_id, other_id = seed_layout_thread(40), _seed_other_thread()
     clearing = _watch_clearing(monkeypatch)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -498,7 +481,7 @@ async def test_messages_written_elsewhere_do_not_land_in_a_thread_opened_meanwhi
     from chatimg.studio import Studio
     from chatimg.tui.widgets.message_block import MessageBlock
 
-    long_id, other_id = _seed_long_thread(3), _seed_other_thread("the other thread's message")
+    long_id, other_id = seed_layout_thread(3), _seed_other_thread("the other thread's message")
     studio = Studio.open()
     try:
         written = studio.repo.add_message(long_id, "written by a teammate", model="layout")
