@@ -10,9 +10,9 @@ full-screen frame (15-50 ms, more in a larger terminal).
 
 ``DrawnCompositor`` keeps the map of the last frame it drew and compares a scroll with that
 when there is no visible map to compare with. It is the same comparison, against what is on
-the screen, so what moved is redrawn and what did not is left alone. (It overrides two
-methods of Textual's private ``Compositor``; ``tests/tui/test_compositor.py`` checks the
-frames a scroll draws.)
+the screen, so what moved is redrawn and what did not is left alone. (It extends Textual's
+private ``Compositor``; ``tests/tui/test_compositor.py`` checks the frames a scroll and a move
+between cards draw.)
 """
 
 from __future__ import annotations
