@@ -94,7 +94,10 @@ def images_loaded(screen: Any) -> bool:
     loads when it comes into view)."""
     from chatimg.tui.widgets.image import CardImage
 
-    view = screen.thread.region
-    images = [image for image in screen.query(CardImage)
-              if image.region.height and view.overlaps(image.region)]
-    return all(image.loaded and image.asset is not None for image in images)
+    return all(image.loaded and image.asset is not None for image in screen.query(CardImage)
+               if on_screen(screen, image))
+
+
+def on_screen(screen: Any, widget: Any) -> bool:
+    """Whether ``widget`` shows in the thread's view."""
+    return bool(widget.region.height) and screen.thread.region.overlaps(widget.region)

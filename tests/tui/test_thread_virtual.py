@@ -5,13 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from tests.seeded import seed_layout_thread
-from tests.tui.conftest import SIZE, ready, wait_until
+from tests.tui.conftest import SIZE, on_screen, ready, wait_until
 
 GENERATIONS = 500
-
-
-def _on_screen(screen: Any, widget: Any) -> bool:
-    return bool(widget.region.height) and screen.thread.region.overlaps(widget.region)
 
 
 async def _open_and_settle(pilot: Any, screen: Any, conversation_id: str) -> None:
@@ -25,7 +21,7 @@ async def _open_and_settle(pilot: Any, screen: Any, conversation_id: str) -> Non
 def _visible_images_drawn(screen: Any) -> bool:
     from chatimg.tui.widgets.image import CardImage
 
-    return all(image.loaded for image in screen.query(CardImage) if _on_screen(screen, image))
+    return all(image.loaded for image in screen.query(CardImage) if on_screen(screen, image))
 
 
 async def test_a_500_generation_thread_builds_only_the_visible_cards(make_app: Any) -> None:
@@ -48,15 +44,15 @@ async def test_a_500_generation_thread_builds_only_the_visible_cards(make_app: A
         assert 2 <= len(cards) + len(slots) < WINDOW
         assert 1 <= len(cards) <= 4, len(cards)
         assert thread.scroll_y == thread.max_scroll_y  # opened at the newest message
-        assert all(_on_screen(screen, card) for card in cards)
-        assert not any(_on_screen(screen, slot) for slot in slots)
+        assert all(on_screen(screen, card) for card in cards)
+        assert not any(on_screen(screen, slot) for slot in slots)
         newest = cards[-1].generation
         assert newest is not None and newest.params["seed"] == GENERATIONS - 1
 
         # scrolling builds what comes into view, and only that
         thread.scroll_to(y=thread.max_scroll_y // 2, animate=False, immediate=True)
         await pilot.pause()
-        await wait_until(pilot, lambda: not any(_on_screen(screen, slot)
+        await wait_until(pilot, lambda: not any(on_screen(screen, slot)
                                                 for slot in thread.slots()),
                          what="the middle built")
         assert len(thread.cards()) <= 8
@@ -268,7 +264,7 @@ async def test_keys_move_onto_cards_that_were_slots_and_ctrl_up_finds_the_newest
             focused = app.focused
 
             def in_view(widget: Any = focused) -> bool:
-                return _on_screen(screen, widget)
+                return on_screen(screen, widget)
 
             await wait_until(pilot, in_view, what="the focused card scrolled into view")
         assert not any(slot.generation.params["seed"] in (58, 57) for slot in thread.slots())
@@ -280,7 +276,7 @@ async def test_keys_move_onto_cards_that_were_slots_and_ctrl_up_finds_the_newest
         await wait_until(pilot, lambda: isinstance(app.focused, GenerationCard)
                          and _seed_of(app.focused) == 59, what="the newest card again")
         newest = app.focused
-        await wait_until(pilot, lambda: _on_screen(screen, newest), what="it in view")
+        await wait_until(pilot, lambda: on_screen(screen, newest), what="it in view")
 
 
 
@@ -340,16 +336,16 @@ async def test_up_walks_every_card_across_mounted_runs_and_loaded_windows(
                          and _seed_of(app.focused) == count - 9, timeout=30,
                          what="eight cards up")
         landed = app.focused
-        await wait_until(pilot, lambda: _on_screen(screen, landed), timeout=30,
+        await wait_until(pilot, lambda: on_screen(screen, landed), timeout=30,
                          what="the card focus landed on in view")
         for _ in range(3):  # and it stays there once every key is handled
             await pilot.pause(0.1)
-            assert _on_screen(screen, landed)
+            assert on_screen(screen, landed)
         for _ in range(count):  # up to the first card again, without waiting
             app.post_message(events.Key("up", None))
         await wait_until(pilot, lambda: app.focused is first, timeout=30,
                          what="the first card again")
-        await wait_until(pilot, lambda: _on_screen(screen, first), what="the first card in view")
+        await wait_until(pilot, lambda: on_screen(screen, first), what="the first card in view")
         await pilot.press("up")  # nothing above the first card: focus stays
         await pilot.pause()
         assert app.focused is first

@@ -174,7 +174,9 @@ class Sidebar(Vertical):
         if width or rows is None:
             return width
         region = self.scrollable_content_region
-        scrollbar = options.styles.scrollbar_size_vertical if rows > region.height - 2 else 0
+        search = self.query_one("#filter", Input)
+        height = region.height - search.outer_size.height - search.styles.margin.height
+        scrollbar = options.styles.scrollbar_size_vertical if rows > height else 0
         return max(0, region.width - scrollbar)
 
     def _label(self, conversation: domain.Conversation, when: str, width: int) -> Content:
@@ -221,11 +223,10 @@ class Sidebar(Vertical):
             options.replace_option_prompt_at_index(
                 index, self._label(self.conversations[index], when, width))
 
-    def on_resize(self) -> None:
-        self.call_after_refresh(self.refresh_times)
-
     def on_conversation_list_resized(self, event: ConversationList.Resized) -> None:
-        # (rows shown before the list was first laid out were fitted to no width at all)
+        # the rows are fitted to the list's width: a resize of the terminal or of the sidebar
+        # reaches them through it, and so does the list's first layout (rows shown while it
+        # was covered by its loading indicator)
         event.stop()
         self.call_after_refresh(self.refresh_times)
 
