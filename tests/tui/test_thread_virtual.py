@@ -36,12 +36,13 @@ async def test_a_500_generation_thread_builds_only_the_visible_cards(make_app: A
         await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
         await wait_until(pilot, lambda: _visible_images_drawn(screen), what="their thumbnails")
         await pilot.pause()
-        # only the newest window came from the store, and of it only what fills the view
-        # about twice over is mounted
-        assert len(thread.messages) == WINDOW
-        assert thread.unloaded == GENERATIONS - WINDOW
+        # only the newest messages, about what fills the view, came from the store and
+        # were mounted
+        read = len(thread.messages)
+        assert 1 <= read < WINDOW
+        assert thread.unloaded == GENERATIONS - read
         cards, slots = thread.cards(), thread.slots()
-        assert 2 <= len(cards) + len(slots) < WINDOW
+        assert 1 <= len(cards) + len(slots) <= read
         assert 1 <= len(cards) <= 4, len(cards)
         assert thread.scroll_y == thread.max_scroll_y  # opened at the newest message
         assert all(on_screen(screen, card) for card in cards)
@@ -137,6 +138,54 @@ def _first_block(thread: Any) -> Any:
     return next(iter(thread.query(MessageBlock)))
 
 
+async def test_page_up_right_after_opening_moves_a_whole_page(make_app: Any) -> None:
+    """A thread opens with only what fills the view mounted; the first Page Up still moves a
+    whole page (the run above is mounted first), not just to the top of what was mounted."""
+    seed_layout_thread(60)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        thread = screen.thread
+        await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
+        await pilot.pause()
+        assert thread.scroll_y < thread.scrollable_content_region.height  # less than a page
+        block = _first_block(thread)
+        at = block.virtual_region.y - thread.scroll_y  # its row in the view
+        thread.focus()
+        await pilot.press("pageup")
+        page = thread.scrollable_content_region.height
+
+        def paged() -> bool:
+            return block.virtual_region.y - thread.scroll_y == at + page \
+                and not thread._mounting_earlier
+
+        await wait_until(pilot, paged, what=f"the view a page up (block at {at} + {page})")
+        assert _first_block(thread) is not block  # messages above it were mounted
+
+
+async def test_focusing_the_first_mounted_card_mounts_the_run_above_it(make_app: Any) -> None:
+    """Ctrl+Up onto the newest card of a thread just opened (only it mounted) mounts the
+    messages above it in the background: the next Up finds the card above already there."""
+    from chatimg.tui.widgets.card import GenerationCard
+
+    seed_layout_thread(60)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        thread = screen.thread
+        await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
+        await pilot.pause()
+        shown_from = thread.first_shown
+        assert [_seed_of(entry) for entry in thread.entries()] == [59]  # what fills the view
+        await pilot.press("ctrl+up")
+        await wait_until(pilot, lambda: isinstance(app.focused, GenerationCard),
+                         what="the newest card focused")
+        await wait_until(pilot, lambda: thread.first_shown < shown_from
+                         and not thread._mounting_earlier, what="the run above mounted")
+        assert [_seed_of(entry) for entry in thread.entries()][-2:] == [58, 59]
+        assert _seed_of(app.focused) == 59 and on_screen(screen, app.focused)
+
+
 async def test_scrolling_up_mounts_then_loads_earlier_messages_and_keeps_the_view(
         make_app: Any) -> None:
     from chatimg.tui.widgets.thread import WINDOW
@@ -147,13 +196,14 @@ async def test_scrolling_up_mounts_then_loads_earlier_messages_and_keeps_the_vie
         screen = await ready(pilot)
         thread = screen.thread
         await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
-        assert thread.unloaded == 80 - WINDOW
+        read = len(thread.messages)  # what filled the view
+        assert thread.unloaded == 80 - read
         earlier = thread.query_one("#earlier")
         assert str(earlier.label) == f"▲ {thread.first_shown} earlier messages"
 
-        # scroll to the top until the whole loaded window is mounted and one more is loaded
+        # scroll to the top until what was read is mounted and a window more is read
         for _ in range(40):
-            if thread.unloaded < 80 - WINDOW:
+            if thread.unloaded < 80 - read:
                 break
             first, shown_from = _first_block(thread), thread.first_shown
             first_on_screen = first.virtual_region.y  # where it shows at the top
@@ -168,8 +218,8 @@ async def test_scrolling_up_mounts_then_loads_earlier_messages_and_keeps_the_vie
             # the block that was first stays where it was on screen (scrolled with the
             # mount above it), not pushed away by the new content
             assert first.region.y - thread.region.y == first_on_screen
-        assert thread.unloaded == 80 - 2 * WINDOW  # the second window came from the store
-        assert len(thread.messages) == 2 * WINDOW
+        assert thread.unloaded == 80 - read - WINDOW  # a window came from the store
+        assert len(thread.messages) == read + WINDOW
         assert thread.first_shown >= thread.unloaded
         numbers = [thread.message_number(block.message_id) for block in
                    thread.query("MessageBlock")]
@@ -212,6 +262,37 @@ async def test_the_view_is_kept_when_the_refresh_after_a_mount_above_comes_befor
         assert first.region.y - thread.region.y == first_on_screen
 
 
+async def test_a_thread_of_short_messages_reads_on_until_the_view_is_full(
+        make_app: Any) -> None:
+    """The first read of a thread is a few messages; when those are too short to fill the
+    view (no images), a window more is read before anything is mounted."""
+    from chatimg.studio import Studio
+    from chatimg.tui.state import UiState, save_state
+    from chatimg.tui.widgets.message_block import MessageBlock
+    from chatimg.tui.widgets.thread import WINDOW
+    from chatimg.tui.widgets.thread_layout import OPENING_READ
+
+    studio = Studio.open()
+    try:
+        conversation = studio.create_conversation("notes", "layout")
+        for index in range(80):
+            studio.repo.add_message(conversation.id, f"note {index}", model="layout")
+    finally:
+        studio.close()
+    save_state(UiState(conversation_id=conversation.id))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        thread = screen.thread
+        await wait_until(pilot, lambda: thread.max_scroll_y > 0, what="the view filled")
+        assert len(thread.messages) == OPENING_READ + WINDOW
+        assert thread.unloaded == 80 - OPENING_READ - WINDOW
+        texts = [block.text for block in thread.query(MessageBlock)]
+        assert texts[-1] == "note 79" and len(texts) > OPENING_READ  # in order, to the end
+        assert texts == [f"note {n}" for n in range(80 - len(texts), 80)]
+        assert thread.scroll_y == thread.max_scroll_y
+
+
 async def test_a_branch_of_a_message_outside_the_loaded_window_names_it(make_app: Any) -> None:
     from chatimg.studio import Studio
 
@@ -246,7 +327,8 @@ async def test_keys_move_onto_cards_that_were_slots_and_ctrl_up_finds_the_newest
         screen = await ready(pilot)
         thread = screen.thread
         await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
-        assert thread.slots()  # the window is long enough to start with slots
+        # the cards above the view are not built at first (not even mounted)
+        assert not any(_seed_of(card) in (58, 57) for card in thread.cards())
 
         await pilot.press("ctrl+up")
         await wait_until(pilot, lambda: isinstance(app.focused, GenerationCard),

@@ -129,6 +129,10 @@ class CardNavigation(Screen[None]):
         focus leaves the cards)."""
         if not isinstance(widget, GenerationCard) or widget.generation_id == self._entering:
             self._entering = None
+        if isinstance(widget, GenerationCard):
+            # on the first mounted card (a thread just opened mounts what fills the view),
+            # the run above mounts once this frame is drawn: the next Up finds it there
+            self.call_after_refresh(self.thread.mount_above_first, widget)
 
     def view_image(self, generation_id: str, image: int) -> None:
         """Open the full-screen viewer on an image; Esc comes back to the card and image the

@@ -42,7 +42,7 @@ from chatimg.tui.widgets.key_hints import LateFooter
 from chatimg.tui.widgets.message_block import CardBuilt
 from chatimg.tui.widgets.sidebar import LIMIT, Sidebar
 from chatimg.tui.widgets.thread import WINDOW, ThreadView
-from chatimg.tui.widgets.thread_layout import prepare_newest
+from chatimg.tui.widgets.thread_layout import prepare_newest, read_opening
 from chatimg.tui.widgets.typing_order import focus_now
 
 if TYPE_CHECKING:
@@ -430,12 +430,18 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         if conversation_id is not None:
             size, at_end = self.thread.card_area(), self.restore_scroll is None
 
+            def read(last: int, before: str | None) -> domain.Thread:
+                return self.studio.load_thread(conversation_id, last=last, before=before)
+
             def load() -> domain.Thread:
-                # the newest window only: older ones load as the person scrolls up; the
-                # images it opens on are decoded here, off the UI loop, before cards mount
-                loaded = self.studio.load_thread(conversation_id, last=WINDOW)
-                if at_end:
-                    prepare_newest(loaded, size)
+                # opening at its end, only what fills the view is read (a restored position,
+                # the window it was saved in); older messages are read as the person scrolls
+                # up. The images it opens on are decoded here, off the UI loop, before cards
+                # mount
+                if not at_end:
+                    return read(WINDOW, None)
+                loaded = read_opening(read, size, WINDOW)
+                prepare_newest(loaded, size)
                 return loaded
 
             try:

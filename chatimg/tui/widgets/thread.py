@@ -1,10 +1,12 @@
 """The open conversation: user messages, one card per generation, model-switch markers, and
 a "↳ branch of #N" line on a message sent as a branch of (or a reply to) an earlier one.
 
-Long threads are windowed: the screen loads only the newest ``WINDOW`` messages from the store
-and only those are mounted; older ones are loaded and mounted a window at a time when the person
-scrolls to the top (or presses the button there), so opening a thread costs the same at 50 or
-50,000 messages.
+Long threads are windowed: opening at its end, the screen reads only the newest messages that
+fill the view (``thread_layout.read_opening``; a restored position, the ``WINDOW`` it was saved
+in) and mounts only those; older ones are mounted a few screens at a time, and read
+``WINDOW`` at a time, when the person scrolls up to them (or pages up, moves up from the first
+card, or presses the button at the top), so opening a thread costs the same at 50 or 50,000
+messages.
 
 Within the window of a long thread, stored generations start as ``CardSlot`` placeholders of
 about the card's height (its header line, no image); a slot becomes its ``GenerationCard`` when
@@ -20,6 +22,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
+from textual.actions import SkipAction
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
@@ -174,12 +177,12 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
 
     def _first_mounted(self, size: tuple[int, int], at_end: bool) -> tuple[int, int]:
         """Which loaded message (index) the thread mounts from, and about how many rows from
-        there to the end (0 when not estimated): the newest ``WINDOW``, and when it opens at
-        its end only as many as fill the view twice over (the rest mount when scrolled to; a
-        restored position gets the whole window it was saved in)."""
+        there to the end (0 when not estimated): when it opens at its end only as many as
+        fill the view (those above mount as the person scrolls up to them); a restored
+        position gets the whole window it was saved in."""
         if not at_end:
             return max(0, len(self.messages) - WINDOW), 0
-        return self._filling(len(self.messages), size, 2)
+        return self._filling(len(self.messages), size, 1)
 
     def _filling(self, end: int, size: tuple[int, int], screens: int) -> tuple[int, int]:
         """Where a run of loaded messages ending before ``end`` starts that fills the view
@@ -404,6 +407,32 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
                 and not self._mounting_earlier:
             self.run_worker(self.show_earlier(), group="earlier", name="earlier",
                             exit_on_error=False)
+
+    def mount_above_first(self, card: GenerationCard) -> None:
+        """Mount the run above when ``card`` is the first mounted card and more come above
+        it (and none is mounting)."""
+        if not self.first_shown or self._mounting_earlier or not card.is_attached:
+            return
+        entries = self.entries()
+        if entries and entries[0] is card:
+            self.run_worker(self.show_earlier(), group="earlier", name="earlier",
+                            exit_on_error=False)
+
+    def action_page_up(self) -> None:
+        """A page up; where less than a page is mounted above (a thread just opened shows
+        what fills the view), the run above is mounted first, so the page is a whole one."""
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+        if self.first_shown and self.scroll_y < self.scrollable_content_region.height:
+            self.run_worker(self._page_up_when_placed(), group="page-up", name="page up",
+                            exit_on_error=False)
+            return
+        self.scroll_page_up()
+
+    async def _page_up_when_placed(self) -> None:
+        await self.earlier_in_place()
+        if self.is_attached:
+            self.scroll_page_up()
 
     def message_number(self, message_id: str) -> int | None:
         """A shown message's 1-based place in the thread (what "branch of #N" names)."""

@@ -5,7 +5,9 @@ only the cards on screen and decode their images while it loads."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections import Counter
+from collections.abc import Callable
 
 from chatimg import domain
 from chatimg.tui.widgets.card import RESERVED_ROWS, detail_text, image_max_columns
@@ -14,6 +16,10 @@ from chatimg.tui.widgets.image_grid import grid_columns, tile_limits
 
 #: Cells a card's frame takes across (margin, border, padding) and a scrollbar.
 CARD_FRAME = 7
+
+#: Messages read first when a thread opens at its end: they fill the view in most threads
+#: (one card with an image does); more are read only when they do not.
+OPENING_READ = 8
 
 
 def wins_of(thread: domain.Thread) -> dict[str, int]:
@@ -57,6 +63,38 @@ def message_height(message: domain.Message, size: tuple[int, int], max_columns: 
     """About how many rows a stored message's block takes (prompt and cards)."""
     return prompt_rows(message, size[0]) + sum(
         card_height(g, size, max_columns, wins.get(g.id, 0)) for g in message.generations)
+
+
+def fills_view(messages: list[domain.Message], size: tuple[int, int], max_columns: int,
+               wins: dict[str, int]) -> bool:
+    """Whether ``messages`` fill a thread of ``size`` cells scrolled to its end."""
+    rows = 0
+    for message in reversed(messages):
+        rows += message_height(message, size, max_columns, wins)
+        if rows >= size[1]:
+            return True
+    return False
+
+
+def read_opening(read: Callable[[int, str | None], domain.Thread], size: tuple[int, int],
+                 window: int) -> domain.Thread:
+    """The newest messages of a thread, as many as fill a view of ``size`` cells scrolled to
+    its end: ``read(last, before)`` (the store's windowed read) is asked for ``OPENING_READ``
+    messages, then for ``window`` more before them while the view is not filled and the
+    thread has more. What is above is read when the person scrolls up to it."""
+    columns = image_max_columns()
+    thread = read(OPENING_READ, None)
+    wins = wins_of(thread)  # (a thread's picks are read whole each time)
+    while thread.earlier and thread.messages and \
+            not fills_view(list(thread.messages), size, columns, wins):
+        before = read(window, thread.messages[0].id)
+        messages = before.messages + thread.messages
+        loaded = {message.id for message in messages}
+        parents = {key: value for key, value in {**before.parents, **thread.parents}.items()
+                   if key not in loaded}
+        thread = dataclasses.replace(thread, messages=messages, earlier=before.earlier,
+                                     parents=parents)
+    return thread
 
 
 def newest_on_screen(messages: list[domain.Message], size: tuple[int, int], max_columns: int,
