@@ -413,10 +413,19 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
         it (and none is mounting)."""
         if not self.first_shown or self._mounting_earlier or not card.is_attached:
             return
-        entries = self.entries()
-        if entries and entries[0] is card:
+        if self._first_entry() is card:
             self.run_worker(self.show_earlier(), group="earlier", name="earlier",
                             exit_on_error=False)
+
+    def _first_entry(self) -> GenerationCard | CardSlot | None:
+        """The first shown generation's card or slot (``entries()[0]``, without a walk of
+        every card of a long thread)."""
+        for block in self.query_children(MessageBlock):
+            for child in block.children:
+                if isinstance(child, GenerationCard) or \
+                        (isinstance(child, CardSlot) and not child.built):
+                    return child
+        return None
 
     def action_page_up(self) -> None:
         """A page up; where less than a page is mounted above (a thread just opened shows
