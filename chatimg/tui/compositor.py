@@ -10,19 +10,29 @@ full-screen frame (15-50 ms, more in a larger terminal).
 
 ``DrawnCompositor`` keeps the map of the last frame it drew and compares a scroll with that
 when there is no visible map to compare with. It is the same comparison, against what is on
-the screen, so what moved is redrawn and what did not is left alone. (It extends Textual's
-private ``Compositor``; ``tests/tui/test_compositor.py`` checks the frames a scroll and a move
-between cards draw.)
+the screen, so what moved is redrawn and what did not is left alone.
+
+A partial frame (a cursor blink, a card's focus, a thread opened) draws the region around
+what changed. Textual renders for it every widget whose clip touches that region; a docked
+widget's clip is the whole screen, and a container's is its parent's, so the key hints, the
+composer, the sidebar and the thread were all rendered for the prompt's cursor blink, twice a
+second, and their lines then dropped. ``DrawnCompositor`` renders only the widgets with a
+visible cell in the region: nothing else can show in it.
+
+(It extends Textual's private ``Compositor``; ``tests/tui/test_compositor.py`` checks the
+frames a scroll, a move between cards and a cursor blink draw.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from textual._compositor import Compositor, CompositorMap
 
 if TYPE_CHECKING:
-    from textual.geometry import Size
+    from textual.geometry import Region, Size
+    from textual.strip import Strip
     from textual.widget import Widget
 
 
@@ -43,6 +53,22 @@ class DrawnCompositor(Compositor):
         if self._visible_map is None and self._drawn is not None and size == self.size:
             self._visible_map = self._drawn
         return super().reflow_visible(parent, size)
+
+    def _get_renders(self, crop: Region | None = None
+                     ) -> Iterator[tuple[Region, Region, list[Strip]]]:
+        if crop is None:  # (a full frame)
+            yield from super()._get_renders(crop)
+            return
+        shown = self.visible_widgets
+        touched = crop.overlaps
+        in_crop = {widget: (region, clip) for widget, (region, clip) in shown.items()
+                   if touched(region.intersection(clip))}
+        self._visible_widgets = in_crop  # what Textual's renders go through
+        try:
+            yield from super()._get_renders(crop)
+        finally:
+            if self._visible_widgets is in_crop:  # (unless the map changed meanwhile)
+                self._visible_widgets = shown
 
     def clear(self) -> None:
         super().clear()

@@ -89,3 +89,29 @@ async def test_scrolling_after_the_thread_changed_redraws_only_the_thread(make_a
             assert frames.full == 0
             assert frames.regions
             assert not any(region.overlaps(screen.sidebar.region) for region in frames.regions)
+
+
+async def test_a_redraw_of_the_prompt_renders_only_what_shows_around_it(make_app: Any) -> None:
+    """The prompt's cursor blinks twice a second: its frame renders the prompt and the
+    containers under it, not the thread, the sidebar or the key hints beside and below it."""
+    seed_layout_thread(8)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await wait_until(pilot, lambda: bool(screen.thread.cards()), what="the cards")
+        await pilot.pause()
+        prompt = screen.composer.prompt
+        footer = screen.query_one("KeyHints")
+        rendered: list[str] = []
+        for name, widget in (("prompt", prompt), ("thread", screen.thread),
+                             ("sidebar", screen.sidebar), ("hints", footer)):
+
+            def counting(crop: Any, widget: Any = widget, name: str = name) -> Any:
+                rendered.append(name)
+                return type(widget).render_lines(widget, crop)
+
+            widget.render_lines = counting
+        prompt.refresh()  # (as its cursor blink does)
+        await wait_until(pilot, lambda: "prompt" in rendered, what="the prompt drawn")
+        await pilot.pause()
+        assert set(rendered) == {"prompt"}
