@@ -18,6 +18,14 @@ async def _open_and_settle(pilot: Any, screen: Any, conversation_id: str) -> Non
     await pilot.pause()
 
 
+async def _shown(pilot: Any) -> tuple[Any, Any]:
+    """The main screen and its thread once the thread opened at start shows its cards."""
+    screen = await ready(pilot)
+    thread = screen.thread
+    await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
+    return screen, thread
+
+
 def _visible_images_drawn(screen: Any) -> bool:
     from chatimg.tui.widgets.image import CardImage
 
@@ -144,9 +152,7 @@ async def test_page_up_right_after_opening_moves_a_whole_page(make_app: Any) -> 
     seed_layout_thread(60)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        thread = screen.thread
-        await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
+        screen, thread = await _shown(pilot)
         await pilot.pause()
         assert thread.scroll_y < thread.scrollable_content_region.height  # less than a page
         block = _first_block(thread)
@@ -171,9 +177,7 @@ async def test_focusing_the_first_mounted_card_mounts_the_run_above_it(make_app:
     seed_layout_thread(60)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        thread = screen.thread
-        await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
+        screen, thread = await _shown(pilot)
         await pilot.pause()
         shown_from = thread.first_shown
         assert [_seed_of(entry) for entry in thread.entries()] == [59]  # what fills the view
@@ -193,9 +197,7 @@ async def test_scrolling_up_mounts_then_loads_earlier_messages_and_keeps_the_vie
     seed_layout_thread(80)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        thread = screen.thread
-        await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
+        screen, thread = await _shown(pilot)
         read = len(thread.messages)  # what filled the view
         assert thread.unloaded == 80 - read
         earlier = thread.query_one("#earlier")
@@ -247,9 +249,7 @@ async def test_the_view_is_kept_when_the_refresh_after_a_mount_above_comes_befor
     monkeypatch.setattr(ThreadView, "call_after_refresh", first_one_early)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        thread = screen.thread
-        await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
+        screen, thread = await _shown(pilot)
         first, shown_from = _first_block(thread), thread.first_shown
         first_on_screen = first.virtual_region.y
         thread.scroll_to(y=0, animate=False, immediate=True)
@@ -324,9 +324,7 @@ async def test_keys_move_onto_cards_that_were_slots_and_ctrl_up_finds_the_newest
     seed_layout_thread(60)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        thread = screen.thread
-        await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
+        screen, thread = await _shown(pilot)
         # the cards above the view are not built at first (not even mounted)
         assert not any(_seed_of(card) in (58, 57) for card in thread.cards())
 
@@ -378,9 +376,7 @@ async def test_up_walks_every_card_across_mounted_runs_and_loaded_windows(
     seed_layout_thread(count)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        thread = screen.thread
-        await wait_until(pilot, lambda: bool(thread.cards()), what="the visible cards")
+        screen, thread = await _shown(pilot)
         await pilot.press("ctrl+up")
         await wait_until(pilot, lambda: isinstance(app.focused, GenerationCard)
                          and _seed_of(app.focused) == count - 1, what="the newest card")
