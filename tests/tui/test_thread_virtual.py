@@ -152,7 +152,7 @@ async def test_page_up_right_after_opening_moves_a_whole_page(make_app: Any) -> 
     seed_layout_thread(60)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen, thread = await _shown(pilot)
+        _, thread = await _shown(pilot)
         await pilot.pause()
         assert thread.scroll_y < thread.scrollable_content_region.height  # less than a page
         block = _first_block(thread)
@@ -197,7 +197,7 @@ async def test_scrolling_up_mounts_then_loads_earlier_messages_and_keeps_the_vie
     seed_layout_thread(80)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen, thread = await _shown(pilot)
+        _, thread = await _shown(pilot)
         read = len(thread.messages)  # what filled the view
         assert thread.unloaded == 80 - read
         earlier = thread.query_one("#earlier")
@@ -249,7 +249,7 @@ async def test_the_view_is_kept_when_the_refresh_after_a_mount_above_comes_befor
     monkeypatch.setattr(ThreadView, "call_after_refresh", first_one_early)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen, thread = await _shown(pilot)
+        _, thread = await _shown(pilot)
         first, shown_from = _first_block(thread), thread.first_shown
         first_on_screen = first.virtual_region.y
         thread.scroll_to(y=0, animate=False, immediate=True)
