@@ -5,7 +5,9 @@
    Also checks that torch is not imported before the first local generation.
 2. Big data: a sidebar of 1,000 conversations and a thread of 500 generations: time to open and to
    scroll to the end, vs an empty thread (a new conversation); the open also vs a stored empty
-   conversation and a stored one-generation thread (what grows with the thread's length).
+   conversation and a stored one-generation thread (what grows with the thread's length), and
+   timed to its first frame written with the app left alone (the figure above includes Pilot's
+   idle wait on both sides).
 3. Input latency while a local diffusers generation runs in the background (tiny random
    pipeline, CPU): keypress to screen, vs the same keypresses with nothing running.
 4. Sidebar rows with relative times and the composer's prompt history: filling 1,000 rows
@@ -214,6 +216,61 @@ async def open_and_scroll(conversation_id: str | None, others: tuple[str, ...] =
         keys = await scroll_keys(app, pilot, thread)
     studio.close()
     return sidebar, opens, scrolled, keys
+
+
+async def frame_opens(conversation_id: str) -> list[tuple[float, float]]:
+    """Per round (the first one cold, dropped), the open of a new conversation and of
+    ``conversation_id``'s thread, each from a new conversation: seconds until the first frame
+    written to the terminal that shows the thread with every image on screen drawn. The app is
+    left alone meanwhile (short sleeps, no Pilot pauses: those wait for the process to go idle
+    and force screen updates)."""
+    from chatimg.studio import Studio
+    from chatimg.tui.app import ChatImgApp
+    from chatimg.tui.state import UiState, save_state
+    from chatimg.tui.widgets.image import CardImage
+
+    save_state(UiState(conversation_id=None))
+    studio = Studio.open()
+    app = ChatImgApp(studio)
+    async with app.run_test(size=SIZE) as pilot:
+        while not (app.main_screen.is_mounted and app.main_screen.sidebar.loaded_once):
+            await pilot.pause(0.005)
+        screen = app.main_screen
+        shown: list[float] = []  # when each frame showing the opened thread was written
+
+        def drawn() -> bool:
+            view = screen.thread.region
+            return screen.thread_loaded and all(
+                image.loaded for image in screen.query(CardImage)
+                if image.region.height and view.overlaps(image.region))
+
+        display = app._display
+
+        def displayed(*args: Any, **kwargs: Any) -> Any:
+            written = display(*args, **kwargs)
+            if drawn():
+                shown.append(time.perf_counter())
+            return written
+
+        app._display = displayed  # type: ignore[method-assign]
+
+        async def first_frame(target: str | None) -> float:
+            screen.open_conversation(None)
+            while not screen.thread_loaded:
+                await asyncio.sleep(0.002)
+            await asyncio.sleep(0.25)
+            shown.clear()
+            start = time.perf_counter()
+            screen.open_conversation(target)
+            deadline = start + 10
+            while not shown and time.perf_counter() < deadline:
+                await asyncio.sleep(0.002)
+            return (shown[0] if shown else deadline) - start
+
+        rounds = [(await first_frame(None), await first_frame(conversation_id))
+                  for _ in range(OPEN_ROUNDS + 1)]
+    studio.close()
+    return rounds[1:]
 
 
 async def scroll_keys(app: Any, pilot: Any, thread: Any) -> list[float]:
@@ -544,6 +601,14 @@ def big_thread(long_id: str, empty_id: str, one_id: str) -> None:
     print(f"  open thread (median of {OPEN_ROUNDS}): empty {floor:.3f} s   500 gens {opened:.3f} s"
           f"   ratio {opened / max(floor, 1e-3):.1f}x; median of the paired ratios {paired:.1f}x"
           "  (target ≤ 2x)")
+    frames = asyncio.run(frame_opens(long_id))
+    new_frame = statistics.median(row[0] for row in frames)
+    long_frame = statistics.median(row[1] for row in frames)
+    paired_frames = statistics.median(row[1] / max(row[0], 1e-3) for row in frames)
+    print(f"  the same, to the first frame that shows it (the app left alone, median of"
+          f" {OPEN_ROUNDS}): new conversation {new_frame * 1000:.1f} ms   500 gens"
+          f" {long_frame * 1000:.1f} ms   ratio {long_frame / max(new_frame, 1e-3):.1f}x;"
+          f" paired {paired_frames:.1f}x")
     # the empty thread above is a new conversation (nothing read from the store); against
     # stored threads, what grows with the length of the thread shows on its own
     print(f"  open thread vs stored ones: an empty conversation {medians[2]:.3f} s (500 gens"

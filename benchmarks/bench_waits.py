@@ -50,7 +50,7 @@ ROWS = (
     Row("gpu", "last step → image on the card", "≤ 1.05x",
         ("gpu_overhead.py",), r"no CUDA|^device|step\(s\)|raw pipeline|to the card|to stored"),
     Row("thread", "opening a 500-generation thread", "≤ 2x",
-        ("bench_tui.py", "thread"), r"open thread|scrolling \(page up"),
+        ("bench_tui.py", "thread"), r"open thread|first frame that shows it|scrolling \(page up"),
     Row("export", "export of 1,000 generations, 24 KB images", "≤ 1.5x",
         ("bench_export.py", "--size", "90", "--rounds", "5"), r"^images:|ratio"),
     Row("typography", "typography check of a 4096x4096 image", "≤ 1.5 s",
