@@ -151,6 +151,15 @@ async def warm_paint(mode: str) -> float:
 
 # -- 2. big thread --------------------------------------------------------------------------------
 
+def images_drawn(screen: Any) -> bool:
+    """Every image visible in the thread's viewport has its cells."""
+    from chatimg.tui.widgets.image import CardImage
+
+    view = screen.thread.region
+    return all(image.loaded for image in screen.query(CardImage)
+               if image.region.height and view.overlaps(image.region))
+
+
 async def open_and_scroll(conversation_id: str | None, others: tuple[str, ...] = ()
                           ) -> tuple[float, list[tuple[float, ...]], float, list[float]]:
     """(sidebar filled in seconds; per round, the open of an empty thread, of
@@ -160,7 +169,6 @@ async def open_and_scroll(conversation_id: str | None, others: tuple[str, ...] =
     from chatimg.studio import Studio
     from chatimg.tui.app import ChatImgApp
     from chatimg.tui.state import UiState, save_state
-    from chatimg.tui.widgets.image import CardImage
 
     save_state(UiState(conversation_id=None))
     studio = Studio.open()
@@ -173,10 +181,7 @@ async def open_and_scroll(conversation_id: str | None, others: tuple[str, ...] =
         screen = app.main_screen
 
         def drawn() -> bool:
-            """Every image visible in the thread's viewport has its cells."""
-            view = screen.thread.region
-            return all(image.loaded for image in screen.query(CardImage)
-                       if image.region.height and view.overlaps(image.region))
+            return images_drawn(screen)
 
         async def timed_open(target: str | None) -> float:
             """Open ``target`` from an empty thread: seconds until it is loaded and every
@@ -228,7 +233,6 @@ async def frame_opens(conversation_id: str) -> list[tuple[float, float]]:
     from chatimg.studio import Studio
     from chatimg.tui.app import ChatImgApp
     from chatimg.tui.state import UiState, save_state
-    from chatimg.tui.widgets.image import CardImage
 
     save_state(UiState(conversation_id=None))
     studio = Studio.open()
@@ -240,10 +244,7 @@ async def frame_opens(conversation_id: str) -> list[tuple[float, float]]:
         shown: list[float] = []  # when each frame showing the opened thread was written
 
         def drawn() -> bool:
-            view = screen.thread.region
-            return screen.thread_loaded and all(
-                image.loaded for image in screen.query(CardImage)
-                if image.region.height and view.overlaps(image.region))
+            return screen.thread_loaded and images_drawn(screen)
 
         display = app._display
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from textual.actions import SkipAction
 from textual.containers import VerticalScroll
@@ -39,7 +39,7 @@ from chatimg.tui.widgets.message_block import (
     message_model,
     switch_marker,
 )
-from chatimg.tui.widgets.thread_layout import message_height, newest_on_screen, wins_of
+from chatimg.tui.widgets.thread_layout import filling, newest_on_screen, wins_of
 
 _T = TypeVar("_T")
 
@@ -57,6 +57,12 @@ _SETTLE_TIMEOUT = 10.0
 _PLACE_TRIES = 10
 #: Seconds a change of the thread's content waits at most for the change before it.
 _CHANGE_WAIT = 5.0
+
+
+def _is_entry(widget: Widget) -> TypeGuard[GenerationCard | CardSlot]:
+    """Whether ``widget`` stands for a shown generation: its card, or its slot until built."""
+    return isinstance(widget, GenerationCard) or (isinstance(widget, CardSlot)
+                                                  and not widget.built)
 
 
 def _log_failure(change: asyncio.Task[Any]) -> None:
@@ -187,11 +193,8 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
     def _filling(self, end: int, size: tuple[int, int], screens: int) -> tuple[int, int]:
         """Where a run of loaded messages ending before ``end`` starts that fills the view
         ``screens`` times over (at most ``WINDOW`` messages, at least one), and its rows."""
-        rows, index, start = 0, end, max(0, end - WINDOW)
-        while index > start and rows < screens * size[1]:
-            index -= 1
-            rows += message_height(self.messages[index], size, image_max_columns(), self.wins)
-        return index, rows
+        return filling(self.messages, end, size, image_max_columns(), self.wins, screens,
+                       start=max(0, end - WINDOW))
 
     async def _whole(self, change: Coroutine[Any, Any, _T]) -> _T:
         """Run ``change`` (mounting and removing the thread's content) after the change before
@@ -257,9 +260,7 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
 
     def entries(self) -> list[GenerationCard | CardSlot]:
         """Every shown generation in thread order: its card, or its slot until it is built."""
-        return [widget for widget in self.query("GenerationCard, CardSlot")
-                if isinstance(widget, GenerationCard)
-                or (isinstance(widget, CardSlot) and not widget.built)]
+        return [widget for widget in self.query("GenerationCard, CardSlot") if _is_entry(widget)]
 
     def build_card(self, entry: GenerationCard | CardSlot) -> GenerationCard:
         """``entry``'s card, built now when it is still a slot."""
@@ -422,8 +423,7 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
         every card of a long thread)."""
         for block in self.query_children(MessageBlock):
             for child in block.children:
-                if isinstance(child, GenerationCard) or \
-                        (isinstance(child, CardSlot) and not child.built):
+                if _is_entry(child):
                     return child
         return None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from chatimg import domain
 from chatimg.tui.widgets.card import RESERVED_ROWS, detail_text, image_max_columns
@@ -65,15 +65,17 @@ def message_height(message: domain.Message, size: tuple[int, int], max_columns: 
         card_height(g, size, max_columns, wins.get(g.id, 0)) for g in message.generations)
 
 
-def fills_view(messages: list[domain.Message], size: tuple[int, int], max_columns: int,
-               wins: dict[str, int]) -> bool:
-    """Whether ``messages`` fill a thread of ``size`` cells scrolled to its end."""
-    rows = 0
-    for message in reversed(messages):
-        rows += message_height(message, size, max_columns, wins)
-        if rows >= size[1]:
-            return True
-    return False
+def filling(messages: Sequence[domain.Message], end: int, size: tuple[int, int],
+            max_columns: int, wins: dict[str, int], screens: int = 1,
+            start: int = 0) -> tuple[int, int]:
+    """Where a run of ``messages`` ending before index ``end`` (and starting at ``start`` at
+    the earliest) starts that fills a thread of ``size`` cells ``screens`` times over, and
+    about how many rows it takes."""
+    rows, index = 0, end
+    while index > start and rows < screens * size[1]:
+        index -= 1
+        rows += message_height(messages[index], size, max_columns, wins)
+    return index, rows
 
 
 def read_opening(read: Callable[[int, str | None], domain.Thread], size: tuple[int, int],
@@ -85,8 +87,8 @@ def read_opening(read: Callable[[int, str | None], domain.Thread], size: tuple[i
     columns = image_max_columns()
     thread = read(OPENING_READ, None)
     wins = wins_of(thread)  # (a thread's picks are read whole each time)
-    while thread.earlier and thread.messages and \
-            not fills_view(list(thread.messages), size, columns, wins):
+    while thread.earlier and thread.messages and filling(
+            thread.messages, len(thread.messages), size, columns, wins)[1] < size[1]:
         before = read(window, thread.messages[0].id)
         messages = before.messages + thread.messages
         loaded = {message.id for message in messages}
