@@ -14,9 +14,9 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
-from textual.screen import Screen
 
 from chatimg.errors import ChatImgError
+from chatimg.tui.frames import PacedScreen
 from chatimg.tui.widgets.card import CardLeave, CardSelected, GenerationCard
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ _RUNS_PER_MOVE = 8
 """Runs above that one burst of Up presses mounts at most (it then stops at the top one)."""
 
 
-class CardNavigation(Screen[None]):
+class CardNavigation(PacedScreen[None]):
     """Focus moves between cards and images, and the viewer (mixed into ``MainScreen``)."""
 
     studio: Studio

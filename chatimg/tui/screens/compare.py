@@ -13,7 +13,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Grid, Vertical
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Label, Static
 from textual.worker import Worker, WorkerState
@@ -34,6 +33,7 @@ from chatimg.compare import (
 from chatimg.errors import ChatImgError
 from chatimg.similarity import difference_image
 from chatimg.tui.failures import ForwardFailedWorkers
+from chatimg.tui.frames import PacedScreen
 from chatimg.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ class ComparePane(Vertical, can_focus=True):
         self.query_one(".pane-title", Label).update(self.title_text())
 
 
-class CompareScreen(Screen[dict[str, Any] | None], ForwardFailedWorkers):
+class CompareScreen(PacedScreen[dict[str, Any] | None], ForwardFailedWorkers):
     """Images of one conversation side by side (2x2 grid for four).
 
     Args:

@@ -404,6 +404,9 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         self.selected_id = None
         self.selected_image = 0
         self.thread_loaded = False
+        # the highlight, the old thread cleared and the new one are drawn in one frame, no
+        # later than a period from now (the content is mounted by then on a fast store)
+        self.hold_frames()
         self.run_worker(self._load_thread(conversation_id), exclusive=True, group="thread",
                         name="thread-load", exit_on_error=False)
 
@@ -455,6 +458,7 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
         if thread is not None:
             self._remember_thread(thread)
         await self.thread.show_thread(thread, self.restore_scroll)
+        self.release_frames()
         self.restore_scroll = None
         keep_model, self.keep_saved_model = self.keep_saved_model, False
         if thread is not None and thread.conversation.default_model and not keep_model:

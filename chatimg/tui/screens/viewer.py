@@ -19,13 +19,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
 from chatimg import domain
 from chatimg.receipt_view import raw_receipt
+from chatimg.tui.frames import PacedScreen
 from chatimg.tui.widgets.image import cached_strips, halfcell_strips
 from chatimg.tui.widgets.receipt import receipt_text
 from chatimg.viewport import Viewport, render_view
@@ -98,7 +98,7 @@ class ViewerCanvas(Widget):
         return Strip.join([Strip.blank(left), strip]).crop(0, width) if left else strip
 
 
-class ViewerScreen(Screen[None]):
+class ViewerScreen(PacedScreen[None]):
     """One image at a time, fit or zoomed, with a readable receipt beside it.
 
     Args:
