@@ -17,7 +17,9 @@ what changed. Textual renders for it every widget whose clip touches that region
 widget's clip is the whole screen, and a container's is its parent's, so the key hints, the
 composer, the sidebar and the thread were all rendered for the prompt's cursor blink, twice a
 second, and their lines then dropped. ``DrawnCompositor`` renders only the widgets with a
-visible cell in the region: nothing else can show in it.
+visible cell in the regions redrawn (nothing else can show in them), and only in the rows of
+those regions: the screen and the containers under a 3-line prompt rendered their whole
+height (40 lines at 120x40), where the frame writes 3.
 
 (It extends Textual's private ``Compositor``; ``tests/tui/test_compositor.py`` checks the
 frames a scroll, a move between cards and a cursor blink draw.)
@@ -29,9 +31,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from textual._compositor import Compositor, CompositorMap
+from textual.geometry import Region
 
 if TYPE_CHECKING:
-    from textual.geometry import Region, Size
+    from textual.geometry import Size
     from textual.strip import Strip
     from textual.widget import Widget
 
@@ -43,9 +46,15 @@ class DrawnCompositor(Compositor):
         super().__init__()
         self._drawn: CompositorMap | None = None
         """The map the last frame was drawn from."""
+        self._updating: list[Region] = []
+        """The regions the frame being drawn redraws."""
 
     def render_update(self, *args: Any, **kwargs: Any) -> Any:
-        update = super().render_update(*args, **kwargs)
+        self._updating = list(self._dirty_regions)
+        try:
+            update = super().render_update(*args, **kwargs)
+        finally:
+            self._updating = []
         self._drawn = self._visible_map if self._visible_map is not None else self._full_map
         return update
 
@@ -60,9 +69,14 @@ class DrawnCompositor(Compositor):
             yield from super()._get_renders(crop)
             return
         shown = self.visible_widgets
-        touched = crop.overlaps
-        in_crop = {widget: (region, clip) for widget, (region, clip) in shown.items()
-                   if touched(region.intersection(clip))}
+        updating = self._updating or [crop]
+        rows = Region(0, crop.y, self.size.width, crop.height)
+        in_crop = {}
+        for widget, (region, clip) in shown.items():
+            visible = region.intersection(clip)
+            if any(visible.overlaps(dirty) for dirty in updating):
+                # (rendered only in the frame's rows: its other lines are not written)
+                in_crop[widget] = region, clip.intersection(rows)
         self._visible_widgets = in_crop  # what Textual's renders go through
         try:
             yield from super()._get_renders(crop)

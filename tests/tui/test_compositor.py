@@ -92,8 +92,9 @@ async def test_scrolling_after_the_thread_changed_redraws_only_the_thread(make_a
 
 
 async def test_a_redraw_of_the_prompt_renders_only_what_shows_around_it(make_app: Any) -> None:
-    """The prompt's cursor blinks twice a second: its frame renders the prompt and the
-    containers under it, not the thread, the sidebar or the key hints beside and below it."""
+    """The prompt's cursor blinks twice a second: its frame renders the prompt and, in the
+    prompt's rows only, the containers under it; not the thread, the sidebar or the key
+    hints beside and below it."""
     seed_layout_thread(8)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -103,15 +104,20 @@ async def test_a_redraw_of_the_prompt_renders_only_what_shows_around_it(make_app
         prompt = screen.composer.prompt
         footer = screen.query_one("KeyHints")
         rendered: list[str] = []
+        rows: list[int] = []  # (the lines the screen under them rendered)
         for name, widget in (("prompt", prompt), ("thread", screen.thread),
-                             ("sidebar", screen.sidebar), ("hints", footer)):
+                             ("sidebar", screen.sidebar), ("hints", footer), ("screen", screen)):
 
             def counting(crop: Any, widget: Any = widget, name: str = name) -> Any:
                 rendered.append(name)
+                if name == "screen":
+                    rows.append(crop.height)
                 return type(widget).render_lines(widget, crop)
 
             widget.render_lines = counting
         prompt.refresh()  # (as its cursor blink does)
         await wait_until(pilot, lambda: "prompt" in rendered, what="the prompt drawn")
         await pilot.pause()
-        assert set(rendered) == {"prompt"}
+        assert set(rendered) == {"prompt", "screen"}
+        # the screen under it renders the prompt's rows, not its whole height
+        assert rows and max(rows) <= prompt.region.height < screen.size.height
