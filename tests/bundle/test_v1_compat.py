@@ -4,8 +4,9 @@ The bundles under ``tests/bundle/data/v1/`` were made once, with the code of tha
 ``make_v1_bundles.py`` (one per engine kind, never regenerated). Each must still:
 
 - import, on SQLite and on PostgreSQL, with every row and image;
-- replay: ``identical`` for the deterministic engines (layout, the tiny diffusers pipelines
-  rebuilt from their seeds), and for remote engines the same requests on the wire as when the
+- replay: ``identical`` for the deterministic engines (layout; the tiny diffusers pipelines
+  rebuilt from their seeds too, or on a CPU whose float kernels round differently from the
+  one that made them, at most one level apart in a few values), and for remote engines the same requests on the wire as when the
   bundle was made (the deterministic fake servers then answer the same bytes, so those replay
   ``identical`` too);
 - re-export to a bundle whose manifest says the same as the original (export time and app
@@ -283,7 +284,12 @@ def test_layout_1_images_replay_with_layout_1_while_new_ones_use_layout_2(
 def test_diffusers_bundle_replays_identical(
     config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The tiny pipelines rebuilt from their seeds, at ./tiny-sd and ./tiny-up as recorded."""
+    """The tiny pipelines rebuilt from their seeds, at ./tiny-sd and ./tiny-up as recorded.
+
+    Each image replays byte for byte, or, on a CPU other than the one the bundle was made on
+    (its float kernels may round differently), ``near`` and at most one level apart in a few
+    values; and every replay on this machine gives the same bytes."""
+    import chatimg.bundle.replay as replay_module
     from tests.tiny_diffusers import (
         build_tiny_sd_pipeline,
         build_tiny_upscaler_pipeline,
@@ -298,13 +304,46 @@ def test_diffusers_bundle_replays_identical(
     threads = {g["receipt"]["engine"]["replay"]["torch_threads"]
                for g in manifest["generations"] if g["engine_kind"] == "diffusers"}
     assert threads == {1}, "the bundle was made with one torch thread"
+    compared: list[tuple[bytes, bytes]] = []  # (stored, replayed) of each image not identical
+    compare_images = replay_module.compare_images
+
+    def comparing(stored: bytes, replayed: bytes) -> Any:
+        compared.append((stored, replayed))
+        return compare_images(stored, replayed)
+
+    monkeypatch.setattr(replay_module, "compare_images", comparing)
     report = _replay("diffusers")
     statuses = _statuses(report)
-    assert statuses["tiny"] == {"identical"} and statuses["tiny-up"] == {"identical"}
+    assert statuses["tiny"] <= {"identical", "near"}
+    assert statuses["tiny-up"] <= {"identical", "near"}
     tiny = [r for r in report["results"] if r["model"] in ("tiny", "tiny-up")]
     assert len(tiny) == 5
+    assert len(compared) == sum(r["status"] == "near" for r in tiny)
+    for stored, replayed in compared:
+        assert _last_level_apart(stored, replayed)
+    again = _replay("diffusers")
+    assert [r["replay_sha256"] for r in again["results"]] == \
+        [r["replay_sha256"] for r in report["results"]]
     # The fan-out's layout image: see test_layout_bundle_replays_identical.
     assert set(statuses) == {"tiny", "tiny-up", "layout"}
+    assert statuses["layout"] == {"identical"}
+
+
+def _last_level_apart(stored: bytes, replayed: bytes) -> bool:
+    """Whether two encoded images of the same size differ by at most one level (of 255) in
+    any value, in at most 1 value in 1,000: float rounding, not a different image."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(io.BytesIO(stored)) as a, Image.open(io.BytesIO(replayed)) as b:
+        if a.size != b.size:
+            return False
+        first = np.asarray(a.convert("RGB"), dtype=np.int16)
+        second = np.asarray(b.convert("RGB"), dtype=np.int16)
+    apart = np.abs(first - second)
+    return int(apart.max()) <= 1 and int(np.count_nonzero(apart)) * 1000 <= apart.size
 
 
 def _key(request: dict[str, Any]) -> str:
