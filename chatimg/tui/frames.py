@@ -51,7 +51,6 @@ class FrameTimer(Timer):
         while self._repeat is None or count < self._repeat:
             await self._active.wait()
             await self.drawable.wait()
-            self._reset = False  # (paced from the last frame: a reset has nothing to restart)
             now = monotonic()
             wait = self.last_frame + interval - now
             if wait > 0:

@@ -402,21 +402,21 @@ class ThreadView(LaidOutOnce, VerticalScroll, ForwardFailedWorkers):
         self.call_after_refresh(self.build_visible)
         self._mount_more_if_near_top()  # scrolled on to the top while this run mounted
 
-    def _mount_more_if_near_top(self) -> None:
-        """Mount the next run above when the view is near the top and none is mounting."""
-        if self.first_shown and self.scroll_y <= _EARLIER_AT * self.size.height \
-                and not self._mounting_earlier:
+    def _start_earlier(self) -> None:
+        """Mount the run above in a worker, when more come above and none is mounting."""
+        if self.first_shown and not self._mounting_earlier:
             self.run_worker(self.show_earlier(), group="earlier", name="earlier",
                             exit_on_error=False)
 
+    def _mount_more_if_near_top(self) -> None:
+        """Mount the next run above when the view is near the top."""
+        if self.scroll_y <= _EARLIER_AT * self.size.height:
+            self._start_earlier()
+
     def mount_above_first(self, card: GenerationCard) -> None:
-        """Mount the run above when ``card`` is the first mounted card and more come above
-        it (and none is mounting)."""
-        if not self.first_shown or self._mounting_earlier or not card.is_attached:
-            return
-        if self._first_entry() is card:
-            self.run_worker(self.show_earlier(), group="earlier", name="earlier",
-                            exit_on_error=False)
+        """Mount the run above when ``card`` is the first mounted card."""
+        if card.is_attached and self._first_entry() is card:
+            self._start_earlier()
 
     def _first_entry(self) -> GenerationCard | CardSlot | None:
         """The first shown generation's card or slot (``entries()[0]``, without a walk of
