@@ -2,17 +2,21 @@
 
 ``CHATIMG_IMAGES=kitty|sixel|iterm|halfcell`` forces a protocol; ``auto`` (the default) reads
 what terminals announce about themselves (``KITTY_WINDOW_ID``, ``TERM_PROGRAM``, ``WEZTERM_*``,
-``LC_TERMINAL``, ``TERM``) and, when that says nothing, asks the terminal the questions
-textual-image asks (device attributes for Sixel, a Kitty graphics query) before the app
-starts. Inside tmux or screen only what the multiplexer itself answers counts (the outer
-terminal's variables leak in), so tmux gets half cells unless it draws Sixel itself.
+``LC_TERMINAL``, ``TERM``) and, when that says nothing, asks the terminal before the app
+starts (``ask_terminal``: a Kitty graphics query, the cell size and the device attributes,
+in one round trip read to its end). Inside tmux or screen only what the multiplexer itself
+answers counts (the outer terminal's variables leak in), so tmux gets half cells unless it
+draws Sixel itself.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from time import monotonic
 
 from chatimg.errors import ConfigError
 from chatimg.termimage import PROTOCOLS, Protocol
@@ -84,29 +88,109 @@ def choose(mode: str, env: Mapping[str, str],
     return answered or "halfcell"
 
 
-def probe_terminal() -> Protocol | None:
-    """Ask the terminal (before the app starts) whether it draws Sixel or Kitty graphics.
+KITTY_QUERY = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\"
+"""A Kitty graphics query (a 1x1 image, not stored): terminals with Kitty graphics answer
+``ESC _ G i=31;OK ESC \\``, the others ignore it."""
+CELL_QUERY = "\x1b[16t"
+"""XTWINOPS 16: the cell's size in pixels, answered ``CSI 6 ; height ; width t``."""
+ATTRIBUTES_QUERY = "\x1b[c"
+"""Primary device attributes (DA1): every VT100-like terminal answers ``CSI ? ... c``, Sixel
+terminals with a 4 among its numbers. Sent last: terminals answer in order, so its answer
+closes the round."""
+PROBE_TIMEOUT = 2.0
+"""How long to wait for the device attributes (seconds). A local terminal answers in a few
+milliseconds; over SSH, or on a busy machine, it can take a few hundred."""
 
-    Uses textual-image's queries: it sends them, with a short timeout, when it is imported
-    and stdout is a terminal. Returns ``None`` when neither is answered or there is no
-    terminal.
+_ATTRIBUTES = re.compile(r"\x1b\[\?([0-9;]*)c")
+_KITTY = re.compile(r"\x1b_Gi=31;([^\x1b]*)\x1b\\")
+_CELL = re.compile(r"\x1b\[6;([0-9]+);([0-9]+)t")
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What a terminal said about itself in one round of queries."""
+
+    sixel: bool = False
+    kitty: bool = False
+    cell: tuple[int, int] | None = None
+    """Pixels per cell ``(width, height)``, when it answered."""
+
+    @property
+    def protocol(self) -> Protocol | None:
+        """Sixel before Kitty (as textual-image orders them: the terminals that announce both,
+        Konsole and WezTerm, draw Sixel and not Kitty's placeholders)."""
+        return "sixel" if self.sixel else "kitty" if self.kitty else None
+
+
+def read_answers(received: str) -> Answers | None:
+    """The answers in what the terminal sent back, or ``None`` while the device attributes,
+    the last answer of the round, have not all arrived."""
+    attributes = _ATTRIBUTES.search(received)
+    if attributes is None:
+        return None
+    before = received[:attributes.start()]
+    kitty = _KITTY.search(before)
+    cell = _CELL.search(before)
+    width, height = (int(cell.group(2)), int(cell.group(1))) if cell else (0, 0)
+    return Answers(sixel="4" in attributes.group(1).split(";"),
+                   kitty=kitty is not None and kitty.group(1) == "OK",
+                   cell=(width, height) if width and height else None)
+
+
+def ask_terminal(timeout: float = PROBE_TIMEOUT) -> Answers | None:
+    """Ask the terminal (before the app starts) what it draws, in one round trip.
+
+    Sends the Kitty graphics query, the cell size query and the device attributes, and reads
+    until the device attributes are answered, so no answer is left to arrive later as keys
+    typed into the app. Returns ``None`` without a terminal on stdin and stdout, or when it
+    does not answer within ``timeout`` seconds. Keys typed during the round are dropped.
     """
-    if not (sys.__stdout__ is not None and sys.__stdout__.isatty()
-            and sys.__stdin__ is not None and sys.__stdin__.isatty()):
+    stdin, stdout = sys.__stdin__, sys.__stdout__
+    if (sys.platform == "win32" or stdin is None or stdout is None
+            or not stdin.isatty() or not stdout.isatty()):
         return None
+    import select
+    import termios
+    import tty
+
+    fd = stdin.fileno()
     try:
-        from textual_image import renderable
-    except Exception:  # no terminal to ask after all
+        saved = termios.tcgetattr(fd)
+    except termios.error:
         return None
-    if renderable.Image is renderable.SixelImage:
-        return "sixel"
-    if renderable.Image is renderable.TGPImage:
-        return "kitty"
-    return None
+    received = ""
+    deadline = monotonic() + timeout
+    try:
+        tty.setcbreak(fd, termios.TCSANOW)  # (answers read at once, and not echoed)
+        stdout.write(KITTY_QUERY + CELL_QUERY + ATTRIBUTES_QUERY)
+        stdout.flush()
+        while (left := deadline - monotonic()) > 0:
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                break
+            chunk = os.read(fd, 1024)
+            if not chunk:
+                break
+            received += chunk.decode("latin-1")
+            answers = read_answers(received)
+            if answers is not None:
+                return answers
+        return None
+    except OSError:
+        return None
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
-def cell_size() -> tuple[int, int]:
-    """Pixels per cell ``(width, height)`` from the terminal's window size, else 10x20.
+def probe_terminal() -> Protocol | None:
+    """The protocol the terminal says it draws (``ask_terminal``), ``None`` when unsure."""
+    answers = ask_terminal()
+    return answers.protocol if answers is not None else None
+
+
+def cell_size(answered: tuple[int, int] | None = None) -> tuple[int, int]:
+    """Pixels per cell ``(width, height)`` from the terminal's window size, else what the
+    terminal ``answered`` to the cell size query (``Answers.cell``), else 10x20.
 
     ``TEXTUAL_CELL_WIDTH``/``TEXTUAL_CELL_HEIGHT`` override it (as textual-serve sets them).
     """
@@ -129,4 +213,4 @@ def cell_size() -> tuple[int, int]:
                 continue
             if rows and cols and width and height:
                 return max(1, width // cols), max(1, height // rows)
-    return DEFAULT_CELL
+    return answered or DEFAULT_CELL

@@ -16,8 +16,6 @@ from textual.containers import Container, Grid, Vertical
 from textual.widget import Widget
 from textual.widgets import Label, Static
 from textual.worker import Worker, WorkerState
-from textual_image.widget import HalfcellImage
-from textual_image.widget import Image as AutoImage
 
 from chatimg.compare import (
     CompareItem,
@@ -34,6 +32,7 @@ from chatimg.errors import ChatImgError
 from chatimg.similarity import difference_image
 from chatimg.tui.failures import ForwardFailedWorkers
 from chatimg.tui.frames import PacedScreen
+from chatimg.tui.widgets.image import image_mode, textual_image_widgets
 from chatimg.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
@@ -53,12 +52,16 @@ def _default_renderer() -> Renderer:
 
 
 def _image_widget(image: Image, renderer: Renderer, classes: str) -> Widget:
+    widgets = textual_image_widgets()
     if renderer == "halfcell":
         if max(image.size) > HALFCELL_MAX_SIDE:
             image = image.copy()
             image.thumbnail((HALFCELL_MAX_SIDE, HALFCELL_MAX_SIDE))
-        return HalfcellImage(image, classes=classes)
-    return AutoImage(image, classes=classes)
+        return widgets.HalfcellImage(image, classes=classes)  # type: ignore[no-any-return]
+    mode = image_mode()
+    chosen = (widgets.SixelImage if mode == "sixel" else widgets.TGPImage if mode == "kitty"
+              else widgets.HalfcellImage)
+    return chosen(image, classes=classes)  # type: ignore[no-any-return]
 
 
 class ComparePane(Vertical, can_focus=True):

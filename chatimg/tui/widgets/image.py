@@ -1,7 +1,7 @@
 """An image on a card, drawn with Kitty graphics, Sixel, iTerm2 images or half-block cells.
 
 The protocol is chosen once before the app runs (``configure_images``: ``CHATIMG_IMAGES``, the
-terminal's environment, then its answers to textual-image's queries). A card image loads its
+terminal's environment, then its answers to ``detect.ask_terminal``). A card image loads its
 thumbnail and encodes it in a worker thread (``chatimg.tui.graphics.prepare``, cached per
 asset and box, so scrolling a long thread never rescales an image); painting only joins
 cached text. Every segment it yields carries a style, so Textual's line filters (``NO_COLOR``'s
@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
@@ -39,7 +40,8 @@ _UNSTORED = itertools.count(1)
 """Names pictures not stored yet in the encoding cache."""
 
 __all__ = ["CardImage", "PixelImage", "TerminalImage", "cached_strips", "cell_box",
-           "configure_images", "halfcell_strips", "image_mode"]
+           "cell_pixels", "configure_images", "halfcell_strips", "image_mode",
+           "textual_image_widgets"]
 
 
 def configure_images(mode: str = "auto", env: dict[str, str] | None = None) -> Protocol:
@@ -58,11 +60,70 @@ def configure_images(mode: str = "auto", env: dict[str, str] | None = None) -> P
     global _PROTOCOL, _CELL
     mode = "auto" if mode == "pixels" else mode
     environment = dict(os.environ) if env is None else env
-    chosen = detect.choose(mode if mode in detect.MODES else "auto", environment,
-                           detect.probe_terminal)
+    answers: list[detect.Answers] = []
+
+    def probe() -> Protocol | None:
+        answered = detect.ask_terminal()
+        if answered is not None:
+            answers.append(answered)
+        return answered.protocol if answered is not None else None
+
+    chosen = detect.choose(mode if mode in detect.MODES else "auto", environment, probe)
     _PROTOCOL = chosen if chosen in PROTOCOLS else "halfcell"
-    _CELL = detect.cell_size()
+    _CELL = detect.cell_size(answers[0].cell if answers else None)
     return _PROTOCOL
+
+
+def cell_pixels() -> tuple[int, int]:
+    """Pixels per terminal cell ``(width, height)``, as ``configure_images`` found them."""
+    return _CELL
+
+
+class _NotATerminal:
+    """A stream that says it is no terminal, and is otherwise the one it wraps."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def textual_image_widgets() -> ModuleType:
+    """``textual_image.widget``, imported without the terminal queries its import sends.
+
+    textual-image asks the terminal what it draws, and its cell size, when it is first
+    imported with a terminal on stdout, waiting 0.1 s for each answer on stdin. Imported
+    while the app runs (the compare screen's first use), Textual's input thread reads those
+    answers: they arrive as keys typed into the app, and textual-image waits in vain.
+    ``configure_images`` asked already, so the import sees no terminal on stdout (nothing is
+    asked) and the cell size found then (the ``TEXTUAL_CELL_*`` variables textual-image reads
+    when it cannot ask). Its ``Image`` alias then means text: pick a widget by ``image_mode``.
+    """
+    import importlib
+    import os
+    import sys
+
+    loaded = sys.modules.get("textual_image.widget")
+    if loaded is not None:
+        return loaded
+    stdout = sys.__stdout__
+    names = ("TEXTUAL_CELL_WIDTH", "TEXTUAL_CELL_HEIGHT")
+    saved = {name: os.environ.get(name) for name in names}
+    for name, pixels in zip(names, _CELL, strict=True):
+        os.environ.setdefault(name, str(pixels))
+    if stdout is not None:
+        sys.__stdout__ = _NotATerminal(stdout)  # type: ignore[misc,assignment]
+    try:
+        return importlib.import_module("textual_image.widget")
+    finally:
+        sys.__stdout__ = stdout  # type: ignore[misc]
+        for name, before in saved.items():
+            if before is None:
+                os.environ.pop(name, None)
 
 
 def image_mode() -> Protocol:
