@@ -11,6 +11,7 @@ draws Sixel itself.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -101,6 +102,9 @@ PROBE_TIMEOUT = 2.0
 """How long to wait for the device attributes (seconds). A local terminal answers in a few
 milliseconds; over SSH, or on a busy machine, it can take a few hundred."""
 
+PROBE_LIMIT = 16384
+"""Most characters read in a round before giving up (the answers take under 100)."""
+
 _ATTRIBUTES = re.compile(r"\x1b\[\?([0-9;]*)c")
 _KITTY = re.compile(r"\x1b_Gi=31;([^\x1b]*)\x1b\\")
 _CELL = re.compile(r"\x1b\[6;([0-9]+);([0-9]+)t")
@@ -169,17 +173,18 @@ def ask_terminal(timeout: float = PROBE_TIMEOUT) -> Answers | None:
             if not ready:
                 break
             chunk = os.read(fd, 1024)
-            if not chunk:
+            if not chunk or len(received) > PROBE_LIMIT:  # (no answer is this long)
                 break
             received += chunk.decode("latin-1")
             answers = read_answers(received)
             if answers is not None:
                 return answers
         return None
-    except OSError:
+    except (OSError, termios.error):
         return None
     finally:
-        termios.tcsetattr(fd, termios.TCSANOW, saved)
+        with contextlib.suppress(OSError, termios.error):  # (the terminal went away)
+            termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
 def probe_terminal() -> Protocol | None:

@@ -100,6 +100,12 @@ def test_kitty_is_read_from_its_answer_before_the_attributes(tmp_path: Path) -> 
     assert found["left"] == ""
 
 
+def test_a_terminal_sending_junk_gets_half_cells_and_the_app_starts(tmp_path: Path) -> None:
+    found, _ = play_terminal(tmp_path, "\x1b[?" + "4;" * 20_000, delay=0.0)
+    assert found["protocol"] == "halfcell"
+    assert found["cell"] == list(detect.DEFAULT_CELL)
+
+
 @pytest.mark.parametrize(("received", "expected"), [
     (SIXEL_XTERM, detect.Answers(sixel=True)),
     (PLAIN, detect.Answers()),
