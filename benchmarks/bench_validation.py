@@ -59,13 +59,13 @@ async def background(count: int) -> None:
     order: list[str] = []
     import chatimg.validate as validate
 
-    real = validate.validate_generation
+    real = validate.validate_images
 
     def spy(*args):  # type: ignore[no-untyped-def]
         order.append("validation starts")
         return real(*args)
 
-    validate.validate_generation = spy  # type: ignore[assignment]
+    validate.validate_images = spy  # type: ignore[assignment]
     await studio.generate('a warm-up "SIGN"', ["layout"], params)  # imports, caches, OCR load
     order.clear()
     for n in range(count):

@@ -86,22 +86,34 @@ def poster_box(shot: Image.Image, min_width: int) -> tuple[int, int, int, int] |
     return int(columns.min()), best[0], int(columns.max()) + 1, best[1]
 
 
-def wait_for_box(display: str, check: Callable[[tuple[int, int, int, int]], bool],
-                 min_width: int, what: str,
-                 timeout: float = 20.0) -> tuple[Image.Image, tuple[int, int, int, int]]:
-    """Screenshots until the poster's box passes ``check`` and is the same in two shots in a
-    row (xterm draws a frame progressively; a shot may catch it half drawn)."""
+Box = tuple[int, int, int, int]
+
+
+def wait_for_box(display: str, check: Callable[[Image.Image, Box], str | None], min_width: int,
+                 what: str, timeout: float = 40.0) -> tuple[Image.Image, Box]:
+    """Screenshots until the poster's box is found and ``check`` (given the shot and the box)
+    finds nothing wrong, returning ``None``; else it says what is wrong. xterm draws a frame
+    progressively, and on a busy machine a shot may catch it half drawn for a while: only
+    what stays wrong until ``timeout`` fails."""
     deadline = time.monotonic() + timeout
-    previous: tuple[int, int, int, int] | None = None
     while True:
         shot = screenshot(display)
         box = poster_box(shot, min_width)
-        if box is not None and check(box) and box == previous:
+        wrong = "no poster" if box is None else check(shot, box)
+        if wrong is None:
+            assert box is not None
             return shot, box
-        previous = box
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what} (last box {box})")
+            raise AssertionError(f"timed out waiting for {what}: {wrong} (last box {box})")
         time.sleep(0.3)  # another process draws: nothing to await
+
+
+def warm_rows(shot: Image.Image, box: Box, min_width: int) -> int:
+    """How many rows of ``box`` have at least ``min_width`` of the poster's warm pixels."""
+    pixels = np.asarray(shot.crop(box), dtype=np.int32)
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    warm = (red > 150) & (red - blue > 60) & (green > 20)
+    return int((warm.sum(axis=1) >= min_width).sum())
 
 
 def make_posters(home: Path) -> Path:
@@ -134,31 +146,46 @@ def test_sixel_poster_in_xterm(display: str, home: Path) -> None:
          "-xrm", "XTerm*numColorRegisters: 256", "-geometry", "120x34+0+0",
          "-e", str(CHATIMG)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        # the newest card is in view: the whole (square) poster
-        shot, box = wait_for_box(display, lambda b: b[2] - b[0] >= 100 and
-                                 b[3] - b[1] >= 0.9 * (b[2] - b[0]), 60, "the poster",
-                                 timeout=40.0)
-        x0, y0, x1, y1 = box
-        width = x1 - x0
-        drawn = shot.crop(box)
-        # real pixels: hundreds of colours (xterm's text has 16), and the poster's own
-        colours = np.unique(np.asarray(drawn).reshape(-1, 3), axis=0)
-        assert len(colours) > 64
-        expected = source.resize((width, round(width * source.height / source.width)),
+        # the newest card is in view: the whole (square) poster, in its own pixels
+        def whole_poster(shot: Image.Image, box: Box) -> str | None:
+            x0, y0, x1, y1 = box
+            if x1 - x0 < 100 or y1 - y0 < 0.9 * (x1 - x0):
+                return f"a poster of {x1 - x0}x{y1 - y0} px"
+            drawn = shot.crop(box)
+            # real pixels: hundreds of colours (xterm's text has 16), and the poster's own
+            colours = len(np.unique(np.asarray(drawn).reshape(-1, 3), axis=0))
+            if colours <= 64:
+                return f"{colours} colours"
+            similar = psnr(drawn, scaled(x1 - x0).crop((0, 0, x1 - x0, y1 - y0)))
+            return None if similar >= 30 else f"PSNR {similar:.1f} dB"
+
+        def scaled(width: int) -> Image.Image:
+            return source.resize((width, round(width * source.height / source.width)),
                                  Image.Resampling.LANCZOS)
-        assert psnr(drawn, expected.crop((0, 0, width, y1 - y0))) >= 30
+
+        _, box = wait_for_box(display, whole_poster, 60, "the poster")
+        x0, y0, x1, _ = box
+        width = x1 - x0
+        expected = scaled(width)
 
         # scroll the thread up: the poster moves down, clipped by the composer
         subprocess.run(["xdotool", "mousemove", str((x0 + x1) // 2), str(y0), "click", "4"],
                        env=env, timeout=10, check=True)
 
-        after, box2 = wait_for_box(display, lambda b: b[1] > y0, width // 2,
-                                   "the poster to move with the thread")
-        # one band of poster rows, starting with the poster's first row (nothing of it left
-        # above, where it was), and showing its top part
-        rows = box2[3] - box2[1]
-        assert psnr(after.crop((x0, box2[1], x1, box2[3])),
-                    expected.crop((0, 0, width, min(rows, expected.height)))) >= 30
+        def moved(after: Image.Image, box2: Box) -> str | None:
+            # one band of poster rows, starting with the poster's first row and showing its
+            # top part, and nothing of it left above, where it was
+            if box2[1] <= y0:
+                return f"the poster's top at {box2[1]}, not below {y0}"
+            rows = box2[3] - box2[1]
+            similar = psnr(after.crop((x0, box2[1], x1, box2[3])),
+                           expected.crop((0, 0, width, min(rows, expected.height))))
+            if similar < 30:
+                return f"PSNR {similar:.1f} dB"
+            left = warm_rows(after, (x0, y0, x1, box2[1]), width // 2)
+            return None if not left else f"{left} poster rows left above it"
+
+        wait_for_box(display, moved, width // 2, "the poster to move with the thread")
         subprocess.run(["xdotool", "key", "ctrl+q"], env=env, timeout=10, check=True)
         terminal.wait(timeout=15)
     finally:
