@@ -17,7 +17,8 @@ launch of the ``chatimg`` command itself to its first frame written, against a o
 Textual app (issue 15's first-paint floor): the first-paint bench in ``bench_tui`` runs
 headless, where nothing is asked.
 
-Run: ``.venv/bin/python benchmarks/bench_terminal_probe.py``
+Run: ``.venv/bin/python benchmarks/bench_terminal_probe.py [--frame]`` (``--frame``: the first
+frame only)
 """
 
 from __future__ import annotations
@@ -119,6 +120,12 @@ def first_frame(argv: list[str], env: dict[str, str]) -> float:
 
 
 def main() -> None:
+    if "--frame" not in sys.argv[1:]:
+        probes()
+    frames()
+
+
+def probes() -> None:
     print(f"terminal queries before the first paint (median of {RUNS} starts each)")
     for name, answer in TERMINALS.items():
         for delay in (0.0, 0.3):
@@ -131,6 +138,9 @@ def main() -> None:
             print(f"  textual-image's import {theirs_s * 1000:7.1f} ms -> "
                   f"{theirs[0][1] or 'half cells'}"
                   f"  (ratio {ours_s / theirs_s:.2f}x)")
+
+
+def frames() -> None:
     # the first frame (its mark) is written whole: Textual writes each frame at once
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "CHATIMG_HOME": home, "TERM": "xterm-256color"}

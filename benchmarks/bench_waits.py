@@ -6,6 +6,7 @@ one after the other, and prints, per row, the lines that give the figure, then a
 | row | script | floor |
 |---|---|---|
 | app first paint, 1,000 conversations | ``bench_tui.py paint`` | a one-label Textual app |
+| the same in a terminal (a pty), empty store | ``bench_terminal_probe.py --frame`` | the same |
 | ``chatimg ls --json``, 50,000 messages | ``bench_startup.py`` | ``chatimg --version`` |
 | last denoising step to the card, 1 and 4 steps | ``gpu_overhead.py`` | the raw ``pipe(...)`` call |
 | opening a 500-generation thread | ``bench_tui.py thread`` | an empty thread |
@@ -16,7 +17,7 @@ one after the other, and prints, per row, the lines that give the figure, then a
 figure with a small pipeline. A row whose script fails says so and the others still run.
 
 Run: ``.venv/bin/python benchmarks/bench_waits.py [--only NAME[,NAME]]`` (about 6 minutes on 2
-cores; names: paint, ls, gpu, thread, export, typography).
+cores; names: paint, pty, ls, gpu, thread, export, typography).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class Row:
 ROWS = (
     Row("paint", "app first paint (1,000 conversations)", "≤ 1.5x",
         ("bench_tui.py", "paint"), r"launch → first paint|heavy modules"),
+    Row("pty", "the chatimg command's first frame on a pty (empty store)", "≤ 1.5x",
+        ("bench_terminal_probe.py", "--frame"), r"first frame"),
     Row("ls", "chatimg ls --json (50,000 messages)", "≤ 3x",
         ("bench_startup.py",), r"ls --json"),
     Row("gpu", "last step → image on the card", "≤ 1.05x",
