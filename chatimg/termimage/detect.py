@@ -61,6 +61,8 @@ def from_environment(env: Mapping[str, str]) -> Protocol | None:
         return "iterm"
     if term.startswith(("foot", "mlterm", "contour")):
         return "sixel"
+    if term in ("linux", "dumb"):  # (the Linux console draws no images: nothing to ask it)
+        return "halfcell"
     return None
 
 

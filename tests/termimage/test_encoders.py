@@ -144,6 +144,7 @@ def test_auto_asks_the_terminal_only_when_the_environment_is_silent() -> None:
 
     assert detect.choose("auto", {"TERM": "xterm-256color"}, probe) == "sixel"
     assert detect.choose("auto", {"TERM": "xterm-kitty"}, probe) == "kitty"
+    assert detect.choose("auto", {"TERM": "linux"}, probe) == "halfcell"
     assert len(asked) == 1
     # tmux answers device attributes itself: Sixel only when it draws Sixel
     assert detect.choose("auto", {"TMUX": "x", "TERM": "tmux"}, probe) == "sixel"
