@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
+
+from chatimg.errors import ChatImgError
 
 
 def run_app() -> None:
-    """Start the Textual app."""
+    """Start the Textual app.
+
+    Raises:
+        ChatImgError: stdin is no terminal (``chatimg < file``, a cron job or a pipeline): the
+            app could read no key, not even its quit key, and Textual's input thread would
+            spin on the end of the input. (Not with ``TEXTUAL_DRIVER`` set, as textual-serve
+            does: its driver reads from a pipe.)
+    """
+    if "TEXTUAL_DRIVER" not in os.environ and not (sys.stdin is not None
+                                                   and sys.stdin.isatty()):
+        raise ChatImgError("the app needs a terminal to read keys from, and stdin is not one",
+                           "run chatimg in a terminal; scripts use chatimg gen, ls, show, "
+                           "export and the other commands")
     from chatimg.collector import COLLECTOR
 
     try:

@@ -84,3 +84,15 @@ def test_database_file_that_is_not_a_database(home: Path) -> None:
         assert "not a chatimg database" in line
     assert hashlib.sha256(database.read_bytes()).hexdigest() == digest
     assert sorted(p.name for p in database.parent.iterdir()) == ["chatimg.db"]
+
+
+def test_the_app_without_a_terminal_on_stdin_says_so_and_opens_nothing(home: Path) -> None:
+    # (``chatimg < /dev/null``, cron, a pipeline: Textual's input thread spun at 100% CPU on
+    # the end of the input, and no key, not even the quit key, could reach the app)
+    result = subprocess.run([sys.executable, "-m", "chatimg"], stdin=subprocess.DEVNULL,
+                            env={**os.environ, "CHATIMG_HOME": str(home)},
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    line = assert_one_line_error(result)
+    assert "needs a terminal" in line and "stdin" in line
+    assert result.stdout == ""
+    assert not (home / "data").exists()  # (no store opened or made)
