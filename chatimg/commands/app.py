@@ -14,11 +14,15 @@ def run_app() -> None:
     """Start the Textual app.
 
     Raises:
+        ConfigError: ``CHATIMG_IMAGES`` names no image mode (said first: a setting to fix).
         ChatImgError: stdin is no terminal (``chatimg < file``, a cron job or a pipeline): the
             app could read no key, not even its quit key, and Textual's input thread would
             spin on the end of the input. (Not with ``TEXTUAL_DRIVER`` set, as textual-serve
             does: its driver reads from a pipe.)
     """
+    from chatimg.termimage.detect import requested
+
+    requested(os.environ)
     if "TEXTUAL_DRIVER" not in os.environ and not (sys.stdin is not None
                                                    and sys.stdin.isatty()):
         raise ChatImgError("the app needs a terminal to read keys from, and stdin is not one",
