@@ -189,12 +189,6 @@ def ask_terminal(timeout: float = PROBE_TIMEOUT) -> Answers | None:
             termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
-def probe_terminal() -> Protocol | None:
-    """The protocol the terminal says it draws (``ask_terminal``), ``None`` when unsure."""
-    answers = ask_terminal()
-    return answers.protocol if answers is not None else None
-
-
 def cell_size(answered: tuple[int, int] | None = None) -> tuple[int, int]:
     """Pixels per cell ``(width, height)`` from the terminal's window size, else what the
     terminal ``answered`` to the cell size query (``Answers.cell``), else 10x20.
