@@ -87,3 +87,40 @@ def test_bad_image_mode_is_one_line(home: Path) -> None:
         "chatimg: error: CHATIMG_IMAGES='ascii-art' is not an image mode "
         "(use one of: kitty, sixel, iterm, halfcell, auto)"]
 
+
+
+def test_the_app_ends_when_its_terminal_goes_away(home: Path) -> None:
+    """A terminal closed under an app that does not own it (no hang-up signal reaches it):
+    Textual's input thread read the end of the input again and again at 100% CPU, and the app
+    never ended. It now quits, saving what a quit saves."""
+    import fcntl
+    import struct
+    import termios
+
+    env = {**os.environ, "CHATIMG_HOME": str(home), "TERM": "xterm-256color",
+           "CHATIMG_IMAGES": "halfcell"}
+    env.pop("NO_COLOR", None)
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 1200, 800))
+    process = subprocess.Popen([str(Path(sys.executable).with_name("chatimg"))], stdin=slave,
+                               stdout=slave, stderr=slave, env=env, cwd=ROOT,
+                               start_new_session=True)  # (the pty is not its controlling one)
+    os.close(slave)
+    output = bytearray()
+    try:
+        deadline = time.monotonic() + 60
+        while b"Describe an image" not in output and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                output += os.read(master, 65536)
+        assert b"Describe an image" in output, output[-2000:]
+        os.close(master)  # the terminal goes away
+        master = -1
+        status = process.wait(timeout=30)  # (two checks a few seconds apart at most)
+        assert status == 0
+        assert (home / "data" / "state.json").exists()  # (what a quit saves)
+    finally:
+        if master >= 0:
+            os.close(master)
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
