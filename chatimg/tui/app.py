@@ -46,8 +46,6 @@ _INPUT = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScro
           events.Paste)
 #: Seconds between checks for a due full collection.
 _COLLECT_EVERY = 0.25
-TERMINAL_CHECK_EVERY = 2.0
-"""How often the app looks whether its terminal is still there (seconds)."""
 
 
 class ChatImgApp(App[None]):
@@ -145,18 +143,6 @@ class ChatImgApp(App[None]):
         self.push_screen(self.main_screen)
         # The store opens after the first frame is on screen.
         self.call_after_refresh(self._open_studio)
-        if not self.is_headless and _stdin_is_terminal():
-            self.set_interval(TERMINAL_CHECK_EVERY, self._check_terminal, name="terminal")
-
-    def _check_terminal(self) -> None:
-        """Quit (saving what a quit saves) once the terminal is gone.
-
-        A terminal that closes sends its processes SIGHUP, which ends the app. Without one (an
-        app that does not own its terminal, as under some process managers), Textual's input
-        thread reads the end of the input and reads again, at 100% CPU, and the app would never
-        end: its stdin then stops being a terminal."""
-        if not _stdin_is_terminal():
-            self.exit()
 
     def _open_studio(self) -> None:
         if self._given is not None:
@@ -296,14 +282,6 @@ class ChatImgApp(App[None]):
         self.search_themes()
 
 
-def _stdin_is_terminal() -> bool:
-    stdin = sys.__stdin__
-    try:
-        return stdin is not None and os.isatty(stdin.fileno())
-    except (OSError, ValueError):  # (closed)
-        return False
-
-
 @contextlib.contextmanager
 def stderr_to_log() -> Iterator[Path | None]:
     """Keep C libraries' writes to file descriptor 2 off the screen while the app runs.
@@ -333,13 +311,11 @@ def stderr_to_log() -> Iterator[Path | None]:
     try:
         yield log
     finally:
-        with contextlib.suppress(OSError):  # (the terminal may be gone: nothing to show)
-            terminal.flush()
+        terminal.flush()
         os.dup2(saved, 2)
         os.close(saved)
         sys.__stderr__ = original  # type: ignore[misc]
-        with contextlib.suppress(OSError):
-            terminal.close()
+        terminal.close()
 
 
 def main() -> None:
