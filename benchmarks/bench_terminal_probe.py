@@ -35,8 +35,9 @@ import termios
 import time
 from pathlib import Path
 
+from chatimg.termimage.detect import ATTRIBUTES_QUERY
+
 RUNS = 7
-ATTRIBUTES_QUERY = "\x1b[c"
 TERMINALS = {
     "Sixel terminal (xterm -ti vt340)": "\x1b[?63;1;2;4;6;9;15;16;17;18;21;22;28c",
     "neither (VTE-like)": "\x1b[?65;1;9c",

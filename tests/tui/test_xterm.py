@@ -62,12 +62,17 @@ def screenshot(display: str) -> Image.Image:
     return read_xwd(done.stdout)
 
 
+def warm_pixels(shot: Image.Image) -> np.ndarray:
+    """Where the red-and-orange poster's colours are (a boolean mask, rows by columns)."""
+    pixels = np.asarray(shot, dtype=np.int32)
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    return (red > 150) & (red - blue > 60) & (green > 20)  # type: ignore[no-any-return]
+
+
 def poster_box(shot: Image.Image, min_width: int) -> tuple[int, int, int, int] | None:
     """The box of the red-and-orange poster: the longest run of rows with at least
     ``min_width`` warm pixels, and the columns warm in most of those rows."""
-    pixels = np.asarray(shot, dtype=np.int32)
-    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
-    warm = (red > 150) & (red - blue > 60) & (green > 20)
+    warm = warm_pixels(shot)
     dense = warm.sum(axis=1) >= min_width
     best: tuple[int, int] | None = None
     start = None
@@ -110,10 +115,7 @@ def wait_for_box(display: str, check: Callable[[Image.Image, Box], str | None], 
 
 def warm_rows(shot: Image.Image, box: Box, min_width: int) -> int:
     """How many rows of ``box`` have at least ``min_width`` of the poster's warm pixels."""
-    pixels = np.asarray(shot.crop(box), dtype=np.int32)
-    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
-    warm = (red > 150) & (red - blue > 60) & (green > 20)
-    return int((warm.sum(axis=1) >= min_width).sum())
+    return int((warm_pixels(shot.crop(box)).sum(axis=1) >= min_width).sum())
 
 
 def make_posters(home: Path) -> Path:
