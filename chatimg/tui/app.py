@@ -91,6 +91,7 @@ class ChatImgApp(App[None]):
         self.theme_problems: list[str] = []
         self.main_screen = MainScreen(saved_options=self.ui_state.composer)
         self.main_screen.sidebar_collapsed = self.ui_state.sidebar_collapsed
+        self.main_screen.initial = (self.ui_state.conversation_id, self.ui_state.scroll_y or None)
         self._collections_started = False
         self._startup_hold: Callable[[], None] | None = None
         self._setup_themes()
@@ -120,6 +121,12 @@ class ChatImgApp(App[None]):
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         return wanted
 
+    def get_default_screen(self) -> MainScreen:
+        # The main screen is the first screen, composed with the app. (Pushed from the app's
+        # mount, it rendered its first frame inside Textual's start-up batch, which threw it
+        # away, and then rendered the whole screen again for the frame written.)
+        return self.main_screen
+
     def on_load(self) -> None:
         # Building the first frame (stylesheets, the screen's widgets, their styles and
         # strips) makes tens of thousands of objects that live as long as the app: the
@@ -139,8 +146,6 @@ class ChatImgApp(App[None]):
     def on_mount(self) -> None:
         self._log_handler = open_log(self.log_path)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        self.main_screen.initial = (self.ui_state.conversation_id, self.ui_state.scroll_y or None)
-        self.push_screen(self.main_screen)
         # The store opens after the first frame is on screen.
         self.call_after_refresh(self._open_studio)
 

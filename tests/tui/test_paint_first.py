@@ -204,3 +204,50 @@ async def test_the_footer_row_is_there_from_the_first_frame_and_its_keys_come_in
         assert screen.query_one("#body").region == first[0]
         assert moved == []
         gated_open.set()  # (the store opens and the app quits as usual)
+
+
+async def test_the_first_frame_rendered_is_the_one_written_and_shows_the_screen(
+        gated_open: Any) -> None:
+    """The main screen is the app's first screen: its first frame is rendered once Textual's
+    start-up batch is over, so it goes to the terminal. (Pushed from the app's mount, it was
+    rendered inside that batch, thrown away, and the whole screen rendered again for the
+    frame written: a quarter of the time to the first frame on a pty.) The prompt has the
+    focus in it: no second frame moves it there."""
+    from textual._compositor import LayoutUpdate
+
+    from chatimg.tui.app import ChatImgApp, open_studio
+
+    frames: list[tuple[bool, str, list[str]]] = []
+    focused: list[str | None] = []
+
+    class Watched(ChatImgApp):
+        def _display(self, screen: Any, renderable: Any) -> None:
+            if renderable is not None and not frames:
+                lines = (["".join(strip.text for strip in line) for line in renderable.strips]
+                         if isinstance(renderable, LayoutUpdate) else [])
+                # (a frame displayed inside a batch is dropped, not written)
+                frames.append((self._batch_count == 0, type(screen).__name__, lines))
+            super()._display(screen, renderable)
+
+    app = Watched(open_studio)
+    set_focus = app.main_screen.set_focus
+
+    def watched_focus(widget: Any, *args: Any, **kwargs: Any) -> None:
+        if widget is not None:
+            focused.append(widget.id)
+        set_focus(widget, *args, **kwargs)
+
+    app.main_screen.set_focus = watched_focus  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(frames), what="a first frame")
+        gated_open.set()  # (the store opens and the app quits as usual)
+    written, screen_name, lines = frames[0]
+    assert written, "the first frame rendered was dropped by a batch"
+    assert screen_name == "MainScreen"
+    assert len(lines) == SIZE[1]
+    assert "filter conversations" in lines[0]
+    assert any("Type a prompt" in line for line in lines)
+    assert lines[-1].strip() == ""  # the footer's row, empty until the key hints come
+    # the focus goes to the prompt first (not to the filter, first on the screen, and then
+    # moved: in a terminal, a frame with the filter's cursor and a second frame)
+    assert focused[0] == "prompt"

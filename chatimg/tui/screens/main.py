@@ -68,6 +68,9 @@ def title_from(prompt: str) -> str:
 class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
     """Sidebar | thread over composer."""
 
+    AUTO_FOCUS = "#prompt"
+    """The prompt has the focus from the first frame (not the sidebar's filter, first in the
+    screen, for a frame: its cursor and a second frame with it moved)."""
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
     """Textual's ``Screen.focused`` repaints the whole screen on every focus change (a full
     frame on each move between cards); the widgets whose look depends on the focus repaint

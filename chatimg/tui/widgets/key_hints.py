@@ -69,6 +69,9 @@ class LateFooter(Widget):
     LateFooter { dock: bottom; height: 1; background: $footer-background; }
     """
 
+    def render(self) -> str:
+        return ""  # (an empty row: a plain widget would show its own name)
+
     def on_mount(self) -> None:
         self.call_after_refresh(self._replace)
 
