@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chatimg import domain
+if TYPE_CHECKING:
+    from chatimg import domain
+
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,8 @@ def receipt_rows(generation: domain.Generation, image: int | None = None, *,
 
 def raw_receipt(generation: domain.Generation) -> str:
     """Everything stored about ``generation`` as indented JSON (what the ``r`` key shows)."""
+    from chatimg import domain
+
     record: dict[str, Any] = domain.to_jsonable(generation)
     return json.dumps(record, indent=2, ensure_ascii=False, sort_keys=False)
 

@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chatimg.compare import ImageRef
 from chatimg.errors import ChatImgError
 from chatimg.tui.screens.card_navigation import CardNavigation
 from chatimg.tui.screens.dialogs import AskScreen, ConfirmScreen, ReceiptScreen
@@ -28,6 +27,7 @@ from chatimg.tui.viewer import open_in_viewer
 from chatimg.tui.widgets.card import ACTION_MODES, CardAction
 
 if TYPE_CHECKING:
+    from chatimg.compare import ImageRef
     from chatimg.engines.base import CancelToken
     from chatimg.engines.catalog import Listing
     from chatimg.generation import EventCallback, GenerateOutcome
@@ -157,6 +157,8 @@ class CardActions(Sending, ModelChecks, CardNavigation):
 
     def toggle_pick(self, generation_id: str, image: int = 0) -> None:
         """Pick an image for compare, or drop it from the picks."""
+        from chatimg.compare import ImageRef
+
         ref = ImageRef(generation_id, image)
         if ref in self.picked:
             self.picked.remove(ref)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
-from chatimg import domain
 from chatimg.receipt_view import raw_receipt
 from chatimg.tui.widgets.receipt import receipt_table
 from chatimg.tui.widgets.typing_order import OrderedInput
+
+if TYPE_CHECKING:
+    from chatimg import domain
 
 
 class ConfirmScreen(ModalScreen[bool]):

@@ -23,9 +23,7 @@ from textual.reactive import Reactive
 from textual.timer import Timer
 from textual.widget import Widget
 
-from chatimg import domain
 from chatimg.collector import COLLECTOR, IDLE_COLLECTIONS
-from chatimg.compare import ImageRef
 from chatimg.errors import ChatImgError, StoreError
 from chatimg.safetext import shown
 from chatimg.tui import slash
@@ -47,6 +45,8 @@ from chatimg.tui.widgets.thread_layout import prepare_newest, read_opening
 from chatimg.tui.widgets.typing_order import focus_now
 
 if TYPE_CHECKING:
+    from chatimg import domain
+    from chatimg.compare import ImageRef
     from chatimg.engines.base import CancelToken
     from chatimg.engines.catalog import Listing
     from chatimg.generation import EventCallback

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 from textual.screen import Screen
 
-from chatimg import domain
 from chatimg.errors import ChatImgError
 from chatimg.tui.widgets.card import CardProgress
 from chatimg.tui.widgets.message_block import MessageBlock
@@ -23,6 +22,7 @@ from chatimg.tui.widgets.message_block import MessageBlock
 if TYPE_CHECKING:
     from typing import TypeAlias
 
+    from chatimg import domain
     from chatimg.engines.base import CancelToken
     from chatimg.generation import EventCallback, GenerateOutcome, GenerationEvent
     from chatimg.tui.widgets.composer import Composer

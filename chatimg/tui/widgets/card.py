@@ -21,13 +21,14 @@ from textual.containers import ScrollableContainer, Vertical
 from textual.message import Message
 from textual.widget import Widget
 
-from chatimg import domain
 from chatimg.tui.widgets.card_text import STATUS_ICONS, CardProgress, detail_text, meta_text
 from chatimg.tui.widgets.image_grid import DEFAULT_MAX_COLUMNS, ImageGrid, tile_limits
 from chatimg.tui.widgets.laid_out import LaidOutOnce, Line
 
 if TYPE_CHECKING:
     from PIL.Image import Image
+
+    from chatimg import domain
 
 # the card's text is made in ``card_text``; its names stay importable from here
 __all__ = ["ACTION_MODES", "CARD_ACTIONS", "CARD_MOVES", "RESERVED_ROWS", "STATUS_ICONS",

@@ -4,11 +4,14 @@ and the lines under its images (progress, storing, errors, route, checks, picks)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.content import Content
 
-from chatimg import domain
 from chatimg.safetext import shown
+
+if TYPE_CHECKING:
+    from chatimg import domain
 
 STATUS_ICONS = {"queued": "…", "running": "⟳", "succeeded": "✓", "failed": "✗",
                 "cancelled": "⊘", "interrupted": "⊘"}

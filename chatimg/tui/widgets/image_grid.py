@@ -17,12 +17,13 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widget import Widget
 
-from chatimg import domain
 from chatimg.tui.widgets.image import CardImage, cell_box
 from chatimg.tui.widgets.laid_out import GridRow, LaidOutOnce, Line
 
 if TYPE_CHECKING:
     from PIL.Image import Image
+
+    from chatimg import domain
 
 GRID_COLUMNS = 2
 """Images side by side when a generation made two or more."""

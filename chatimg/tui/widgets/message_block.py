@@ -4,18 +4,20 @@ for a stored generation's card until it is built; and the line where the model c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from chatimg import domain
 from chatimg.safetext import shown
 from chatimg.tui.widgets.card import GenerationCard, image_max_columns, meta_text
 from chatimg.tui.widgets.laid_out import LaidOutOnce, Line
 from chatimg.tui.widgets.thread_layout import card_height
+
+if TYPE_CHECKING:
+    from chatimg import domain
 
 
 class CardSlot(LaidOutOnce, Static):

@@ -4,11 +4,15 @@ its label (``receipt_text``); the ``i`` dialog, wider, puts them side by side
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from rich.text import Text
 
-from chatimg import domain
 from chatimg.receipt_view import receipt_rows
+
+if TYPE_CHECKING:
+    from chatimg import domain
 
 TONES = {"ok": "green", "bad": "bold red", "note": "yellow"}
 """How a row's tone (``chatimg.receipt_view.ReceiptRow.tone``) is coloured."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
 from textual.containers import Vertical
@@ -23,9 +23,11 @@ from textual.reactive import reactive
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from chatimg import domain
 from chatimg.safetext import shown
 from chatimg.tui.widgets.typing_order import OrderedInput, focus_now
+
+if TYPE_CHECKING:
+    from chatimg import domain
 
 LIMIT = 2000
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeGuard, TypeVar
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from textual.actions import SkipAction
 from textual.containers import VerticalScroll
@@ -28,7 +28,6 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button
 
-from chatimg import domain
 from chatimg.tui.failures import ForwardFailedWorkers, log
 from chatimg.tui.widgets.card import GenerationCard, image_max_columns
 from chatimg.tui.widgets.laid_out import LaidOutOnce, Line, ThreadButton
@@ -40,6 +39,9 @@ from chatimg.tui.widgets.message_block import (
     switch_marker,
 )
 from chatimg.tui.widgets.thread_layout import filling, newest_on_screen, wins_of
+
+if TYPE_CHECKING:
+    from chatimg import domain
 
 _T = TypeVar("_T")
 

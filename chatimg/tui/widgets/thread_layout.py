@@ -8,11 +8,14 @@ import contextlib
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from chatimg import domain
 from chatimg.tui.widgets.card import RESERVED_ROWS, detail_text, image_max_columns
 from chatimg.tui.widgets.image import cell_box, prepare_card_image
 from chatimg.tui.widgets.image_grid import grid_columns, tile_limits
+
+if TYPE_CHECKING:
+    from chatimg import domain
 
 #: Cells a card's frame takes across (margin, border, padding) and a scrollbar.
 CARD_FRAME = 7
