@@ -21,6 +21,12 @@ visible cell in the regions redrawn (nothing else can show in them), and only in
 those regions: the screen and the containers under a 3-line prompt rendered their whole
 height (40 lines at 120x40), where the frame writes 3.
 
+Nor does it render a widget's rows that the widgets in front of it cover whole. Textual
+renders every line of every widget and keeps, cell by cell, what the frontmost one drew: the
+screen and the containers under the sidebar, the thread and the composer are covered
+everywhere, and were rendered whole for every full frame (the first one included), 40% of
+its lines. A widget is now rendered from its first to its last row with a cell that shows.
+
 (It extends Textual's private ``Compositor``; ``tests/tui/test_compositor.py`` checks the
 frames a scroll, a move between cards and a cursor blink draw.)
 """
@@ -35,6 +41,7 @@ from textual.geometry import Region
 
 if TYPE_CHECKING:
     from textual.geometry import Size
+    from textual.screen import Screen
     from textual.strip import Strip
     from textual.widget import Widget
 
@@ -49,10 +56,13 @@ class DrawnCompositor(Compositor):
         self._updating: list[Region] = []
         """The regions the frame being drawn redraws."""
 
-    def render_update(self, *args: Any, **kwargs: Any) -> Any:
-        self._updating = list(self._dirty_regions)
+    def render_update(self, full: bool = False, screen_stack: list[Screen[Any]] | None = None,
+                      simplify: bool = False) -> Any:
+        screen = self.size.region
+        dirty = list(self._dirty_regions)
+        self._updating = [screen] if full or screen in dirty else dirty
         try:
-            update = super().render_update(*args, **kwargs)
+            update = super().render_update(full, screen_stack, simplify)
         finally:
             self._updating = []
         self._drawn = self._visible_map if self._visible_map is not None else self._full_map
@@ -70,13 +80,23 @@ class DrawnCompositor(Compositor):
             return
         shown = self.visible_widgets
         updating = self._updating or [crop]
-        rows = Region(0, crop.y, self.size.width, crop.height)
+        width = self.size.width
+        rows = Region(0, crop.y, width, crop.height)
+        covered: dict[int, list[tuple[int, int]]] = {}
+        """Per row, the columns the widgets rendered so far cover (sorted, disjoint spans)."""
         in_crop = {}
-        for widget, (region, clip) in shown.items():
-            visible = region.intersection(clip)
-            if any(visible.overlaps(dirty) for dirty in updating):
-                # (rendered only in the frame's rows: its other lines are not written)
-                in_crop[widget] = region, clip.intersection(rows)
+        for widget, (region, clip) in shown.items():  # (frontmost first: the first drawn wins)
+            # (only in the frame's rows: its other lines are not written)
+            visible = region.intersection(clip).intersection(rows)
+            if not visible or not any(visible.overlaps(dirty) for dirty in updating):
+                continue
+            top = bottom = -1
+            for y in range(visible.y, visible.bottom):
+                if _cover(covered.setdefault(y, []), visible.x, visible.right):
+                    top = y if top < 0 else top
+                    bottom = y + 1
+            if top >= 0:  # (else every row of it is under widgets in front of it)
+                in_crop[widget] = region, clip.intersection(Region(0, top, width, bottom - top))
         self._visible_widgets = in_crop  # what Textual's renders go through
         try:
             yield from super()._get_renders(crop)
@@ -87,3 +107,20 @@ class DrawnCompositor(Compositor):
     def clear(self) -> None:
         super().clear()
         self._drawn = None
+
+
+def _cover(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Add the columns ``[start, end)`` to ``spans`` (sorted, disjoint, not touching); whether
+    any of them was not covered before."""
+    if any(left <= start and end <= right for left, right in spans):
+        return False
+    kept = []
+    for left, right in spans:
+        if right < start or left > end:
+            kept.append((left, right))
+        else:  # (overlapping or touching: one span)
+            start, end = min(left, start), max(right, end)
+    kept.append((start, end))
+    kept.sort()
+    spans[:] = kept
+    return True

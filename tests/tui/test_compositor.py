@@ -118,6 +118,94 @@ async def test_a_redraw_of_the_prompt_renders_only_what_shows_around_it(make_app
         prompt.refresh()  # (as its cursor blink does)
         await wait_until(pilot, lambda: "prompt" in rendered, what="the prompt drawn")
         await pilot.pause()
-        assert set(rendered) == {"prompt", "screen"}
-        # the screen under it renders the prompt's rows, not its whole height
-        assert rows and max(rows) <= prompt.region.height < screen.size.height
+        # (the screen under it, covered there, is not rendered: not even in the prompt's rows)
+        assert set(rendered) == {"prompt"} and rows == []
+
+
+async def test_a_full_frame_renders_no_covered_row_and_draws_what_textual_draws(
+        make_app: Any, monkeypatch: Any) -> None:
+    """A full frame (the first one, a resize) renders each widget only from its first to its
+    last row with a visible cell: the screen and the containers under the sidebar, the thread
+    and the composer are covered whole and not rendered. The frame is the one Textual's own
+    compositor draws, cell for cell and style for style."""
+    from functools import partial
+
+    from textual._compositor import Compositor
+    from textual.strip import Strip
+    from textual.widget import Widget
+
+    seed_layout_thread(8)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await wait_until(pilot, lambda: bool(screen.thread.cards()), what="the cards")
+        await pilot.pause()
+        compositor = screen._compositor
+        rendered: dict[str, int] = {}
+        render_lines = Widget.render_lines
+
+        def counting(widget: Widget, crop: Any) -> Any:
+            name = f"{type(widget).__name__}#{widget.id}"
+            rendered[name] = rendered.get(name, 0) + crop.height
+            return render_lines(widget, crop)
+
+        monkeypatch.setattr(Widget, "render_lines", counting)
+
+        def frame(update: Any) -> list[list[tuple[str, Any]]]:
+            return [[(segment.text, segment.style) for segment in Strip.join(list(line))]
+                    for line in update.strips]
+
+        ours = frame(compositor.render_update(full=True))
+        ours_rendered = dict(rendered)
+        rendered.clear()
+        compositor._get_renders = partial(Compositor._get_renders, compositor)  # Textual's
+        try:
+            theirs = frame(compositor.render_update(full=True))
+        finally:
+            del compositor._get_renders
+        assert ours == theirs
+        assert len(ours) == SIZE[1]
+        for covered in ("MainScreen#None", "Horizontal#body", "Vertical#main"):
+            assert covered in rendered and covered not in ours_rendered
+        assert ours_rendered["ThreadView#thread"] == rendered["ThreadView#thread"]
+        assert sum(ours_rendered.values()) < 0.8 * sum(rendered.values())
+
+
+async def test_every_partial_frame_writes_every_cell_of_the_regions_it_redraws(
+        make_app: Any) -> None:
+    """Skipping the covered rows of a widget leaves no cell of a redrawn region unwritten:
+    every part of every span a partial frame redraws has its strip (a cell left out would
+    keep what was there before) over moves between cards, a scroll, typing and the
+    focus going back to the prompt."""
+    from textual._compositor import ChopsUpdate
+
+    from chatimg.tui.widgets.card import GenerationCard
+
+    seed_layout_thread(8)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await wait_until(pilot, lambda: bool(screen.thread.cards()), what="the cards")
+        updates: list[ChopsUpdate] = []
+        display = app._display
+
+        def recording(shown: Any, update: Any) -> None:
+            if isinstance(update, ChopsUpdate):
+                updates.append(update)
+            display(shown, update)
+
+        app._display = recording  # type: ignore[method-assign]
+        await pilot.press("ctrl+up")
+        await wait_until(pilot, lambda: isinstance(app.focused, GenerationCard), what="a card")
+        for key in ("up", "up", "down", "pageup", "end", "ctrl+e"):
+            await pilot.press(key)
+            await pilot.pause()
+        await pilot.press(*"a fox")
+        await pilot.pause()
+        assert len(updates) >= 6
+        for update in updates:
+            for y, start, end in update.spans:
+                for (x, strip), stop in zip(update.chops[y].items(), update.chop_ends[y],
+                                            strict=False):  # (as Textual writes them)
+                    if x < end and stop > start:
+                        assert strip is not None, (y, x, stop)
