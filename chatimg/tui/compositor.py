@@ -82,8 +82,8 @@ class DrawnCompositor(Compositor):
         updating = self._updating or [crop]
         width = self.size.width
         rows = Region(0, crop.y, width, crop.height)
+        # per row, the columns that the widgets rendered so far cover (sorted, disjoint spans)
         covered: dict[int, list[tuple[int, int]]] = {}
-        """Per row, the columns the widgets rendered so far cover (sorted, disjoint spans)."""
         in_crop = {}
         for widget, (region, clip) in shown.items():  # (frontmost first: the first drawn wins)
             # (only in the frame's rows: its other lines are not written)
