@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from tests.seeded import seed_layout_thread
 from tests.tui.conftest import SIZE, ready, wait_until
+
+
+@contextlib.asynccontextmanager
+async def _cards_on_screen(make_app: Any) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """An app showing a thread of eight generations' cards: ``(app, pilot, main screen)``."""
+    seed_layout_thread(8)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await wait_until(pilot, lambda: bool(screen.thread.cards()), what="the cards")
+        await pilot.pause()
+        yield app, pilot, screen
 
 
 class _Frames:
@@ -92,15 +106,10 @@ async def test_scrolling_after_the_thread_changed_redraws_only_the_thread(make_a
 
 
 async def test_a_redraw_of_the_prompt_renders_only_what_shows_around_it(make_app: Any) -> None:
-    """The prompt's cursor blinks twice a second: its frame renders the prompt and, in the
-    prompt's rows only, the containers under it; not the thread, the sidebar or the key
-    hints beside and below it."""
-    seed_layout_thread(8)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        await wait_until(pilot, lambda: bool(screen.thread.cards()), what="the cards")
-        await pilot.pause()
+    """The prompt's cursor blinks twice a second: its frame renders the prompt alone; not the
+    thread, the sidebar or the key hints beside and below it, nor the screen and containers
+    under it."""
+    async with _cards_on_screen(make_app) as (_app, pilot, screen):
         prompt = screen.composer.prompt
         footer = screen.query_one("KeyHints")
         rendered: list[str] = []
@@ -134,12 +143,7 @@ async def test_a_full_frame_renders_no_covered_row_and_draws_what_textual_draws(
     from textual.strip import Strip
     from textual.widget import Widget
 
-    seed_layout_thread(8)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        await wait_until(pilot, lambda: bool(screen.thread.cards()), what="the cards")
-        await pilot.pause()
+    async with _cards_on_screen(make_app) as (_app, _pilot, screen):
         compositor = screen._compositor
         rendered: dict[str, int] = {}
         render_lines = Widget.render_lines
@@ -181,11 +185,7 @@ async def test_every_partial_frame_writes_every_cell_of_the_regions_it_redraws(
 
     from chatimg.tui.widgets.card import GenerationCard
 
-    seed_layout_thread(8)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        await wait_until(pilot, lambda: bool(screen.thread.cards()), what="the cards")
+    async with _cards_on_screen(make_app) as (app, pilot, _screen):
         updates: list[ChopsUpdate] = []
         display = app._display
 
