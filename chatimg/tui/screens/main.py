@@ -227,7 +227,6 @@ class MainScreen(PromptFlow, TeamView, ForwardFailedWorkers):
 
     def on_mount(self) -> None:
         self.composer.themes = sorted(self.app.available_themes)
-        self.composer.prompt.focus()
         self.sidebar.display = not self.sidebar_collapsed
         self._composed = True
         if self._studio is None:
